@@ -1,0 +1,37 @@
+"""Identifiers: NIR/NIA (matricule INS), RPPS, IdNat_PS and FINESS, built and validated vectorised."""
+
+from dmpdata.identifiers.luhn import (
+    idnat_ps,
+    is_valid_finess,
+    is_valid_rpps,
+    luhn_check_digit,
+    luhn_is_valid,
+    make_finess,
+    make_rpps,
+)
+from dmpdata.identifiers.nir import (
+    build_nir,
+    is_valid_nir,
+    nir_bucket,
+    nir_is_valid,
+    nir_key,
+    nir_matches_person,
+    order_numbers,
+)
+
+__all__ = [
+    "build_nir",
+    "idnat_ps",
+    "is_valid_finess",
+    "is_valid_nir",
+    "is_valid_rpps",
+    "luhn_check_digit",
+    "luhn_is_valid",
+    "make_finess",
+    "make_rpps",
+    "nir_bucket",
+    "nir_is_valid",
+    "nir_key",
+    "nir_matches_person",
+    "order_numbers",
+]

@@ -1,0 +1,236 @@
+"""NIR / NIA (matricule INS): build from a person's traits, check key and coherence."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+__all__ = [
+    "build_nir",
+    "nir_bucket",
+    "nir_is_valid",
+    "nir_key",
+    "nir_matches_person",
+    "is_valid_nir",
+    "order_numbers",
+]
+
+# Corsica is `2A`/`2B` in the NIR for births from 1 Jan 1976, `20` before (dmp-reference §1.1).
+CORSICA_SPLIT_YEAR = 1976
+MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1850, 2199
+MAX_ORDER = 999
+
+# Birthplace codes accepted by build_nir: metropolitan commune (départements 01-95 except 20,
+# arrondissements included), Corsican commune 2A/2B, overseas 97 + 1 digit + 2-digit commune,
+# born abroad 99 + INSEE country code.
+PLACE_CODE_PATTERN = r"^(?:(?:0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5])[0-9]{3}|2[AB][0-9]{3}|97[0-9]{3}|99[0-9]{3})$"
+# `[0-9]`, not `\d`: the polars regex engine's `\d` also matches non-ASCII digits.
+NIR_PATTERN = r"^[12][0-9]{2}(?:0[1-9]|1[0-2])(?:[0-9]{2}|2A|2B)[0-9]{6}[0-9]{2}$"
+
+
+def _as_int64(name: str, values: np.ndarray) -> np.ndarray:
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {arr.shape}")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    return arr.astype(np.int64, copy=False)
+
+
+def _check_range(name: str, arr: np.ndarray, lo: int, hi: int) -> None:
+    bad = (arr < lo) | (arr > hi)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name} must be in {lo}..{hi}; row {i} has {arr[i]} ({int(bad.sum())} bad rows)"
+        )
+
+
+def _check_place_codes(place_code: pl.Series) -> None:
+    ok = place_code.cast(pl.String).str.contains(PLACE_CODE_PATTERN).fill_null(False)
+    if not ok.all():
+        bad = place_code.filter(~ok)
+        raise ValueError(
+            f"place_code must be a 5-char INSEE birthplace code (01001-95999 except 20xxx, "
+            f"2A/2Bxxx, 97xxx, 99xxx); {bad.len()} bad values, e.g. {bad.head(5).to_list()}"
+        )
+
+
+def _encoded_place(
+    place_code: pl.Series, birth_year: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Numeric positions 6-10 used in the key, and the Corsica masks (2A/2B kept, 20 used)."""
+    place = place_code.cast(pl.String)
+    corsica = place.str.starts_with("2A").to_numpy() | place.str.starts_with("2B").to_numpy()
+    keep_letters = corsica & (birth_year >= CORSICA_SPLIT_YEAR)
+    to_twenty = corsica & ~keep_letters
+    # 2A -> 19, 2B -> 18 for the key only; `20` + commune before 1976.
+    num = (
+        place.str.replace("^2A", "19").str.replace("^2B", "18").cast(pl.Int64).to_numpy()
+    ).astype(np.int64, copy=True)
+    num[to_twenty] = 20_000 + num[to_twenty] % 1000
+    return num, keep_letters, to_twenty
+
+
+def _check_lengths(**arrays: object) -> int:
+    lengths = {name: len(a) for name, a in arrays.items()}  # type: ignore[arg-type]
+    if len(set(lengths.values())) > 1:
+        raise ValueError(f"inputs must have the same length, got {lengths}")
+    return next(iter(lengths.values()))
+
+
+def build_nir(
+    sex: np.ndarray,
+    birth_year: np.ndarray,
+    birth_month: np.ndarray,
+    place_code: pl.Series,
+    order: np.ndarray,
+) -> pl.Series:
+    """Build 15-char NIRs (13 chars + 2-digit key) from each person's traits.
+
+    sex: 1 male / 2 female; birth_year: full year; birth_month: 1..12; place_code: the 5-char
+    INSEE birthplace code (commune or arrondissement, `2A`/`2B` commune, `97xxx`, `99` + country);
+    order: 1..999 (see `order_numbers` to make NIRs unique by construction).
+    Corsican births before 1976 get `20` + commune in positions 6-10. Key = 97 - (N mod 97) with
+    2A -> 19, 2B -> 18. Raises ValueError on any out-of-range input.
+    """
+    sex = _as_int64("sex", sex)
+    year = _as_int64("birth_year", birth_year)
+    month = _as_int64("birth_month", birth_month)
+    order = _as_int64("order", order)
+    _check_lengths(
+        sex=sex, birth_year=year, birth_month=month, place_code=place_code, order=order
+    )
+    bad_sex = (sex != 1) & (sex != 2)
+    if bad_sex.any():
+        raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
+    _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
+    _check_range("birth_month", month, 1, 12)
+    _check_range("order", order, 1, MAX_ORDER)
+    _check_place_codes(place_code)
+
+    place_num, keep_letters, _ = _encoded_place(place_code, year)
+    n13 = (
+        sex * 10**12
+        + (year % 100) * 10**10
+        + month * 10**8
+        + place_num * 10**3
+        + order
+    )
+    # sex >= 1, so the 15-digit number never needs zero-padding: one int -> string cast.
+    nir = pl.Series("nir", n13 * 100 + (97 - n13 % 97)).cast(pl.String)
+    idx = np.flatnonzero(keep_letters)
+    if idx.size:
+        sub = nir.gather(idx)
+        letters = place_code.cast(pl.String).gather(idx).str.slice(0, 2)
+        patched = sub.str.slice(0, 5) + letters + sub.str.slice(7)
+        nir = nir.clone().scatter(idx, patched)
+    return nir
+
+
+def nir_bucket(
+    sex: np.ndarray,
+    birth_year: np.ndarray,
+    birth_month: np.ndarray,
+    place_code: pl.Series,
+) -> pl.Series:
+    """Int64 key of the NIR's first 10 characters (sex, yy, mm, encoded birthplace).
+
+    Two people share a bucket exactly when their NIRs can only differ by the order number:
+    years 100 apart share a bucket, and so do 2A/2B communes with the same number before 1976.
+    Feed it to `order_numbers`.
+    """
+    sex = _as_int64("sex", sex)
+    year = _as_int64("birth_year", birth_year)
+    month = _as_int64("birth_month", birth_month)
+    _check_lengths(sex=sex, birth_year=year, birth_month=month, place_code=place_code)
+    _check_place_codes(place_code)
+    place_num, keep_letters, _ = _encoded_place(place_code, year)
+    # Post-1976 2A/2B must not collide with départements 19/18: move them out of 0..99999.
+    place6 = np.where(
+        keep_letters,
+        np.where(place_num // 1000 == 19, 100_000, 200_000) + place_num % 1000,
+        place_num,
+    )
+    return pl.Series("nir_bucket", ((sex * 100 + year % 100) * 100 + month) * 1_000_000 + place6)
+
+
+def order_numbers(bucket: pl.Series) -> np.ndarray:
+    """1-based rank of each row within its bucket, in input order (int64 array).
+
+    Use `nir_bucket(...)` as the bucket over the whole population (not per chunk) so that
+    `build_nir(..., order=order_numbers(bucket))` gives unique NIRs by construction.
+    Raises ValueError if a bucket holds more than 999 people, or if a bucket is null.
+    """
+    if bucket.null_count():
+        raise ValueError(f"bucket has {bucket.null_count()} null values")
+    ranks = (
+        pl.DataFrame({"bucket": bucket})
+        .select((pl.int_range(pl.len(), dtype=pl.Int64).over("bucket") + 1).alias("rank"))
+        .to_series()
+        .to_numpy()
+    )
+    if ranks.size and ranks.max() > MAX_ORDER:
+        full = (
+            pl.DataFrame({"bucket": bucket})
+            .group_by("bucket")
+            .len()
+            .filter(pl.col("len") > MAX_ORDER)
+            .sort("len", descending=True)
+        )
+        examples = ", ".join(f"{b} ({k} people)" for b, k in full.head(5).iter_rows())
+        raise ValueError(
+            f"{full.height} NIR bucket(s) are full (more than {MAX_ORDER} people share sex, "
+            f"birth year-month and birthplace): {examples}"
+        )
+    return ranks.astype(np.int64, copy=False)
+
+
+def nir_key(first13: pl.Expr) -> pl.Expr:
+    """Expected key (Int64, 1..97) of the first 13 characters; 2A -> 19, 2B -> 18; null if not numeric."""
+    digits = first13.str.replace(r"^(.{5})2A", "${1}19").str.replace(r"^(.{5})2B", "${1}18")
+    # The cast alone would accept "+123": insist on 13 ASCII digits.
+    n = pl.when(digits.str.contains(r"^[0-9]{13}$")).then(digits.cast(pl.Int64, strict=False))
+    return (97 - n % 97).alias("nir_key")
+
+
+def is_valid_nir(col: pl.Expr) -> pl.Expr:
+    """True where the value is a well-formed NIR/NIA with the right key; never null."""
+    key = col.str.slice(13, 2).cast(pl.Int64, strict=False)
+    return (
+        (col.str.contains(NIR_PATTERN) & (key == nir_key(col.str.slice(0, 13))))
+        .fill_null(False)
+        .alias("is_valid_nir")
+    )
+
+
+def nir_is_valid(s: str) -> bool:
+    """Scalar convenience around `is_valid_nir`."""
+    return bool(pl.select(is_valid_nir(pl.lit(s, dtype=pl.String))).item())
+
+
+def nir_matches_person(
+    nir: pl.Expr, sex: pl.Expr, birth_date: pl.Expr, birth_place_code: pl.Expr
+) -> pl.Expr:
+    """True where the NIR's sex, yy, mm and birthplace agree with the person; never null.
+
+    sex is 'M'/'F'; birth_date a Date/Datetime; birth_place_code the 5-char INSEE code.
+    Corsica: a 2A/2B birthplace reads `20` + commune before 1976, the 2A/2B code from 1976.
+    """
+    sex_digit = (
+        pl.when(sex.cast(pl.String) == "M").then(pl.lit("1")).when(sex.cast(pl.String) == "F").then(pl.lit("2"))
+    )
+    year = birth_date.dt.year().cast(pl.Int64)
+    place = birth_place_code.cast(pl.String)
+    expected_place = (
+        pl.when(place.str.contains(r"^2[AB]") & (year < CORSICA_SPLIT_YEAR))
+        .then(pl.concat_str([pl.lit("20"), place.str.slice(2)]))
+        .otherwise(place)
+    )
+    return (
+        (nir.str.slice(0, 1) == sex_digit)
+        & (nir.str.slice(1, 2) == (year % 100).cast(pl.String).str.zfill(2))
+        & (nir.str.slice(3, 2) == birth_date.dt.month().cast(pl.String).str.zfill(2))
+        & (nir.str.slice(5, 5) == expected_place)
+        & (place.str.len_chars() == 5)
+    ).fill_null(False).alias("nir_matches_person")
