@@ -1,0 +1,247 @@
+"""Integrity and calibration checks of the reference tables in dmpdata/reference/."""
+
+from __future__ import annotations
+
+import csv
+from importlib.resources import files
+
+import polars as pl
+import pytest
+
+from dmpdata import reference as ref
+
+NAMES = ref.names()
+
+KEYS = {
+    "communes": ["code"],
+    "departments": ["code"],
+    "regions": ["code"],
+    "population_age_sex": ["year", "area", "age", "sex"],
+    "population_department_age_sex": ["year", "department", "sex", "age_min"],
+    "mortality": ["age", "sex"],
+    "birth_countries": ["country_code"],
+    "professions": ["profession_code"],
+    "specialties": ["specialty_code"],
+    "facility_types": ["facility_type_code"],
+    "practice_settings": ["practice_setting_code"],
+    "workforce": ["kind"],
+    "organization_counts": ["facility_type_code", "practice_setting_code"],
+    "ins_oids": ["name"],
+    "identity_statuses": ["code"],
+    "conditions": ["condition_code"],
+    "condition_prevalence": ["condition_code", "sex", "age_min"],
+    "mes_activation": ["date"],
+    "parameters": ["key"],
+}
+
+# published national figures: parameter key -> (condition codes, minimum age of the denominator)
+PREVALENCE_TARGETS = {
+    "prevalence_target_E11": (["E11"], 0),
+    "prevalence_target_I10": (["I10"], 0),
+    "prevalence_target_I50_adults": (["I50"], 18),
+    "prevalence_target_N18": (["N18"], 0),
+    "prevalence_target_chronic_respiratory": (["J44", "J45"], 0),
+    "prevalence_target_C80": (["C80"], 0),
+}
+
+EVIDENCE = {"verified", "inferred", "assumption"}
+
+
+def test_expected_tables_present():
+    assert set(KEYS) <= set(NAMES), set(KEYS) - set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_table_loads_and_is_described(name):
+    df = ref.load(name)
+    assert df.height > 0
+    raw_header = next(csv.reader(files("dmpdata.reference").joinpath(f"{name}.csv").open(encoding="utf-8")))
+    described = set(ref.columns().filter(pl.col("table") == name)["column"])
+    assert set(raw_header) == described, set(raw_header) ^ described
+    descr = ref.columns().filter(pl.col("table") == name)["description"]
+    assert descr.str.len_chars().min() > 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_row_has_a_source(name):
+    df = ref.load(name)
+    assert "source" in df.columns
+    assert df["source"].null_count() == 0
+    assert (df["source"].str.strip_chars().str.len_chars() > 0).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_duplicate_keys(name):
+    key = KEYS.get(name)
+    if key is None:
+        pytest.skip("no declared key")
+    df = ref.load(name)
+    assert df.select(key).is_duplicated().sum() == 0
+    assert df.select(key).null_count().sum_horizontal().item() == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_evidence_values(name):
+    df = ref.load(name)
+    if "evidence" in df.columns:
+        assert set(df["evidence"].unique()) <= EVIDENCE
+
+
+def test_columns_dtypes_valid():
+    assert set(ref.columns()["dtype"].unique()) <= {"String", "Int64", "Float64", "Boolean", "Date"}
+
+
+def test_shares_in_unit_interval():
+    checks = {
+        "birth_countries": ["weight"],
+        "identity_statuses": ["share"],
+        "condition_prevalence": ["prevalence", "ald_share"],
+        "mes_activation": ["profiles_open_share", "activated_share"],
+        "mortality": ["qx"],
+    }
+    for name, cols in checks.items():
+        df = ref.load(name)
+        for c in cols:
+            assert df[c].null_count() == 0, (name, c)
+            assert df[c].min() >= 0 and df[c].max() <= 1, (name, c)
+    params = ref.load("parameters")
+    shares = params.filter(pl.col("unit").str.starts_with("share"))
+    assert shares["value"].min() >= 0 and shares["value"].max() <= 1
+
+
+def test_weights_and_shares_sum_to_one():
+    assert ref.load("identity_statuses")["share"].sum() == pytest.approx(1.0, abs=1e-9)
+    assert ref.load("birth_countries")["weight"].sum() == pytest.approx(1.0, abs=1e-6)
+
+
+def test_birth_countries_codes():
+    bc = ref.load("birth_countries")
+    assert bc.height >= 30
+    assert bc["country_code"].str.contains(r"^99\d{3}$").all()
+    assert set(bc["evidence"]) <= {"verified", "assumption"}
+
+
+def test_condition_bands_cover_0_104():
+    cp = ref.load("condition_prevalence")
+    assert set(cp["condition_code"]) <= set(ref.load("conditions")["condition_code"])
+    for (code, sex), g in cp.group_by(["condition_code", "sex"]):
+        g = g.sort("age_min")
+        assert g["age_min"][0] == 0 and g["age_max"][-1] == 104, (code, sex)
+        assert (g["age_min"][1:] == g["age_max"][:-1] + 1).all(), (code, sex)
+        assert (g["age_max"] >= g["age_min"]).all()
+    assert set(cp["sex"]) == {"M", "F"}
+
+
+def test_population_totals_match_insee():
+    pop = ref.load("population_age_sex")
+    fr = pop.filter(pl.col("area") == "FR").group_by("year").agg(pl.col("population").sum())
+    totals = dict(zip(fr["year"], fr["population"], strict=True))
+    assert totals == {2024: 68_638_377, 2025: 68_851_996, 2026: 69_081_996}
+    assert pop["age"].min() == 0 and pop["age"].max() == 99
+    dep = ref.load("population_department_age_sex")
+    assert dep["population"].sum() == 68_605_616
+    assert dep["department"].n_unique() == 101
+    assert dep["age_max"].max() == 104
+
+
+def test_mortality_table():
+    m = ref.load("mortality")
+    assert m.height == 210
+    assert sorted(m["age"].unique()) == list(range(105))
+
+
+def test_communes():
+    c = ref.load("communes")
+    assert c.height == 35_014
+    assert c["code"].str.len_chars().eq(5).all()
+    assert {"75056", "69123", "13055", "75101", "69381", "13201"} <= set(c["code"])
+    assert set(c["type"]) == {"commune-actuelle", "arrondissement-municipal"}
+    assert set(c["zone"]) <= {"metro", "drom", "com"}
+    current = c.filter(pl.col("type") == "commune-actuelle")["population"].sum()
+    assert current == pytest.approx(68.95e6, rel=0.005)
+    assert set(c["department"]) <= set(ref.load("departments")["code"])
+    assert set(ref.load("departments")["region"]) <= set(ref.load("regions")["code"])
+
+
+def test_ins_oids():
+    o = ref.load("ins_oids")
+    test = o.filter(pl.col("name") == "INS-NIR-TEST").row(0, named=True)
+    assert test["oid"] == "1.2.250.1.213.1.4.10"
+    assert test["production"] is False
+    by_name = {r["name"]: r for r in o.iter_rows(named=True)}
+    assert by_name["INS-NIR"]["oid"] == "1.2.250.1.213.1.4.8" and by_name["INS-NIR"]["production"] is True
+    assert by_name["INS-NIA"]["oid"] == "1.2.250.1.213.1.4.9" and by_name["INS-NIA"]["use"] == "temp"
+    assert by_name["INS-NIR-DEMO"]["oid"] == "1.2.250.1.213.1.4.11"
+
+
+def test_code_tables():
+    assert set(ref.load("identity_statuses")["code"]) == {"PROV", "VALI", "RECUP", "QUAL"}
+    assert ref.load("practice_settings").height == 12
+    prof = ref.load("professions")
+    assert {"10", "21", "40", "50", "60", "70", "80"} <= set(prof["profession_code"])
+    spe = dict(ref.load("specialties").select("specialty_code", "label").iter_rows())
+    assert spe["SM54"] == "Médecine générale"
+    assert spe["SM03"] == "Biologie médicale"
+    ft = ref.load("facility_types")
+    assert set(ft["sector"]) <= {"ville", "etablissement", "medico_social"}
+    assert {"SA01", "SA03", "SA04", "SA07", "SA08", "SA25", "SA33", "SA52", "SA17"} <= set(ft["facility_type_code"])
+
+
+def test_workforce_consistency():
+    wf = ref.load("workforce")
+    assert set(wf["profession_code"]) <= set(ref.load("professions")["profession_code"])
+    assert set(wf["specialty_code"].drop_nulls()) <= set(ref.load("specialties")["specialty_code"])
+    ft = dict(ref.load("facility_types").select("facility_type_code", "sector").iter_rows())
+    for r in wf.iter_rows(named=True):
+        assert ft[r["facility_type_code"]] == r["sector"], r["kind"]
+    doctors = wf.filter(pl.col("profession_code") == "10")
+    assert doctors["count"].sum() == 237_200
+    assert doctors.filter(pl.col("specialty_code") == "SM54")["count"].sum() == 100_000
+    assert wf.filter(pl.col("profession_code") == "21")["count"].sum() == 74_600
+    assert wf.filter(pl.col("profession_code") == "60")["count"].sum() == 598_900
+    assert wf.filter(pl.col("profession_code") == "70")["count"].sum() == 105_658
+    assert wf.filter(pl.col("kind") == "pharmacist_biologist")["count"].item() == 6_731
+    # count_per_100k consistent with the INSEE population
+    pop = ref.load("population_age_sex").filter(pl.col("area") == "FR").group_by("year").agg(pl.col("population").sum())
+    popd = dict(zip(pop["year"], pop["population"], strict=True))
+    for name in ("workforce", "organization_counts"):
+        for r in ref.load(name).iter_rows(named=True):
+            assert r["count_per_100k"] == pytest.approx(r["count"] / popd[r["population_year"]] * 1e5, rel=1e-3)
+
+
+def test_organization_counts():
+    oc = ref.load("organization_counts")
+    assert set(oc["facility_type_code"]) <= set(ref.load("facility_types")["facility_type_code"])
+    assert set(oc["practice_setting_code"]) <= set(ref.load("practice_settings")["practice_setting_code"])
+    hosp = oc.filter(pl.col("facility_type_code").is_in(["SA01", "SA03", "SA04"]))["count"].sum()
+    assert hosp == 2_962
+
+
+def test_mes_activation_curve():
+    m = ref.load("mes_activation").sort("date")
+    assert m["date"].is_sorted()
+    assert m["activated_share"].is_sorted()
+    last = m.row(-1, named=True)
+    assert last["activated_share"] * 69_081_996 == pytest.approx(24e6, rel=0.01)
+
+
+def test_required_parameters():
+    for key in ("foreign_born_share", "born_in_residence_department_share", "nia_share_of_foreign_born",
+                "used_name_share_women_over_25", "gp_declared_share_adults", "mes_opposition_share",
+                "mes_closure_share", "mes_generalisation_year"):
+        ref.parameter(key)
+    assert ref.parameter("foreign_born_share") == pytest.approx(0.131)
+    assert ref.parameter("mes_generalisation_year") == 2022
+
+
+@pytest.mark.parametrize("key", sorted(PREVALENCE_TARGETS))
+def test_national_prevalence_reproduces_published_figure(key):
+    codes, age_min = PREVALENCE_TARGETS[key]
+    target = ref.parameter(key)
+    pop = ref.load("population_age_sex").filter((pl.col("year") == 2025) & (pl.col("area") == "FR"))
+    cp = ref.load("condition_prevalence").filter(pl.col("condition_code").is_in(codes))
+    joined = pop.join(cp, on="sex").filter((pl.col("age") >= pl.col("age_min")) & (pl.col("age") <= pl.col("age_max")))
+    joined = joined.filter(pl.col("age") >= age_min)
+    cases = (joined["population"] * joined["prevalence"]).sum()
+    denom = pop.filter(pl.col("age") >= age_min)["population"].sum()
+    assert cases / denom == pytest.approx(target, rel=0.05)
