@@ -1,1 +1,22 @@
-"""Synthetic DMP data."""
+"""dmpdata: synthetic data for France's Dossier Médical Partagé — generate, validate, query, export."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from dmpdata.dataset import Dataset, generate, open_dataset  # noqa: E402
+from dmpdata.errors import DatasetError, DmpdataError, ScenarioError  # noqa: E402
+from dmpdata.scenario import Scenario, load_scenario, preset_names  # noqa: E402
+
+__all__ = [
+    "Dataset",
+    "DatasetError",
+    "DmpdataError",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "generate",
+    "load_scenario",
+    "open_dataset",
+    "preset_names",
+]

@@ -1,0 +1,207 @@
+"""Command line: thin Typer commands over the Python API (generate, validate, scenarios, demo)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+app = typer.Typer(
+    name="dmpdata",
+    help="Synthetic data for France's Dossier Médical Partagé (DMP): generate, validate, query, export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+DEMO_DIR = Path("datasets/demo")
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One readable line on stderr and a non-zero exit: how every user mistake ends."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors():
+    from dmpdata.errors import DmpdataError
+
+    try:
+        yield
+    except DmpdataError as err:
+        fail(str(err))
+    except KeyboardInterrupt:
+        fail("interrupted; nothing was written", 130)
+    except OSError as err:
+        fail(f"{err.filename or ''}: {err.strerror or err}".lstrip(": "))
+
+
+@contextmanager
+def progress_bar(enabled: bool = True):
+    if not enabled or not err_console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=err_console, transient=True,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield report
+
+
+ScenarioOpt = Annotated[str, typer.Option("--scenario", "-s", help="Preset name (see `dmpdata scenarios`) or path of a .toml file.")]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder to write the dataset into (must be new, empty, or a dataset with --force).")]
+
+
+@app.command()
+def generate(
+    scenario: ScenarioOpt = "tiny",
+    out: OutOpt = Path("datasets/tiny"),
+    patients: Annotated[int | None, typer.Option(help="Override the scenario's number of patients.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Override the scenario's random seed.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing dmpdata dataset in --out.")] = False,
+) -> None:
+    """Generate a synthetic dataset (Parquet per table + manifest.json), written atomically."""
+    from dmpdata.dataset import generate as generate_api
+
+    started = time.perf_counter()
+    with user_errors(), progress_bar() as report:
+        ds = generate_api(scenario, out=out, patients=patients, seed=seed, force=force, progress=report)
+    rows = ", ".join(f"{n:,} {t}" for t, n in ds.row_counts.items())
+    out_console.print(f"wrote {ds.path} in {time.perf_counter() - started:.1f} s: {rows}", highlight=False)
+
+
+def _print_report(report) -> None:
+    if report.ok:
+        out_console.print(f"[green]✔[/] {report.summary()}", highlight=False)
+        return
+    table = Table(title=report.summary(), title_justify="left")
+    for col in ("table", "check", "column", "failing", "examples"):
+        table.add_column(col, overflow="fold")
+    for f in report.findings:
+        table.add_row(f.table, f.check, f.column or "", f"{f.failing:,}", "\n".join(f.examples))
+    out_console.print(table)
+
+
+@app.command()
+def validate(
+    path: Annotated[Path, typer.Argument(help="Dataset folder written by `dmpdata generate`.")],
+) -> None:
+    """Validate a dataset: checksums, one Pandera schema per table, cross-table checks. Exit 1 if anything fails."""
+    from dmpdata.validate import validate_path
+
+    with user_errors():
+        report = validate_path(path)
+    _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the preset scenarios."""
+    from dmpdata.scenario import load_scenario, preset_names, presets_dir
+
+    table = Table(title=f"Presets in {presets_dir()}", title_justify="left")
+    table.add_column("name", no_wrap=True)
+    for col in ("patients", "area", "period", "seed", "description"):
+        table.add_column(col, overflow="fold")
+    with user_errors():
+        for name in preset_names():
+            s = load_scenario(name)
+            area = ", ".join([*(f"region {r}" for r in s.regions), *(f"dept {d}" for d in s.departments)]) or "France"
+            table.add_row(s.name, f"{s.patients:,}", area, f"{s.start} → {s.end}", str(s.seed), s.description)
+    out_console.print(table)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where the demo dataset lives.")] = DEMO_DIR,
+    force: Annotated[bool, typer.Option("--force", help="Regenerate even if a valid demo dataset exists.")] = False,
+) -> None:
+    """Generate (or reuse) the `demo` scenario, validate it and print a summary."""
+    from dmpdata.dataset import generate as generate_api
+    from dmpdata.dataset import open_dataset
+    from dmpdata.engine import is_dmpdata_dataset
+    from dmpdata.validate import validate_path
+
+    started = time.perf_counter()
+    with user_errors():
+        report = validate_path(out) if is_dmpdata_dataset(out) and not force else None
+        if report is not None and report.ok and open_dataset(out).manifest["scenario"]["name"] == "demo":
+            out_console.print(f"reusing the valid demo dataset in {out}", highlight=False)
+        else:
+            with progress_bar() as bar:
+                generate_api("demo", out=out, force=is_dmpdata_dataset(out), progress=bar)
+            report = validate_path(out)
+        ds = open_dataset(out)
+    _print_report(report)
+    _summary(ds)
+    out_console.print(f"done in {time.perf_counter() - started:.1f} s", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _summary(ds) -> None:
+    import polars as pl
+
+    patients = ds.table("patients")
+    stats = patients.select(
+        pl.len().alias("patients"),
+        (pl.col("sex") == "F").mean().alias("women"),
+        pl.col("death_date").is_not_null().sum().alias("deaths"),
+        (pl.col("mes_status") == "opposed").mean().alias("opposed"),
+        (pl.col("mes_status") == "activated").mean().alias("activated"),
+        pl.col("gp_professional_id").is_not_null().mean().alias("with_gp"),
+        (pl.col("matricule_kind") == "NIA").sum().alias("nia"),
+    ).collect().row(0, named=True)
+    conditions = ds.table("conditions").group_by("condition_code").len().sort("condition_code").collect()
+    table = Table(title=f"{ds.path} — synthetic data, scenario {ds.manifest['scenario']['name']!r}", title_justify="left")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, n in ds.row_counts.items():
+        table.add_row(f"rows in {name}", f"{n:,}")
+    table.add_row("women", f"{stats['women']:.1%}")
+    table.add_row("deaths over the period", f"{stats['deaths']:,}")
+    table.add_row("matricules that are NIA", f"{stats['nia']:,}")
+    table.add_row("Mon espace santé opposed", f"{stats['opposed']:.2%}")
+    table.add_row("Mon espace santé activated (end)", f"{stats['activated']:.1%}")
+    table.add_row("with a médecin traitant", f"{stats['with_gp']:.1%}")
+    for code, n in conditions.iter_rows():
+        table.add_row(f"patients with {code}", f"{n / stats['patients']:.1%}")
+    out_console.print(table)
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as err:  # a bug, not a user mistake: still one line, with a hint
+        err_console.print(f"[bold red]internal error:[/] {type(err).__name__}: {err} (set DMPDATA_DEBUG=1 for the traceback)",
+                          highlight=False)
+        import os
+
+        if os.environ.get("DMPDATA_DEBUG"):
+            raise
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

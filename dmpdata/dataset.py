@@ -1,0 +1,88 @@
+"""Dataset: a generated folder (Parquet parts per table + manifest.json), opened lazily."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from dmpdata.errors import DatasetError
+from dmpdata.scenario import Scenario, load_scenario
+
+__all__ = ["Dataset", "open_dataset", "generate"]
+
+
+class Dataset:
+    """A dataset on disk. `table(name)` gives a polars LazyFrame; `validate()` a ValidationReport."""
+
+    def __init__(self, path: Path, manifest: dict):
+        self.path = path
+        self.manifest = manifest
+
+    def __repr__(self) -> str:
+        rows = ", ".join(f"{t}={n:,}" for t, n in self.row_counts.items())
+        return f"Dataset({str(self.path)!r}, scenario={self.manifest['scenario']['name']!r}, {rows})"
+
+    @property
+    def tables(self) -> list[str]:
+        return list(self.manifest["tables"])
+
+    @property
+    def row_counts(self) -> dict[str, int]:
+        return {name: entry["rows"] for name, entry in self.manifest["tables"].items()}
+
+    @property
+    def scenario(self) -> Scenario:
+        return Scenario.from_dict(self.manifest["scenario"], origin=f"{self.path}/manifest.json")
+
+    def files(self, name: str) -> list[Path]:
+        if name not in self.manifest["tables"]:
+            raise DatasetError(f"no table {name!r} in {self.path} (tables: {', '.join(self.tables)})")
+        return [self.path / f["path"] for f in self.manifest["tables"][name]["files"]]
+
+    def table(self, name: str) -> pl.LazyFrame:
+        """The table as a polars LazyFrame over its Parquet parts."""
+        return pl.scan_parquet(self.files(name))
+
+    def validate(self):
+        from dmpdata.validate import validate_path
+
+        return validate_path(self.path)
+
+
+def open_dataset(path: str | Path) -> Dataset:
+    """Open a dataset folder written by dmpdata; refuses a folder without a complete manifest."""
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    if not path.is_dir():
+        raise DatasetError(f"{path} is not a folder")
+    if not manifest_path.is_file():
+        raise DatasetError(f"{path} is not a complete dmpdata dataset (no manifest.json)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise DatasetError(f"{manifest_path} cannot be read: {err}") from None
+    if not isinstance(manifest, dict) or manifest.get("generator") != "dmpdata" or "tables" not in manifest:
+        raise DatasetError(f"{manifest_path} is not a dmpdata manifest")
+    return Dataset(path, manifest)
+
+
+def generate(
+    scenario: str | Path | Scenario = "tiny",
+    *,
+    out: str | Path,
+    patients: int | None = None,
+    seed: int | None = None,
+    force: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Dataset:
+    """Generate a scenario (preset name, TOML path or Scenario) into `out` and open it."""
+    from dmpdata.engine import generate_dataset
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    scenario = scenario.with_overrides(patients=patients, seed=seed)
+    generate_dataset(scenario, Path(out), force=force, progress=progress)
+    return open_dataset(out)

@@ -1,0 +1,77 @@
+"""The scenario's area: departments in scope, residence and birthplace communes, with population weights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.generators.sampling import GroupedChoice
+from dmpdata.scenario import Scenario
+
+__all__ = ["Area", "area_of"]
+
+RESIDENCE_TYPE = "commune-actuelle"
+# A NIR's birthplace is an arrondissement in Paris, Lyon and Marseille, never the parent commune.
+PARENT_COMMUNES = ("75056", "69123", "13055")
+
+
+@dataclass(frozen=True, eq=False)
+class Area:
+    departments: pl.DataFrame  # code, region, population (scope only), index = position
+    residence: pl.DataFrame  # communes where people live in scope: code, department, dept_idx, population
+    birthplaces: pl.DataFrame  # every French birthplace commune: code, department, dept_all_idx, population
+    all_departments: pl.DataFrame  # every department: code, region, population
+    birthplace_in_department: GroupedChoice  # picks a birthplace commune within a department (all_departments index)
+
+    @property
+    def population(self) -> int:
+        return int(self.departments["population"].sum())
+
+
+
+@cache
+def _communes() -> pl.DataFrame:
+    return reference.load("communes")
+
+
+@cache
+def _area(regions: tuple[str, ...], departments: tuple[str, ...]) -> Area:
+    # INSEE's "France" is metropolitan France and the five DROM; the COM are outside the population tables.
+    communes = _communes().filter(pl.col("zone").is_in(["metro", "drom"]))
+    residence_all = communes.filter(pl.col("type") == RESIDENCE_TYPE)
+    all_depts = (
+        residence_all.group_by("department", maintain_order=True)
+        .agg(pl.col("region").first(), pl.col("population").sum())
+        .rename({"department": "code"})
+        .sort("code")
+    )
+    scope = all_depts
+    if regions or departments:
+        scope = all_depts.filter(pl.col("region").is_in(list(regions)) | pl.col("code").is_in(list(departments)))
+    scope = scope.filter(pl.col("population") > 0)
+    dept_idx = {code: i for i, code in enumerate(scope["code"])}
+    all_idx = {code: i for i, code in enumerate(all_depts["code"])}
+    residence = residence_all.filter(pl.col("department").is_in(list(dept_idx)) & (pl.col("population") > 0)).with_columns(
+        pl.col("department").replace_strict(dept_idx, return_dtype=pl.Int64).alias("dept_idx")
+    )
+    birthplaces = communes.filter(
+        ~pl.col("code").is_in(list(PARENT_COMMUNES)) & pl.col("department").is_in(list(all_idx)) & (pl.col("population") > 0)
+    ).with_columns(pl.col("department").replace_strict(all_idx, return_dtype=pl.Int64).alias("dept_all_idx"))
+    chooser = GroupedChoice(
+        birthplaces["dept_all_idx"].to_numpy(), birthplaces["population"].to_numpy(), all_depts.height
+    )
+    return Area(scope, residence, birthplaces, all_depts, chooser)
+
+
+def area_of(scenario: Scenario) -> Area:
+    """The area a scenario covers (all of France when it names no region or department)."""
+    return _area(scenario.regions, scenario.departments)
+
+
+def department_index(area: Area, codes: pl.Series) -> np.ndarray:
+    lookup = {code: i for i, code in enumerate(area.departments["code"])}
+    return codes.replace_strict(lookup, return_dtype=pl.Int64).to_numpy()

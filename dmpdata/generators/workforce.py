@@ -1,0 +1,162 @@
+"""Workforce stage: organizations (FINESS) and health professionals (RPPS), scaled to the scenario's area."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.generators import vocab
+from dmpdata.generators.geography import Area
+from dmpdata.generators.sampling import GroupedChoice, as_date, inverse_curve, stochastic_round
+from dmpdata.identifiers import idnat_ps, make_finess, make_rpps
+from dmpdata.scenario import Scenario
+
+__all__ = ["generate_workforce"]
+
+
+def _expected_per_department(per_100k: float, area: Area, scale: float) -> np.ndarray:
+    return per_100k / 1e5 * area.departments["population"].to_numpy().astype(np.float64) * scale
+
+
+def _equipped_from(facility_type: pl.Series, sector: pl.Series, rng: np.random.Generator) -> pl.Series:
+    """Date from which a structure's software feeds the DMP (Ségur curve of its type, else of its sector).
+
+    Null when the structure is still not equipped at the curve's last point.
+    """
+    curves = reference.load("dmp_equipment")
+    own_curve = facility_type.is_in(curves["applies_to"].unique().implode())
+    segment = pl.select(pl.when(own_curve).then(facility_type).otherwise(sector)).to_series().to_numpy()
+    days = np.full(segment.size, np.nan)
+    u = rng.random(segment.size)
+    for (name,), curve in curves.sort("date").group_by("applies_to", maintain_order=True):
+        mask = segment == name
+        ordinals = np.array([d.toordinal() for d in curve["date"]], dtype=np.float64)
+        days[mask] = np.floor(inverse_curve(u[mask], ordinals, curve["equipped_share"].to_numpy()))
+    return as_date(days, "dmp_equipped_from")
+
+
+def _finess_serials(department: pl.Series, rng: np.random.Generator) -> np.ndarray:
+    """2n serials, distinct within each department (EG numbers first, then EJ numbers)."""
+    n = department.len()
+    codes = department.to_numpy()
+    serials = np.empty(2 * n, dtype=np.int64)
+    for code in np.unique(codes):
+        rows = np.flatnonzero(codes == code)
+        limit = 100_000 if code.startswith("97") else 1_000_000  # overseas numbers have a 3-char prefix
+        draw = rng.choice(limit, size=2 * rows.size, replace=False)
+        serials[rows], serials[n + rows] = draw[: rows.size], draw[rows.size :]
+    return serials
+
+
+def _names(templates: pl.Series, commune: pl.Series, surname: pl.Series) -> pl.Series:
+    frame = pl.DataFrame({"t": templates, "commune": commune, "surname": surname})
+    return frame.select(
+        pl.col("t")
+        .str.replace("{commune}", pl.col("commune"), literal=True)
+        .str.replace("{surname}", pl.col("surname"), literal=True)
+        .alias("name")
+    )["name"]
+
+
+def generate_workforce(scenario: Scenario, rng: np.random.Generator, area: Area) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(organizations, professionals) for the scenario; depends only on the scenario and its seed."""
+    scale = scenario.patients / area.population
+    n_dept = area.departments.height
+    dept_codes = area.departments["code"]
+    workforce = reference.load("workforce").join(
+        reference.load("workforce_rules").select("kind", "min_per_department", "female_share"),
+        on="kind", how="left", maintain_order="left",
+    )
+
+    # 1. Professionals per kind and department: national density × the department's population × scale,
+    #    with the floor set per kind (e.g. one GP per department) so every patient has local primary care.
+    kind_rows, dept_rows = [], []
+    for i, row in enumerate(workforce.iter_rows(named=True)):
+        counts = stochastic_round(_expected_per_department(row["count_per_100k"], area, scale), rng)
+        counts = np.maximum(counts, int(row["min_per_department"] or 0))
+        kind_rows.append(np.repeat(i, counts.sum()))
+        dept_rows.append(np.repeat(np.arange(n_dept), counts))
+    prof_kind = np.concatenate(kind_rows)
+    prof_dept = np.concatenate(dept_rows)
+    professionals = workforce[prof_kind.tolist()].select(
+        "kind", "profession_code", "specialty_code", "facility_type_code", "sector", "female_share"
+    ).with_columns(pl.Series("dept_idx", prof_dept))
+
+    # 2. Organizations: national density per facility type, plus at least one structure of each type
+    #    wherever professionals of that type work.
+    org_counts = reference.load("organization_counts")
+    facility = reference.load("facility_types")
+    needed = professionals.group_by("facility_type_code", "dept_idx").len().rename({"len": "n_prof"})
+    org_blocks = []
+    for row in facility.iter_rows(named=True):
+        code = row["facility_type_code"]
+        density = org_counts.filter(pl.col("facility_type_code") == code)["count_per_100k"].sum()
+        counts = stochastic_round(_expected_per_department(density, area, scale), rng)
+        has_prof = needed.filter(pl.col("facility_type_code") == code)
+        floor = np.zeros(n_dept, dtype=np.int64)
+        floor[has_prof["dept_idx"].to_numpy()] = 1
+        counts = np.maximum(counts, floor)
+        if counts.sum():
+            org_blocks.append(pl.DataFrame({"facility_type_code": [code] * int(counts.sum()),
+                                            "dept_idx": np.repeat(np.arange(n_dept), counts)}))
+    orgs = pl.concat(org_blocks).join(
+        facility.select("facility_type_code", "practice_setting_code", "sector", "name_template"),
+        on="facility_type_code", how="left", maintain_order="left",
+    )
+    n_org = orgs.height
+    dept_of_org = dept_codes.gather(orgs["dept_idx"])
+
+    # Where each structure stands: a commune of its department, weighted by population.
+    communes = area.residence
+    in_dept = GroupedChoice(communes["dept_idx"].to_numpy(), communes["population"].to_numpy(), n_dept)
+    org_commune = communes["name"].gather(in_dept.pick(orgs["dept_idx"].to_numpy(), rng)).str.to_uppercase()
+    surname = vocab.sample(vocab.last_names(), rng, n_org)
+    serials = _finess_serials(dept_of_org, rng)
+    finess = make_finess(dept_of_org, serials[:n_org])
+    organizations = pl.DataFrame({
+        "organization_id": np.arange(1, n_org + 1, dtype=np.int64),
+        "finess": finess,
+        "finess_ej": make_finess(dept_of_org, serials[n_org:]),
+        "facility_type_code": orgs["facility_type_code"],
+        "practice_setting": orgs["practice_setting_code"],
+        "sector": orgs["sector"],
+        "department": dept_of_org,
+        "region": area.departments["region"].gather(orgs["dept_idx"]),
+        "commune_name": org_commune,
+        "name": _names(orgs["name_template"], org_commune, surname),
+        "dmp_equipped_from": _equipped_from(orgs["facility_type_code"], orgs["sector"], rng),
+    })
+
+    # 3. Each professional works in a structure of their facility type and department.
+    org_group = orgs.select(
+        (pl.col("facility_type_code").cast(pl.String) + "|" + pl.col("dept_idx").cast(pl.String)).alias("g")
+    )["g"]
+    prof_group = professionals.select(
+        (pl.col("facility_type_code").cast(pl.String) + "|" + pl.col("dept_idx").cast(pl.String)).alias("g")
+    )["g"]
+    groups = {g: i for i, g in enumerate(org_group.unique(maintain_order=True))}
+    chooser = GroupedChoice(org_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), np.ones(n_org), len(groups))
+    prof_org = chooser.pick(prof_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), rng)
+
+    n_prof = professionals.height
+    female = rng.random(n_prof) < professionals["female_share"].to_numpy()
+    first_m = vocab.sample(vocab.first_names("M"), rng, n_prof)
+    first_f = vocab.sample(vocab.first_names("F"), rng, n_prof)
+    rpps = make_rpps(rng.choice(1_000_000_000, size=n_prof, replace=False).astype(np.int64))
+    professionals = pl.DataFrame({
+        "professional_id": np.arange(1, n_prof + 1, dtype=np.int64),
+        "rpps": rpps,
+        "idnat_ps": idnat_ps(rpps),
+        "profession_code": professionals["profession_code"],
+        "specialty_code": professionals["specialty_code"],
+        "kind": professionals["kind"],
+        "sector": professionals["sector"],
+        "organization_id": organizations["organization_id"].gather(prof_org),
+        "department": dept_codes.gather(prof_dept),
+        "last_name": vocab.sample(vocab.last_names(), rng, n_prof),
+        "first_name": pl.select(pl.when(pl.Series(female)).then(first_f).otherwise(first_m)).to_series(),
+        "sex": pl.Series(np.where(female, "F", "M")),
+        "dmp_equipped_from": organizations["dmp_equipped_from"].gather(prof_org),
+    })
+    return organizations, professionals

@@ -1,0 +1,36 @@
+"""Table schemas: one Pandera model per table (polars backend), the table order, and column conforming."""
+
+from __future__ import annotations
+
+import polars as pl
+import pandera.polars as pa
+
+from dmpdata.schemas.conditions import Conditions
+from dmpdata.schemas.organizations import Organizations
+from dmpdata.schemas.patients import Patients
+from dmpdata.schemas.professionals import Professionals
+
+__all__ = ["MODELS", "TABLES", "conform", "columns_of"]
+
+MODELS: dict[str, type[pa.DataFrameModel]] = {
+    "organizations": Organizations,
+    "professionals": Professionals,
+    "patients": Patients,
+    "conditions": Conditions,
+}
+TABLES = tuple(MODELS)
+
+
+def columns_of(table: str) -> dict[str, pl.DataType]:
+    """Column names and polars dtypes of a table, in contract order."""
+    schema = MODELS[table].to_schema()
+    return {name: column.dtype.type for name, column in schema.columns.items()}
+
+
+def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """Select the table's columns in contract order with their contract dtypes (missing column = error)."""
+    wanted = columns_of(table)
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{table}: the generator produced no column {missing}")
+    return frame.select([pl.col(c).cast(t) for c, t in wanted.items()])

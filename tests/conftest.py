@@ -1,0 +1,19 @@
+"""Shared fixtures: one tiny dataset generated once per test session."""
+
+from __future__ import annotations
+
+import pytest
+
+import dmpdata
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory):
+    """The `tiny` preset (seed 7), generated once; tests must not modify it (copy it first)."""
+    out = tmp_path_factory.mktemp("tiny") / "tiny"
+    return dmpdata.generate("tiny", out=out, seed=7)
+
+
+@pytest.fixture(scope="session")
+def tiny_frames(tiny):
+    return {name: tiny.table(name).collect() for name in tiny.tables}

@@ -1,0 +1,130 @@
+"""Population stage: INS-coherent identities, realistic structure, Mon espace santé and médecin traitant."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+from stdnum import luhn
+from stdnum.fr import nir as stdnum_nir
+
+import dmpdata
+from dmpdata import reference
+
+TEST_OID = "1.2.250.1.213.1.4.10"
+PRODUCTION_OIDS = {"1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9"}
+
+
+def test_every_nir_passes_stdnum_and_matches_the_person(tiny_frames):
+    p = tiny_frames["patients"]
+    assert p.height == 1000
+    assert all(stdnum_nir.is_valid(m) for m in p["ins_matricule"])
+    for row in p.iter_rows(named=True):
+        m, born, place = row["ins_matricule"], row["birth_date"], row["birth_place_code"]
+        assert m[0] == ("1" if row["sex"] == "M" else "2")
+        assert m[1:3] == f"{born.year % 100:02d}" and m[3:5] == f"{born.month:02d}"
+        if place[:2] in ("2A", "2B") and born.year < 1976:
+            assert m[5:10] == "20" + place[2:]
+        else:
+            assert m[5:10] == place
+
+
+def test_identities_are_synthetic_and_unique(tiny_frames):
+    p = tiny_frames["patients"]
+    assert set(p["ins_oid"]) == {TEST_OID}
+    assert not PRODUCTION_OIDS & set(p["ins_oid"])
+    assert p["ins_matricule"].n_unique() == p.height
+    assert p["patient_id"].to_list() == list(range(1, 1001))
+
+
+def test_nia_only_for_people_born_abroad_and_traits_in_ins_form(tiny_frames):
+    p = tiny_frames["patients"]
+    nia = p.filter(pl.col("matricule_kind") == "NIA")
+    assert nia["birth_place_code"].str.starts_with("99").all()
+    assert p["first_names"].str.split(" ").list.first().eq(p["first_name"]).all()
+    assert p["first_names"].str.split(" ").list.len().is_between(1, 3).all()
+    assert p.select(pl.col("birth_name", "first_names").str.contains(r"^[A-Z][A-Z' -]*$").all()).row(0) == (True, True)
+    married = p.filter(pl.col("used_name").is_not_null())
+    assert (married["sex"] == "F").all()
+
+
+def test_rpps_and_finess_are_luhn_valid(tiny_frames):
+    assert all(luhn.is_valid(r) for r in tiny_frames["professionals"]["rpps"])
+    assert (tiny_frames["professionals"]["idnat_ps"] == "8" + tiny_frames["professionals"]["rpps"]).all()
+    for col in ("finess", "finess_ej"):
+        values = tiny_frames["organizations"][col].str.replace("2A", "21").str.replace("2B", "22")
+        assert all(luhn.is_valid(v) for v in values)
+
+
+def test_medecin_traitant_is_a_local_gp_for_most_adults(tiny_frames):
+    p, pros = tiny_frames["patients"], tiny_frames["professionals"]
+    adults = p.filter(pl.col("birth_date") <= dt.date(2007, 1, 1))
+    share = adults["gp_professional_id"].is_not_null().mean()
+    assert abs(share - reference.parameter("gp_declared_share_adults")) < 0.05
+    joined = p.join(pros, left_on="gp_professional_id", right_on="professional_id")
+    assert (joined["profession_code"] == "10").all()
+    assert (joined["department"] == joined["residence_department"]).all()
+
+
+def test_mon_espace_sante_statuses(tiny_frames):
+    p = tiny_frames["patients"]
+    statuses = set(p["mes_status"])
+    assert statuses <= {"not_created", "opposed", "not_activated", "activated", "closed"}
+    opposed = p.filter(pl.col("mes_status") == "opposed")
+    assert opposed["mes_created_at"].is_null().all()
+    created = p.filter(pl.col("mes_created_at").is_not_null())
+    assert (created["mes_created_at"] >= dt.date(2021, 8, 1)).all()
+
+
+@pytest.fixture(scope="module")
+def demo_patients(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    ds = dmpdata.generate("demo", out=out)
+    return ds.table("patients").collect(), ds.table("conditions").collect()
+
+
+def _shares(frame: pl.DataFrame, key: str, weight: str | None = None) -> dict:
+    agg = pl.col(weight).sum() if weight else pl.len()
+    counts = frame.group_by(key).agg(agg.alias("n"))
+    total = counts["n"].sum()
+    return {k: n / total for k, n in counts.iter_rows()}
+
+
+def test_demo_structure_matches_insee_within_10_percent(demo_patients):
+    patients, _ = demo_patients
+    ref = reference.load("population_department_age_sex")
+    ref = ref.filter(pl.col("year") == ref["year"].max())
+    ref_year = int(ref["year"].max())
+    age = ((dt.date(ref_year, 1, 1) - patients["birth_date"]).dt.total_days() / 365.2425).floor().to_numpy()
+    bands = np.array([15, 30, 45, 60, 75])  # lower bounds of the bands after the first (0-14)
+    gen = patients.with_columns(pl.Series("band", np.searchsorted(bands, age, side="right")))
+    ref_b = ref.with_columns(pl.Series("band", np.searchsorted(bands, ref["age_min"].to_numpy(), side="right")))
+    labels = range(len(bands) + 1)
+    gen_band, ref_band = _shares(gen, "band"), _shares(ref_b, "band", "population")
+    for band in labels:
+        assert abs(gen_band[band] / ref_band[band] - 1) < 0.10, band
+    gen_sex, ref_sex = _shares(patients, "sex"), _shares(ref, "sex", "population")
+    for sex in ("M", "F"):
+        assert abs(gen_sex[sex] / ref_sex[sex] - 1) < 0.10
+    gen_dep = _shares(patients, "residence_department")
+    ref_dep = _shares(ref, "department", "population")
+    # Departments big enough for a 10 % relative tolerance at 50k draws (expected count >= 400).
+    big = [d for d, s in ref_dep.items() if s * patients.height >= 400]
+    assert len(big) > 40
+    for dep in big:
+        assert abs(gen_dep.get(dep, 0) / ref_dep[dep] - 1) < 0.10, dep
+
+
+def test_demo_calibration_figures(demo_patients):
+    patients, conditions = demo_patients
+    n = patients.height
+    opposed = (patients["mes_status"] == "opposed").mean()
+    assert 0.01 <= opposed <= 0.02
+    abroad = patients["birth_place_code"].str.starts_with("99").mean()
+    assert abs(abroad - reference.parameter("foreign_born_share")) < 0.01
+    diabetes = conditions.filter(pl.col("condition_code") == "E11").height / n
+    assert 0.04 <= diabetes <= 0.065
+    deaths = patients["death_date"].is_not_null().mean()
+    assert 0.03 <= deaths <= 0.06  # ~0.9 % a year over five years

@@ -1,0 +1,60 @@
+"""The command line: happy paths and one clear line for each user mistake."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from dmpdata.cli import app
+
+runner = CliRunner()
+
+
+def test_generate_then_validate(tmp_path):
+    out = tmp_path / "x"
+    result = runner.invoke(app, ["generate", "--scenario", "tiny", "--seed", "7", "--out", str(out), "--patients", "200"])
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and "200 patients" in result.output
+    result = runner.invoke(app, ["validate", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output
+
+
+def test_validate_exits_1_and_names_the_problem(tmp_path):
+    out = tmp_path / "x"
+    runner.invoke(app, ["generate", "--out", str(out), "--patients", "100"])
+    (out / "manifest.json").unlink()
+    result = runner.invoke(app, ["validate", str(out)])
+    assert result.exit_code == 1
+    assert "manifest_present" in result.output
+
+
+def test_scenarios_lists_presets():
+    result = runner.invoke(app, ["scenarios"])
+    assert result.exit_code == 0
+    for name in ("tiny", "demo", "hauts-de-france"):
+        assert name in result.output
+
+
+def _run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "dmpdata.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_user_mistakes_are_one_line_without_traceback(tmp_path):
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "notes.txt").write_text("mine")
+    cases = [
+        ("generate", "--scenario", "nope", "--out", str(tmp_path / "a")),
+        ("generate", "--patients", "-3", "--out", str(tmp_path / "b")),
+        ("generate", "--out", str(tmp_path / "user")),
+        ("validate", str(tmp_path / "missing")),
+    ]
+    for args in cases:
+        result = _run(*args)
+        assert result.returncode != 0, args
+        assert "Traceback" not in result.stderr, args
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert lines and lines[0].startswith("error:") or result.stdout, (args, result.stderr, result.stdout)
+    assert (tmp_path / "user" / "notes.txt").read_text() == "mine"

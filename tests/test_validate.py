@@ -1,0 +1,100 @@
+"""`validate`: a clean dataset passes; each injected defect fails and is named."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import polars as pl
+import pytest
+
+from dmpdata.validate import validate_path
+
+
+def _copy(ds, tmp_path):
+    target = tmp_path / "copy"
+    shutil.copytree(ds.path, target)
+    return target
+
+
+def _rewrite(path, table, change):
+    """Apply `change` to a table and refresh the manifest checksum, as a careless tool would."""
+    import hashlib
+
+    manifest = json.loads((path / "manifest.json").read_text())
+    entry = manifest["tables"][table]["files"][0]
+    part = path / entry["path"]
+    frame = change(pl.read_parquet(part))
+    frame.write_parquet(part)
+    entry["sha256"] = hashlib.sha256(part.read_bytes()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _failed(report) -> set[tuple[str, str]]:
+    return {(f.table, f.check) for f in report.findings}
+
+
+def test_a_generated_dataset_is_valid(tiny):
+    report = validate_path(tiny.path)
+    assert report.ok, report.to_frame()
+    assert report.checks_run > 50
+
+
+def test_a_wrong_nir_key_is_caught(tiny, tmp_path):
+    path = _copy(tiny, tmp_path)
+
+    def break_key(p):
+        m = p["ins_matricule"]
+        wrong = m.str.slice(0, 13) + ((m.str.slice(13, 2).cast(pl.Int64) % 97) + 1).cast(pl.String).str.zfill(2)
+        return p.with_columns(pl.when(pl.col("patient_id") == 1).then(wrong).otherwise(m).alias("ins_matricule"))
+
+    _rewrite(path, "patients", break_key)
+    report = validate_path(path)
+    assert ("patients", "nir_key") in _failed(report)
+    finding = next(f for f in report.findings if f.check == "nir_key")
+    assert finding.failing == 1
+
+
+def test_a_missing_medecin_traitant_is_caught(tiny, tmp_path):
+    path = _copy(tiny, tmp_path)
+    _rewrite(path, "patients", lambda p: p.with_columns(
+        pl.when(pl.col("patient_id") <= 3).then(pl.lit(10**9)).otherwise(pl.col("gp_professional_id")).alias("gp_professional_id")
+    ))
+    report = validate_path(path)
+    assert ("integrity", "medecin_traitant_exists") in _failed(report)
+    assert next(f for f in report.findings if f.check == "medecin_traitant_exists").failing == 3
+
+
+def test_a_changed_file_fails_its_checksum(tiny, tmp_path):
+    path = _copy(tiny, tmp_path)
+    part = next((path / "organizations").glob("*.parquet"))
+    pl.read_parquet(part).head(5).write_parquet(part)
+    report = validate_path(path)
+    assert ("organizations", "checksums_match_manifest") in _failed(report)
+    assert ("organizations", "row_count_matches_manifest") in _failed(report)
+
+
+def test_the_production_oid_is_refused(tiny, tmp_path):
+    path = _copy(tiny, tmp_path)
+    _rewrite(path, "patients", lambda p: p.with_columns(pl.lit("1.2.250.1.213.1.4.8").alias("ins_oid")))
+    assert ("patients", "isin") in {(t, c.split("(")[0]) for t, c in _failed(validate_path(path))}
+
+
+def test_a_missing_table_and_a_missing_manifest(tiny, tmp_path):
+    path = _copy(tiny, tmp_path)
+    shutil.rmtree(path / "conditions")
+    report = validate_path(path)
+    assert ("conditions", "checksums_match_manifest") in _failed(report)
+    (path / "manifest.json").unlink()
+    assert ("dataset", "manifest_present") in _failed(validate_path(path))
+
+
+@pytest.mark.parametrize("column", ["birth_date", "sex"])
+def test_a_nir_contradicting_the_person_is_caught(tiny, tmp_path, column):
+    path = _copy(tiny, tmp_path)
+    if column == "sex":
+        change = lambda p: p.with_columns(pl.when(pl.col("sex") == "M").then(pl.lit("F")).otherwise(pl.lit("M")).alias("sex"))  # noqa: E731
+    else:
+        change = lambda p: p.with_columns(pl.col("birth_date").dt.offset_by("1y"))  # noqa: E731
+    _rewrite(path, "patients", change)
+    assert ("patients", "nir_matches_sex_birth_date_birthplace") in _failed(validate_path(path))
