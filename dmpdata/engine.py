@@ -17,9 +17,9 @@ from dmpdata import __version__, reference
 from dmpdata.errors import DatasetError
 from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.geography import area_of
-from dmpdata.generators.population import generate_patients
+from dmpdata.generators.population import birthplace_vocabulary, generate_patients
 from dmpdata.generators.workforce import generate_workforce
-from dmpdata.identifiers import build_nir, nir_bucket, order_numbers
+from dmpdata.identifiers import unique_nirs_indexed
 from dmpdata.rng import stream
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import TABLES, conform
@@ -42,23 +42,23 @@ def _test_oid() -> str:
     return oids["oid"][0]
 
 
-def _with_matricules(chunks: list[pl.DataFrame]) -> list[pl.DataFrame]:
+NIR_TRAITS = ["_nir_sex", "_birth_year", "_birth_month", "_place_idx"]
+
+
+def _with_matricules(chunks: list[pl.DataFrame], area) -> list[pl.DataFrame]:
     """Add the matricule INS: order numbers are ranks within (sex, yy, mm, birthplace) over the dataset."""
-    people = pl.concat([c.select("sex", "birth_date", "birth_place_code") for c in chunks])
-    sex = np.where(people["sex"].to_numpy() == "M", 1, 2)
-    year = people["birth_date"].dt.year().to_numpy().astype(np.int64)
-    month = people["birth_date"].dt.month().to_numpy().astype(np.int64)
-    place = people["birth_place_code"]
-    order = order_numbers(nir_bucket(sex, year, month, place))
-    matricule = build_nir(sex, year, month, place, order)
+    traits = pl.concat([c.select(NIR_TRAITS) for c in chunks])
+    matricule = unique_nirs_indexed(
+        traits["_nir_sex"].to_numpy(), traits["_birth_year"].to_numpy(), traits["_birth_month"].to_numpy(),
+        traits["_place_idx"].to_numpy(), birthplace_vocabulary(area),
+    )
     out, start = [], 0
     oid = _test_oid()
     for chunk in chunks:
-        stop = start + chunk.height
-        out.append(chunk.with_columns(
+        out.append(chunk.drop(NIR_TRAITS).with_columns(
             matricule.slice(start, chunk.height).alias("ins_matricule"), pl.lit(oid).alias("ins_oid")
         ))
-        start = stop
+        start += chunk.height
     return out
 
 
@@ -151,7 +151,7 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
                 scenario, stream(scenario.seed, "population", k), area, professionals, first_id=first + 1, n=n
             ))
             report("population", k + 1, scenario.n_chunks)
-        chunks = _with_matricules(chunks)
+        chunks = _with_matricules(chunks, area)
         for k, patients in enumerate(chunks):
             writer.write("patients", k, patients)
             writer.write("conditions", k, generate_conditions(scenario, stream(scenario.seed, "conditions", k), patients))

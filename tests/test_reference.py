@@ -32,6 +32,9 @@ KEYS = {
     "condition_prevalence": ["condition_code", "sex", "age_min"],
     "mes_activation": ["date"],
     "parameters": ["key"],
+    "dmp_equipment": ["applies_to", "date"],
+    "mes_rollout": ["department"],
+    "workforce_rules": ["kind"],
 }
 
 # published national figures: parameter key -> (condition codes, minimum age of the denominator)
@@ -245,3 +248,16 @@ def test_national_prevalence_reproduces_published_figure(key):
     cases = (joined["population"] * joined["prevalence"]).sum()
     denom = pop.filter(pl.col("age") >= age_min)["population"].sum()
     assert cases / denom == pytest.approx(target, rel=0.05)
+
+
+def test_workforce_rules_cover_every_kind_and_curves_rise():
+    kinds = set(ref.load("workforce")["kind"])
+    assert set(ref.load("workforce_rules")["kind"]) == kinds
+    assert ref.load("workforce_rules").filter(pl.col("gp_eligible")).height >= 1
+    for _, curve in ref.load("dmp_equipment").sort("date").group_by("applies_to"):
+        shares = curve["equipped_share"].to_list()
+        assert shares == sorted(shares) and 0 <= shares[0] and shares[-1] <= 1
+    facility = set(ref.load("facility_types")["facility_type_code"])
+    sectors = set(ref.load("facility_types")["sector"])
+    assert set(ref.load("dmp_equipment")["applies_to"]) <= facility | sectors
+    assert set(ref.load("facility_types")["practice_setting_code"]) <= set(ref.load("practice_settings")["practice_setting_code"])

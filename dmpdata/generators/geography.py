@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.generators.sampling import GroupedChoice
+from dmpdata.generators.sampling import Categorical, GroupedChoice
 from dmpdata.scenario import Scenario
 
 __all__ = ["Area", "area_of"]
@@ -26,6 +26,8 @@ class Area:
     birthplaces: pl.DataFrame  # every French birthplace commune: code, department, dept_all_idx, population
     all_departments: pl.DataFrame  # every department: code, region, population
     birthplace_in_department: GroupedChoice  # picks a birthplace commune within a department (all_departments index)
+    residence_choice: Categorical  # a residence commune, weighted by population
+    birthplace_choice: Categorical  # a French birthplace commune anywhere, weighted by population
 
     @property
     def population(self) -> int:
@@ -64,7 +66,10 @@ def _area(regions: tuple[str, ...], departments: tuple[str, ...]) -> Area:
     chooser = GroupedChoice(
         birthplaces["dept_all_idx"].to_numpy(), birthplaces["population"].to_numpy(), all_depts.height
     )
-    return Area(scope, residence, birthplaces, all_depts, chooser)
+    return Area(
+        scope, residence, birthplaces, all_depts, chooser,
+        Categorical(residence["population"].to_numpy()), Categorical(birthplaces["population"].to_numpy()),
+    )
 
 
 def area_of(scenario: Scenario) -> Area:

@@ -11,18 +11,17 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators import vocab
 from dmpdata.generators.geography import Area
-from dmpdata.generators.sampling import EPOCH, GroupedChoice, as_date, categorical, inverse_curve
+from dmpdata.generators.sampling import EPOCH, Categorical, GroupedChoice, as_date, categorical, inverse_curve
 from dmpdata.scenario import Scenario
 
-__all__ = ["generate_patients", "reference_date", "EPOCH"]
+__all__ = ["generate_patients", "table_year", "EPOCH"]
 
 DAYS_PER_YEAR = 365.2425
 
 
-def reference_date() -> dt.date:
-    """Ages are drawn as of 1 January of the department population table's year."""
-    year = int(reference.load("population_department_age_sex")["year"].max())
-    return dt.date(year, 1, 1)
+def table_year() -> int:
+    """The year of the department population table (its structure is used at the period's start)."""
+    return int(reference.load("population_department_age_sex")["year"].max())
 
 
 @cache
@@ -56,7 +55,7 @@ def _age_sex_tables(departments: tuple[str, ...]) -> tuple[np.ndarray, np.ndarra
 def _single_year_weights() -> dict[str, np.ndarray]:
     """National population by single year of age 0..104 per sex (the open 99+ group spread over 99..104)."""
     table = reference.load("population_age_sex")
-    year = reference_date().year
+    year = table_year()
     table = table.filter((pl.col("area") == "FR") & (pl.col("year") == year))
     out = {}
     for sex in ("M", "F"):
@@ -68,42 +67,57 @@ def _single_year_weights() -> dict[str, np.ndarray]:
     return out
 
 
-def _draw_age(sex: np.ndarray, age_min: np.ndarray, age_max: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _draw_age(male: np.ndarray, age_min: np.ndarray, age_max: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A single year of age within each person's band, following the national single-year structure."""
     weights = _single_year_weights()
-    ages = np.arange(105)
-    out = np.empty(sex.size, dtype=np.int64)
-    u = rng.random(sex.size)
+    out = np.empty(male.size, dtype=np.int64)
+    u = rng.random(male.size)
     for s in ("M", "F"):
         cum_all = np.concatenate([[0.0], np.cumsum(weights[s])])
-        m = sex == s
+        m = male if s == "M" else ~male
         lo, hi = age_min[m], np.minimum(age_max[m], 104)
         start, stop = cum_all[lo], cum_all[hi + 1]
         target = start + u[m] * (stop - start)
         out[m] = np.clip(np.searchsorted(cum_all, target, side="right") - 1, lo, hi)
-    del ages
     return out
 
 
-def _deaths(birth: np.ndarray, sex: np.ndarray, start: dt.date, end: dt.date, rng: np.random.Generator) -> np.ndarray:
-    """Death day ordinals (NaN = alive at the end) from the period life table, year by year."""
+@cache
+def _qx() -> np.ndarray:
+    """Probability of dying within a year by [is_male, age 0..104] (INSEE period life table)."""
     mortality = reference.load("mortality")
-    qx = {s: mortality.filter(pl.col("sex") == s).sort("age")["qx"].to_numpy() for s in ("M", "F")}
+    out = np.zeros((2, 105))
+    for i, sex in enumerate(("F", "M")):
+        table = mortality.filter(pl.col("sex") == sex).sort("age")
+        out[i, table["age"].to_numpy()] = table["qx"].to_numpy()
+    return out
+
+
+def _deaths(birth: np.ndarray, male: np.ndarray, start: dt.date, end: dt.date, rng: np.random.Generator) -> np.ndarray:
+    """Death day ordinals (NaN = alive at the end) from the period life table, year by year.
+
+    One uniform draw per person: they die in the first calendar-year segment where their survival
+    probability falls below it, at the point of the segment where it crosses it.
+    """
+    qx = _qx()
+    sex_row = male.astype(np.int64)
+    u = rng.random(birth.size)
+    survival = np.ones(birth.size)
     death = np.full(birth.size, np.nan)
     cursor = start.toordinal()
     stop = end.toordinal() + 1
     while cursor < stop:
         segment_end = min(dt.date.fromordinal(cursor).replace(month=12, day=31).toordinal() + 1, stop)
         seg_start = np.maximum(cursor, birth + 1)
-        exposed = (seg_start < segment_end) & np.isnan(death)
         age = np.clip(((cursor - birth) / DAYS_PER_YEAR).astype(np.int64), 0, 104)
-        q = np.where(sex == "M", qx["M"][age], qx["F"][age])
         fraction = np.clip((segment_end - seg_start) / DAYS_PER_YEAR, 0, 1)
-        dies = exposed & (rng.random(birth.size) < 1 - (1 - q) ** fraction)
-        when = seg_start + rng.random(birth.size) * (segment_end - seg_start)
-        death = np.where(dies, np.floor(when), death)
+        after = survival * (1 - qx[sex_row, age]) ** fraction
+        dies = np.isnan(death) & (after < u)
+        crossing = (survival - u) / np.maximum(survival - after, 1e-12)
+        death = np.where(dies, np.floor(seg_start + crossing * (segment_end - seg_start)), death)
+        survival = after
         cursor = segment_end
-    return death
+    return np.minimum(death, stop - 1)
 
 
 def _mes(
@@ -147,13 +161,11 @@ def _mes(
     # A profile is closed when its holder dies.
     died_with_profile = created & ~np.isnan(death)
     closed_at = np.where(died_with_profile, np.fmin(np.where(np.isnan(closed_at), np.inf, closed_at), death), closed_at)
-    status = np.where(
-        opposed, "opposed",
-        np.where(~created, "not_created",
-                 np.where(~np.isnan(closed_at), "closed", np.where(activated, "activated", "not_activated"))),
+    status = np.select(
+        [opposed, ~created, ~np.isnan(closed_at), activated], [1, 0, 4, 3], default=2
     )
     return {
-        "mes_status": pl.Series("mes_status", status),
+        "mes_status": _MES_STATUS.gather(status),
         "mes_notified_at": as_date(np.where(alive_at_notification, notified, np.nan), "mes_notified_at"),
         "mes_created_at": as_date(created_at, "mes_created_at"),
         "mes_opposed_at": as_date(opposed_at, "mes_opposed_at"),
@@ -174,87 +186,69 @@ def generate_patients(
     """One chunk of `n` patients (ids first_id..first_id+n-1), without the matricule INS.
 
     The matricule is added by `identifiers.build_nir` once every chunk's birth buckets are known, so
-    that order numbers are unique across the whole dataset (see engine.py).
+    that order numbers are unique across the whole dataset (see engine.py). Strings are only ever
+    gathered from small vocabularies by integer index: no per-row Python, no numpy string arrays.
     """
-    ref = reference_date()
+    # The population is the one living at the period's start (INSEE age structure, its latest year standing
+    # in for that date) plus the children born during the period, at the INSEE birth rate (age-0 share).
+    ref = scenario.start.toordinal()
     residence = area.residence
-    commune_idx = categorical(residence["population"].to_numpy(), rng, n)
+    commune_idx = area.residence_choice.sample(rng, n)
     dept_idx = residence["dept_idx"].to_numpy()[commune_idx]
     dept_codes = area.departments["code"]
 
-    cum, cell_sex, cell_min, cell_max = _age_sex_tables(tuple(dept_codes))
-    cell = np.minimum((cum[dept_idx] < rng.random(n)[:, None]).sum(axis=1), cum.shape[1] - 1)
-    sex = cell_sex[cell]
-    age = _draw_age(sex, cell_min[cell], cell_max[cell], rng)
-    birth = ref.toordinal() - np.floor((age + rng.random(n)) * DAYS_PER_YEAR) - 1
-    birth = np.minimum(birth, ref.toordinal() - 1)
+    cells, cell_male, cell_min, cell_max = _age_sex_cells(area)
+    cell = cells.pick(dept_idx, rng) % cell_male.size
+    male = cell_male[cell]
+    age = _draw_age(male, cell_min[cell], cell_max[cell], rng)
+    birth = np.minimum(ref - np.floor((age + rng.random(n)) * DAYS_PER_YEAR) - 1, ref - 1)
+    years = (scenario.end.toordinal() - ref + 1) / DAYS_PER_YEAR
+    born_share = _birth_rate() * years / (1 + _birth_rate() * years)
+    newborn = rng.random(n) < born_share
+    birth = np.where(newborn, ref + np.floor(rng.random(n) * years * DAYS_PER_YEAR), birth)
+    male = np.where(newborn, rng.random(n) < _boy_share(), male)
+    age = np.where(newborn, 0, age)
 
     # Birthplace: abroad (adults), the department of residence, or elsewhere in France.
-    adult_share = _adult_share()
-    min_age = reference.parameter("foreign_born_min_age")
-    p_abroad = reference.parameter("foreign_born_share") / adult_share
-    abroad = (age >= min_age) & (rng.random(n) < p_abroad)
-    same_dept = rng.random(n) < reference.parameter("born_in_residence_department_share")
-    birthplaces = area.birthplaces
-    all_idx = {code: i for i, code in enumerate(area.all_departments["code"])}
-    dept_all = dept_codes.replace_strict(all_idx, return_dtype=pl.Int64).to_numpy()[dept_idx]
-    chooser = area.birthplace_in_department
-    local = chooser.pick(dept_all, rng)
-    anywhere = categorical(birthplaces["population"].to_numpy(), rng, n)
-    place = birthplaces["code"].gather(np.where(same_dept, local, anywhere))
-    countries = reference.load("birth_countries")
-    country = countries["country_code"].gather(categorical(countries["weight"].to_numpy(), rng, n))
-    place = pl.select(pl.when(pl.Series(abroad)).then(country).otherwise(place)).to_series()
+    p_abroad = reference.parameter("foreign_born_share") / _adult_share()
+    abroad = (age >= reference.parameter("foreign_born_min_age")) & (rng.random(n) < p_abroad)
+    # Children born during the period are born in their department of residence (its maternity wards).
+    same_dept = newborn | (rng.random(n) < reference.parameter("born_in_residence_department_share"))
+    local = area.birthplace_in_department.pick(_all_department_index(area)[dept_idx], rng)
+    anywhere = area.birthplace_choice.sample(rng, n)
+    country = _countries().sample(rng, n)
+    place_idx = np.where(abroad, area.birthplaces.height + country, np.where(same_dept, local, anywhere))
+    place = _place_codes(area).gather(place_idx)
     nia = abroad & (rng.random(n) < reference.parameter("nia_share_of_foreign_born"))
 
     # INS traits: birth name, 1-3 birth first names (the first is the "premier prénom"), used name.
-    n_first = 1 + categorical(
-        np.array([reference.parameter(f"first_names_{k}_share") for k in (1, 2, 3)]), rng, n
-    )
-    names = []
-    for k in range(3):
-        male = vocab.sample(vocab.first_names("M"), rng, n)
-        female = vocab.sample(vocab.first_names("F"), rng, n)
-        chosen = pl.select(pl.when(pl.Series(sex == "M")).then(male).otherwise(female)).to_series()
-        names.append(pl.select(pl.when(pl.Series(n_first > k)).then(chosen).otherwise(None)).to_series().alias(f"n{k}"))
-    first_names = pl.DataFrame(names).select(pl.concat_str("n0", "n1", "n2", separator=" ", ignore_nulls=True))
-    birth_name = vocab.sample(vocab.last_names(), rng, n)
-    married = (sex == "F") & (age >= 25) & (rng.random(n) < reference.parameter("used_name_share_women_over_25"))
-    other_name = vocab.sample(vocab.last_names(), rng, n)
-    used_name = pl.select(pl.when(pl.Series(married)).then(other_name).otherwise(None)).to_series()
-
+    n_first = 1 + categorical(np.array([reference.parameter(f"first_names_{k}_share") for k in (1, 2, 3)]), rng, n)
+    given = vocab.first_names_both()
+    n_male = vocab.first_names("M").len()
+    n_female = given.len() - n_male
+    drawn = {
+        f"n{k}": given.gather(np.where(male, rng.integers(0, n_male, n), n_male + rng.integers(0, n_female, n)))
+        for k in range(3)
+    }
+    married = ~male & (age >= 25) & (rng.random(n) < reference.parameter("used_name_share_women_over_25"))
+    last = vocab.last_names()
     statuses = reference.load("identity_statuses")
-    identity_status = statuses["code"].gather(categorical(statuses["share"].to_numpy(), rng, n))
 
-    death = _deaths(birth, sex, scenario.start, scenario.end, rng)
+    death = _deaths(birth, male, scenario.start, scenario.end, rng)
     residence_department = dept_codes.gather(dept_idx)
     mes = _mes(scenario, rng, n, birth, death, residence_department)
+    gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
 
-    # Médecin traitant: a GP of the department of residence, for the share of adults who declared one.
-    gp_kinds = reference.load("workforce_rules").filter(pl.col("gp_eligible"))["kind"]
-    gps = professionals.filter(pl.col("kind").is_in(gp_kinds.implode()))
-    gp_dept = gps["department"].replace_strict(
-        {code: i for i, code in enumerate(dept_codes)}, return_dtype=pl.Int64, default=-1
-    ).to_numpy()
-    valid = gp_dept >= 0
-    gp_choice = GroupedChoice(gp_dept[valid], np.ones(valid.sum()), len(dept_codes))
-    declared = (age >= reference.parameter("gp_declared_min_age")) & (
-        rng.random(n) < reference.parameter("gp_declared_share_adults")
-    )
-    declared &= gp_choice.has(dept_idx)
-    gp_rows = gp_choice.pick(dept_idx[declared], rng)
-    gp_id = np.full(n, -1, dtype=np.int64)
-    gp_id[declared] = gps["professional_id"].to_numpy()[valid][gp_rows]
-
-    return pl.DataFrame({
+    frame = pl.DataFrame({
         "patient_id": np.arange(first_id, first_id + n, dtype=np.int64),
-        "matricule_kind": pl.Series(np.where(nia, "NIA", "NIR")),
-        "identity_status": identity_status,
-        "birth_name": birth_name,
-        "first_names": first_names.to_series(),
-        "first_name": pl.DataFrame(names)["n0"],
-        "used_name": used_name,
-        "sex": pl.Series(sex.astype(str)),
+        "matricule_kind": _KIND.gather(nia.astype(np.int8)),
+        "identity_status": statuses["code"].gather(categorical(statuses["share"].to_numpy(), rng, n)),
+        "birth_name": last.gather(rng.integers(0, last.len(), n)),
+        **drawn,
+        "n_first": n_first,
+        "used_name": last.gather(rng.integers(0, last.len(), n)),
+        "married": married,
+        "sex": _SEX.gather(male.astype(np.int8)),
         "birth_date": as_date(birth, "birth_date"),
         "birth_place_code": place,
         "residence_commune": residence["code"].gather(commune_idx),
@@ -262,8 +256,90 @@ def generate_patients(
         "residence_region": area.departments["region"].gather(dept_idx),
         "death_date": as_date(death, "death_date"),
         **mes,
-        "gp_professional_id": pl.Series(gp_id).replace(-1, None),
+        "gp_professional_id": gp_id,
+        # Private columns for the matricule pass (engine.py), dropped before writing.
+        **_nir_traits(male, birth, place_idx),
     })
+    return frame.with_columns(
+        pl.concat_str(
+            "n0",
+            pl.when(pl.col("n_first") > 1).then("n1"),
+            pl.when(pl.col("n_first") > 2).then("n2"),
+            separator=" ", ignore_nulls=True,
+        ).alias("first_names"),
+        pl.col("n0").alias("first_name"),
+        pl.when("married").then("used_name").alias("used_name"),
+    ).drop("n0", "n1", "n2", "n_first", "married")
+
+
+_MES_STATUS = pl.Series("mes_status", ["not_created", "opposed", "not_activated", "activated", "closed"])
+_SEX = pl.Series("sex", ["F", "M"])  # indexed by the boolean "male"
+_KIND = pl.Series("matricule_kind", ["NIR", "NIA"])  # indexed by the boolean "nia"
+
+
+def _nir_traits(male: np.ndarray, birth: np.ndarray, place_idx: np.ndarray) -> dict[str, np.ndarray]:
+    days = (birth - EPOCH).astype("datetime64[D]")
+    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
+    return {
+        "_nir_sex": np.where(male, 1, 2).astype(np.int8),
+        "_birth_year": year.astype(np.int16),
+        "_birth_month": month.astype(np.int8),
+        "_place_idx": place_idx.astype(np.int32),
+    }
+
+
+def birthplace_vocabulary(area: Area) -> pl.Series:
+    """The codes that `_place_idx` indexes: French birthplace communes, then countries of birth."""
+    return _place_codes(area)
+
+
+@cache
+def _countries() -> Categorical:
+    return Categorical(reference.load("birth_countries")["weight"].to_numpy())
+
+
+@cache
+def _age_sex_cells(area: Area) -> tuple[GroupedChoice, np.ndarray, np.ndarray, np.ndarray]:
+    """Per department of the area: a chooser over its (sex, age band) cells, weighted by population."""
+    cum, cell_sex, cell_min, cell_max = _age_sex_tables(tuple(area.departments["code"]))
+    shares = np.diff(cum, axis=1, prepend=0.0)
+    n_dept, n_cells = shares.shape
+    chooser = GroupedChoice(np.repeat(np.arange(n_dept), n_cells), shares.ravel(), n_dept)
+    return chooser, cell_sex == "M", cell_min, cell_max
+
+
+@cache
+def _all_department_index(area: Area) -> np.ndarray:
+    """For each department of the area, its index among all departments (birthplace choosers)."""
+    lookup = {code: i for i, code in enumerate(area.all_departments["code"])}
+    return area.departments["code"].replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+
+
+@cache
+def _place_codes(area: Area) -> pl.Series:
+    """Birthplace codes: the area's French birthplace communes, then the countries of birth (99xxx)."""
+    return pl.concat([area.birthplaces["code"], reference.load("birth_countries")["country_code"]])
+
+
+def _medecin_traitant(
+    area: Area, professionals: pl.DataFrame, dept_idx: np.ndarray, age: np.ndarray, rng: np.random.Generator
+) -> pl.Series:
+    """A GP of the department of residence, for the share of adults who declared a médecin traitant."""
+    gp_kinds = reference.load("workforce_rules").filter(pl.col("gp_eligible"))["kind"]
+    gps = professionals.filter(pl.col("kind").is_in(gp_kinds.implode()))
+    lookup = {code: i for i, code in enumerate(area.departments["code"])}
+    gp_dept = gps["department"].replace_strict(lookup, return_dtype=pl.Int64, default=-1).to_numpy()
+    valid = gp_dept >= 0
+    chooser = GroupedChoice(gp_dept[valid], np.ones(valid.sum()), len(lookup))
+    declared = (age >= reference.parameter("gp_declared_min_age")) & (
+        rng.random(age.size) < reference.parameter("gp_declared_share_adults")
+    )
+    declared &= chooser.has(dept_idx)
+    gp_id = np.zeros(age.size, dtype=np.int64)
+    gp_id[declared] = gps["professional_id"].to_numpy()[valid][chooser.pick(dept_idx[declared], rng)]
+    series = pl.Series("gp_professional_id", gp_id)
+    return series.scatter(np.flatnonzero(~declared), None)
 
 
 @cache
@@ -272,3 +348,16 @@ def _adult_share() -> float:
     min_age = int(reference.parameter("foreign_born_min_age"))
     total = weights["M"].sum() + weights["F"].sum()
     return float((weights["M"][min_age:].sum() + weights["F"][min_age:].sum()) / total)
+
+
+@cache
+def _birth_rate() -> float:
+    """Births per inhabitant per year: the INSEE age-0 population over the total (same table year)."""
+    weights = _single_year_weights()
+    return float((weights["M"][0] + weights["F"][0]) / (weights["M"].sum() + weights["F"].sum()))
+
+
+@cache
+def _boy_share() -> float:
+    weights = _single_year_weights()
+    return float(weights["M"][0] / (weights["M"][0] + weights["F"][0]))

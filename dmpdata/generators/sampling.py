@@ -7,16 +7,50 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-__all__ = ["EPOCH", "GroupedChoice", "as_date", "categorical", "inverse_curve", "stochastic_round"]
+__all__ = ["EPOCH", "Categorical", "GroupedChoice", "as_date", "categorical", "inverse_curve", "stochastic_round"]
 
 EPOCH = dt.date(1970, 1, 1).toordinal()
+
+
+def _vose(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker/Vose alias table of a discrete distribution (built once per distribution, O(n))."""
+    n = weights.size
+    total = weights.sum()
+    scaled = weights * n / total if total > 0 else np.ones(n)
+    prob = np.ones(n)
+    alias = np.arange(n)
+    small = [i for i in range(n) if scaled[i] < 1.0]
+    large = [i for i in range(n) if scaled[i] >= 1.0]
+    scaled = scaled.tolist()
+    while small and large:
+        s, g = small.pop(), large.pop()
+        prob[s], alias[s] = scaled[s], g
+        scaled[g] += scaled[s] - 1.0
+        (small if scaled[g] < 1.0 else large).append(g)
+    return prob, alias
+
+
+class Categorical:
+    """A fixed discrete distribution sampled in O(1) per draw (alias method), vectorised."""
+
+    def __init__(self, weights: np.ndarray):
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.size == 0 or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError("Categorical needs non-negative, finite weights with a positive sum")
+        self.size = weights.size
+        self.prob, self.alias = _vose(weights)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        i = rng.integers(0, self.size, n)
+        return np.where(rng.random(n) < self.prob[i], i, self.alias[i])
 
 
 class GroupedChoice:
     """Pick rows of a table within a group (e.g. a commune within a department), weighted, vectorised.
 
     `groups` are the group index (0..G-1) of each candidate row and `weights` their weights. A pick for
-    query group g draws among the rows of group g only; `has(g)` tells whether group g has any row.
+    query group g draws among the rows of group g only (alias method per group, O(1) per draw);
+    `has(g)` tells whether group g has any row.
     """
 
     def __init__(self, groups: np.ndarray, weights: np.ndarray, n_groups: int):
@@ -24,17 +58,17 @@ class GroupedChoice:
         weights = np.asarray(weights, dtype=np.float64)
         order = np.lexsort((np.arange(groups.size), groups))  # stable: by group, then original order
         self.rows = order
-        g = groups[order]
+        self.counts = np.bincount(groups, minlength=n_groups)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
         w = weights[order]
-        totals = np.bincount(g, weights=w, minlength=n_groups)
-        self.counts = np.bincount(g, minlength=n_groups)
-        cum = np.cumsum(w)
-        starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
-        base = np.where(self.counts > 0, cum[np.maximum(starts - 1, 0)] * (starts > 0), 0.0)
-        within = (cum - base[g]) / np.where(totals[g] > 0, totals[g], 1.0)
-        # A strictly increasing key: group index + cumulative share within the group (in (0, 1]).
-        self.keys = g + np.minimum(within, 1.0)
-        self.starts = starts
+        self.prob = np.ones(order.size)
+        self.alias = np.arange(order.size)
+        self.uniform = bool(np.all(w == w[0])) if w.size else True
+        if not self.uniform:
+            for g in np.flatnonzero(self.counts):
+                lo, hi = self.starts[g], self.starts[g] + self.counts[g]
+                prob, alias = _vose(w[lo:hi])
+                self.prob[lo:hi], self.alias[lo:hi] = prob, alias + lo
 
     def has(self, query_groups: np.ndarray) -> np.ndarray:
         return self.counts[np.asarray(query_groups)] > 0
@@ -44,11 +78,11 @@ class GroupedChoice:
         q = np.asarray(query_groups, dtype=np.int64)
         if q.size and not self.has(q).all():
             raise ValueError("GroupedChoice.pick: a query group has no candidate row")
-        u = rng.random(q.size)
-        pos = np.searchsorted(self.keys, q + u, side="right")
-        lo = self.starts[q]
-        hi = lo + self.counts[q] - 1
-        return self.rows[np.clip(pos, lo, hi)]
+        i = self.starts[q] + np.floor(rng.random(q.size) * self.counts[q]).astype(np.int64)
+        i = np.minimum(i, self.starts[q] + self.counts[q] - 1)
+        if not self.uniform:
+            i = np.where(rng.random(q.size) < self.prob[i], i, self.alias[i])
+        return self.rows[i]
 
 
 def stochastic_round(expected: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -84,5 +118,5 @@ def as_date(ordinals: np.ndarray, name: str) -> pl.Series:
     missing = np.isnan(ordinals)
     days = pl.Series(name, np.where(missing, 0, ordinals - EPOCH).astype(np.int32)).cast(pl.Date)
     if missing.any():
-        days = days.scatter(np.flatnonzero(missing), None)
+        days = pl.select(pl.when(pl.Series(~missing)).then(days).alias(name)).to_series()
     return days

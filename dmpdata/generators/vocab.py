@@ -8,7 +8,7 @@ from functools import cache
 import numpy as np
 import polars as pl
 
-__all__ = ["last_names", "first_names", "ins_form", "sample"]
+__all__ = ["first_names", "first_names_both", "ins_form", "last_names", "sample"]
 
 
 def ins_form(word: str) -> str:
@@ -34,6 +34,12 @@ def first_names(sex: str) -> pl.Series:
 
     words = Provider.first_names_male if sex == "M" else Provider.first_names_female
     return _unique_ins(words)
+
+
+@cache
+def first_names_both() -> pl.Series:
+    """Male first names followed by female ones (index with an offset of len(first_names("M")))."""
+    return pl.concat([first_names("M"), first_names("F")])
 
 
 def sample(vocabulary: pl.Series, rng: np.random.Generator, n: int) -> pl.Series:

@@ -17,6 +17,8 @@ from dmpdata.identifiers.nir import (
     nir_key,
     nir_matches_person,
     order_numbers,
+    unique_nirs,
+    unique_nirs_indexed,
 )
 
 __all__ = [
@@ -34,4 +36,6 @@ __all__ = [
     "nir_key",
     "nir_matches_person",
     "order_numbers",
+    "unique_nirs",
+    "unique_nirs_indexed",
 ]

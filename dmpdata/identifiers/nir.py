@@ -13,6 +13,8 @@ __all__ = [
     "nir_matches_person",
     "is_valid_nir",
     "order_numbers",
+    "unique_nirs",
+    "unique_nirs_indexed",
 ]
 
 # Corsica is `2A`/`2B` in the NIR for births from 1 Jan 1976, `20` before (dmp-reference §1.1).
@@ -56,20 +58,31 @@ def _check_place_codes(place_code: pl.Series) -> None:
         )
 
 
+def _place_numbers(place_code: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric form of 5-char birthplace codes (2A -> 19, 2B -> 18, for the key) and the Corsica mask."""
+    place = place_code.cast(pl.String)
+    corsica = (place.str.starts_with("2A") | place.str.starts_with("2B")).to_numpy()
+    num = place.str.replace("^2A", "19").str.replace("^2B", "18").cast(pl.Int64).to_numpy().astype(np.int64, copy=True)
+    return num, corsica
+
+
+def _apply_corsica_rule(
+    num: np.ndarray, corsica: np.ndarray, birth_year: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions 6-10 as used in the key, and the masks of 2A/2B kept (from 1976) and `20` used (before)."""
+    keep_letters = corsica & (birth_year >= CORSICA_SPLIT_YEAR)
+    to_twenty = corsica & ~keep_letters
+    num = num.copy()
+    num[to_twenty] = 20_000 + num[to_twenty] % 1000
+    return num, keep_letters, to_twenty
+
+
 def _encoded_place(
     place_code: pl.Series, birth_year: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Numeric positions 6-10 used in the key, and the Corsica masks (2A/2B kept, 20 used)."""
-    place = place_code.cast(pl.String)
-    corsica = place.str.starts_with("2A").to_numpy() | place.str.starts_with("2B").to_numpy()
-    keep_letters = corsica & (birth_year >= CORSICA_SPLIT_YEAR)
-    to_twenty = corsica & ~keep_letters
-    # 2A -> 19, 2B -> 18 for the key only; `20` + commune before 1976.
-    num = (
-        place.str.replace("^2A", "19").str.replace("^2B", "18").cast(pl.Int64).to_numpy()
-    ).astype(np.int64, copy=True)
-    num[to_twenty] = 20_000 + num[to_twenty] % 1000
-    return num, keep_letters, to_twenty
+    num, corsica = _place_numbers(place_code)
+    return _apply_corsica_rule(num, corsica, birth_year)
 
 
 def _check_lengths(**arrays: object) -> int:
@@ -110,6 +123,13 @@ def build_nir(
     _check_place_codes(place_code)
 
     place_num, keep_letters, _ = _encoded_place(place_code, year)
+    return _assemble(sex, year, month, place_num, keep_letters, place_code, order)
+
+
+def _assemble(
+    sex: np.ndarray, year: np.ndarray, month: np.ndarray, place_num: np.ndarray, keep_letters: np.ndarray,
+    place_code: pl.Series | None, order: np.ndarray, *, letters_of=None,
+) -> pl.Series:
     n13 = (
         sex * 10**12
         + (year % 100) * 10**10
@@ -122,10 +142,72 @@ def build_nir(
     idx = np.flatnonzero(keep_letters)
     if idx.size:
         sub = nir.gather(idx)
-        letters = place_code.cast(pl.String).gather(idx).str.slice(0, 2)
+        letters = (letters_of(idx) if letters_of else place_code.cast(pl.String).gather(idx)).str.slice(0, 2)
         patched = sub.str.slice(0, 5) + letters + sub.str.slice(7)
         nir = nir.clone().scatter(idx, patched)
     return nir
+
+
+def unique_nirs(
+    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_code: pl.Series
+) -> pl.Series:
+    """NIRs for a whole population, unique by construction: the order number of each person is
+    their rank (in input order) among the people sharing sex, yy, mm and encoded birthplace.
+
+    Equivalent to `build_nir(..., order=order_numbers(nir_bucket(...)))`, computing the
+    birthplace encoding once. Raises ValueError like those functions.
+    """
+    sex = _as_int64("sex", sex)
+    year = _as_int64("birth_year", birth_year)
+    month = _as_int64("birth_month", birth_month)
+    _check_lengths(sex=sex, birth_year=year, birth_month=month, place_code=place_code)
+    bad_sex = (sex != 1) & (sex != 2)
+    if bad_sex.any():
+        raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
+    _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
+    _check_range("birth_month", month, 1, 12)
+    _check_place_codes(place_code)
+    place_num, keep_letters, _ = _encoded_place(place_code, year)
+    order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+    return _assemble(sex, year, month, place_num, keep_letters, place_code, order)
+
+
+def unique_nirs_indexed(
+    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series
+) -> pl.Series:
+    """`unique_nirs` for birthplaces given as indices into a vocabulary of codes (`places`).
+
+    Generators draw birthplaces from a vocabulary (communes, countries): encoding the vocabulary
+    once and gathering by index avoids string work per person. Same result as
+    `unique_nirs(sex, birth_year, birth_month, places.gather(place_index))`.
+    """
+    sex = _as_int64("sex", sex)
+    year = _as_int64("birth_year", birth_year)
+    month = _as_int64("birth_month", birth_month)
+    index = _as_int64("place_index", place_index)
+    _check_lengths(sex=sex, birth_year=year, birth_month=month, place_index=index)
+    bad_sex = (sex != 1) & (sex != 2)
+    if bad_sex.any():
+        raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
+    _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
+    _check_range("birth_month", month, 1, 12)
+    _check_range("place_index", index, 0, places.len() - 1)
+    _check_place_codes(places)
+    vocab_num, vocab_corsica = _place_numbers(places)
+    place_num, keep_letters, _ = _apply_corsica_rule(vocab_num[index], vocab_corsica[index], year)
+    order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+    return _assemble(sex, year, month, place_num, keep_letters, None, order,
+                     letters_of=lambda rows: places.cast(pl.String).gather(index[rows]))
+
+
+def _bucket(sex: np.ndarray, year: np.ndarray, month: np.ndarray, place_num: np.ndarray, keep_letters: np.ndarray) -> np.ndarray:
+    # Post-1976 2A/2B must not collide with départements 19/18: move them out of 0..99999.
+    place6 = np.where(
+        keep_letters,
+        np.where(place_num // 1000 == 19, 100_000, 200_000) + place_num % 1000,
+        place_num,
+    )
+    return ((sex * 100 + year % 100) * 100 + month) * 1_000_000 + place6
 
 
 def nir_bucket(
@@ -146,13 +228,7 @@ def nir_bucket(
     _check_lengths(sex=sex, birth_year=year, birth_month=month, place_code=place_code)
     _check_place_codes(place_code)
     place_num, keep_letters, _ = _encoded_place(place_code, year)
-    # Post-1976 2A/2B must not collide with départements 19/18: move them out of 0..99999.
-    place6 = np.where(
-        keep_letters,
-        np.where(place_num // 1000 == 19, 100_000, 200_000) + place_num % 1000,
-        place_num,
-    )
-    return pl.Series("nir_bucket", ((sex * 100 + year % 100) * 100 + month) * 1_000_000 + place6)
+    return pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters))
 
 
 def order_numbers(bucket: pl.Series) -> np.ndarray:
@@ -164,12 +240,25 @@ def order_numbers(bucket: pl.Series) -> np.ndarray:
     """
     if bucket.null_count():
         raise ValueError(f"bucket has {bucket.null_count()} null values")
-    ranks = (
-        pl.DataFrame({"bucket": bucket})
-        .select((pl.int_range(pl.len(), dtype=pl.Int64).over("bucket") + 1).alias("rank"))
-        .to_series()
-        .to_numpy()
-    )
+    keys = bucket.to_numpy().astype(np.int64, copy=False)
+    n = keys.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    # Dense bucket ids, then one unstable (SIMD) sort of (id, row) packed in an int64: the same
+    # order as a stable argsort of the keys, several times faster.
+    row_bits = max(int(n - 1).bit_length(), 1)
+    low = int(keys.min())
+    if low < 0 or int(keys.max()).bit_length() + row_bits > 62:
+        keys = np.unique(keys, return_inverse=True)[1].astype(np.int64)
+    packed = np.sort((keys << row_bits) | np.arange(n, dtype=np.int64))
+    order = packed & ((1 << row_bits) - 1)
+    ordered = packed >> row_bits
+    is_start = np.ones(n, dtype=bool)
+    is_start[1:] = ordered[1:] != ordered[:-1]
+    positions = np.arange(n, dtype=np.int64)
+    group_start = np.maximum.accumulate(np.where(is_start, positions, 0))
+    ranks = np.empty(n, dtype=np.int64)
+    ranks[order] = positions - group_start + 1
     if ranks.size and ranks.max() > MAX_ORDER:
         full = (
             pl.DataFrame({"bucket": bucket})

@@ -65,8 +65,13 @@ def load(name: str) -> pl.DataFrame:
 
 def parameter(key: str) -> float:
     """One numeric calibration parameter from parameters.csv (each with its unit, evidence and source)."""
-    table = load("parameters")
-    row = table.filter(pl.col("key") == key)
-    if row.height != 1:
+    values = _parameters()
+    if key not in values:
         raise KeyError(f"parameter {key!r} is not in dmpdata/reference/parameters.csv")
-    return float(row["value"][0])
+    return values[key]
+
+
+@cache
+def _parameters() -> dict[str, float]:
+    table = load("parameters")
+    return dict(zip(table["key"], table["value"], strict=True))

@@ -96,8 +96,9 @@ def test_demo_structure_matches_insee_within_10_percent(demo_patients):
     patients, _ = demo_patients
     ref = reference.load("population_department_age_sex")
     ref = ref.filter(pl.col("year") == ref["year"].max())
-    ref_year = int(ref["year"].max())
-    age = ((dt.date(ref_year, 1, 1) - patients["birth_date"]).dt.total_days() / 365.2425).floor().to_numpy()
+    start = dt.date(2021, 7, 1)  # the demo period's start: the INSEE structure applies there
+    patients = patients.filter(pl.col("birth_date") < start)  # children born during the period aside
+    age = ((start - patients["birth_date"]).dt.total_days() / 365.2425).floor().to_numpy()
     bands = np.array([15, 30, 45, 60, 75])  # lower bounds of the bands after the first (0-14)
     gen = patients.with_columns(pl.Series("band", np.searchsorted(bands, age, side="right")))
     ref_b = ref.with_columns(pl.Series("band", np.searchsorted(bands, ref["age_min"].to_numpy(), side="right")))
@@ -127,4 +128,18 @@ def test_demo_calibration_figures(demo_patients):
     diabetes = conditions.filter(pl.col("condition_code") == "E11").height / n
     assert 0.04 <= diabetes <= 0.065
     deaths = patients["death_date"].is_not_null().mean()
-    assert 0.03 <= deaths <= 0.06  # ~0.9 % a year over five years
+    assert 0.038 <= deaths <= 0.052  # INSEE: ~0.9 % of the population dies each year; five years here
+    born = (patients["birth_date"] >= dt.date(2021, 7, 1)).mean()
+    assert 0.035 <= born <= 0.055  # INSEE age-0 share ~0.95 % a year
+
+
+def test_a_regional_preset_stays_in_its_region(tmp_path):
+    ds = dmpdata.generate("hauts-de-france", out=tmp_path / "hdf", patients=2000)
+    patients = ds.table("patients").collect()
+    assert set(patients["residence_region"]) == {"32"}
+    assert set(patients["residence_department"]) <= {"02", "59", "60", "62", "80"}
+    organizations = ds.table("organizations").collect()
+    assert set(organizations["region"]) == {"32"}
+    assert ds.validate().ok
+    # People born elsewhere in France or abroad still exist: birthplaces are national.
+    assert patients.filter(~pl.col("birth_place_code").str.slice(0, 2).is_in(["02", "59", "60", "62", "80"])).height > 100

@@ -19,6 +19,8 @@ from dmpdata.identifiers import (
     nir_key,
     nir_matches_person,
     order_numbers,
+    unique_nirs,
+    unique_nirs_indexed,
 )
 
 # ---------------------------------------------------------------- strategies
@@ -325,3 +327,31 @@ def test_one_million_nirs() -> None:
     sample = nirs.gather(rng.integers(0, n, 20_000)).to_list()
     assert all(stdnum_nir.is_valid(x) for x in sample)
     assert nirs.str.contains("2[AB]").any() and nirs.str.slice(5, 2).eq("20").any()
+
+
+def test_unique_nirs_equals_build_with_order_numbers():
+    rng = np.random.default_rng(5)
+    n = 20_000
+    sex = rng.integers(1, 3, n)
+    year = rng.integers(1950, 1990, n)
+    month = rng.integers(1, 13, n)
+    place = pl.Series(rng.choice(["75115", "2A004", "2B033", "97105", "99350", "59350"], n))
+    expected = build_nir(sex, year, month, place, order_numbers(nir_bucket(sex, year, month, place)))
+    got = unique_nirs(sex, year, month, place)
+    assert got.equals(expected)
+    assert got.n_unique() == n
+    assert got.map_elements(stdnum_nir.is_valid, return_dtype=pl.Boolean).all()
+
+
+def test_unique_nirs_indexed_equals_unique_nirs():
+    rng = np.random.default_rng(6)
+    n = 20_000
+    places = pl.Series(["75115", "2A004", "2B033", "97105", "99350", "59350"])
+    sex = rng.integers(1, 3, n)
+    year = rng.integers(1950, 2000, n)
+    month = rng.integers(1, 13, n)
+    index = rng.integers(0, places.len(), n)
+    got = unique_nirs_indexed(sex, year, month, index, places)
+    assert got.equals(unique_nirs(sex, year, month, places.gather(index)))
+    with pytest.raises(ValueError, match="place_index"):
+        unique_nirs_indexed(sex, year, month, index + 10, places)
