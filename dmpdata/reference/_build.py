@@ -6,9 +6,12 @@ Run from the repository root:
 
 Derived here (deterministically, stdlib only): communes, departments, regions,
 population_age_sex, population_department_age_sex, mortality, birth_countries,
-workforce, organization_counts, condition_prevalence, mes_activation.
+workforce, organization_counts, condition_prevalence, mes_activation, access_matrix
+(from dmp-access-matrix.csv and the hand-curated document_types.csv).
 Hand-curated tables (professions, specialties, facility_types, practice_settings,
-ins_oids, identity_statuses, conditions, parameters, columns) are plain CSVs
+ins_oids, identity_statuses, conditions, parameters, document_types, document_classes,
+format_codes, confidentiality_codes, access_modes, auth_modes, channels, mandatory_documents,
+observation_types, columns) are plain CSVs
 edited by hand; this script does not touch them (it reads parameters.csv for the
 prevalence targets).
 
@@ -564,6 +567,101 @@ def build_mes(pop: dict) -> None:
 # --------------------------------------------------------------------------- main
 
 
+# --------------------------------------------------------------------------- DMP access matrix
+
+S_MATRIX = "shared/data/dmp-access-matrix.csv (reconstruction of the annex of the arrêté du 26 octobre 2023)"
+# rows of the shared CSV without a type code: J07 code matched on the start of the label
+MATRIX_LABEL_CODES = {
+    "CR d'hospitalisation (séjour)": "34112-3",
+    "CR de passage aux urgences": "15507-7",
+    "CR d'anesthésie": "77436-4",
+    "Synthèse psychiatrique": "68599-0",
+    "Bilan psychologique": "83901-9",
+    "Demande d'acte de télémédecine": "75496-0",
+    "Lettre de liaison à la sortie d'une structure sociale ou médico-sociale": "83981-1",
+    "Projet personnalisé d'accompagnement": "80788-3",
+    "Bilan de santé et de prévention de l'enfant": "68817-6",
+    "Certificats médicaux": "89601-9",
+    "Bilan fonctionnel": "47420-5",
+}
+# completion rules (dmp-access-matrix.md §2 R1-R3 and dmp-reference §4.1 modelling suggestion; ASSUMPTIONS)
+MATRIX_SENSITIVE = {"68599-0", "83901-9", "75496-0", "80788-3", "83981-1", "68817-6", "89601-9", "15508-5", "EXPPAT_3"}
+MATRIX_ESMS = {"28653-4", "34842-5", "88348-8", "83981-1", "80788-3"}  # social / médico-social documents
+
+
+def matrix_rule(profession: str, type_code: str, class_code: str) -> tuple[bool, str]:
+    """(allowed, rule) for a (profession, type) cell the shared reconstruction does not give."""
+    sensitive = type_code in MATRIX_SENSITIVE or type_code.startswith("ATTEST-")
+    if profession == "10":  # R1: médecin reads everything except the attestation de résidence
+        return type_code != "ATTEST-RESID", "R1"
+    if profession in ("21", "60"):  # R2: near-complete clinical access minus the sensitive set and admin documents
+        closed = sensitive or class_code == "95"
+        if profession == "60":  # infirmier: LDL sortie ESMS verified open, ESMS documents kept open
+            closed = closed and type_code not in {"83981-1", "80788-3"}
+        else:
+            closed = closed or type_code in MATRIX_ESMS
+        return not closed, "R2"
+    # R3: other health professions: majority minus sensitive, ESMS, administrative and reimbursement documents
+    closed = sensitive or class_code in ("60", "95") or type_code in MATRIX_ESMS
+    if profession == "50" and type_code in {"15508-5", "68817-6"}:  # sage-femme keeps obstetric / child documents
+        closed = False
+    return not closed, "R3"
+
+
+def build_access_matrix(shared: Path) -> list[str]:
+    """access_matrix: one cell per (profession of the shared CSV, ASS_X16 type of document_types). Returns dropped labels."""
+    types = {r["type_code"]: r for r in read(HERE / "document_types.csv") if r["in_x16"] == "true"}
+    shared_rows = read(shared / "data" / "dmp-access-matrix.csv")
+    professions = {r["profession_code"]: r["profession_label"] for r in shared_rows}
+    cells: dict[tuple[str, str], list] = {}
+    dropped: set[str] = set()
+
+    def put(prof: str, code: str, allowed: bool, evidence: str, origin: str, source: str, note: str) -> None:
+        assert (prof, code) not in cells, (prof, code)
+        t = types[code]
+        cells[(prof, code)] = [prof, professions[prof], code, t["label"], t["class_code"],
+                               "true" if allowed else "false", evidence, origin, source, note]
+
+    for r in shared_rows:
+        code, notes = r["type_code"], [r["note"]]
+        if not code:
+            code = next((c for lab, c in MATRIX_LABEL_CODES.items() if r["type_label"].startswith(lab)), "")
+            if not code:
+                dropped.add(f"{r['type_label']} (no J07 code)")
+                continue
+            notes.append(f"type code matched by label from '{r['type_label']}'")
+        codes = [code]
+        origin = "shared"
+        if code == "CLASS-45":
+            codes = sorted(c for c, t in types.items() if t["class_code"] == "45")
+            origin = "shared_expanded"
+            notes.append("expanded from the CLASS-45 placeholder of the shared CSV")
+        for c in codes:
+            if c not in types:
+                dropped.add(f"{c} {r['type_label']} (not in ASS_X16)")
+                continue
+            extra = []
+            if r["class_code"] and r["class_code"] not in ("45",) and r["class_code"] != types[c]["class_code"]:
+                extra.append(f"shared CSV class {r['class_code']} differs from ASS_X16 class {types[c]['class_code']}")
+            put(r["profession_code"], c, r["allowed"] == "1", r["evidence"], origin,
+                f"{S_MATRIX}; cell source: {r['source']}", "; ".join(n for n in notes + extra if n))
+
+    for prof in sorted(professions):
+        for code, t in sorted(types.items()):
+            if (prof, code) not in cells:
+                allowed, rule = matrix_rule(prof, code, t["class_code"])
+                put(prof, code, allowed, "assumption", "completed",
+                    "dmpdata completion rule ASSUMED from dmp-access-matrix.md §2 (R1-R3) and dmp-reference §4.1",
+                    f"completed by rule {rule}")
+    rows = sorted(cells.values(), key=lambda r: (r[0], r[4], r[2]))
+    assert len(rows) == len(professions) * len(types)
+    write("access_matrix", ["profession_code", "profession_label", "type_code", "type_label", "class_code", "allowed",
+                            "evidence", "origin", "source", "note"], rows)
+    for d in sorted(dropped):
+        print(f"  access_matrix: dropped shared rows for {d}")
+    return sorted(dropped)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=Path("../shared"), help="path to the shared source folder")
@@ -576,6 +674,7 @@ def main() -> None:
     build_organizations(shared, pop, wf)
     build_prevalence(pop)
     build_mes(pop)
+    build_access_matrix(shared)
 
 
 if __name__ == "__main__":
