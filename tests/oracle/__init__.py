@@ -1,0 +1,1 @@
+"""Independent test oracles: rules of the spec recomputed from raw tables, never via dmpdata.generators."""

@@ -1,0 +1,277 @@
+"""Oracle for the DMP access rule (spec3.md "The access rule"): every professional consult's outcome, recomputed in SQL.
+
+Independent of the generator on purpose: it reads only the raw dataset tables (Parquet folders, polars frames or
+DuckDB tables named patients, professionals, documents, access_events) and the reference access matrix, and never
+imports dmpdata.generators. For a consult by professional P of document D of patient X at instant t in mode m, the
+first check that applies gives the outcome:
+
+1. no open DMP at date(t): mes_created_at null or > date(t), or mes_closed_at <= date(t)   -> denied_no_dmp
+2. latest block/unblock of P by X with occurred_at <= t is a block                        -> denied_blocked
+3. m = normal and (profession(P), type_code(D)) not allowed by the matrix (absent = no)   -> denied_matrix
+4. m in (bris_de_glace, centre_15) and emergency_opt_out_at <= date(t)                     -> denied_emergency_opt_out
+5. latest mask/unmask of D with occurred_at <= t is a mask, P neither author nor X's GP   -> denied_masked
+6. otherwise                                                                               -> granted
+
+Choices where the spec is silent (kept in one place, see SQL below):
+- "as of t" includes events at exactly t (spec: occurred_at <= t); several block/unblock events of the same
+  (patient, professional) -- or mask/unmask events of the same document -- at the same instant are ordered by
+  event_id (the higher id is the later one).
+- Block and mask events count whoever their actor is and whatever their own outcome (all non-consult actions are
+  granted by the spec anyway).
+- When the rule cannot be evaluated (unknown patient/professional/document, null actor or document, document of
+  another patient, access_mode not one of the three modes) expected_outcome is null, so a comparison fails loudly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+__all__ = [
+    "ACCESS_MODES",
+    "OUTCOMES",
+    "REQUIRED_COLUMNS",
+    "connect",
+    "contract_violations",
+    "masked_ps_mismatches",
+    "missing_tables",
+    "recompute_outcomes",
+]
+
+OUTCOMES = (
+    "granted",
+    "denied_no_dmp",
+    "denied_blocked",
+    "denied_matrix",
+    "denied_emergency_opt_out",
+    "denied_masked",
+)
+ACCESS_MODES = ("normal", "bris_de_glace", "centre_15")
+
+# Only what the rule reads (plus ids); extra columns are ignored.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients": ("patient_id", "mes_created_at", "mes_closed_at", "gp_professional_id", "emergency_opt_out_at"),
+    "professionals": ("professional_id", "profession_code"),
+    "documents": ("document_id", "patient_id", "type_code", "author_professional_id"),
+    "access_events": (
+        "event_id",
+        "occurred_at",
+        "patient_id",
+        "document_id",
+        "actor_kind",
+        "actor_professional_id",
+        "target_professional_id",
+        "action",
+        "access_mode",
+    ),
+}
+MATRIX_TABLE = "oracle_access_matrix"
+
+_FACTS_SQL = f"""
+WITH
+consults AS (
+    SELECT event_id, occurred_at AS t, CAST(occurred_at AS DATE) AS d, patient_id, document_id,
+           actor_professional_id AS prof_id, access_mode
+    FROM access_events
+    WHERE action = 'consult' AND actor_kind = 'professional'
+),
+-- block state per (patient, professional, instant); same-instant events: the highest event_id wins
+block_state AS (
+    SELECT patient_id, target_professional_id AS prof_id, occurred_at AS at,
+           arg_max(action, event_id) = 'block_professional' AS blocked
+    FROM access_events
+    WHERE action IN ('block_professional', 'unblock_professional')
+      AND patient_id IS NOT NULL AND target_professional_id IS NOT NULL
+    GROUP BY patient_id, target_professional_id, occurred_at
+),
+-- mask state per (document, instant); same-instant events: the highest event_id wins
+mask_state AS (
+    SELECT document_id, occurred_at AS at, arg_max(action, event_id) = 'mask' AS masked
+    FROM access_events
+    WHERE action IN ('mask', 'unmask') AND document_id IS NOT NULL
+    GROUP BY document_id, occurred_at
+),
+with_block AS (   -- as of t: the latest state with at <= t (an event at exactly t applies)
+    SELECT c.*, coalesce(b.blocked, false) AS blocked, b.at AS block_state_at
+    FROM consults c ASOF LEFT JOIN block_state b
+      ON c.patient_id = b.patient_id AND c.prof_id = b.prof_id AND c.t >= b.at
+),
+with_mask AS (
+    SELECT c.*, coalesce(m.masked, false) AS masked, m.at AS mask_state_at
+    FROM with_block c ASOF LEFT JOIN mask_state m
+      ON c.document_id = m.document_id AND c.t >= m.at
+)
+SELECT
+    c.event_id, c.t AS occurred_at, c.patient_id, c.document_id, c.prof_id AS actor_professional_id,
+    c.access_mode, pr.profession_code, doc.type_code,
+    coalesce(pa.patient_id IS NOT NULL AND pr.professional_id IS NOT NULL AND doc.document_id IS NOT NULL
+        AND doc.patient_id = c.patient_id AND c.access_mode IN {ACCESS_MODES!r}, false) AS evaluable,
+    (pa.mes_created_at IS NULL
+        OR CAST(pa.mes_created_at AS DATE) > c.d
+        OR coalesce(CAST(pa.mes_closed_at AS DATE) <= c.d, false)) AS no_dmp,
+    c.blocked,
+    c.block_state_at,
+    coalesce(mx.allowed, false) AS matrix_allowed,
+    coalesce(CAST(pa.emergency_opt_out_at AS DATE) <= c.d, false) AS emergency_opted_out,
+    c.masked,
+    c.mask_state_at,
+    coalesce(c.prof_id = doc.author_professional_id, false) AS is_author,
+    coalesce(c.prof_id = pa.gp_professional_id, false) AS is_gp
+FROM with_mask c
+LEFT JOIN patients pa ON pa.patient_id = c.patient_id
+LEFT JOIN professionals pr ON pr.professional_id = c.prof_id
+LEFT JOIN documents doc ON doc.document_id = c.document_id
+LEFT JOIN {MATRIX_TABLE} mx ON mx.profession_code = pr.profession_code AND mx.type_code = doc.type_code
+"""
+
+_OUTCOME_SQL = """
+CASE
+    WHEN NOT evaluable THEN NULL
+    WHEN no_dmp THEN 'denied_no_dmp'
+    WHEN blocked THEN 'denied_blocked'
+    WHEN access_mode = 'normal' AND NOT matrix_allowed THEN 'denied_matrix'
+    WHEN access_mode IN ('bris_de_glace', 'centre_15') AND emergency_opted_out THEN 'denied_emergency_opt_out'
+    WHEN masked AND NOT is_author AND NOT is_gp THEN 'denied_masked'
+    ELSE 'granted'
+END
+"""
+
+
+def missing_tables(dataset: str | Path) -> list[str]:
+    """Tables the rule needs that the dataset folder does not hold (no `<table>/*.parquet`)."""
+    root = Path(getattr(dataset, "path", dataset))
+    return [name for name in REQUIRED_COLUMNS if not any((root / name).glob("*.parquet"))]
+
+
+def _matrix_frame(matrix: pl.DataFrame | None) -> pl.DataFrame:
+    if matrix is None:
+        from dmpdata.reference import load  # the reference loader, not generator code
+
+        matrix = load("access_matrix")
+    allowed = pl.col("allowed")
+    if matrix.schema["allowed"] != pl.Boolean:
+        allowed = allowed.cast(pl.String).str.strip_chars().str.to_lowercase().is_in(["true", "1", "yes"])
+    frame = matrix.select(
+        pl.col("profession_code").cast(pl.String), pl.col("type_code").cast(pl.String), allowed.alias("allowed")
+    )
+    conflicts = frame.group_by("profession_code", "type_code").agg(pl.col("allowed").n_unique().alias("n")).filter(
+        pl.col("n") > 1
+    )
+    if conflicts.height:
+        raise ValueError(f"access matrix gives conflicting `allowed` for the same pair: {conflicts.rows()[:10]}")
+    return frame.unique(["profession_code", "type_code"], keep="first")
+
+
+def connect(source, *, matrix: pl.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection where the four tables and the access matrix are visible under the names the SQL uses.
+
+    `source`: a dataset folder (str/Path) or a `dmpdata.Dataset`; a mapping table name -> polars (Lazy)DataFrame;
+    or an existing DuckDB connection that already has the tables (the matrix is registered into it).
+    """
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        con = source
+    else:
+        con = duckdb.connect()
+        con.execute("SET autoinstall_known_extensions = false")
+        con.execute("SET autoload_known_extensions = false")
+        if isinstance(source, Mapping):
+            for name in REQUIRED_COLUMNS:
+                frame = source[name]
+                con.register(name, frame.collect() if isinstance(frame, pl.LazyFrame) else frame)
+        else:
+            root = Path(getattr(source, "path", source))
+            absent = missing_tables(root)
+            if absent:
+                raise FileNotFoundError(f"{root} has no table(s) {absent}")
+            for name in REQUIRED_COLUMNS:
+                glob = str(root / name / "*.parquet").replace("'", "''")
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{glob}')")
+    for name, needed in REQUIRED_COLUMNS.items():
+        have = {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}
+        lacking = [c for c in needed if c not in have]
+        if lacking:
+            raise ValueError(f"table {name} lacks column(s) {lacking} that the access rule reads")
+    occurred_type = con.execute("SELECT typeof(occurred_at) FROM access_events LIMIT 1").fetchall()
+    if occurred_type and occurred_type[0][0] != "TIMESTAMP":
+        raise ValueError(f"access_events.occurred_at is {occurred_type[0][0]}; the contract says a naive Datetime(us)"
+                         " (with a time zone, date(t) would be ambiguous)")
+    con.register(MATRIX_TABLE, _matrix_frame(matrix))
+    return con
+
+
+def recompute_outcomes(con_or_frames, *, matrix: pl.DataFrame | None = None, details: bool = False) -> pl.DataFrame:
+    """One row per professional consult: event_id, expected_outcome (null if the rule cannot be evaluated).
+
+    `details=True` adds the facts each check used (no_dmp, blocked, matrix_allowed, emergency_opted_out, masked,
+    is_author, is_gp, ...), handy to explain a disagreement.
+    """
+    con = connect(con_or_frames, matrix=matrix)
+    columns = "*" if details else "event_id"
+    query = f"SELECT {columns}, {_OUTCOME_SQL} AS expected_outcome FROM ({_FACTS_SQL}) ORDER BY event_id"
+    return con.sql(query).pl()
+
+
+def contract_violations(con_or_frames, *, matrix: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Events breaking the spec's preconditions around the rule: event_id, problem (empty frame = all good).
+
+    Checks: a professional consult names a known patient, professional and document of that patient, a valid mode,
+    a document submitted and still approved at t; every other event (non-consult action, or consult by a patient /
+    the Assurance Maladie) is `granted`; block events name a target professional.
+    Needs documents.submitted_at, status, status_at in addition to the rule's columns.
+    """
+    con = connect(con_or_frames, matrix=matrix)
+    query = f"""
+    WITH c AS (
+        SELECT e.event_id, e.occurred_at AS t, e.patient_id, e.document_id, e.actor_professional_id, e.access_mode,
+               d.document_id AS doc_found, d.patient_id AS doc_patient, d.submitted_at, d.status, d.status_at,
+               pa.patient_id AS patient_found, pr.professional_id AS prof_found
+        FROM access_events e
+        LEFT JOIN documents d ON d.document_id = e.document_id
+        LEFT JOIN patients pa ON pa.patient_id = e.patient_id
+        LEFT JOIN professionals pr ON pr.professional_id = e.actor_professional_id
+        WHERE e.action = 'consult' AND e.actor_kind = 'professional'
+    ), problems AS (
+        SELECT event_id, 'consult of an unknown patient' AS problem FROM c WHERE patient_found IS NULL
+        UNION ALL SELECT event_id, 'consult by a null or unknown professional' FROM c WHERE prof_found IS NULL
+        UNION ALL SELECT event_id, 'consult of a null or unknown document' FROM c WHERE doc_found IS NULL
+        UNION ALL SELECT event_id, 'consulted document belongs to another patient' FROM c
+            WHERE doc_found IS NOT NULL AND doc_patient IS DISTINCT FROM patient_id
+        UNION ALL SELECT event_id, 'consult with a null or unknown access_mode' FROM c
+            WHERE access_mode IS NULL OR access_mode NOT IN {ACCESS_MODES!r}
+        UNION ALL SELECT event_id, 'consulted document not yet submitted at t' FROM c
+            WHERE doc_found IS NOT NULL AND NOT coalesce(submitted_at <= t, false)
+        UNION ALL SELECT event_id, 'consulted document no longer approved at t' FROM c
+            WHERE doc_found IS NOT NULL AND status <> 'approved' AND NOT coalesce(status_at > t, false)
+        UNION ALL SELECT event_id, 'non-consult event (or consult by a non-professional) not granted'
+            FROM access_events
+            WHERE NOT (action = 'consult' AND actor_kind = 'professional') AND outcome IS DISTINCT FROM 'granted'
+        UNION ALL SELECT event_id, 'block/unblock without target_professional_id' FROM access_events
+            WHERE action IN ('block_professional', 'unblock_professional') AND target_professional_id IS NULL
+    )
+    SELECT * FROM problems ORDER BY event_id, problem
+    """
+    return con.sql(query).pl()
+
+
+def masked_ps_mismatches(con_or_frames, *, matrix: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Documents whose masked_ps (state at the end of the period) differs from their last mask/unmask event.
+
+    A document with no mask/unmask event must have masked_ps = false, else the oracle (which derives masking from
+    the events, as the spec says) and the table tell different stories.
+    """
+    con = connect(con_or_frames, matrix=matrix)
+    query = """
+    WITH last AS (
+        SELECT document_id, arg_max(action, (occurred_at, event_id)) = 'mask' AS masked_by_events
+        FROM access_events WHERE action IN ('mask', 'unmask') AND document_id IS NOT NULL
+        GROUP BY document_id
+    )
+    SELECT d.document_id, d.masked_ps, coalesce(l.masked_by_events, false) AS masked_by_events
+    FROM documents d LEFT JOIN last l USING (document_id)
+    WHERE d.masked_ps IS DISTINCT FROM coalesce(l.masked_by_events, false)
+    ORDER BY d.document_id
+    """
+    return con.sql(query).pl()
