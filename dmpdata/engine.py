@@ -15,7 +15,12 @@ import polars as pl
 
 from dmpdata import __version__, reference
 from dmpdata.errors import DatasetError
+from dmpdata.generators.access import generate_access
 from dmpdata.generators.conditions import generate_conditions
+from dmpdata.generators.documents import generate_documents
+from dmpdata.generators.observations import generate_observations
+from dmpdata.generators.pathways import generate_encounters
+from dmpdata.generators.staff import Staff
 from dmpdata.generators.geography import area_of
 from dmpdata.generators.population import birthplace_vocabulary, generate_patients
 from dmpdata.generators.workforce import generate_workforce
@@ -60,6 +65,38 @@ def _with_matricules(chunks: list[pl.DataFrame], area) -> list[pl.DataFrame]:
         ))
         start += chunk.height
     return out
+
+
+# Ids local to a chunk (1..n) are shifted by what earlier chunks used: (table, id column) -> referencing columns.
+ID_COLUMNS = {
+    ("encounters", "encounter_id"): [("encounters", "follows_encounter_id"), ("documents", "encounter_id"),
+                                     ("observations", "encounter_id")],
+    ("documents", "document_id"): [("documents", "replaces_document_id"), ("observations", "document_id"),
+                                   ("access_events", "document_id")],
+    ("observations", "observation_id"): [],
+    ("access_events", "event_id"): [],
+}
+
+
+def _shift_ids(tables: dict[str, pl.DataFrame], offsets: dict) -> None:
+    """Make a chunk's local ids global (in place), deterministic whatever the number of workers."""
+    for (table, column), refs in ID_COLUMNS.items():
+        shift = offsets[(table, column)]
+        for name, col in [(table, column), *refs]:
+            tables[name] = tables[name].with_columns(pl.col(col) + shift)
+        offsets[(table, column)] = shift + tables[table].height
+
+
+def simulate_chunk(scenario: Scenario, k: int, area, staff, patients: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Every per-patient stage for chunk k: conditions, encounters, documents, observations, access traces."""
+    seed = scenario.seed
+    conditions = generate_conditions(scenario, stream(seed, "conditions", k), patients)
+    encounters = generate_encounters(scenario, stream(seed, "pathways", k), area, staff, patients, conditions)
+    documents = generate_documents(scenario, stream(seed, "documents", k), patients, encounters, staff)
+    observations = generate_observations(scenario, stream(seed, "documents", k, 1), patients, conditions, encounters, documents)
+    access_events, documents = generate_access(scenario, stream(seed, "access", k), patients, encounters, documents, staff)
+    return {"patients": patients, "conditions": conditions, "encounters": encounters, "documents": documents,
+            "observations": observations, "access_events": access_events}
 
 
 def is_dmpdata_dataset(path: Path) -> bool:
@@ -152,10 +189,14 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
             ))
             report("population", k + 1, scenario.n_chunks)
         chunks = _with_matricules(chunks, area)
+        staff = Staff(area, professionals, organizations)
+        offsets = dict.fromkeys(ID_COLUMNS, 0)
         for k, patients in enumerate(chunks):
-            writer.write("patients", k, patients)
-            writer.write("conditions", k, generate_conditions(scenario, stream(scenario.seed, "conditions", k), patients))
-            report("conditions", k + 1, scenario.n_chunks)
+            tables = simulate_chunk(scenario, k, area, staff, patients)
+            _shift_ids(tables, offsets)
+            for name, frame in tables.items():
+                writer.write(name, k, frame)
+            report("history", k + 1, scenario.n_chunks)
 
         (tmp / MANIFEST).write_text(json.dumps(writer.manifest(scenario), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _replace(tmp, out)

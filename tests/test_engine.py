@@ -18,7 +18,8 @@ def test_manifest_describes_a_synthetic_dataset(tiny):
     assert "SYNTHETIC" in m["notice"]
     assert m["ins_oid"] == "1.2.250.1.213.1.4.10"
     assert m["scenario"]["name"] == "tiny" and m["seed"] == 7
-    assert set(m["tables"]) == {"organizations", "professionals", "patients", "conditions"}
+    assert set(m["tables"]) == {"organizations", "professionals", "patients", "conditions", "encounters", "documents",
+                                "observations", "access_events"}
     for name, entry in m["tables"].items():
         assert entry["rows"] == tiny.table(name).select(pl.len()).collect().item()
         for f in entry["files"]:

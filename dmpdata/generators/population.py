@@ -161,6 +161,11 @@ def _mes(
     # A profile is closed when its holder dies.
     died_with_profile = created & ~np.isnan(death)
     closed_at = np.where(died_with_profile, np.fmin(np.where(np.isnan(closed_at), np.inf, closed_at), death), closed_at)
+    # Activated users may untick the default consent to emergency access (bris de glace / centre 15).
+    opt_out_at = np.floor(activated_at + rng.random(n) * reference.parameter("emergency_opt_out_within_days"))
+    limit = np.fmin(np.fmin(closed_at, np.where(np.isnan(death), np.inf, death)), period_end + 1)
+    opted = activated & (rng.random(n) < reference.parameter("emergency_opt_out_share")) & (opt_out_at < limit)
+    opt_out_at = np.where(opted, opt_out_at, np.nan)
     status = np.select(
         [opposed, ~created, ~np.isnan(closed_at), activated], [1, 0, 4, 3], default=2
     )
@@ -171,6 +176,8 @@ def _mes(
         "mes_opposed_at": as_date(opposed_at, "mes_opposed_at"),
         "mes_activated_at": as_date(activated_at, "mes_activated_at"),
         "mes_closed_at": as_date(closed_at, "mes_closed_at"),
+        "emergency_access_opt_out": pl.Series("emergency_access_opt_out", opted),
+        "emergency_opt_out_at": as_date(opt_out_at, "emergency_opt_out_at"),
     }
 
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pandera.polars as pa
 
+from dmpdata.schemas.access_events import AccessEvents
 from dmpdata.schemas.conditions import Conditions
+from dmpdata.schemas.documents import Documents
+from dmpdata.schemas.encounters import Encounters
+from dmpdata.schemas.observations import Observations
 from dmpdata.schemas.organizations import Organizations
 from dmpdata.schemas.patients import Patients
 from dmpdata.schemas.professionals import Professionals
@@ -17,6 +21,10 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "professionals": Professionals,
     "patients": Patients,
     "conditions": Conditions,
+    "encounters": Encounters,
+    "documents": Documents,
+    "observations": Observations,
+    "access_events": AccessEvents,
 }
 TABLES = tuple(MODELS)
 

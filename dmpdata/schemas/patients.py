@@ -39,6 +39,8 @@ class Patients(pa.DataFrameModel):
     mes_opposed_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     mes_activated_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     mes_closed_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
+    emergency_access_opt_out: pl.Boolean
+    emergency_opt_out_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     gp_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
 
     class Config:
@@ -94,6 +96,14 @@ class Patients(pa.DataFrameModel):
             .otherwise(pl.col("mes_created_at").is_not_null() & pl.col("mes_activated_at").is_null()
                        & pl.col("mes_closed_at").is_null())
             .fill_null(False)
+        )
+
+    @pa.dataframe_check(name="emergency_opt_out_needs_activated_profile")
+    def _opt_out(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(
+            (pl.col("emergency_access_opt_out") == pl.col("emergency_opt_out_at").is_not_null())
+            & (pl.col("emergency_opt_out_at").is_null() | (pl.col("mes_activated_at").is_not_null()
+               & (pl.col("emergency_opt_out_at") >= pl.col("mes_activated_at"))))
         )
 
     @pa.dataframe_check(name="no_event_after_death")

@@ -107,8 +107,12 @@ with_mask AS (
 SELECT
     c.event_id, c.t AS occurred_at, c.patient_id, c.document_id, c.prof_id AS actor_professional_id,
     c.access_mode, pr.profession_code, doc.type_code,
-    coalesce(pa.patient_id IS NOT NULL AND pr.professional_id IS NOT NULL AND doc.document_id IS NOT NULL
-        AND doc.patient_id = c.patient_id AND c.access_mode IN {ACCESS_MODES!r}, false) AS evaluable,
+    coalesce(pa.patient_id IS NOT NULL AND pr.professional_id IS NOT NULL AND c.access_mode IN {ACCESS_MODES!r}
+        AND ((doc.document_id IS NOT NULL AND doc.patient_id = c.patient_id)
+             -- a profile-level attempt (no document) is judged only when there is no open DMP (rule 1)
+             OR (c.document_id IS NULL AND (pa.mes_created_at IS NULL OR CAST(pa.mes_created_at AS DATE) > c.d
+                                            OR coalesce(CAST(pa.mes_closed_at AS DATE) <= c.d, false)))), false)
+        AS evaluable,
     (pa.mes_created_at IS NULL
         OR CAST(pa.mes_created_at AS DATE) > c.d
         OR coalesce(CAST(pa.mes_closed_at AS DATE) <= c.d, false)) AS no_dmp,
@@ -227,7 +231,7 @@ def contract_violations(con_or_frames, *, matrix: pl.DataFrame | None = None) ->
     WITH c AS (
         SELECT e.event_id, e.occurred_at AS t, e.patient_id, e.document_id, e.actor_professional_id, e.access_mode,
                d.document_id AS doc_found, d.patient_id AS doc_patient, d.submitted_at, d.status, d.status_at,
-               pa.patient_id AS patient_found, pr.professional_id AS prof_found
+               pa.patient_id AS patient_found, pr.professional_id AS prof_found, e.outcome
         FROM access_events e
         LEFT JOIN documents d ON d.document_id = e.document_id
         LEFT JOIN patients pa ON pa.patient_id = e.patient_id
@@ -236,7 +240,10 @@ def contract_violations(con_or_frames, *, matrix: pl.DataFrame | None = None) ->
     ), problems AS (
         SELECT event_id, 'consult of an unknown patient' AS problem FROM c WHERE patient_found IS NULL
         UNION ALL SELECT event_id, 'consult by a null or unknown professional' FROM c WHERE prof_found IS NULL
-        UNION ALL SELECT event_id, 'consult of a null or unknown document' FROM c WHERE doc_found IS NULL
+        UNION ALL SELECT event_id, 'consult of an unknown document' FROM c WHERE document_id IS NOT NULL AND doc_found IS NULL
+        -- a consult without a document is a profile-level attempt, legitimate only when there is no open DMP
+        UNION ALL SELECT event_id, 'consult without a document on an open DMP' FROM c
+            WHERE document_id IS NULL AND outcome IS DISTINCT FROM 'denied_no_dmp'
         UNION ALL SELECT event_id, 'consulted document belongs to another patient' FROM c
             WHERE doc_found IS NOT NULL AND doc_patient IS DISTINCT FROM patient_id
         UNION ALL SELECT event_id, 'consult with a null or unknown access_mode' FROM c

@@ -1,0 +1,357 @@
+"""Access stage: the DMP's traces — submissions, patients' actions, professionals' consultations — with decisions."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.generators.documents import US_PER_DAY, curve_at
+from dmpdata.generators.sampling import EPOCH
+from dmpdata.scenario import Scenario
+
+__all__ = ["generate_access", "EVENT_COLUMNS"]
+
+EVENT_COLUMNS = [
+    "event_id", "occurred_at", "patient_id", "document_id", "actor_kind", "actor_professional_id",
+    "target_professional_id", "action", "access_mode", "channel", "auth_mode", "outcome",
+]
+_SCHEMA = {
+    "occurred_at": pl.Int64, "patient_id": pl.Int64, "document_id": pl.Int64, "actor_kind": pl.String,
+    "actor_professional_id": pl.Int64, "target_professional_id": pl.Int64, "action": pl.String,
+    "access_mode": pl.String, "channel": pl.String, "auth_mode": pl.String, "outcome": pl.String,
+}
+DAY = US_PER_DAY
+
+
+def _events(**columns) -> pl.DataFrame:
+    """A frame of events with every column of _SCHEMA (missing ones null), times in µs."""
+    n = len(next(iter(columns.values())))
+    data = {}
+    for name, dtype in _SCHEMA.items():
+        value = columns.get(name)
+        if value is None:
+            data[name] = pl.Series(name, [None] * n, dtype=dtype)
+        elif isinstance(value, str):
+            data[name] = pl.repeat(value, n, dtype=dtype, eager=True).alias(name)
+        else:
+            data[name] = pl.Series(name, value).cast(dtype)
+    return pl.DataFrame(data)
+
+
+@cache
+def _consult_curves() -> dict[str, tuple[pl.Series, np.ndarray]]:
+    table = reference.load("consultation").sort("date")
+    return {s: (part["date"], part["share"].to_numpy()) for (s,), part in table.group_by("situation", maintain_order=True)}
+
+
+def _share(situation: str, us: np.ndarray) -> np.ndarray:
+    dates, shares = _consult_curves()[situation]
+    return curve_at(dates, shares, us / DAY + EPOCH)
+
+
+def _professional_channel(staff, rows: np.ndarray, us: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """LPS when the professional's software is DMP-compatible then (and not using the web portal), else web PS;
+    DIRECTE (CPS/e-CPS) or INDIRECTE (structure certificate) by sector."""
+    equipped = staff.equipped_from[rows] <= np.floor(us / DAY + EPOCH)
+    web = ~equipped | (rng.random(rows.size) < reference.parameter("web_ps_share"))
+    indirect_share = np.where(staff.sector[rows] == "etablissement",
+                              reference.parameter("indirect_auth_share_etablissement"),
+                              reference.parameter("indirect_auth_share_ville"))
+    indirect = rng.random(rows.size) < indirect_share
+    return np.where(web, "web_ps", "lps"), np.where(indirect, "INDIRECTE", "DIRECTE")
+
+
+def _patient_channel(n: int, rng: np.random.Generator) -> np.ndarray:
+    return np.where(rng.random(n) < 0.6, "mes_app", "mes_web")
+
+
+def _intervals(start_us: np.ndarray, p_end: float, limit_us: np.ndarray, rng: np.random.Generator,
+               min_days: float, max_days: float) -> np.ndarray:
+    """End of an on/off interval (unmask, unblock) for a share `p_end` of intervals, else +inf (-1 here)."""
+    end = start_us + ((min_days + rng.random(start_us.size) * (max_days - min_days)) * DAY).astype(np.int64)
+    ends = (rng.random(start_us.size) < p_end) & (end < limit_us)
+    return np.where(ends, end, -1)
+
+
+def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFrame:
+    """For each session (patient_id, at, …) the up-to-k most recent documents available at that time."""
+    ranked = docs.sort("patient_id", "submitted_us", "document_id").with_columns(
+        pl.int_range(1, pl.len() + 1).over("patient_id").alias("rank")
+    )
+    latest = sessions.sort("at").join_asof(
+        ranked.select("patient_id", pl.col("submitted_us").alias("at"), "rank").sort("at"),
+        on="at", by="patient_id", strategy="backward", check_sortedness=False,
+    )
+    picks = latest.filter(pl.col("rank").is_not_null()).with_columns(
+        pl.int_ranges(pl.max_horizontal(pl.col("rank") - 3 * k + 1, 1), pl.col("rank") + 1).alias("rank")
+    ).explode("rank")
+    joined = picks.join(ranked, on=["patient_id", "rank"], how="inner")
+    available = joined.filter(
+        (pl.col("submitted_us") <= pl.col("at"))
+        & ((pl.col("status") == "approved") | (pl.col("status_us") > pl.col("at")))
+    )
+    return (
+        available.sort("session", "rank", descending=[False, True])
+        .with_columns(pl.int_range(pl.len()).over("session").alias("_n"))
+        .filter(pl.col("_n") < k)
+        .drop("_n")
+    )
+
+
+def _uniform_events(lo_us: np.ndarray, hi_us: np.ndarray, rate_per_year: float, rng: np.random.Generator
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson events at uniform times in each person's [lo, hi) window: (person index, time µs)."""
+    span = np.where(hi_us > lo_us, hi_us - lo_us, 0).astype(np.float64)
+    count = rng.poisson(rate_per_year * span / (365.2425 * DAY))
+    person = np.repeat(np.arange(lo_us.size), count)
+    at = lo_us[person] + (rng.random(person.size) * span[person]).astype(np.int64)
+    return person, at
+
+
+def generate_access(
+    scenario: Scenario, rng: np.random.Generator, patients: pl.DataFrame, encounters: pl.DataFrame,
+    documents: pl.DataFrame, staff,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(access_events with local ids from 1, documents with their final masked_ps) for one chunk."""
+    first_id = int(patients["patient_id"][0])
+    n = patients.height
+    stop_us = (scenario.end.toordinal() + 1 - EPOCH) * DAY
+    big = np.iinfo(np.int64).max
+
+    def day_us(col: str) -> np.ndarray:  # date column -> µs at midnight, null -> big
+        return patients[col].cast(pl.Int64).fill_null(big // DAY).to_numpy() * DAY
+
+    created, closed, activated = day_us("mes_created_at"), day_us("mes_closed_at"), day_us("mes_activated_at")
+    death, opt_out = day_us("death_date"), day_us("emergency_opt_out_at")
+    ids = patients["patient_id"].to_numpy()
+    gp = patients["gp_professional_id"].fill_null(0).to_numpy()
+    lookup = {code: i for i, code in enumerate(staff.area.departments["code"])}
+    dept = patients["residence_department"].replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    end_of_profile = np.minimum(np.minimum(closed, death), stop_us)
+
+    docs = documents.with_columns(
+        pl.col("submitted_at").cast(pl.Int64).alias("submitted_us"),
+        pl.col("status_at").cast(pl.Int64).alias("status_us"),
+    )
+    d_person = docs["patient_id"].to_numpy() - first_id
+    d_sub = docs["submitted_us"].to_numpy()
+    d_status = docs["status"].to_numpy()
+    d_status_us = docs["status_us"].to_numpy()
+    d_alive_until = np.where(d_status == "approved", stop_us, d_status_us)  # available until then
+    parts: list[pl.DataFrame] = []
+
+    # A. Submissions, new versions and deletions.
+    author_kind = docs["author_kind"].to_numpy()
+    versioned = docs["replaces_document_id"].is_not_null().to_numpy()
+    prof = np.flatnonzero(author_kind == "professional")
+    rows = staff.row_of(docs["author_professional_id"].to_numpy()[prof])
+    channel, auth = _professional_channel(staff, rows, d_sub[prof], rng)
+    parts.append(_events(occurred_at=d_sub[prof], patient_id=ids[d_person[prof]], document_id=docs["document_id"].to_numpy()[prof],
+                         actor_kind="professional", actor_professional_id=staff.ids[rows],
+                         action=np.where(versioned[prof], "new_version", "submit"), access_mode="normal",
+                         channel=channel, auth_mode=auth, outcome="granted"))
+    pat = np.flatnonzero(author_kind == "patient")
+    parts.append(_events(occurred_at=d_sub[pat], patient_id=ids[d_person[pat]], document_id=docs["document_id"].to_numpy()[pat],
+                         actor_kind="patient", action="upload", channel=_patient_channel(pat.size, rng), outcome="granted"))
+    am = np.flatnonzero(author_kind == "assurance_maladie")
+    parts.append(_events(occurred_at=d_sub[am], patient_id=ids[d_person[am]], document_id=docs["document_id"].to_numpy()[am],
+                         actor_kind="assurance_maladie", action=np.where(versioned[am], "new_version", "submit"),
+                         channel="am_system", outcome="granted"))
+    gone = np.flatnonzero(d_status == "deleted")
+    rows = staff.row_of(docs["author_professional_id"].to_numpy()[gone])
+    channel, auth = _professional_channel(staff, rows, d_status_us[gone], rng)
+    parts.append(_events(occurred_at=d_status_us[gone], patient_id=ids[d_person[gone]], document_id=docs["document_id"].to_numpy()[gone],
+                         actor_kind="professional", actor_professional_id=staff.ids[rows], action="delete",
+                         access_mode="normal", channel=channel, auth_mode=auth, outcome="granted"))
+
+    # B. The profile's life: activation, emergency opt-out, closure (by the holder, or by the Assurance Maladie at death).
+    act = np.flatnonzero(activated < big - DAY)
+    act_at = activated[act] + (rng.random(act.size) * DAY).astype(np.int64)
+    parts.append(_events(occurred_at=act_at, patient_id=ids[act], actor_kind="patient", action="activate",
+                         channel=_patient_channel(act.size, rng), outcome="granted"))
+    opted = np.flatnonzero(opt_out < big - DAY)
+    parts.append(_events(occurred_at=opt_out[opted] + (rng.random(opted.size) * DAY).astype(np.int64), patient_id=ids[opted],
+                         actor_kind="patient", action="opt_out_emergency", channel=_patient_channel(opted.size, rng), outcome="granted"))
+    shut = np.flatnonzero(closed < big - DAY)
+    at_death = closed[shut] == death[shut]
+    parts.append(_events(occurred_at=closed[shut], patient_id=ids[shut], actor_kind=np.where(at_death, "assurance_maladie", "patient"),
+                         action="close", channel=np.where(at_death, "am_system", _patient_channel(shut.size, rng)), outcome="granted"))
+
+    # C. Patients mask documents (some unmask them later) and block professionals (some unblock them).
+    open_from = np.maximum(d_sub, activated[d_person])
+    limit = np.minimum(d_alive_until, end_of_profile[d_person])
+    mask_at = open_from + (rng.random(d_sub.size) * 60 * DAY).astype(np.int64)
+    masked = (activated[d_person] < big - DAY) & (mask_at < limit) & (rng.random(d_sub.size) < reference.parameter("patient_mask_share"))
+    m_idx = np.flatnonzero(masked)
+    unmask_at = _intervals(mask_at[m_idx], reference.parameter("patient_unmask_share"), limit[m_idx], rng, 1, 180)
+    doc_ids = docs["document_id"].to_numpy()
+    channel = _patient_channel(m_idx.size, rng)
+    parts.append(_events(occurred_at=mask_at[m_idx], patient_id=ids[d_person[m_idx]], document_id=doc_ids[m_idx],
+                         actor_kind="patient", action="mask", channel=channel, outcome="granted"))
+    un = unmask_at >= 0
+    parts.append(_events(occurred_at=unmask_at[un], patient_id=ids[d_person[m_idx][un]], document_id=doc_ids[m_idx][un],
+                         actor_kind="patient", action="unmask", channel=channel[un], outcome="granted"))
+    masks = pl.DataFrame({"document_id": doc_ids[m_idx], "mask_us": mask_at[m_idx],
+                          "unmask_us": np.where(unmask_at >= 0, unmask_at, big)})
+    final_masked = np.zeros(d_sub.size, dtype=bool)
+    final_masked[m_idx[~un]] = True
+
+    p_act, at = _uniform_events(np.where(activated < big - DAY, activated, 0), np.where(activated < big - DAY, end_of_profile, 0),
+                                reference.parameter("patient_block_rate_per_year"), rng)
+    authored = docs.filter(pl.col("author_kind") == "professional").select(
+        "patient_id", "submitted_us", "document_id", "status", "status_us", "author_professional_id")
+    sessions = pl.DataFrame({"session": np.arange(p_act.size), "patient_id": ids[p_act], "at": at})
+    picked = _sessions(authored, sessions, 1)
+    blocks = picked.select("patient_id", pl.col("author_professional_id").alias("target"), pl.col("at").alias("block_us")).sort(
+        "patient_id", "target", "block_us").unique(["patient_id", "target"], keep="first", maintain_order=True)
+    b_person = blocks["patient_id"].to_numpy() - first_id
+    unblock = _intervals(blocks["block_us"].to_numpy(), reference.parameter("patient_unblock_share"),
+                         end_of_profile[b_person], rng, 1, 365)
+    blocks = blocks.with_columns(pl.Series("unblock_us", np.where(unblock >= 0, unblock, big)))
+    channel = _patient_channel(blocks.height, rng)
+    parts.append(_events(occurred_at=blocks["block_us"].to_numpy(), patient_id=blocks["patient_id"].to_numpy(), actor_kind="patient",
+                         target_professional_id=blocks["target"].to_numpy(), action="block_professional", channel=channel,
+                         outcome="granted"))
+    ub = unblock >= 0
+    parts.append(_events(occurred_at=unblock[ub], patient_id=blocks["patient_id"].to_numpy()[ub], actor_kind="patient",
+                         target_professional_id=blocks["target"].to_numpy()[ub], action="unblock_professional",
+                         channel=channel[ub], outcome="granted"))
+
+    # D. Patients view their documents and their access history.
+    visible = docs.filter(~pl.col("invisible_patient")).select("patient_id", "submitted_us", "document_id", "status", "status_us")
+    lo = np.where(activated < big - DAY, activated, 0)
+    hi = np.where(activated < big - DAY, end_of_profile, 0)
+    p_view, at = _uniform_events(lo, hi, reference.parameter("patient_view_rate_per_year"), rng)
+    viewed = _sessions(visible, pl.DataFrame({"session": np.arange(p_view.size), "patient_id": ids[p_view], "at": at}), 1)
+    parts.append(_events(occurred_at=viewed["at"].to_numpy(), patient_id=viewed["patient_id"].to_numpy(),
+                         document_id=viewed["document_id"].to_numpy(), actor_kind="patient", action="view",
+                         channel=_patient_channel(viewed.height, rng), outcome="granted"))
+    p_hist, at = _uniform_events(lo, hi, reference.parameter("patient_view_history_rate_per_year"), rng)
+    parts.append(_events(occurred_at=at, patient_id=ids[p_hist], actor_kind="patient", action="view_history",
+                         channel=_patient_channel(p_hist.size, rng), outcome="granted"))
+
+    # E. Professionals consult the DMP.
+    consults = _consultations(scenario, rng, patients, encounters, docs, staff, first_id, dept, gp, death, stop_us)
+    parts.append(_decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng))
+
+    events = (
+        pl.concat(parts)
+        .with_row_index("_k")
+        .sort("patient_id", "occurred_at", "_k")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("event_id"),
+                      pl.col("occurred_at").cast(pl.Datetime("us")))
+        .select(EVENT_COLUMNS)
+    )
+    return events, documents.with_columns(pl.Series("masked_ps", final_masked))
+
+
+def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, dept, gp, death, stop_us) -> pl.DataFrame:
+    """Consultation attempts: patient_id, at, actor_row, access_mode, document_id (null = the DMP was closed)."""
+    k = int(reference.parameter("consult_docs_per_session"))
+    ids = patients["patient_id"].to_numpy()
+    enc_kind = encounters["kind"].to_numpy()
+    enc_at = encounters["start_at"].cast(pl.Int64).to_numpy()
+    enc_prof = staff.row_of(encounters["professional_id"].to_numpy())
+    enc_pid = encounters["patient_id"].to_numpy()
+    sessions = []
+    situations = {"gp_visit": "visit", "specialist_visit": "visit", "dispensing": "pharmacist_dispensing",
+                  "emergency": "emergency", "vaccination": "vaccination"}
+    for kind, situation in situations.items():
+        rows = np.flatnonzero((enc_kind == kind))
+        rows = rows[rng.random(rows.size) < _share(situation, enc_at[rows])]
+        mode = np.full(rows.size, "normal", dtype=object)
+        if kind == "emergency":
+            mode[rng.random(rows.size) < reference.parameter("bris_de_glace_share")] = "bris_de_glace"
+        sessions.append(pl.DataFrame({"patient_id": enc_pid[rows], "at": enc_at[rows] + 600_000_000,
+                                      "actor_row": enc_prof[rows], "access_mode": mode.astype(str)}))
+    # SAMU regulators (centre 15) answering a call about the person.
+    lo = np.full(ids.size, (scenario.start.toordinal() - EPOCH) * DAY, dtype=np.int64)
+    hi = np.minimum(death, stop_us)
+    person, at = _uniform_events(lo, hi, reference.parameter("centre_15_rate_per_year"), rng)
+    actor = staff.pick(dept[person], rng, "emergency")
+    ok = actor >= 0
+    sessions.append(pl.DataFrame({"patient_id": ids[person[ok]], "at": at[ok], "actor_row": actor[ok],
+                                  "access_mode": pl.repeat("centre_15", int(ok.sum()), dtype=pl.String, eager=True)}))
+    sessions = pl.concat(sessions).with_row_index("session").with_columns(pl.col("session").cast(pl.Int64))
+
+    docs_min = docs.select("patient_id", "submitted_us", "document_id", "status", "status_us")
+    picked = _sessions(docs_min, sessions.select("session", "patient_id", "at"), k).join(
+        sessions.select("session", "actor_row", "access_mode"), on="session", how="left")
+    # Sessions that found nothing to read leave a profile-level trace only when the DMP is closed or absent.
+    empty = sessions.join(picked.select("session").unique(), on="session", how="anti")
+    consults = pl.concat([
+        picked.select("session", "patient_id", "at", "actor_row", "access_mode", "document_id"),
+        empty.with_columns(pl.lit(None, dtype=pl.Int64).alias("document_id")).select(
+            "session", "patient_id", "at", "actor_row", "access_mode", "document_id"),
+    ])
+
+    # The médecin traitant reads hospital documents some days after they arrive.
+    hosp = docs.filter(pl.col("sector") == "etablissement")
+    pid = hosp["patient_id"].to_numpy()
+    their_gp = gp[pid - first_id]
+    sub = hosp["submitted_us"].to_numpy()
+    read = (their_gp > 0) & (their_gp != hosp["author_professional_id"].fill_null(0).to_numpy()) & (
+        rng.random(hosp.height) < _share("gp_reads_hospital_report", sub))
+    at = sub + (rng.exponential(reference.parameter("gp_read_delay_mean_days"), hosp.height) * DAY).astype(np.int64)
+    alive_until = np.where(hosp["status"].to_numpy() == "approved", stop_us, hosp["status_us"].to_numpy())
+    read &= at < np.minimum(alive_until, stop_us)
+    rows = np.flatnonzero(read)
+    gp_reads = pl.DataFrame({"session": np.full(rows.size, -1, dtype=np.int64), "patient_id": pid[rows], "at": at[rows],
+                             "actor_row": staff.row_of(their_gp[rows]),
+                             "access_mode": pl.repeat("normal", rows.size, dtype=pl.String, eager=True),
+                             "document_id": hosp["document_id"].to_numpy()[rows]})
+    return pl.concat([consults, gp_reads.select(consults.columns)])
+
+
+def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng) -> pl.DataFrame:
+    """Each attempt's outcome under the DMP's rules (DESIGN.md §5), in order: no DMP, blocked, matrix, emergency
+    opt-out, masked."""
+    person = consults["patient_id"].to_numpy() - first_id
+    at = consults["at"].to_numpy()
+    day = (at // DAY) * DAY
+    actor = consults["actor_row"].to_numpy()
+    no_dmp = ~((created[person] <= day) & (day < closed[person]))
+    # Documents only exist in an open DMP: an attempt on a closed/absent one is a profile-level trace.
+    frame = consults.with_columns(
+        pl.Series("actor_id", staff.ids[actor]), pl.Series("profession", staff.profession[actor]),
+        pl.Series("no_dmp", no_dmp), pl.Series("opted_out", opt_out[person] <= day),
+        pl.Series("gp", gp[person]),
+    ).with_columns(pl.when(pl.col("no_dmp")).then(None).otherwise("document_id").alias("document_id"))
+    frame = frame.filter(pl.col("no_dmp") | pl.col("document_id").is_not_null())
+    frame = frame.unique(["session", "document_id", "patient_id", "at", "actor_id"], keep="first", maintain_order=True)
+    blocked = frame.select("patient_id", "actor_id", "at").with_row_index("_r").join(
+        blocks.rename({"target": "actor_id"}), on=["patient_id", "actor_id"], how="inner"
+    ).filter((pl.col("block_us") <= pl.col("at")) & (pl.col("at") < pl.col("unblock_us"))).select("_r").unique()
+    matrix = reference.load("access_matrix").select("profession_code", "type_code", "allowed")
+    frame = (
+        frame.with_row_index("_r")
+        .with_columns(pl.col("_r").is_in(blocked["_r"].implode()).alias("blocked"))
+        .join(docs.select("document_id", "type_code", "author_professional_id"), on="document_id", how="left",
+              maintain_order="left")
+        .join(matrix, left_on=["profession", "type_code"], right_on=["profession_code", "type_code"], how="left",
+              maintain_order="left")
+        .join(masks, on="document_id", how="left", maintain_order="left")
+        .with_columns(
+            ((pl.col("mask_us") <= pl.col("at")) & (pl.col("at") < pl.col("unmask_us"))).fill_null(False).alias("masked"),
+            pl.col("access_mode").is_in(["bris_de_glace", "centre_15"]).alias("emergency"),
+        )
+    )
+    outcome = (
+        pl.when(pl.col("no_dmp")).then(pl.lit("denied_no_dmp"))
+        .when(pl.col("blocked")).then(pl.lit("denied_blocked"))
+        .when(~pl.col("emergency") & ~pl.col("allowed").fill_null(False)).then(pl.lit("denied_matrix"))
+        .when(pl.col("emergency") & pl.col("opted_out")).then(pl.lit("denied_emergency_opt_out"))
+        .when(pl.col("masked") & (pl.col("actor_id") != pl.col("author_professional_id").fill_null(-1))
+              & (pl.col("actor_id") != pl.col("gp"))).then(pl.lit("denied_masked"))
+        .otherwise(pl.lit("granted"))
+    )
+    frame = frame.with_columns(outcome.alias("outcome"))
+    actor = staff.row_of(frame["actor_id"].to_numpy())
+    channel, auth = _professional_channel(staff, actor, frame["at"].to_numpy(), rng)
+    return _events(occurred_at=frame["at"].to_numpy(), patient_id=frame["patient_id"].to_numpy(),
+                   document_id=frame["document_id"], actor_kind="professional", actor_professional_id=frame["actor_id"].to_numpy(),
+                   action="consult", access_mode=frame["access_mode"].to_numpy(), channel=channel, auth_mode=auth,
+                   outcome=frame["outcome"].to_numpy())

@@ -1,0 +1,322 @@
+"""Documents stage: what care produces, what reaches the DMP (equipment, law, feeding curves, profile), versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+import numpy as np
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.generators.pathways import load_pathways
+from dmpdata.generators.sampling import EPOCH, Categorical
+from dmpdata.scenario import Scenario
+
+__all__ = ["generate_documents", "curve_at", "DOCUMENT_COLUMNS", "days_to_datetime"]
+
+US_PER_DAY = 86_400_000_000
+N1_PDF = "urn:ihe:iti:xds-sd:pdf:2008"
+DOCUMENT_COLUMNS = [
+    "document_id", "unique_id", "patient_id", "encounter_id", "type_code", "class_code", "format_code",
+    "author_kind", "author_professional_id", "organization_id", "sector", "created_at", "submitted_at",
+    "confidentiality", "masked_ps", "invisible_patient", "invisible_legal_reps", "status", "status_at",
+    "replaces_document_id", "mandatory",
+]
+
+
+def days_to_datetime(days: np.ndarray) -> pl.Series:
+    """Day ordinals (float, fraction = time of day) to a Datetime(us) series."""
+    return pl.Series(((np.asarray(days) - EPOCH) * US_PER_DAY).astype(np.int64)).cast(pl.Datetime("us"))
+
+
+def curve_at(dates: pl.Series, shares: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Linear interpolation of a curve given at `dates` (flat outside), at day ordinals `days`."""
+    points = np.array([d.toordinal() for d in dates], dtype=np.float64)
+    return np.interp(days, points, shares)
+
+
+@cache
+def _feeding_curves() -> dict[tuple[str, str], tuple[pl.Series, np.ndarray]]:
+    table = reference.load("feeding").sort("date")
+    return {
+        (t, s): (part["date"], part["share"].to_numpy())
+        for (t, s), part in table.group_by("type_code", "sector", maintain_order=True)
+    }
+
+
+def feeding_share(type_code: np.ndarray, sector: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Share of produced documents fed by an equipped author: the most specific curve of feeding.csv."""
+    curves = _feeding_curves()
+    out = np.zeros(day.size)
+    combos = pl.DataFrame({"t": type_code, "s": sector}).with_row_index("i").group_by("t", "s").agg("i")
+    for t, s, rows in combos.iter_rows():
+        for key in ((t, s), (t, "*"), ("*", s), ("*", "*")):
+            if key in curves:
+                rows = np.asarray(rows)
+                out[rows] = curve_at(*curves[key], day[rows])
+                break
+    return out
+
+
+@cache
+def _types() -> pl.DataFrame:
+    return reference.load("document_types").select("type_code", "class_code", "structured_format_code")
+
+
+@cache
+def _prescribed_pairs() -> set[str]:
+    return {f"{p.name}/{a.id}" for p in load_pathways() for a in p.activities if a.prescribed_by == "gp"}
+
+
+def _lag(sector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    median = np.select(
+        [sector == "etablissement", sector == "medico_social"],
+        [reference.parameter("submission_lag_median_days_etablissement"),
+         reference.parameter("submission_lag_median_days_medico_social")],
+        default=reference.parameter("submission_lag_median_days_ville"),
+    )
+    return median * np.exp(rng.normal(0, reference.parameter("submission_lag_sigma"), sector.size))
+
+
+class _Candidates:
+    """Column lists of candidate documents, concatenated once."""
+
+    def __init__(self):
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, **columns: np.ndarray) -> None:
+        self.parts.append(columns)
+
+    def frame(self) -> dict[str, np.ndarray]:
+        keys = self.parts[0].keys()
+        return {k: np.concatenate([p[k] for p in self.parts]) for k in keys}
+
+
+def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death) -> dict:
+    """Documents written by professionals (from encounters per document_rules.csv, and the yearly VSM)."""
+    rules = reference.load("document_rules")
+    n = encounters.height
+    kind = encounters["kind"].to_numpy()
+    activity = encounters["activity"].to_numpy()
+    prescribed = (encounters["pathway"] + "/" + encounters["activity"]).is_in(list(_prescribed_pairs())).to_numpy()
+    prescribes = encounters["prescribes_drugs"].to_numpy()
+    end_day = encounters["end_at"].cast(pl.Int64).to_numpy() / US_PER_DAY + EPOCH
+    enc_prof_row = staff.row_of(encounters["professional_id"].to_numpy())
+    enc_id = encounters["encounter_id"].to_numpy()
+    cands = _Candidates()
+    for rule in rules.iter_rows(named=True):
+        mask = kind == rule["encounter_kind"]
+        if rule["activity"]:
+            mask &= activity == rule["activity"]
+        if rule["when"] == "prescription":
+            mask &= prescribes
+        elif rule["when"] == "prescribed":
+            mask &= prescribed
+        mask &= rng.random(n) < rule["probability"]
+        idx = np.flatnonzero(mask)
+        if idx.size == 0:
+            continue
+        person = person_of[idx]
+        if rule["author"] == "prescriber_gp":
+            author = staff.pick(dept[person], rng, "gp_visit")
+            own = gp[person] > 0
+            author[own] = staff.row_of(gp[person][own])
+        else:
+            author = enc_prof_row[idx]
+        lo, hi = rule["created_offset_days_min"], rule["created_offset_days_max"]
+        created = end_day[idx] + lo + rng.random(idx.size) * (hi - lo)
+        cands.add(person=person, encounter=enc_id[idx], type=np.full(idx.size, rule["type_code"], dtype=object),
+                  author=author, created=created)
+    # The médecin traitant's yearly synthesis (VSM, 60591-5; L.1111-15).
+    with_gp = np.flatnonzero(gp > 0)
+    share = reference.parameter("vsm_produced_share")
+    for year in range(scenario.start.year, scenario.end.year + 1):
+        lo = np.maximum(max(start, dt.date(year, 1, 1).toordinal()), 0.0)
+        hi = np.minimum(min(stop, dt.date(year + 1, 1, 1).toordinal()), death[with_gp])
+        span = hi - lo
+        hit = (span > 0) & (rng.random(with_gp.size) < share * np.clip(span / 365.0, 0, 1))
+        person = with_gp[hit]
+        cands.add(person=person, encounter=np.zeros(person.size, dtype=np.int64),
+                  type=np.full(person.size, "60591-5", dtype=object), author=staff.row_of(gp[person]),
+                  created=lo + rng.random(person.size) * span[hit])
+    return cands.frame()
+
+
+def _profile_open(created: np.ndarray, closed: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether the DMP is open on that day (created on or before it, closed after it)."""
+    d = np.floor(day)
+    return (created <= d) & (d < closed)
+
+
+def generate_documents(
+    scenario: Scenario, rng: np.random.Generator, patients: pl.DataFrame, encounters: pl.DataFrame, staff
+) -> pl.DataFrame:
+    """DMP documents of one chunk of patients (ids local to the chunk, from 1; masked_ps set by the access stage)."""
+    first_id = int(patients["patient_id"][0])
+    start, stop = float(scenario.start.toordinal()), float(scenario.end.toordinal() + 1)
+
+    def day_of(col: str, missing: float) -> np.ndarray:
+        return patients[col].cast(pl.Int32).cast(pl.Float64).fill_null(missing).to_numpy() + EPOCH
+
+    created_p = day_of("mes_created_at", np.inf)
+    closed_p = day_of("mes_closed_at", np.inf)
+    activated_p = day_of("mes_activated_at", np.inf)
+    death = day_of("death_date", np.inf)
+    birth = day_of("birth_date", 0)
+    gp = patients["gp_professional_id"].fill_null(0).to_numpy()
+    lookup = {code: i for i, code in enumerate(staff.area.departments["code"])}
+    dept = patients["residence_department"].replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    person_of = encounters["patient_id"].to_numpy() - first_id
+
+    # 1. Professional documents: produced, then fed when the author's software is DMP-compatible, the
+    #    patient's DMP is open and the author does feed this type then (feeding.csv).
+    prof = _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death)
+    keep = prof["created"] >= start
+    prof = {k: v[keep] for k, v in prof.items()}
+    sector = staff.sector[prof["author"]]
+    submitted = prof["created"] + _lag(sector, rng)
+    fed = (
+        (submitted < stop)
+        & _profile_open(created_p[prof["person"]], closed_p[prof["person"]], submitted)
+        & (staff.equipped_from[prof["author"]] <= np.floor(submitted))
+        & (rng.random(submitted.size) < feeding_share(prof["type"], sector, prof["created"]))
+    )
+    prof = {k: v[fed] for k, v in prof.items()}
+    prof["submitted"] = submitted[fed]
+    m = prof["submitted"].size
+    prof.update(kind=np.full(m, 0), replaces=np.full(m, -1), status=np.full(m, 0),
+                status_at=prof["submitted"].copy(), key=np.arange(m))
+
+    # 2. New versions and deletions by the author, while the DMP is open.
+    pp = prof["person"]
+    later = prof["submitted"] + 1 + rng.random(m) * 29
+    versioned = (rng.random(m) < reference.parameter("new_version_share")) & (later < stop) & _profile_open(
+        created_p[pp], closed_p[pp], later)
+    gone = prof["submitted"] + 1 + rng.random(m) * 59
+    deleted = ~versioned & (rng.random(m) < reference.parameter("deletion_share")) & (gone < stop) & _profile_open(
+        created_p[pp], closed_p[pp], gone)
+    prof["status"][versioned], prof["status_at"][versioned] = 1, later[versioned]
+    prof["status"][deleted], prof["status_at"][deleted] = 3, gone[deleted]
+    v = np.flatnonzero(versioned)
+    new = {k: val[v].copy() for k, val in prof.items()}
+    new["created"] = later[v] - 0.01
+    new["submitted"] = later[v]
+    new["status"] = np.zeros(v.size, dtype=np.int64)
+    new["status_at"] = later[v]
+    new["replaces"] = prof["key"][v]
+    new["key"] = m + np.arange(v.size)
+    professional = {k: np.concatenate([prof[k], new[k]]) for k in prof}
+    n_prof = professional["person"].size
+
+    # 3. Assurance Maladie: the reimbursement history (REMB), created with the profile, regenerated yearly.
+    refresh = reference.parameter("remb_refresh_days")
+    has = np.isfinite(created_p)
+    first = created_p + rng.random(created_p.size) * 30
+    end = np.minimum(stop, closed_p)
+    count = np.where(has & (first < end), np.floor((end - first) / refresh) + 1, 0).astype(np.int64)
+    person = np.repeat(np.arange(created_p.size), count)
+    j = np.arange(person.size) - np.repeat(np.cumsum(count) - count, count)
+    remb_sub = first[person] + j * refresh + rng.random(person.size) * 0.5
+    is_last = j == count[person] - 1
+    base = n_prof
+    remb_key = base + np.arange(person.size)
+    remb = {
+        "person": person, "encounter": np.zeros(person.size, dtype=np.int64),
+        "type": np.full(person.size, "REMB", dtype=object), "author": np.full(person.size, -1),
+        "created": remb_sub - 0.01, "submitted": remb_sub, "kind": np.full(person.size, 2),
+        "replaces": np.where(j > 0, remb_key - 1, -1),
+        "status": np.where(is_last, 0, 1), "status_at": np.where(is_last, remb_sub, np.r_[remb_sub[1:], 0.0] if person.size else remb_sub),
+        "key": remb_key,
+    }
+
+    # 4. Patients' own uploads (DOCPAT*), by activated users.
+    lo = activated_p
+    hi = np.minimum(np.minimum(stop, closed_p), death)
+    years = np.clip(hi - lo, 0, None) / 365.2425
+    years[~np.isfinite(years)] = 0
+    count = rng.poisson(reference.parameter("patient_upload_rate_per_year") * years)
+    person = np.repeat(np.arange(lo.size), count)
+    up_day = lo[person] + rng.random(person.size) * (hi[person] - lo[person])
+    uploads_types = reference.load("patient_uploads")
+    types = uploads_types["type_code"].to_numpy()[Categorical(uploads_types["weight"].to_numpy()).sample(rng, person.size)]
+    upload = {
+        "person": person, "encounter": np.zeros(person.size, dtype=np.int64), "type": types.astype(object),
+        "author": np.full(person.size, -1), "created": up_day - 0.001, "submitted": up_day,
+        "kind": np.full(person.size, 1), "replaces": np.full(person.size, -1), "status": np.zeros(person.size, dtype=np.int64),
+        "status_at": up_day, "key": base + remb_key.size + np.arange(person.size),
+    }
+    docs = {k: np.concatenate([professional[k], remb[k], upload[k]]) for k in professional}
+
+    # 5. Documents still approved when the profile closes are archived then.
+    closing = closed_p[docs["person"]]
+    archive = (docs["status"] == 0) & np.isfinite(closing) & (closing < stop)
+    docs["status"][archive] = 2
+    docs["status_at"][archive] = np.maximum(closing[archive], docs["submitted"][archive])
+    return _assemble(docs, patients, staff, birth, rng)
+
+
+def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
+    n = docs["person"].size
+    kind = docs["kind"]  # 0 professional, 1 patient, 2 assurance maladie
+    author = docs["author"]
+    is_prof = kind == 0
+    safe_author = np.where(is_prof, author, 0)
+    sector = np.where(is_prof, staff.sector[safe_author] if staff.sector.size else "", np.where(kind == 1, "patient", "assurance_maladie"))
+    u = rng.random(n)
+    confidentiality = np.where(
+        ~is_prof, "N",
+        np.where(u < reference.parameter("confidentiality_V_share"), "V",
+                 np.where(u < reference.parameter("confidentiality_V_share") + reference.parameter("confidentiality_R_share"), "R", "N")),
+    )
+    minor = (docs["created"] - birth[docs["person"]]) < 18 * 365.2425
+    invisible_patient = is_prof & (rng.random(n) < reference.parameter("invisible_patient_share"))
+    invisible_reps = is_prof & minor & (rng.random(n) < reference.parameter("invisible_legal_reps_minor_share"))
+    structured_draw = rng.random(n) < reference.parameter("structured_format_share")
+    hi = rng.integers(1, 10**18, n, dtype=np.int64)
+    lo = rng.integers(0, 2**63 - 1, n, dtype=np.int64)
+    frame = pl.DataFrame({
+        "_key": docs["key"].astype(np.int64),
+        "_replaces": docs["replaces"].astype(np.int64),
+        "patient_id": patients["patient_id"].to_numpy()[docs["person"]],
+        "encounter_id": pl.Series(docs["encounter"].astype(np.int64)),
+        "type_code": pl.Series(docs["type"].astype(str)),
+        "author_kind": pl.Series(np.array(["professional", "patient", "assurance_maladie"])[kind]),
+        "author_professional_id": pl.Series(np.where(is_prof, staff.ids[safe_author], 0)),
+        "organization_id": pl.Series(np.where(is_prof, staff.org[safe_author], 0)),
+        "sector": pl.Series(sector.astype(str)),
+        "created_at": days_to_datetime(docs["created"]),
+        "submitted_at": days_to_datetime(docs["submitted"]),
+        "confidentiality": pl.Series(confidentiality.astype(str)),
+        "masked_ps": pl.Series(np.zeros(n, dtype=bool)),
+        "invisible_patient": pl.Series(invisible_patient),
+        "invisible_legal_reps": pl.Series(invisible_reps),
+        "status": pl.Series(np.array(["approved", "deprecated", "archived", "deleted"])[docs["status"]]),
+        "status_at": days_to_datetime(docs["status_at"]),
+        "_structured": pl.Series(structured_draw),
+        "_hi": pl.Series(hi), "_lo": pl.Series(lo),
+    })
+    obligations = reference.load("mandatory_documents").group_by("type_code").agg(pl.col("obligation_start").min())
+    formats = reference.load("format_codes")
+    kos = formats.filter(pl.col("format_code").str.starts_with("1.2.840.10008"))["format_code"]
+    frame = (
+        frame.join(_types(), on="type_code", how="left", maintain_order="left")
+        .join(obligations, on="type_code", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("type_code") == "IMG-KOS").then(pl.lit(kos[0] if kos.len() else N1_PDF))
+            .when((pl.col("author_kind") != "patient") & pl.col("structured_format_code").is_not_null()
+                  & (pl.col("_structured") | (pl.col("author_kind") == "assurance_maladie")))
+            .then(pl.col("structured_format_code"))
+            .otherwise(pl.lit(N1_PDF)).alias("format_code"),
+            (pl.col("obligation_start").is_not_null() & (pl.col("created_at").dt.date() >= pl.col("obligation_start")))
+            .alias("mandatory"),
+            pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
+            pl.when(pl.col("author_kind") == "professional").then("author_professional_id").alias("author_professional_id"),
+            pl.when(pl.col("author_kind") == "professional").then("organization_id").alias("organization_id"),
+            (pl.lit("2.25.") + pl.col("_hi").cast(pl.String) + pl.col("_lo").cast(pl.String).str.zfill(19)).alias("unique_id"),
+        )
+        .sort("patient_id", "submitted_at", "_key")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"))
+    )
+    ids = frame.select(pl.col("_key").alias("_replaces"), pl.col("document_id").alias("replaces_document_id"))
+    return frame.join(ids, on="_replaces", how="left", maintain_order="left").select(DOCUMENT_COLUMNS)

@@ -1,0 +1,155 @@
+"""Observations stage: coded results (LOINC) with per-patient trajectories, linked to encounter and lab report."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.generators.pathways import load_pathways
+from dmpdata.generators.sampling import EPOCH
+from dmpdata.scenario import Scenario
+
+__all__ = ["generate_observations", "ckd_epi_2009"]
+
+LAB_REPORT = "11502-2"
+US_PER_DAY = 86_400_000_000
+
+
+def ckd_epi_2009(creatinine_umol: np.ndarray, age: np.ndarray, male: np.ndarray) -> np.ndarray:
+    """eGFR (mL/min/1.73 m²) by CKD-EPI 2009 without the ethnicity factor (French practice)."""
+    scr = np.asarray(creatinine_umol) / 88.4
+    kappa = np.where(male, 0.9, 0.7)
+    alpha = np.where(male, -0.411, -0.329)
+    ratio = scr / kappa
+    egfr = 141 * np.minimum(ratio, 1) ** alpha * np.maximum(ratio, 1) ** -1.209 * 0.993 ** np.asarray(age)
+    return egfr * np.where(male, 1.0, 1.018)
+
+
+@cache
+def _activity_codes() -> dict[str, tuple[str, ...]]:
+    return {f"{p.name}/{a.id}": a.observations for p in load_pathways() for a in p.activities if a.observations}
+
+
+@cache
+def _models() -> dict[tuple[str, str], dict]:
+    table = reference.load("observation_types")
+    return {(r["loinc_code"], r["population"]): r for r in table.iter_rows(named=True)}
+
+
+def _model_rows(code: str, conditions_of: dict[str, np.ndarray], n: int) -> list[tuple[dict, np.ndarray]]:
+    """Which distribution applies to each patient: a condition-specific row when they have it, else default."""
+    models = _models()
+    default = np.ones(n, dtype=bool)
+    out = []
+    for (loinc, population), row in models.items():
+        if loinc != code or population == "default":
+            continue
+        mask = conditions_of.get(population, np.zeros(n, dtype=bool)) & default
+        out.append((row, mask))
+        default &= ~mask
+    if (code, "default") in models:
+        out.append((models[(code, "default")], default))
+    return out
+
+
+def _latent(code: str, rng: np.random.Generator, male: np.ndarray, conditions_of: dict[str, np.ndarray],
+            person: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Values of `code` for events (person, years since period start): patient level + trend + visit noise."""
+    n = male.size
+    level = np.zeros(n)
+    noise = np.zeros(person.size)
+    trend = np.zeros(n)
+    lognormal = np.zeros(n, dtype=bool)
+    clip_lo, clip_hi, decimals, unit = np.full(n, -np.inf), np.full(n, np.inf), 2, ""
+    z_between = rng.normal(0, 1, n)
+    z_within = rng.normal(0, 1, person.size)
+    for row, mask in _model_rows(code, conditions_of, n):
+        mean = np.where(male, row["mean_M"], row["mean_F"])
+        log = row["distribution"] == "lognormal"
+        level = np.where(mask, (np.log(mean) if log else mean) + row["sd_between"] * z_between, level)
+        trend = np.where(mask, row["trend_per_year"], trend)
+        lognormal = np.where(mask, log, lognormal)
+        clip_lo = np.where(mask, row["min_value"], clip_lo)
+        clip_hi = np.where(mask, row["max_value"], clip_hi)
+        noise = np.where(mask[person], row["sd_within"] * z_within, noise)
+        decimals, unit = int(row["decimals"]), row["unit"]
+    value = level[person] + noise
+    value = np.where(lognormal[person], np.exp(value), value) + trend[person] * years
+    return _round_within(value, clip_lo[person], clip_hi[person], decimals), {"unit": unit}
+
+
+def _round_within(value: np.ndarray, lo: np.ndarray, hi: np.ndarray, decimals: int) -> np.ndarray:
+    """Round to `decimals`, staying inside [lo, hi] (bounds rounded inwards)."""
+    scale = 10.0 ** decimals
+    return np.clip(np.round(value, decimals), np.ceil(lo * scale) / scale, np.floor(hi * scale) / scale)
+
+
+def generate_observations(
+    scenario: Scenario, rng: np.random.Generator, patients: pl.DataFrame, conditions: pl.DataFrame,
+    encounters: pl.DataFrame, documents: pl.DataFrame,
+) -> pl.DataFrame:
+    """Results of the encounters whose activity measures something (observations = [...] in pathway files)."""
+    first_id = int(patients["patient_id"][0]) if patients.height else 0
+    n = patients.height
+    male = (patients["sex"] == "M").to_numpy()
+    birth = patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
+    conditions_of = {}
+    for code in conditions["condition_code"].unique().to_list():
+        mask = np.zeros(n, dtype=bool)
+        mask[conditions.filter(pl.col("condition_code") == code)["patient_id"].to_numpy() - first_id] = True
+        conditions_of[code] = mask
+    key = (encounters["pathway"] + "/" + encounters["activity"]).to_numpy()
+    derived = {r["loinc_code"]: r["derived_from"] for r in reference.load("observation_types").iter_rows(named=True)
+               if r["derived_from"]}
+    start = scenario.start.toordinal()
+    blocks = []
+    for activity, codes in _activity_codes().items():
+        rows = np.flatnonzero(key == activity)
+        if rows.size == 0:
+            continue
+        person = encounters["patient_id"].to_numpy()[rows] - first_id
+        when_us = encounters["start_at"].cast(pl.Int64).to_numpy()[rows]
+        day = when_us / US_PER_DAY + EPOCH
+        years = (day - start) / 365.2425
+        measured: dict[str, np.ndarray] = {}
+        for code in codes:
+            source = derived.get(code)
+            if source:  # computed from another result of the same draw (eGFR from creatinine)
+                base_code = source.split()[0]
+                if base_code not in measured:
+                    measured[base_code], _ = _latent(base_code, rng, male, conditions_of, person, years)
+                age = (day - birth[person]) / 365.2425
+                model = _models()[(code, "default")]
+                value = _round_within(ckd_epi_2009(measured[base_code], age, male[person]),
+                                      model["min_value"], model["max_value"], int(model["decimals"]))
+                unit = model["unit"]
+            else:
+                if code not in measured:
+                    measured[code], _ = _latent(code, rng, male, conditions_of, person, years)
+                value = measured[code]
+                unit = next(r["unit"] for (c, _), r in _models().items() if c == code)
+            blocks.append(pl.DataFrame({
+                "encounter_id": encounters["encounter_id"].to_numpy()[rows],
+                "patient_id": person + first_id,
+                "loinc_code": pl.repeat(code, rows.size, dtype=pl.String, eager=True),
+                "value": value.astype(np.float64),
+                "unit": pl.repeat(unit, rows.size, dtype=pl.String, eager=True),
+                "effective_at": pl.Series(when_us).cast(pl.Datetime("us")),
+            }))
+    if not blocks:
+        return pl.DataFrame(schema={"observation_id": pl.Int64, "encounter_id": pl.Int64, "document_id": pl.Int64,
+                                    "patient_id": pl.Int64, "loinc_code": pl.String, "value": pl.Float64,
+                                    "unit": pl.String, "effective_at": pl.Datetime("us")})
+    reports = documents.filter(
+        (pl.col("type_code") == LAB_REPORT) & pl.col("encounter_id").is_not_null() & pl.col("replaces_document_id").is_null()
+    ).group_by("encounter_id").agg(pl.col("document_id").min())
+    return (
+        pl.concat(blocks)
+        .join(reports, on="encounter_id", how="left", maintain_order="left")
+        .sort("patient_id", "effective_at", "encounter_id", "loinc_code")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("observation_id"))
+        .select("observation_id", "encounter_id", "document_id", "patient_id", "loinc_code", "value", "unit", "effective_at")
+    )

@@ -1,0 +1,411 @@
+"""Pathways stage: care-pathway files (dmpdata/pathways/*.toml) interpreted by one vectorised engine -> encounters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.generators.geography import Area
+from dmpdata.generators.sampling import EPOCH
+from dmpdata.scenario import Scenario
+
+__all__ = ["Activity", "Pathway", "PathwayError", "generate_encounters", "load_pathways", "pathways_dir"]
+
+DAYS_PER_YEAR = 365.2425
+MAX_AGE = 120
+FLU_SEASON = ((10, 15), (1, 31))  # campaign from 15 October to 31 January (Santé publique France / CNAM)
+PATHWAY_KEYS = {"name", "description", "source", "population", "adherence", "activities"}
+POPULATION_KEYS = {"conditions", "min_age", "max_age", "sex"}
+ADHERENCE_KEYS = {"a", "b", "source", "evidence"}
+ACTIVITY_KEYS = {
+    "id", "encounter", "rate_per_year", "rates", "specialty", "setting", "season", "once_per_season",
+    "duration_days", "observations", "prescribed_by", "professional", "source", "evidence",
+}
+EVIDENCE = {"verified", "inferred", "assumption"}
+PROFESSIONAL_HINTS = {"gp": "10", "nurse": "60", "pharmacist": "21"}  # -> TRE_G15 profession code
+
+
+class PathwayError(ValueError):
+    """A pathway file does not follow the schema (dmpdata/pathways/README.md)."""
+
+
+def pathways_dir() -> Path:
+    return Path(__file__).resolve().parents[1] / "pathways"
+
+
+@dataclass(frozen=True)
+class Activity:
+    id: str
+    encounter: str
+    bands: tuple[tuple[int, int, float, float], ...]  # (age_min, age_max, rate M, rate F) per year
+    specialty: str | None = None
+    setting: str | None = None
+    season: str | None = None
+    once_per_season: bool = False
+    duration_mean: float = 0.0
+    duration_min: float = 0.0
+    observations: tuple[str, ...] = ()
+    prescribed_by: str | None = None
+    professional: str | None = None
+    source: str = ""
+    evidence: str = ""
+
+
+@dataclass(frozen=True)
+class Pathway:
+    name: str
+    description: str
+    conditions: tuple[str, ...] = ()
+    min_age: float = 0
+    max_age: float = MAX_AGE
+    sex: str = "any"
+    adherence: tuple[float, float] | None = None
+    activities: tuple[Activity, ...] = field(default_factory=tuple)
+    source: str = ""
+
+
+def _check_keys(data: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise PathwayError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _number(value, where: str, low: float = 0.0) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
+        raise PathwayError(f"{where}: expected a number >= {low}, got {value!r}")
+    return float(value)
+
+
+def _activity(data: dict, where: str) -> Activity:
+    _check_keys(data, ACTIVITY_KEYS, where)
+    for key in ("id", "encounter", "source", "evidence"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise PathwayError(f"{where}: {key!r} is required (a non-empty string)")
+    where = f"{where} ({data['id']})"
+    if data["evidence"] not in EVIDENCE:
+        raise PathwayError(f"{where}: evidence must be one of {sorted(EVIDENCE)}")
+    if ("rate_per_year" in data) == ("rates" in data):
+        raise PathwayError(f"{where}: give exactly one of 'rate_per_year' and 'rates'")
+    if "rate_per_year" in data:
+        rate = _number(data["rate_per_year"], f"{where}.rate_per_year")
+        bands = ((0, MAX_AGE, rate, rate),)
+    else:
+        rows = []
+        for band in data["rates"]:
+            _check_keys(band, {"age_min", "age_max", "M", "F"}, f"{where}.rates")
+            rows.append((int(band["age_min"]), int(band["age_max"]),
+                         _number(band["M"], f"{where}.rates.M"), _number(band["F"], f"{where}.rates.F")))
+        rows.sort()
+        if not rows or rows[0][0] != 0 or rows[-1][1] < MAX_AGE or any(
+            b[0] != a[1] + 1 for a, b in zip(rows, rows[1:], strict=False)
+        ):
+            raise PathwayError(f"{where}.rates: age bands must cover 0..{MAX_AGE} without gap or overlap")
+        bands = tuple(rows)
+    duration = data.get("duration_days", {})
+    if data.get("once_per_season") and data.get("season") != "flu":
+        raise PathwayError(f"{where}: once_per_season needs season = \"flu\"")
+    if data.get("season") not in (None, "flu"):
+        raise PathwayError(f"{where}: season must be \"flu\"")
+    if data.get("season") and not data.get("once_per_season"):
+        raise PathwayError(f"{where}: a seasonal activity must be once_per_season")
+    if data.get("professional") not in (None, *PROFESSIONAL_HINTS):
+        raise PathwayError(f"{where}: professional must be one of {sorted(PROFESSIONAL_HINTS)}")
+    if data.get("setting") not in (None, "ville", "etablissement"):
+        raise PathwayError(f"{where}: setting must be \"ville\" or \"etablissement\"")
+    return Activity(
+        id=data["id"], encounter=data["encounter"], bands=bands, specialty=data.get("specialty"),
+        setting=data.get("setting"), season=data.get("season"), once_per_season=bool(data.get("once_per_season")),
+        duration_mean=_number(duration.get("mean", 0), f"{where}.duration_days.mean"),
+        duration_min=_number(duration.get("min", 0), f"{where}.duration_days.min"),
+        observations=tuple(data.get("observations", ())), prescribed_by=data.get("prescribed_by"),
+        professional=data.get("professional"), source=data["source"], evidence=data["evidence"],
+    )
+
+
+def parse_pathway(text: str, name: str) -> Pathway:
+    """Parse and check one pathway file's text (raises PathwayError naming the problem)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise PathwayError(f"{name}: malformed TOML ({err})") from None
+    _check_keys(data, PATHWAY_KEYS, name)
+    if data.get("name") != name:
+        raise PathwayError(f"{name}: 'name' must equal the file name ({name!r})")
+    population = data.get("population", {})
+    _check_keys(population, POPULATION_KEYS, f"{name}.population")
+    adherence = data.get("adherence")
+    if adherence is not None:
+        _check_keys(adherence, ADHERENCE_KEYS, f"{name}.adherence")
+        adherence = (_number(adherence["a"], f"{name}.adherence.a", 1e-9), _number(adherence["b"], f"{name}.adherence.b", 1e-9))
+    activities = tuple(_activity(a, f"{name}.activities[{i}]") for i, a in enumerate(data.get("activities", [])))
+    if not activities:
+        raise PathwayError(f"{name}: no activities")
+    ids = [a.id for a in activities]
+    if len(set(ids)) != len(ids):
+        raise PathwayError(f"{name}: activity ids must be unique")
+    if population.get("sex", "any") not in ("M", "F", "any"):
+        raise PathwayError(f"{name}.population.sex must be M, F or any")
+    return Pathway(
+        name=name, description=data.get("description", ""), conditions=tuple(population.get("conditions", ())),
+        min_age=float(population.get("min_age", 0)), max_age=float(population.get("max_age", MAX_AGE)),
+        sex=population.get("sex", "any"), adherence=adherence, activities=activities, source=data.get("source", ""),
+    )
+
+
+@cache
+def load_pathways() -> tuple[Pathway, ...]:
+    """Every pathway file, parsed and cross-checked against the reference tables."""
+    kinds = set(reference.load("encounter_kinds")["kind"])
+    specialties = set(reference.load("specialties")["specialty_code"])
+    conditions = set(reference.load("conditions")["condition_code"])
+    out = []
+    for path in sorted(pathways_dir().glob("*.toml")):
+        pathway = parse_pathway(path.read_text(encoding="utf-8"), path.stem)
+        for code in pathway.conditions:
+            if code not in conditions:
+                raise PathwayError(f"{path.stem}: unknown condition {code!r}")
+        for activity in pathway.activities:
+            if activity.encounter not in kinds:
+                raise PathwayError(f"{path.stem}.{activity.id}: unknown encounter kind {activity.encounter!r}")
+            if activity.specialty and activity.specialty not in specialties:
+                raise PathwayError(f"{path.stem}.{activity.id}: unknown specialty {activity.specialty!r}")
+        out.append(pathway)
+    return tuple(out)
+
+
+@cache
+def _kind_table() -> dict[str, dict]:
+    kinds = reference.load("encounter_kinds")
+    return {row["kind"]: row for row in kinds.iter_rows(named=True)}
+
+
+def _flu_seasons(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
+    """(first day, last day + 1) ordinals of each flu campaign overlapping the period."""
+    (m0, d0), (m1, d1) = FLU_SEASON
+    out = []
+    for year in range(start.year - 1, end.year + 1):
+        lo = dt.date(year, m0, d0).toordinal()
+        hi = dt.date(year + 1, m1, d1).toordinal() + 1
+        lo, hi = max(lo, start.toordinal()), min(hi, end.toordinal() + 1)
+        if lo < hi:
+            out.append((lo, hi))
+    return out
+
+
+def _band_rates(activity: Activity, male: np.ndarray) -> np.ndarray:
+    """Rate per year by [person, band]."""
+    m = np.array([b[2] for b in activity.bands])
+    f = np.array([b[3] for b in activity.bands])
+    return np.where(male[:, None], m[None, :], f[None, :])
+
+
+def _continuous_events(activity: Activity, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray, birth: np.ndarray,
+                       rates: np.ndarray, adherence: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson events over each person's window [lo, hi), piecewise-constant rate by age band."""
+    band_lo = np.array([b[0] for b in activity.bands], dtype=np.float64) * DAYS_PER_YEAR
+    band_hi = (np.array([b[1] for b in activity.bands], dtype=np.float64) + 1) * DAYS_PER_YEAR
+    seg_lo = np.maximum(lo[:, None], birth[:, None] + band_lo[None, :])
+    seg_hi = np.minimum(hi[:, None], birth[:, None] + band_hi[None, :])
+    overlap = np.clip(seg_hi - seg_lo, 0, None)
+    weight = rates * overlap / DAYS_PER_YEAR * adherence[:, None]
+    cum = np.cumsum(weight, axis=1)
+    total = cum[:, -1]
+    counts = rng.poisson(total)
+    person = np.repeat(np.arange(idx.size), counts)
+    if person.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    u = rng.random(person.size) * total[person]
+    band = np.minimum((cum[person] < u[:, None]).sum(axis=1), len(activity.bands) - 1)
+    before = np.where(band > 0, cum[person, np.maximum(band - 1, 0)], 0.0)
+    within = (u - before) / np.maximum(weight[person, band], 1e-300)
+    day = seg_lo[person, band] + np.clip(within, 0, 1) * overlap[person, band]
+    return idx[person], day
+
+
+def _seasonal_events(activities: list[Activity], idx: np.ndarray, lo: np.ndarray, hi: np.ndarray, birth: np.ndarray,
+                     male: np.ndarray, adherence: np.ndarray, scenario: Scenario,
+                     rng: np.random.Generator) -> list[tuple[str, tuple[np.ndarray, np.ndarray]]]:
+    """At most one event per person and flu campaign for a pathway's seasonal activities together: probability
+    = the sum of their band rates (coverages) × adherence, the activity (who vaccinates) in proportion to its rate."""
+    people = {a.id: [] for a in activities}
+    days = {a.id: [] for a in activities}
+    if activities:
+        for s_lo, s_hi in _flu_seasons(scenario.start, scenario.end):
+            w_lo, w_hi = np.maximum(lo, s_lo), np.minimum(hi, s_hi)
+            age = np.floor((s_lo - birth) / DAYS_PER_YEAR)
+            rates = []
+            for activity in activities:
+                ages_lo = np.array([b[0] for b in activity.bands])
+                band = np.clip(np.searchsorted(ages_lo, age, side="right") - 1, 0, len(activity.bands) - 1)
+                rates.append(_band_rates(activity, male)[np.arange(idx.size), band])
+            cum = np.cumsum(np.array(rates) * adherence[None, :], axis=0)
+            u = rng.random(idx.size)
+            hit = (w_lo < w_hi) & (u < np.minimum(cum[-1], 1.0))
+            which = (cum < u[None, :]).sum(axis=0)
+            when = w_lo + rng.random(idx.size) * (w_hi - w_lo)
+            for i, activity in enumerate(activities):
+                chosen = hit & (which == i)
+                people[activity.id].append(idx[chosen])
+                days[activity.id].append(when[chosen])
+    return [(a.id, (np.concatenate(people[a.id]) if people[a.id] else np.zeros(0, dtype=np.int64),
+                    np.concatenate(days[a.id]) if days[a.id] else np.zeros(0))) for a in activities]
+
+
+def generate_encounters(
+    scenario: Scenario, rng: np.random.Generator, area: Area, staff, patients: pl.DataFrame, conditions: pl.DataFrame
+) -> pl.DataFrame:
+    """Encounters of one chunk of patients, from every pathway file (ids local to the chunk, from 1)."""
+    n = patients.height
+    birth = patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
+    death = patients["death_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH
+    male = (patients["sex"] == "M").to_numpy()
+    lookup = {code: i for i, code in enumerate(area.departments["code"])}
+    dept = patients["residence_department"].replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    gp = patients["gp_professional_id"].fill_null(0).to_numpy()
+    start, stop = float(scenario.start.toordinal()), float(scenario.end.toordinal() + 1)
+    first_id = int(patients["patient_id"][0]) if n else 0
+    onset_by_code = {}
+    if conditions.height:
+        rows = (conditions["patient_id"].to_numpy() - first_id).astype(np.int64)
+        onset = conditions["onset_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
+        for code in conditions["condition_code"].unique().to_list():
+            mask = (conditions["condition_code"] == code).to_numpy()
+            arr = np.full(n, np.nan)
+            arr[rows[mask]] = onset[mask]
+            onset_by_code[code] = arr
+
+    blocks = []
+    for pathway in load_pathways():
+        eligible = np.ones(n, dtype=bool)
+        lo = np.maximum(start, birth)
+        if pathway.conditions:
+            onset = np.full(n, np.inf)
+            for code in pathway.conditions:
+                onset = np.fmin(onset, onset_by_code.get(code, np.full(n, np.nan)))
+            eligible &= np.isfinite(onset)
+            lo = np.maximum(lo, np.where(np.isfinite(onset), onset, lo))
+        if pathway.sex != "any":
+            eligible &= male == (pathway.sex == "M")
+        hi = np.minimum(stop, death)
+        lo = np.maximum(lo, birth + pathway.min_age * DAYS_PER_YEAR)
+        hi = np.minimum(hi, birth + (pathway.max_age + 1) * DAYS_PER_YEAR)
+        eligible &= lo < hi
+        idx = np.flatnonzero(eligible)
+        if idx.size == 0:
+            continue
+        adherence = rng.beta(*pathway.adherence, idx.size) if pathway.adherence else np.ones(idx.size)
+        seasonal = [a for a in pathway.activities if a.once_per_season]
+        drawn = dict(_seasonal_events(seasonal, idx, lo[idx], hi[idx], birth[idx], male[idx], adherence, scenario, rng))
+        for activity in pathway.activities:
+            if activity.once_per_season:
+                person, day = drawn[activity.id]
+            else:
+                person, day = _continuous_events(activity, idx, lo[idx], hi[idx], birth[idx],
+                                                 _band_rates(activity, male[idx]), adherence, rng)
+            if person.size == 0:
+                continue
+            pros = _assign(activity, person, dept, gp, staff, rng)
+            keep = pros >= 0
+            person, day, pros = person[keep], day[keep], pros[keep]
+            blocks.append(_frame(pathway.name, activity.id, activity.encounter, person, day, pros, staff, rng,
+                                 duration=(activity.duration_mean, activity.duration_min)))
+    if not blocks:
+        return _empty()
+    encounters = pl.concat(blocks)
+    encounters = pl.concat([encounters, _dispensing(encounters, dept, death, stop, staff, rng)])
+    ids = patients["patient_id"].to_numpy()
+    encounters = encounters.with_columns(pl.Series("patient_id", ids[encounters["_row"].to_numpy()]))
+    encounters = encounters.with_row_index("_key").sort("patient_id", "start_at", "_key").with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("encounter_id")
+    )
+    keys = encounters.select(pl.col("_key").alias("_follows"), pl.col("encounter_id").alias("follows_encounter_id"))
+    return encounters.join(keys, on="_follows", how="left", maintain_order="left").select(ENCOUNTER_COLUMNS)
+
+
+ENCOUNTER_COLUMNS = [
+    "encounter_id", "patient_id", "professional_id", "organization_id", "kind", "pathway", "activity",
+    "start_at", "end_at", "prescribes_drugs", "follows_encounter_id",
+]
+_US_PER_DAY = 86_400_000_000
+DAY_HOURS = (8, 19)  # consultations and tests happen between 8:00 and 19:00; stays and emergencies at any hour
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema={
+        "encounter_id": pl.Int64, "patient_id": pl.Int64, "professional_id": pl.Int64, "organization_id": pl.Int64,
+        "kind": pl.String, "pathway": pl.String, "activity": pl.String, "start_at": pl.Datetime("us"),
+        "end_at": pl.Datetime("us"), "prescribes_drugs": pl.Boolean, "follows_encounter_id": pl.Int64,
+    })
+
+
+def _assign(activity: Activity, person: np.ndarray, dept: np.ndarray, gp: np.ndarray, staff,
+            rng: np.random.Generator) -> np.ndarray:
+    """Professional rows: the médecin traitant for most GP contacts, else someone suitable nearby."""
+    hint = activity.professional
+    if activity.encounter == "gp_visit" or hint == "gp":
+        rows = staff.pick(dept[person], rng, "gp_visit")
+        own = (gp[person] > 0) & (rng.random(person.size) < reference.parameter("gp_visit_own_gp_share"))
+        rows[own] = staff.row_of(gp[person][own])
+        return rows
+    return staff.pick(dept[person], rng, activity.encounter, activity.specialty, activity.setting, hint)
+
+
+def _timestamps(day: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarray:
+    """Microseconds since 1970 for events on the given day ordinals, at a plausible hour."""
+    base = (np.floor(day) - EPOCH).astype(np.int64) * _US_PER_DAY
+    if _kind_table()[kind]["sector"] == "etablissement":
+        seconds = rng.random(day.size) * 86_400
+    else:
+        seconds = DAY_HOURS[0] * 3600 + rng.random(day.size) * (DAY_HOURS[1] - DAY_HOURS[0]) * 3600
+    return base + (seconds * 1e6).astype(np.int64)
+
+
+def _frame(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.ndarray, pros: np.ndarray, staff,
+           rng: np.random.Generator, *, duration: tuple[float, float] = (0.0, 0.0), follows=None) -> pl.DataFrame:
+    start = _timestamps(day, kind, rng)
+    mean, low = duration
+    if mean > 0:
+        los = low + np.floor(rng.exponential(max(mean - low, 1e-9), person.size))
+        end = start + (los * _US_PER_DAY).astype(np.int64) + (rng.random(person.size) * 8 * 3600e6).astype(np.int64)
+    else:
+        end = start + int(20 * 60e6)
+    share = _kind_table()[kind]["prescribes_drugs_share"]
+    return pl.DataFrame({
+        "_row": person.astype(np.int64),
+        "professional_id": staff.ids[pros],
+        "organization_id": staff.org[pros],
+        "kind": pl.repeat(kind, person.size, dtype=pl.String, eager=True),
+        "pathway": pl.repeat(pathway, person.size, dtype=pl.String, eager=True),
+        "activity": pl.repeat(activity, person.size, dtype=pl.String, eager=True),
+        "start_at": pl.Series(start).cast(pl.Datetime("us")),
+        "end_at": pl.Series(end).cast(pl.Datetime("us")),
+        "prescribes_drugs": pl.Series(rng.random(person.size) < share),
+        "_follows": pl.Series(np.full(person.size, -1, dtype=np.int64) if follows is None else follows),
+    })
+
+
+def _dispensing(encounters: pl.DataFrame, dept: np.ndarray, death: np.ndarray, stop: float, staff,
+                rng: np.random.Generator) -> pl.DataFrame:
+    """A pharmacy dispensing follows most drug prescriptions within a few days (encounter_kinds.dispensing_share)."""
+    kinds = _kind_table()
+    share = encounters["kind"].replace_strict({k: v["dispensing_share"] for k, v in kinds.items()},
+                                              return_dtype=pl.Float64).to_numpy()
+    source = np.flatnonzero(encounters["prescribes_drugs"].to_numpy() & (rng.random(encounters.height) < share))
+    person = encounters["_row"].to_numpy()[source]
+    end_us = encounters["end_at"].cast(pl.Int64).to_numpy()[source]
+    day = end_us / _US_PER_DAY + EPOCH + rng.random(source.size) * reference.parameter("dispensing_delay_max_days")
+    keep = (day < np.minimum(stop, death[person]))
+    source, person, day = source[keep], person[keep], day[keep]
+    pros = staff.pick(dept[person], rng, "dispensing")
+    ok = pros >= 0
+    frame = _frame("", "dispensing", "dispensing", person[ok], day[ok], pros[ok], staff, rng,
+                   follows=source[ok].astype(np.int64))
+    return frame.with_columns(encounters["pathway"].gather(source[ok]).alias("pathway"))
+

@@ -1,0 +1,59 @@
+"""Schema of the access_events table (one row per DMP trace: every attempt, granted or denied)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandera.polars as pa
+import polars as pl
+
+from dmpdata.schemas._common import codes
+
+ACTIONS = [
+    "consult", "submit", "new_version", "delete", "mask", "unmask", "block_professional", "unblock_professional",
+    "activate", "close", "view", "upload", "view_history", "opt_out_emergency",
+]
+OUTCOMES = ["granted", "denied_no_dmp", "denied_blocked", "denied_matrix", "denied_masked", "denied_emergency_opt_out"]
+
+
+class AccessEvents(pa.DataFrameModel):
+    event_id: pl.Int64 = pa.Field(ge=1, unique=True)
+    occurred_at: pl.Datetime("us") = pa.Field(
+        in_range={"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}
+    )
+    patient_id: pl.Int64 = pa.Field(ge=1)
+    document_id: pl.Int64 = pa.Field(nullable=True, ge=1)
+    actor_kind: pl.String = pa.Field(isin=["professional", "patient", "assurance_maladie"])
+    actor_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
+    target_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
+    action: pl.String = pa.Field(isin=ACTIONS)
+    access_mode: pl.String = pa.Field(nullable=True, isin=codes("access_modes", "code"))
+    channel: pl.String = pa.Field(isin=codes("channels", "code"))
+    auth_mode: pl.String = pa.Field(nullable=True, isin=codes("auth_modes", "code"))
+    outcome: pl.String = pa.Field(isin=OUTCOMES)
+
+    class Config:
+        strict = True
+        coerce = False
+
+    @pa.dataframe_check(name="professional_actor_has_id_mode_and_auth")
+    def _professional(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        professional = pl.col("actor_kind") == "professional"
+        return data.lazyframe.select(
+            (professional == pl.col("actor_professional_id").is_not_null())
+            & (professional == pl.col("access_mode").is_not_null())
+            & (professional == pl.col("auth_mode").is_not_null())
+        )
+
+    @pa.dataframe_check(name="only_consultations_can_be_denied")
+    def _denied(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select((pl.col("outcome") == "granted") | (pl.col("action") == "consult"))
+
+    @pa.dataframe_check(name="channel_matches_actor")
+    def _channel(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        kind, channel = pl.col("actor_kind"), pl.col("channel")
+        return data.lazyframe.select(
+            pl.when(kind == "professional").then(channel.is_in(["lps", "web_ps"]))
+            .when(kind == "patient").then(channel.is_in(["mes_app", "mes_web"]))
+            .otherwise(channel == "am_system")
+        )

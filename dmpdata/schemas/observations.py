@@ -1,0 +1,38 @@
+"""Schema of the observations table (one row per coded result: LOINC code, value, unit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandera.polars as pa
+import polars as pl
+
+from dmpdata.schemas._common import codes
+
+
+class Observations(pa.DataFrameModel):
+    observation_id: pl.Int64 = pa.Field(ge=1, unique=True)
+    encounter_id: pl.Int64 = pa.Field(ge=1)
+    document_id: pl.Int64 = pa.Field(nullable=True, ge=1)
+    patient_id: pl.Int64 = pa.Field(ge=1)
+    loinc_code: pl.String = pa.Field(isin=codes("observation_types", "loinc_code"))
+    value: pl.Float64
+    unit: pl.String = pa.Field(isin=codes("observation_types", "unit"))
+    effective_at: pl.Datetime("us") = pa.Field(
+        in_range={"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}
+    )
+
+    class Config:
+        strict = True
+        coerce = False
+
+    @pa.dataframe_check(name="value_within_reference_bounds")
+    def _bounds(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        from dmpdata import reference
+
+        bounds = reference.load("observation_types").group_by("loinc_code").agg(
+            pl.col("min_value").min().alias("_lo"), pl.col("max_value").max().alias("_hi")
+        )
+        return data.lazyframe.join(bounds.lazy(), on="loinc_code", how="left", maintain_order="left").select(
+            ((pl.col("value") >= pl.col("_lo")) & (pl.col("value") <= pl.col("_hi"))).fill_null(False)
+        )
