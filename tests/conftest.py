@@ -17,3 +17,10 @@ def tiny(tmp_path_factory):
 @pytest.fixture(scope="session")
 def tiny_frames(tiny):
     return {name: tiny.table(name).collect() for name in tiny.tables}
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The `demo` preset (50,000 patients, five years), generated once per session."""
+    out = tmp_path_factory.mktemp("demo") / "demo"
+    return dmpdata.generate("demo", out=out)

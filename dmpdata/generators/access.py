@@ -9,7 +9,8 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.documents import US_PER_DAY, curve_at
-from dmpdata.generators.sampling import EPOCH
+from dmpdata.generators.sampling import EPOCH, coded
+from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_access", "EVENT_COLUMNS"]
@@ -52,20 +53,21 @@ def _share(situation: str, us: np.ndarray) -> np.ndarray:
     return curve_at(dates, shares, us / DAY + EPOCH)
 
 
-def _professional_channel(staff, rows: np.ndarray, us: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _professional_channel(staff, rows: np.ndarray, us: np.ndarray, rng: np.random.Generator) -> tuple[pl.Series, pl.Series]:
     """LPS when the professional's software is DMP-compatible then (and not using the web portal), else web PS;
     DIRECTE (CPS/e-CPS) or INDIRECTE (structure certificate) by sector."""
     equipped = staff.equipped_from[rows] <= np.floor(us / DAY + EPOCH)
     web = ~equipped | (rng.random(rows.size) < reference.parameter("web_ps_share"))
-    indirect_share = np.where(staff.sector[rows] == "etablissement",
+    indirect_share = np.where(staff.sector_code[rows] == SECTORS.index("etablissement"),
                               reference.parameter("indirect_auth_share_etablissement"),
                               reference.parameter("indirect_auth_share_ville"))
     indirect = rng.random(rows.size) < indirect_share
-    return np.where(web, "web_ps", "lps"), np.where(indirect, "INDIRECTE", "DIRECTE")
+    return coded(("lps", "web_ps"), web, "channel"), coded(("DIRECTE", "INDIRECTE"), indirect, "auth_mode")
 
 
-def _patient_channel(n: int, rng: np.random.Generator) -> np.ndarray:
-    return np.where(rng.random(n) < 0.6, "mes_app", "mes_web")
+def _patient_channel(n: int, rng: np.random.Generator) -> pl.Series:
+    """The Mon espace santé app or website (split assumed)."""
+    return coded(("mes_app", "mes_web"), rng.random(n) >= reference.parameter("patient_app_share"), "channel")
 
 
 def _intervals(start_us: np.ndarray, p_end: float, limit_us: np.ndarray, rng: np.random.Generator,
@@ -151,14 +153,14 @@ def generate_access(
     channel, auth = _professional_channel(staff, rows, d_sub[prof], rng)
     parts.append(_events(occurred_at=d_sub[prof], patient_id=ids[d_person[prof]], document_id=docs["document_id"].to_numpy()[prof],
                          actor_kind="professional", actor_professional_id=staff.ids[rows],
-                         action=np.where(versioned[prof], "new_version", "submit"), access_mode="normal",
+                         action=coded(("submit", "new_version"), versioned[prof]), access_mode="normal",
                          channel=channel, auth_mode=auth, outcome="granted"))
     pat = np.flatnonzero(author_kind == "patient")
     parts.append(_events(occurred_at=d_sub[pat], patient_id=ids[d_person[pat]], document_id=docs["document_id"].to_numpy()[pat],
                          actor_kind="patient", action="upload", channel=_patient_channel(pat.size, rng), outcome="granted"))
     am = np.flatnonzero(author_kind == "assurance_maladie")
     parts.append(_events(occurred_at=d_sub[am], patient_id=ids[d_person[am]], document_id=docs["document_id"].to_numpy()[am],
-                         actor_kind="assurance_maladie", action=np.where(versioned[am], "new_version", "submit"),
+                         actor_kind="assurance_maladie", action=coded(("submit", "new_version"), versioned[am]),
                          channel="am_system", outcome="granted"))
     gone = np.flatnonzero(d_status == "deleted")
     rows = staff.row_of(docs["author_professional_id"].to_numpy()[gone])
@@ -177,8 +179,11 @@ def generate_access(
                          actor_kind="patient", action="opt_out_emergency", channel=_patient_channel(opted.size, rng), outcome="granted"))
     shut = np.flatnonzero(closed < big - DAY)
     at_death = closed[shut] == death[shut]
-    parts.append(_events(occurred_at=closed[shut], patient_id=ids[shut], actor_kind=np.where(at_death, "assurance_maladie", "patient"),
-                         action="close", channel=np.where(at_death, "am_system", _patient_channel(shut.size, rng)), outcome="granted"))
+    by_patient = _patient_channel(shut.size, rng)
+    parts.append(_events(occurred_at=closed[shut], patient_id=ids[shut],
+                         actor_kind=coded(("patient", "assurance_maladie"), at_death), action="close",
+                         channel=pl.select(pl.when(pl.Series(at_death)).then(pl.lit("am_system")).otherwise(by_patient)).to_series(),
+                         outcome="granted"))
 
     # C. Patients mask documents (some unmask them later) and block professionals (some unblock them).
     open_from = np.maximum(d_sub, activated[d_person])
@@ -193,7 +198,7 @@ def generate_access(
                          actor_kind="patient", action="mask", channel=channel, outcome="granted"))
     un = unmask_at >= 0
     parts.append(_events(occurred_at=unmask_at[un], patient_id=ids[d_person[m_idx][un]], document_id=doc_ids[m_idx][un],
-                         actor_kind="patient", action="unmask", channel=channel[un], outcome="granted"))
+                         actor_kind="patient", action="unmask", channel=channel.filter(pl.Series(un)), outcome="granted"))
     masks = pl.DataFrame({"document_id": doc_ids[m_idx], "mask_us": mask_at[m_idx],
                           "unmask_us": np.where(unmask_at >= 0, unmask_at, big)})
     final_masked = np.zeros(d_sub.size, dtype=bool)
@@ -218,7 +223,7 @@ def generate_access(
     ub = unblock >= 0
     parts.append(_events(occurred_at=unblock[ub], patient_id=blocks["patient_id"].to_numpy()[ub], actor_kind="patient",
                          target_professional_id=blocks["target"].to_numpy()[ub], action="unblock_professional",
-                         channel=channel[ub], outcome="granted"))
+                         channel=channel.filter(pl.Series(ub)), outcome="granted"))
 
     # D. Patients view their documents and their access history.
     visible = docs.filter(~pl.col("invisible_patient")).select("patient_id", "submitted_us", "document_id", "status", "status_us")
@@ -234,7 +239,7 @@ def generate_access(
                          channel=_patient_channel(p_hist.size, rng), outcome="granted"))
 
     # E. Professionals consult the DMP.
-    consults = _consultations(scenario, rng, patients, encounters, docs, staff, first_id, dept, gp, death, stop_us)
+    consults = _consultations(scenario, rng, patients, encounters, docs, staff, first_id, dept, gp, death, stop_us, blocks)
     parts.append(_decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng))
 
     events = (
@@ -248,7 +253,7 @@ def generate_access(
     return events, documents.with_columns(pl.Series("masked_ps", final_masked))
 
 
-def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, dept, gp, death, stop_us) -> pl.DataFrame:
+def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, dept, gp, death, stop_us, blocks) -> pl.DataFrame:
     """Consultation attempts: patient_id, at, actor_row, access_mode, document_id (null = the DMP was closed)."""
     k = int(reference.parameter("consult_docs_per_session"))
     ids = patients["patient_id"].to_numpy()
@@ -262,11 +267,10 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     for kind, situation in situations.items():
         rows = np.flatnonzero((enc_kind == kind))
         rows = rows[rng.random(rows.size) < _share(situation, enc_at[rows])]
-        mode = np.full(rows.size, "normal", dtype=object)
-        if kind == "emergency":
-            mode[rng.random(rows.size) < reference.parameter("bris_de_glace_share")] = "bris_de_glace"
+        breaking = (kind == "emergency") & (rng.random(rows.size) < reference.parameter("bris_de_glace_share"))
         sessions.append(pl.DataFrame({"patient_id": enc_pid[rows], "at": enc_at[rows] + 600_000_000,
-                                      "actor_row": enc_prof[rows], "access_mode": mode.astype(str)}))
+                                      "actor_row": enc_prof[rows],
+                                      "access_mode": coded(("normal", "bris_de_glace"), breaking, "access_mode")}))
     # SAMU regulators (centre 15) answering a call about the person.
     lo = np.full(ids.size, (scenario.start.toordinal() - EPOCH) * DAY, dtype=np.int64)
     hi = np.minimum(death, stop_us)
@@ -275,6 +279,15 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     ok = actor >= 0
     sessions.append(pl.DataFrame({"patient_id": ids[person[ok]], "at": at[ok], "actor_row": actor[ok],
                                   "access_mode": pl.repeat("centre_15", int(ok.sum()), dtype=pl.String, eager=True)}))
+    # A blocked professional may still try to open the DMP later: that is what the block is for.
+    tries = rng.random(blocks.height) < reference.parameter("blocked_professional_attempt_share")
+    when = blocks["block_us"].to_numpy() + ((1 + rng.random(blocks.height) * 179) * DAY).astype(np.int64)
+    tries &= when < stop_us
+    sessions.append(pl.DataFrame({
+        "patient_id": blocks["patient_id"].to_numpy()[tries], "at": when[tries],
+        "actor_row": staff.row_of(blocks["target"].to_numpy()[tries]),
+        "access_mode": pl.repeat("normal", int(tries.sum()), dtype=pl.String, eager=True),
+    }))
     sessions = pl.concat(sessions).with_row_index("session").with_columns(pl.col("session").cast(pl.Int64))
 
     docs_min = docs.select("patient_id", "submitted_us", "document_id", "status", "status_us")
@@ -353,5 +366,5 @@ def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, 
     channel, auth = _professional_channel(staff, actor, frame["at"].to_numpy(), rng)
     return _events(occurred_at=frame["at"].to_numpy(), patient_id=frame["patient_id"].to_numpy(),
                    document_id=frame["document_id"], actor_kind="professional", actor_professional_id=frame["actor_id"].to_numpy(),
-                   action="consult", access_mode=frame["access_mode"].to_numpy(), channel=channel, auth_mode=auth,
-                   outcome=frame["outcome"].to_numpy())
+                   action="consult", access_mode=frame["access_mode"], channel=channel, auth_mode=auth,
+                   outcome=frame["outcome"])

@@ -10,7 +10,8 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.pathways import load_pathways
-from dmpdata.generators.sampling import EPOCH, Categorical
+from dmpdata.generators.sampling import EPOCH, Categorical, coded
+from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_documents", "curve_at", "DOCUMENT_COLUMNS", "days_to_datetime"]
@@ -45,18 +46,34 @@ def _feeding_curves() -> dict[tuple[str, str], tuple[pl.Series, np.ndarray]]:
     }
 
 
-def feeding_share(type_code: np.ndarray, sector: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Share of produced documents fed by an equipped author: the most specific curve of feeding.csv."""
+def feeding_share(type_idx: np.ndarray, sector_code: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Share of produced documents fed by an equipped author: the most specific curve of feeding.csv.
+
+    type_idx indexes `type_vocabulary()`, sector_code indexes staff.SECTORS.
+    """
     curves = _feeding_curves()
+    types = type_vocabulary().to_list()
     out = np.zeros(day.size)
-    combos = pl.DataFrame({"t": type_code, "s": sector}).with_row_index("i").group_by("t", "s").agg("i")
-    for t, s, rows in combos.iter_rows():
+    combo = type_idx.astype(np.int64) * 8 + sector_code
+    for value in np.unique(combo):
+        t, s = types[value // 8], SECTORS[value % 8]
+        rows = np.flatnonzero(combo == value)
         for key in ((t, s), (t, "*"), ("*", s), ("*", "*")):
             if key in curves:
-                rows = np.asarray(rows)
                 out[rows] = curve_at(*curves[key], day[rows])
                 break
     return out
+
+
+@cache
+def type_vocabulary() -> pl.Series:
+    """Every JDV_J07 type code, the vocabulary documents' type indices point into."""
+    return reference.load("document_types")["type_code"]
+
+
+@cache
+def _type_index() -> dict[str, int]:
+    return {code: i for i, code in enumerate(type_vocabulary().to_list())}
 
 
 @cache
@@ -71,7 +88,7 @@ def _prescribed_pairs() -> set[str]:
 
 def _lag(sector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     median = np.select(
-        [sector == "etablissement", sector == "medico_social"],
+        [sector == SECTORS.index("etablissement"), sector == SECTORS.index("medico_social")],
         [reference.parameter("submission_lag_median_days_etablissement"),
          reference.parameter("submission_lag_median_days_medico_social")],
         default=reference.parameter("submission_lag_median_days_ville"),
@@ -126,7 +143,7 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
             author = enc_prof_row[idx]
         lo, hi = rule["created_offset_days_min"], rule["created_offset_days_max"]
         created = end_day[idx] + lo + rng.random(idx.size) * (hi - lo)
-        cands.add(person=person, encounter=enc_id[idx], type=np.full(idx.size, rule["type_code"], dtype=object),
+        cands.add(person=person, encounter=enc_id[idx], type=np.full(idx.size, _type_index()[rule["type_code"]]),
                   author=author, created=created)
     # The médecin traitant's yearly synthesis (VSM, 60591-5; L.1111-15).
     with_gp = np.flatnonzero(gp > 0)
@@ -138,7 +155,7 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
         hit = (span > 0) & (rng.random(with_gp.size) < share * np.clip(span / 365.0, 0, 1))
         person = with_gp[hit]
         cands.add(person=person, encounter=np.zeros(person.size, dtype=np.int64),
-                  type=np.full(person.size, "60591-5", dtype=object), author=staff.row_of(gp[person]),
+                  type=np.full(person.size, _type_index()["60591-5"]), author=staff.row_of(gp[person]),
                   created=lo + rng.random(person.size) * span[hit])
     return cands.frame()
 
@@ -174,7 +191,7 @@ def generate_documents(
     prof = _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death)
     keep = prof["created"] >= start
     prof = {k: v[keep] for k, v in prof.items()}
-    sector = staff.sector[prof["author"]]
+    sector = staff.sector_code[prof["author"]]
     submitted = prof["created"] + _lag(sector, rng)
     fed = (
         (submitted < stop)
@@ -223,7 +240,7 @@ def generate_documents(
     remb_key = base + np.arange(person.size)
     remb = {
         "person": person, "encounter": np.zeros(person.size, dtype=np.int64),
-        "type": np.full(person.size, "REMB", dtype=object), "author": np.full(person.size, -1),
+        "type": np.full(person.size, _type_index()["REMB"]), "author": np.full(person.size, -1),
         "created": remb_sub - 0.01, "submitted": remb_sub, "kind": np.full(person.size, 2),
         "replaces": np.where(j > 0, remb_key - 1, -1),
         "status": np.where(is_last, 0, 1), "status_at": np.where(is_last, remb_sub, np.r_[remb_sub[1:], 0.0] if person.size else remb_sub),
@@ -239,9 +256,10 @@ def generate_documents(
     person = np.repeat(np.arange(lo.size), count)
     up_day = lo[person] + rng.random(person.size) * (hi[person] - lo[person])
     uploads_types = reference.load("patient_uploads")
-    types = uploads_types["type_code"].to_numpy()[Categorical(uploads_types["weight"].to_numpy()).sample(rng, person.size)]
+    upload_idx = np.array([_type_index()[t] for t in uploads_types["type_code"]])
+    types = upload_idx[Categorical(uploads_types["weight"].to_numpy()).sample(rng, person.size)]
     upload = {
-        "person": person, "encounter": np.zeros(person.size, dtype=np.int64), "type": types.astype(object),
+        "person": person, "encounter": np.zeros(person.size, dtype=np.int64), "type": types,
         "author": np.full(person.size, -1), "created": up_day - 0.001, "submitted": up_day,
         "kind": np.full(person.size, 1), "replaces": np.full(person.size, -1), "status": np.zeros(person.size, dtype=np.int64),
         "status_at": up_day, "key": base + remb_key.size + np.arange(person.size),
@@ -262,13 +280,12 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     author = docs["author"]
     is_prof = kind == 0
     safe_author = np.where(is_prof, author, 0)
-    sector = np.where(is_prof, staff.sector[safe_author] if staff.sector.size else "", np.where(kind == 1, "patient", "assurance_maladie"))
+    # Sector codes: 0-2 as staff.SECTORS, 3 patient, 4 assurance maladie.
+    sector = np.where(is_prof, staff.sector_code[safe_author], np.where(kind == 1, 3, 4))
     u = rng.random(n)
-    confidentiality = np.where(
-        ~is_prof, "N",
-        np.where(u < reference.parameter("confidentiality_V_share"), "V",
-                 np.where(u < reference.parameter("confidentiality_V_share") + reference.parameter("confidentiality_R_share"), "R", "N")),
-    )
+    v_share = reference.parameter("confidentiality_V_share")
+    confidentiality = np.where(~is_prof | (u >= v_share + reference.parameter("confidentiality_R_share")), 0,
+                               np.where(u < v_share, 2, 1))
     minor = (docs["created"] - birth[docs["person"]]) < 18 * 365.2425
     invisible_patient = is_prof & (rng.random(n) < reference.parameter("invisible_patient_share"))
     invisible_reps = is_prof & minor & (rng.random(n) < reference.parameter("invisible_legal_reps_minor_share"))
@@ -280,18 +297,18 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
         "_replaces": docs["replaces"].astype(np.int64),
         "patient_id": patients["patient_id"].to_numpy()[docs["person"]],
         "encounter_id": pl.Series(docs["encounter"].astype(np.int64)),
-        "type_code": pl.Series(docs["type"].astype(str)),
-        "author_kind": pl.Series(np.array(["professional", "patient", "assurance_maladie"])[kind]),
+        "type_code": coded(type_vocabulary(), docs["type"], "type_code"),
+        "author_kind": coded(("professional", "patient", "assurance_maladie"), kind, "author_kind"),
         "author_professional_id": pl.Series(np.where(is_prof, staff.ids[safe_author], 0)),
         "organization_id": pl.Series(np.where(is_prof, staff.org[safe_author], 0)),
-        "sector": pl.Series(sector.astype(str)),
+        "sector": coded((*SECTORS, "patient", "assurance_maladie"), sector, "sector"),
         "created_at": days_to_datetime(docs["created"]),
         "submitted_at": days_to_datetime(docs["submitted"]),
-        "confidentiality": pl.Series(confidentiality.astype(str)),
+        "confidentiality": coded(("N", "R", "V"), confidentiality, "confidentiality"),
         "masked_ps": pl.Series(np.zeros(n, dtype=bool)),
         "invisible_patient": pl.Series(invisible_patient),
         "invisible_legal_reps": pl.Series(invisible_reps),
-        "status": pl.Series(np.array(["approved", "deprecated", "archived", "deleted"])[docs["status"]]),
+        "status": coded(("approved", "deprecated", "archived", "deleted"), docs["status"], "status"),
         "status_at": days_to_datetime(docs["status_at"]),
         "_structured": pl.Series(structured_draw),
         "_hi": pl.Series(hi), "_lo": pl.Series(lo),

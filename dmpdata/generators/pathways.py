@@ -143,6 +143,8 @@ def parse_pathway(text: str, name: str) -> Pathway:
     adherence = data.get("adherence")
     if adherence is not None:
         _check_keys(adherence, ADHERENCE_KEYS, f"{name}.adherence")
+        if adherence.get("evidence") not in EVIDENCE or not adherence.get("source"):
+            raise PathwayError(f"{name}.adherence: needs a source and evidence in {sorted(EVIDENCE)}")
         adherence = (_number(adherence["a"], f"{name}.adherence.a", 1e-9), _number(adherence["b"], f"{name}.adherence.b", 1e-9))
     activities = tuple(_activity(a, f"{name}.activities[{i}]") for i, a in enumerate(data.get("activities", [])))
     if not activities:

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-__all__ = ["EPOCH", "Categorical", "GroupedChoice", "as_date", "categorical", "inverse_curve", "stochastic_round"]
+__all__ = ["EPOCH", "Categorical", "GroupedChoice", "as_date", "coded", "categorical", "inverse_curve", "stochastic_round"]
 
 EPOCH = dt.date(1970, 1, 1).toordinal()
 
@@ -120,3 +120,9 @@ def as_date(ordinals: np.ndarray, name: str) -> pl.Series:
     if missing.any():
         days = pl.select(pl.when(pl.Series(~missing)).then(days).alias(name)).to_series()
     return days
+
+
+def coded(vocabulary: tuple[str, ...] | pl.Series, codes: np.ndarray, name: str = "") -> pl.Series:
+    """Strings from integer codes into a small vocabulary (a gather: no per-row string building)."""
+    series = vocabulary if isinstance(vocabulary, pl.Series) else pl.Series(name, list(vocabulary), dtype=pl.String)
+    return series.gather(np.asarray(codes, dtype=np.int64)).alias(name)

@@ -9,9 +9,10 @@ from dmpdata import reference
 from dmpdata.generators.geography import Area
 from dmpdata.generators.sampling import EPOCH, GroupedChoice
 
-__all__ = ["Staff"]
+__all__ = ["SECTORS", "Staff"]
 
 PROFESSION_OF_HINT = {"gp": "10", "nurse": "60", "pharmacist": "21"}
+SECTORS = ("ville", "etablissement", "medico_social")  # professionals' sectors, by code
 
 
 class Staff:
@@ -28,6 +29,7 @@ class Staff:
         self.kind = professionals["kind"].to_numpy()
         self.specialty = professionals["specialty_code"].fill_null("").to_numpy()
         self.sector = professionals["sector"].to_numpy()
+        self.sector_code = np.select([self.sector == s for s in SECTORS], np.arange(len(SECTORS)), -1)
         equipped = professionals["dmp_equipped_from"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy()
         self.equipped_from = equipped + EPOCH
         kinds = reference.load("encounter_kinds")

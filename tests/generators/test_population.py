@@ -79,10 +79,8 @@ def test_mon_espace_sante_statuses(tiny_frames):
 
 
 @pytest.fixture(scope="module")
-def demo_patients(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "demo"
-    ds = dmpdata.generate("demo", out=out)
-    return ds.table("patients").collect(), ds.table("conditions").collect()
+def demo_patients(demo):
+    return demo.table("patients").collect(), demo.table("conditions").collect()
 
 
 def _shares(frame: pl.DataFrame, key: str, weight: str | None = None) -> dict:
