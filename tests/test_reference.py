@@ -35,7 +35,25 @@ KEYS = {
     "dmp_equipment": ["applies_to", "date"],
     "mes_rollout": ["department"],
     "workforce_rules": ["kind"],
+    "document_types": ["type_code"],
+    "document_classes": ["class_code"],
+    "format_codes": ["format_code"],
+    "confidentiality_codes": ["code"],
+    "access_modes": ["code"],
+    "auth_modes": ["code"],
+    "channels": ["code"],
+    "access_matrix": ["profession_code", "type_code"],
+    "mandatory_documents": ["type_code", "rule_id"],
+    "observation_types": ["loinc_code", "population"],
+    "encounter_kinds": ["kind"],
+    "document_rules": ["encounter_kind", "activity", "type_code", "when"],
+    "feeding": ["type_code", "sector", "date"],
+    "patient_uploads": ["type_code"],
+    "consultation": ["situation", "date"],
 }
+
+# key columns where empty means "any" (document_rules.activity: the rule applies to every activity)
+NULLABLE_KEY_COLUMNS = {"document_rules": {"activity"}}
 
 # published national figures: parameter key -> (condition codes, minimum age of the denominator)
 PREVALENCE_TARGETS = {
@@ -78,7 +96,8 @@ def test_no_duplicate_keys(name):
     key = KEYS.get(name)
     if key is None:
         pytest.skip("no declared key")
-    df = ref.load(name)
+    nullable = NULLABLE_KEY_COLUMNS.get(name, set())
+    df = ref.load(name).with_columns(pl.col(c).fill_null("") for c in nullable)
     assert df.select(key).is_duplicated().sum() == 0
     assert df.select(key).null_count().sum_horizontal().item() == 0
 
@@ -261,3 +280,12 @@ def test_workforce_rules_cover_every_kind_and_curves_rise():
     sectors = set(ref.load("facility_types")["sector"])
     assert set(ref.load("dmp_equipment")["applies_to"]) <= facility | sectors
     assert set(ref.load("facility_types")["practice_setting_code"]) <= set(ref.load("practice_settings")["practice_setting_code"])
+
+
+def test_document_rule_and_upload_types_are_known_document_types():
+    types = set(ref.load("document_types")["type_code"])
+    assert set(ref.load("document_rules")["type_code"]) <= types
+    assert set(ref.load("patient_uploads")["type_code"]) <= types
+    assert {"REMB", "60591-5"} <= types  # fed by the Assurance Maladie / the médecin traitant
+    feeding_types = set(ref.load("feeding")["type_code"]) - {"*"}
+    assert feeding_types <= types
