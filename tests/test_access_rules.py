@@ -1,6 +1,6 @@
 """The access rule (spec3.md): golden cases on a hand-built dataset, then 100 % agreement with generated outcomes.
 
-The oracle (tests/oracle/access_rules.py) recomputes outcomes from the raw tables only; it never imports
+The oracle (dmpdata/schemas/access_rule.py) recomputes outcomes from the raw tables only; it never imports
 dmpdata.generators, so agreement means two independent readings of the spec match.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from oracle.access_rules import (
+from dmpdata.schemas.access_rule import (
     OUTCOMES,
     contract_violations,
     masked_ps_mismatches,

@@ -234,7 +234,7 @@ def generate_documents(
     count = np.where(has & (first < end), np.floor((end - first) / refresh) + 1, 0).astype(np.int64)
     person = np.repeat(np.arange(created_p.size), count)
     j = np.arange(person.size) - np.repeat(np.cumsum(count) - count, count)
-    remb_sub = first[person] + j * refresh + rng.random(person.size) * 0.5
+    remb_sub = first[person] + j * refresh  # < min(closure, period end): fed while the DMP is open
     is_last = j == count[person] - 1
     base = n_prof
     remb_key = base + np.arange(person.size)

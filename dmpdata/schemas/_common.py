@@ -28,3 +28,10 @@ def test_oid() -> str:
 @cache
 def birthplace_codes() -> list[str]:
     return sorted(set(codes("communes", "code")) | set(codes("birth_countries", "country_code")))
+
+
+@cache
+def dmp_types() -> list[str]:
+    """Document types the DMP accepts: those of ASS_X16 (type -> class correspondence of the DMP)."""
+    table = reference.load("document_types").filter(pl.col("in_x16"))
+    return table["type_code"].sort().to_list()

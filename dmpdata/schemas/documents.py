@@ -7,7 +7,7 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
-from dmpdata.schemas._common import codes
+from dmpdata.schemas._common import codes, dmp_types
 
 _TIMES = {"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}
 STATUSES = ["approved", "deprecated", "archived", "deleted"]
@@ -19,7 +19,7 @@ class Documents(pa.DataFrameModel):
     unique_id: pl.String = pa.Field(str_matches=r"^2\.25\.[1-9][0-9]{0,38}$")
     patient_id: pl.Int64 = pa.Field(ge=1)
     encounter_id: pl.Int64 = pa.Field(nullable=True, ge=1)
-    type_code: pl.String = pa.Field(isin=codes("document_types", "type_code"))
+    type_code: pl.String = pa.Field(isin=dmp_types())
     class_code: pl.String = pa.Field(isin=codes("document_classes", "class_code"))
     format_code: pl.String = pa.Field(isin=codes("format_codes", "format_code"))
     author_kind: pl.String = pa.Field(isin=AUTHOR_KINDS)

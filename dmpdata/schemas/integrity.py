@@ -66,6 +66,97 @@ def _onset_before_death(frames: Frames) -> Failure:
     return bad.height, _examples(bad)
 
 
+def _same(table: str, column: str, target: str, target_column: str, via: str, via_target: str | None = None,
+          doc: str = "") -> Callable[[Frames], Failure]:
+    """Rows of `table` whose `column` differs from `target_column` of the `target` row they point to via `via`."""
+
+    def check(frames: Frames) -> Failure:
+        joined = frames[table].filter(pl.col(via).is_not_null()).join(
+            frames[target].select(pl.col(via_target or via).alias(via), pl.col(target_column).alias("_other")),
+            on=via, how="inner",
+        )
+        bad = joined.filter(pl.col(column) != pl.col("_other"))
+        return bad.height, _examples(bad.select(via, column, "_other"))
+
+    check.__doc__ = doc
+    return check
+
+
+def _type_class(frames: Frames) -> Failure:
+    """documents.class_code is the ASS_X16 class of its type_code (reference table document_types)."""
+    classes = reference.load("document_types").select("type_code", pl.col("class_code").alias("_x16"))
+    bad = frames["documents"].join(classes, on="type_code", how="left").filter(
+        pl.col("_x16").is_null() | (pl.col("class_code") != pl.col("_x16"))
+    )
+    return bad.height, _examples(bad.select("document_id", "type_code", "class_code", "_x16"))
+
+
+def _versions(frames: Frames) -> Failure:
+    """A new version replaces a deprecated document of the same patient and type, deprecated when it arrived."""
+    docs = frames["documents"]
+    old = docs.select("document_id", pl.col("patient_id").alias("_p"), pl.col("type_code").alias("_t"),
+                      pl.col("status").alias("_s"), pl.col("status_at").alias("_at"))
+    new = docs.filter(pl.col("replaces_document_id").is_not_null()).join(
+        old, left_on="replaces_document_id", right_on="document_id", how="left")
+    bad = new.filter(
+        pl.col("_p").is_null() | (pl.col("_p") != pl.col("patient_id")) | (pl.col("_t") != pl.col("type_code"))
+        | (pl.col("_s") != "deprecated") | (pl.col("_at") != pl.col("submitted_at"))
+    )
+    orphans = docs.filter(pl.col("status") == "deprecated").join(
+        docs.select(pl.col("replaces_document_id").alias("document_id")), on="document_id", how="anti")
+    return bad.height + orphans.height, _examples(bad.select("document_id", "replaces_document_id")) + _examples(
+        orphans.select("document_id"))
+
+
+def _encounter_in_period(frames: Frames) -> Failure:
+    """Care happens while the patient is alive (encounters start after birth and not after death)."""
+    joined = frames["encounters"].join(
+        frames["patients"].select("patient_id", "birth_date", "death_date"), on="patient_id", how="inner")
+    bad = joined.filter(
+        (pl.col("start_at").dt.date() < pl.col("birth_date"))
+        | (pl.col("death_date").is_not_null() & (pl.col("start_at").dt.date() > pl.col("death_date")))
+    )
+    return bad.height, _examples(bad.select("encounter_id", "patient_id", "start_at", "birth_date", "death_date"))
+
+
+def _fed_while_open(frames: Frames) -> Failure:
+    """Documents are submitted only while the patient's DMP is open (never after opposition or closure)."""
+    joined = frames["documents"].join(
+        frames["patients"].select("patient_id", "mes_created_at", "mes_closed_at"), on="patient_id", how="inner")
+    day = pl.col("submitted_at").dt.date()
+    bad = joined.filter(
+        pl.col("mes_created_at").is_null() | (day < pl.col("mes_created_at"))
+        | (pl.col("mes_closed_at").is_not_null() & (day >= pl.col("mes_closed_at")))
+    )
+    return bad.height, _examples(bad.select("document_id", "patient_id", "submitted_at", "mes_created_at", "mes_closed_at"))
+
+
+def _rule(name: str) -> Callable[[Frames], Failure]:
+    def check(frames: Frames) -> Failure:
+        from dmpdata.schemas import access_rule
+
+        if name == "outcomes":
+            expected = access_rule.recompute_outcomes(frames)
+            actual = frames["access_events"].filter(
+                (pl.col("action") == "consult") & (pl.col("actor_kind") == "professional")).select("event_id", "outcome")
+            bad = expected.join(actual, on="event_id", how="full", coalesce=True).filter(
+                pl.col("expected_outcome").is_null() | pl.col("outcome").is_null()
+                | (pl.col("expected_outcome") != pl.col("outcome")))
+            return bad.height, _examples(bad)
+        if name == "contract":
+            bad = access_rule.contract_violations(frames)
+            return bad.height, _examples(bad)
+        bad = access_rule.masked_ps_mismatches(frames)
+        return bad.height, _examples(bad)
+
+    check.__doc__ = {
+        "outcomes": "Every consultation's outcome is the one the DMP's access rule gives (recomputed from the tables)",
+        "contract": "Consultations target documents of that patient, submitted and still active at that time",
+        "masked": "documents.masked_ps is the state left by the last mask / unmask event",
+    }[name]
+    return check
+
+
 # name -> (tables the check reads, check)
 CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
     "organizations_id_unique": (("organizations",), _unique("organizations", "organization_id")),
@@ -88,4 +179,52 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         ("conditions", "patients"), _foreign_key("conditions", "patient_id", "patients", "patient_id")
     ),
     "condition_onset_within_life": (("conditions", "patients"), _onset_before_death),
+    "encounter_patient_exists": (("encounters", "patients"), _foreign_key("encounters", "patient_id", "patients", "patient_id")),
+    "encounter_professional_exists": (
+        ("encounters", "professionals"), _foreign_key("encounters", "professional_id", "professionals", "professional_id")),
+    "encounter_organization_is_the_professionals": (
+        ("encounters", "professionals"),
+        _same("encounters", "organization_id", "professionals", "organization_id", "professional_id",
+              doc="encounters.organization_id is the organization of the encounter's professional")),
+    "encounter_follows_an_encounter_of_the_patient": (
+        ("encounters",),
+        _same("encounters", "patient_id", "encounters", "patient_id", "follows_encounter_id", "encounter_id",
+              doc="a dispensing follows a prescribing encounter of the same patient")),
+    "encounter_within_life": (("encounters", "patients"), _encounter_in_period),
+    "document_patient_exists": (("documents", "patients"), _foreign_key("documents", "patient_id", "patients", "patient_id")),
+    "document_author_exists": (
+        ("documents", "professionals"),
+        _foreign_key("documents", "author_professional_id", "professionals", "professional_id")),
+    "document_organization_exists": (
+        ("documents", "organizations"), _foreign_key("documents", "organization_id", "organizations", "organization_id")),
+    "document_encounter_of_the_patient": (
+        ("documents", "encounters"),
+        _same("documents", "patient_id", "encounters", "patient_id", "encounter_id",
+              doc="documents.encounter_id points to an encounter of the same patient")),
+    "document_unique_id_unique": (("documents",), _unique("documents", "unique_id")),
+    "document_class_per_ass_x16": (("documents",), _type_class),
+    "document_versions_consistent": (("documents",), _versions),
+    "document_fed_while_dmp_open": (("documents", "patients"), _fed_while_open),
+    "observation_encounter_of_the_patient": (
+        ("observations", "encounters"),
+        _same("observations", "patient_id", "encounters", "patient_id", "encounter_id",
+              doc="observations.encounter_id points to an encounter of the same patient")),
+    "observation_document_of_the_encounter": (
+        ("observations", "documents"),
+        _same("observations", "encounter_id", "documents", "encounter_id", "document_id",
+              doc="an observation's lab report document belongs to the same encounter")),
+    "access_event_patient_exists": (
+        ("access_events", "patients"), _foreign_key("access_events", "patient_id", "patients", "patient_id")),
+    "access_event_actor_exists": (
+        ("access_events", "professionals"),
+        _foreign_key("access_events", "actor_professional_id", "professionals", "professional_id")),
+    "access_event_target_exists": (
+        ("access_events", "professionals"),
+        _foreign_key("access_events", "target_professional_id", "professionals", "professional_id")),
+    "access_event_document_exists": (
+        ("access_events", "documents"), _foreign_key("access_events", "document_id", "documents", "document_id")),
+    "consultations_target_available_documents": (
+        ("access_events", "documents", "patients", "professionals"), _rule("contract")),
+    "consult_outcomes_follow_the_rule": (("access_events", "documents", "patients", "professionals"), _rule("outcomes")),
+    "masked_ps_matches_mask_events": (("access_events", "documents", "patients", "professionals"), _rule("masked")),
 }

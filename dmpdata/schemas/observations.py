@@ -26,6 +26,15 @@ class Observations(pa.DataFrameModel):
         strict = True
         coerce = False
 
+    @pa.dataframe_check(name="unit_is_the_loinc_codes_unit")
+    def _unit(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        from dmpdata import reference
+
+        units = reference.load("observation_types").group_by("loinc_code").agg(pl.col("unit").first().alias("_unit"))
+        return data.lazyframe.join(units.lazy(), on="loinc_code", how="left", maintain_order="left").select(
+            (pl.col("unit") == pl.col("_unit")).fill_null(False)
+        )
+
     @pa.dataframe_check(name="value_within_reference_bounds")
     def _bounds(cls, data: pa.PolarsData) -> pl.LazyFrame:
         from dmpdata import reference

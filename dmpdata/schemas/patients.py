@@ -78,6 +78,7 @@ class Patients(pa.DataFrameModel):
         return data.lazyframe.select(
             pl.all_horizontal(
                 _not_before("mes_created_at", "birth_date"),
+                _not_before("mes_created_at", "mes_notified_at"),
                 _not_before("mes_activated_at", "mes_created_at"),
                 _not_before("mes_closed_at", "mes_activated_at"),
                 _not_before("mes_closed_at", "mes_created_at"),

@@ -1,8 +1,9 @@
-"""Oracle for the DMP access rule (spec3.md "The access rule"): every professional consult's outcome, recomputed in SQL.
+"""The DMP access rule as an oracle: every professional consult's outcome recomputed in SQL from the raw tables.
 
-Independent of the generator on purpose: it reads only the raw dataset tables (Parquet folders, polars frames or
-DuckDB tables named patients, professionals, documents, access_events) and the reference access matrix, and never
-imports dmpdata.generators. For a consult by professional P of document D of patient X at instant t in mode m, the
+Used by `dmpdata validate` (check consult_outcomes_follow_the_rule) and by tests/test_access_rules.py. It is
+independent of the generator on purpose: it reads only the dataset tables (Parquet folders, polars frames or DuckDB
+tables named patients, professionals, documents, access_events) and the reference access matrix, and never imports
+dmpdata.generators (written from the rule's specification, DESIGN.md §5, not from the generator's code). For a consult by professional P of document D of patient X at instant t in mode m, the
 first check that applies gives the outcome:
 
 1. no open DMP at date(t): mes_created_at null or > date(t), or mes_closed_at <= date(t)   -> denied_no_dmp
