@@ -185,6 +185,19 @@ def _summary(ds) -> None:
     table.add_row("with a médecin traitant", f"{stats['with_gp']:.1%}")
     for code, n in conditions.iter_rows():
         table.add_row(f"patients with {code}", f"{n / stats['patients']:.1%}")
+    if "access_events" in ds.tables:
+        consults = ds.table("access_events").filter(pl.col("action") == "consult").select(
+            pl.len().alias("n"), (pl.col("outcome") != "granted").mean().alias("denied"),
+            (pl.col("access_mode") == "bris_de_glace").sum().alias("bdg"),
+        ).collect().row(0, named=True)
+        documents = ds.table("documents").select(
+            pl.len().alias("n"), (pl.col("type_code") == "11502-2").mean().alias("bio"),
+        ).collect().row(0, named=True)
+        table.add_row("DMP documents fed", f"{documents['n']:,}")
+        table.add_row("  of which lab reports", f"{documents['bio']:.1%}")
+        table.add_row("professional consultations", f"{consults['n']:,}")
+        table.add_row("  denied", f"{consults['denied']:.1%}")
+        table.add_row("  in bris de glace", f"{consults['bdg']:,}")
     out_console.print(table)
 
 
