@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -113,6 +114,114 @@ def validate(
         raise typer.Exit(1)
 
 
+DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: warehouse.duckdb inside the dataset folder).")]
+
+
+def _db_path(path: Path, db: Path | None) -> Path:
+    return db if db is not None else path / "warehouse.duckdb"
+
+
+def _connect(path: Path, db: Path | None):
+    """Open the dataset's warehouse, building it if needed; an invalid dataset prints its report and exits 1."""
+    from dmpdata.dataset import open_dataset
+    from dmpdata.errors import DatasetError
+    from dmpdata.warehouse import connect
+
+    ds = open_dataset(path)
+    try:
+        return ds, connect(ds, _db_path(path, db))
+    except DatasetError:
+        report = ds.validate()
+        if report.ok:
+            raise
+        _print_report(report)
+        err_console.print(f"[bold red]error:[/] {path} is not a valid dataset; not loading it", highlight=False)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def load(
+    path: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    db: DbOpt = None,
+) -> None:
+    """Load a valid dataset into DuckDB (typed tables, keys, reference tables, analysis views)."""
+    started = time.perf_counter()
+    with user_errors():
+        _, con = _connect(path, db)
+        tables = con.sql("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchall()[0][0]
+        con.close()
+    out_console.print(f"loaded {path} into {_db_path(path, db)} ({tables} tables) in {time.perf_counter() - started:.1f} s",
+                      highlight=False)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@app.command()
+def analyze(
+    path: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    question: Annotated[str | None, typer.Argument(help="Question to run (omit to list them).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Parameter as name=value (repeatable).")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
+    db: DbOpt = None,
+) -> None:
+    """List the analyses, or run one and print its result (table, csv or json)."""
+    from dmpdata import analyses
+
+    with user_errors():
+        if question is None:
+            table = Table(title="Analyses (dmpdata analyze DIR QUESTION)", title_justify="left")
+            for col in ("section", "question name", "question", "parameters"):
+                table.add_column(col, overflow="fold")
+            for q in analyses.questions():
+                params = ", ".join(f"{k} ({t}, default {d})" for k, (t, d) in q.params.items()) or "—"
+                table.add_row(q.section, q.name, q.question, params)
+            out_console.print(table)
+            return
+        values = {}
+        for item in param or []:
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                fail(f"--param takes name=value, got {item!r}")
+            values[name.strip()] = value
+        _, con = _connect(path, db)
+        df = analyses.run(con, question, **values)
+    if fmt is OutputFormat.csv:
+        sys.stdout.write(df.write_csv())
+    elif fmt is OutputFormat.json:
+        sys.stdout.write(df.write_json() + "\n")
+    else:
+        import polars as pl
+
+        with pl.Config(tbl_rows=40, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=40):
+            out_console.print(str(df), highlight=False, markup=False)
+
+
+@app.command()
+def report(
+    path: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file (default: report.html in the dataset folder).")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Write one self-contained HTML report (headline figures, every analysis's chart and table), readable offline."""
+    from dmpdata import report as report_module
+
+    started = time.perf_counter()
+    target = out or path / "report.html"
+    with user_errors():
+        ds, con = _connect(path, db)
+        report_module.write(con, target, title="dmpdata report", dataset_label=_label(ds))
+    out_console.print(f"wrote {target} in {time.perf_counter() - started:.1f} s", highlight=False)
+
+
+def _label(ds) -> str:
+    s = ds.manifest["scenario"]
+    return f"scenario {s['name']} · {s['patients']:,} patients · {s['start']} to {s['end']} · seed {s['seed']}"
+
+
 @app.command()
 def scenarios() -> None:
     """List the preset scenarios."""
@@ -135,7 +244,7 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where the demo dataset lives.")] = DEMO_DIR,
     force: Annotated[bool, typer.Option("--force", help="Regenerate even if a valid demo dataset exists.")] = False,
 ) -> None:
-    """Generate (or reuse) the `demo` scenario, validate it and print a summary."""
+    """Generate (or reuse) the `demo` scenario, validate it, load it into DuckDB, write the HTML report, summarise."""
     from dmpdata.dataset import generate as generate_api
     from dmpdata.dataset import open_dataset
     from dmpdata.engine import is_dmpdata_dataset
@@ -152,10 +261,23 @@ def demo(
             report = validate_path(out)
         ds = open_dataset(out)
     _print_report(report)
-    _summary(ds)
-    out_console.print(f"done in {time.perf_counter() - started:.1f} s", highlight=False)
     if not report.ok:
         raise typer.Exit(1)
+    with user_errors():
+        from dmpdata import report as report_module
+
+        _, con = _connect(out, None)
+        html_path = report_module.write(con, out / "report.html", title="dmpdata demo report", dataset_label=_label(ds))
+        con.close()
+    _summary(ds)
+    out_console.print(
+        f"dataset  {out}/  (Parquet per table + manifest.json)\n"
+        f"duckdb   {_db_path(out, None)}  (uv run dmpdata analyze {out} to list the questions)\n"
+        f"report   {html_path}  (open it in a browser; works offline)\n"
+        f"notebooks: uv run jupyter lab notebooks/\n"
+        f"done in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
 
 
 def _summary(ds) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +12,16 @@ import polars as pl
 from dmpdata.errors import DatasetError
 from dmpdata.scenario import Scenario, load_scenario
 
-__all__ = ["Dataset", "open_dataset", "generate"]
+__all__ = ["Dataset", "open_dataset", "generate", "sha256_of"]
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks (the checksums of the manifest)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 class Dataset:

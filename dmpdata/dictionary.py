@@ -10,8 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dmpdata.schemas import MODELS
-from dmpdata.schemas import integrity
+from dmpdata.schemas import MODELS, integrity
 from dmpdata.schemas._common import test_oid
 
 __all__ = [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -10,19 +9,19 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 
 from dmpdata import __version__, reference
+from dmpdata.dataset import sha256_of
 from dmpdata.errors import DatasetError
 from dmpdata.generators.access import generate_access
 from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.documents import generate_documents
+from dmpdata.generators.geography import area_of
 from dmpdata.generators.observations import generate_observations
 from dmpdata.generators.pathways import generate_encounters
-from dmpdata.generators.staff import Staff
-from dmpdata.generators.geography import area_of
 from dmpdata.generators.population import birthplace_vocabulary, generate_patients
+from dmpdata.generators.staff import Staff
 from dmpdata.generators.workforce import generate_workforce
 from dmpdata.identifiers import unique_nirs_indexed
 from dmpdata.rng import stream
@@ -127,14 +126,6 @@ def check_output(out: Path, force: bool) -> None:
         raise DatasetError(f"cannot write in {parent}: permission denied")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class _Writer:
     def __init__(self, root: Path):
         self.root = root
@@ -146,7 +137,7 @@ class _Writer:
         path = self.root / rel
         path.parent.mkdir(exist_ok=True)
         frame.write_parquet(path, compression="zstd", statistics=True)
-        self.files[table].append({"path": rel, "rows": frame.height, "bytes": path.stat().st_size, "sha256": _sha256(path)})
+        self.files[table].append({"path": rel, "rows": frame.height, "bytes": path.stat().st_size, "sha256": sha256_of(path)})
 
     def manifest(self, scenario: Scenario) -> dict:
         return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
+from dmpdata.dataset import sha256_of
 from dmpdata.schemas import MODELS, TABLES
 from dmpdata.schemas.integrity import CHECKS
 
@@ -61,14 +61,6 @@ class ValidationReport:
         )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_manifest(path: Path, report: ValidationReport) -> dict | None:
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
@@ -99,7 +91,7 @@ def _load_table(path: Path, name: str, entry: dict, report: ValidationReport) ->
         if not part.is_file():
             bad_sum.append(f"{f['path']}: file missing")
             continue
-        if _sha256(part) != f.get("sha256"):
+        if sha256_of(part) != f.get("sha256"):
             bad_sum.append(f"{f['path']}: sha256 differs from the manifest (file changed or corrupted)")
         try:
             frames.append(pl.read_parquet(part))

@@ -12,6 +12,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+
+import dmpdata
+from dmpdata import reference
 from dmpdata.schemas.access_rule import (
     OUTCOMES,
     contract_violations,
@@ -19,9 +22,6 @@ from dmpdata.schemas.access_rule import (
     missing_tables,
     recompute_outcomes,
 )
-
-import dmpdata
-from dmpdata import reference
 
 # ---------------------------------------------------------------------------------------------------------------
 # Golden dataset: every branch, boundary instants and check orders, outcomes worked out by hand.

@@ -119,7 +119,6 @@ def generate_access(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(access_events with local ids from 1, documents with their final masked_ps) for one chunk."""
     first_id = int(patients["patient_id"][0])
-    n = patients.height
     stop_us = (scenario.end.toordinal() + 1 - EPOCH) * DAY
     big = np.iinfo(np.int64).max
 

@@ -11,7 +11,14 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators import vocab
 from dmpdata.generators.geography import Area
-from dmpdata.generators.sampling import EPOCH, Categorical, GroupedChoice, as_date, categorical, inverse_curve
+from dmpdata.generators.sampling import (
+    EPOCH,
+    Categorical,
+    GroupedChoice,
+    as_date,
+    categorical,
+    inverse_curve,
+)
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_patients", "table_year", "EPOCH"]

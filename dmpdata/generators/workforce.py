@@ -8,7 +8,12 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators import vocab
 from dmpdata.generators.geography import Area
-from dmpdata.generators.sampling import GroupedChoice, as_date, inverse_curve, stochastic_round
+from dmpdata.generators.sampling import (
+    GroupedChoice,
+    as_date,
+    inverse_curve,
+    stochastic_round,
+)
 from dmpdata.identifiers import idnat_ps, make_finess, make_rpps
 from dmpdata.scenario import Scenario
 

@@ -148,6 +148,20 @@ def _assemble(
     return nir
 
 
+def _checked_traits(sex, birth_year, birth_month, **other) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """sex, year and month as int64 arrays after the range checks shared by the NIR builders."""
+    sex = _as_int64("sex", sex)
+    year = _as_int64("birth_year", birth_year)
+    month = _as_int64("birth_month", birth_month)
+    _check_lengths(sex=sex, birth_year=year, birth_month=month, **other)
+    bad_sex = (sex != 1) & (sex != 2)
+    if bad_sex.any():
+        raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
+    _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
+    _check_range("birth_month", month, 1, 12)
+    return sex, year, month
+
+
 def unique_nirs(
     sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_code: pl.Series
 ) -> pl.Series:
@@ -157,15 +171,7 @@ def unique_nirs(
     Equivalent to `build_nir(..., order=order_numbers(nir_bucket(...)))`, computing the
     birthplace encoding once. Raises ValueError like those functions.
     """
-    sex = _as_int64("sex", sex)
-    year = _as_int64("birth_year", birth_year)
-    month = _as_int64("birth_month", birth_month)
-    _check_lengths(sex=sex, birth_year=year, birth_month=month, place_code=place_code)
-    bad_sex = (sex != 1) & (sex != 2)
-    if bad_sex.any():
-        raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
-    _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
-    _check_range("birth_month", month, 1, 12)
+    sex, year, month = _checked_traits(sex, birth_year, birth_month, place_code=place_code)
     _check_place_codes(place_code)
     place_num, keep_letters, _ = _encoded_place(place_code, year)
     order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
@@ -181,16 +187,8 @@ def unique_nirs_indexed(
     once and gathering by index avoids string work per person. Same result as
     `unique_nirs(sex, birth_year, birth_month, places.gather(place_index))`.
     """
-    sex = _as_int64("sex", sex)
-    year = _as_int64("birth_year", birth_year)
-    month = _as_int64("birth_month", birth_month)
     index = _as_int64("place_index", place_index)
-    _check_lengths(sex=sex, birth_year=year, birth_month=month, place_index=index)
-    bad_sex = (sex != 1) & (sex != 2)
-    if bad_sex.any():
-        raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
-    _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
-    _check_range("birth_month", month, 1, 12)
+    sex, year, month = _checked_traits(sex, birth_year, birth_month, place_index=index)
     _check_range("place_index", index, 0, places.len() - 1)
     _check_place_codes(places)
     vocab_num, vocab_corsica = _place_numbers(places)

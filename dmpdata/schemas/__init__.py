@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import polars as pl
 import pandera.polars as pa
+import polars as pl
 
 from dmpdata.schemas.access_events import AccessEvents
 from dmpdata.schemas.conditions import Conditions

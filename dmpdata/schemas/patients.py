@@ -6,7 +6,13 @@ import pandera.polars as pa
 import polars as pl
 
 from dmpdata.identifiers import is_valid_nir, nir_matches_person
-from dmpdata.schemas._common import EARLIEST_BIRTH, LATEST_DATE, birthplace_codes, codes, test_oid
+from dmpdata.schemas._common import (
+    EARLIEST_BIRTH,
+    LATEST_DATE,
+    birthplace_codes,
+    codes,
+    test_oid,
+)
 
 MES_STATUSES = ["not_created", "opposed", "not_activated", "activated", "closed"]
 _DATES = {"min_value": EARLIEST_BIRTH, "max_value": LATEST_DATE}

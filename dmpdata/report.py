@@ -1,0 +1,134 @@
+"""Offline HTML report: headline figures, then every analysis's question, chart and table, in one file."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import altair as alt
+import polars as pl
+
+from dmpdata import __version__
+
+__all__ = ["build", "write"]
+
+SECTIONS = {
+    "coordination": "Care coordination",
+    "adoption": "DMP adoption",
+    "chronic_follow_up": "Chronic disease follow-up",
+    "access_audit": "Access audit",
+}
+TABLE_ROWS = 12
+
+STYLE = """
+body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1000px;color:#1d1d1d;line-height:1.45}
+h1{margin-bottom:.2rem} .sub{color:#555;margin-top:0}
+.notice{background:#fff4e5;border-left:4px solid #f3a712;padding:.6rem 1rem;margin:1rem 0}
+.kpis{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0 2rem}
+.kpi{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;min-width:150px}
+.kpi b{display:block;font-size:1.4rem;color:#00509d}
+section.q{border-top:1px solid #e5e5e5;padding-top:1rem;margin-top:1.5rem}
+.grain{color:#666;font-size:.9rem} table{border-collapse:collapse;font-size:.8rem;margin-top:.6rem}
+td,th{border:1px solid #ddd;padding:2px 6px;text-align:right} th{background:#f5f5f5}
+nav a{margin-right:1rem}
+"""
+
+
+@cache
+def _vega_bundle() -> str:
+    """Vega, Vega-Lite and Vega-Embed in one script (from vl-convert): the report needs no network."""
+    import vl_convert
+
+    return vl_convert.javascript_bundle(vl_version=alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0])
+
+
+def _table(df: pl.DataFrame) -> str:
+    head = df.head(TABLE_ROWS)
+    cells = "".join(f"<th>{html.escape(c)}</th>" for c in head.columns)
+    rows = []
+    for row in head.iter_rows():
+        rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>")
+    more = f"<p class='grain'>{df.height - TABLE_ROWS:,} more rows</p>" if df.height > TABLE_ROWS else ""
+    return f"<table><tr>{cells}</tr>{''.join(rows)}</table>{more}"
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def _headlines(con) -> list[tuple[str, str]]:
+    def one(query: str):
+        return con.sql(query).fetchall()[0][0]
+
+    patients = one("SELECT count(*)::BIGINT FROM patients")
+    docs = one("SELECT count(*)::BIGINT FROM documents")
+    consults = one("SELECT count(*)::BIGINT FROM access_events WHERE action = 'consult'")
+    denied = one("SELECT avg((outcome <> 'granted')::INT)::DOUBLE FROM access_events WHERE action = 'consult'") or 0.0
+    activated = one("SELECT avg((mes_status = 'activated')::INT)::DOUBLE FROM patients") or 0.0
+    return [
+        ("patients", f"{patients:,}"),
+        ("DMP documents fed", f"{docs:,}"),
+        ("per patient", f"{docs / max(patients, 1):.1f}"),
+        ("activated Mon espace santé (end)", f"{activated:.1%}"),
+        ("professional consultations", f"{consults:,}"),
+        ("of which denied", f"{denied:.1%}"),
+    ]
+
+
+def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str:
+    """The report as one self-contained HTML string (charts render offline)."""
+    from dmpdata import analyses, charts
+
+    parts, scripts, nav = [], [], []
+    for section, label in SECTIONS.items():
+        questions = [q for q in analyses.questions() if q.section == section]
+        if not questions:
+            continue
+        nav.append(f"<a href='#{section}'>{html.escape(label)}</a>")
+        parts.append(f"<h2 id='{section}'>{html.escape(label)}</h2>")
+        for q in questions:
+            df = analyses.run(con, q.name)
+            chart_fn = charts.CHARTS.get(q.name)
+            div = f"chart_{q.name}"
+            chart_html = ""
+            if chart_fn is not None and df.height:
+                spec = chart_fn(df).to_dict()
+                scripts.append(f"vegaEmbed('#{div}', {json.dumps(spec)}, {{actions: false, renderer: 'svg'}});")
+                chart_html = f"<div id='{div}' class='chart'></div>"
+            parts.append(
+                f"<section class='q' id='{q.name}'><h3>{html.escape(q.question)}</h3>"
+                f"<p class='grain'>{html.escape(q.name)} — {html.escape(q.grain)}</p>{chart_html}{_table(df)}</section>"
+            )
+    kpis = "".join(f"<div class='kpi'><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in _headlines(con))
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{STYLE}</style>
+<script>{_vega_bundle()}</script></head>
+<body><h1>{html.escape(title)}</h1><p class="sub">{html.escape(dataset_label)} · dmpdata {__version__}</p>
+<div class="notice"><b>Synthetic data.</b> Every person, professional and document here is fictitious
+(INS-NIR TEST OID 1.2.250.1.213.1.4.10).</div>
+<nav>{''.join(nav)}</nav><div class="kpis">{kpis}</div>
+{''.join(parts)}
+<script>{chr(10).join(scripts)}</script>
+</body></html>
+"""
+
+
+def write(con, path: str | Path, **kwargs) -> Path:
+    """Write the report atomically (a temporary file renamed into place)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = build(con, **kwargs)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+    return path
