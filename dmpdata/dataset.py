@@ -61,6 +61,12 @@ class Dataset:
 
         return validate_path(self.path)
 
+    def duckdb(self, db=None, *, validate: bool = True):
+        """The DuckDB warehouse of this dataset (in memory, or the file `db`, reused when built from this data)."""
+        from dmpdata.warehouse import connect
+
+        return connect(self, db, validate=validate)
+
 
 def open_dataset(path: str | Path) -> Dataset:
     """Open a dataset folder written by dmpdata; refuses a folder without a complete manifest."""

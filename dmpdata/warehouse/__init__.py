@@ -1,0 +1,22 @@
+"""DuckDB warehouse of a dataset: typed tables with keys, reference tables `ref_<name>`, `dmpdata_meta`, views.
+
+`connect(dataset, db=None, *, validate=True)` returns a DuckDB connection; see dmpdata/warehouse/README.md.
+"""
+
+from __future__ import annotations
+
+from dmpdata.warehouse.build import CONFIG, META_TABLE, WAREHOUSE_FORMAT, connect, fingerprint, views_sql
+from dmpdata.warehouse.ddl import PRIMARY_KEYS, columns, create_statements, enum_types
+
+__all__ = [
+    "CONFIG",
+    "META_TABLE",
+    "PRIMARY_KEYS",
+    "WAREHOUSE_FORMAT",
+    "columns",
+    "connect",
+    "create_statements",
+    "enum_types",
+    "fingerprint",
+    "views_sql",
+]

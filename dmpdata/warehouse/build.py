@@ -1,0 +1,270 @@
+"""Build (or reuse) the DuckDB warehouse of a dataset: typed tables, reference tables, metadata, analysis views."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import time
+import uuid
+from functools import cache
+from importlib.resources import files as resource_files
+from pathlib import Path
+
+import duckdb
+
+from dmpdata import __version__, reference
+from dmpdata.dataset import Dataset, open_dataset
+from dmpdata.errors import DatasetError
+from dmpdata.schemas import TABLES
+from dmpdata.warehouse.ddl import PRIMARY_KEYS, columns, create_statements, key_statements, literal, quote
+
+__all__ = ["connect", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "views_sql", "fingerprint"]
+
+# Bump when the layout of the warehouse changes in a way the fingerprint would not see.
+WAREHOUSE_FORMAT = 1
+META_TABLE = "dmpdata_meta"
+# No network: never download or auto-load an extension (parquet, json and icu are built in).
+CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+_MAX_NAMED_CHECKS = 8
+
+
+@cache
+def views_sql() -> str:
+    """The text of views.sql (the analysis views)."""
+    return resource_files(__package__).joinpath("views.sql").read_text(encoding="utf-8")
+
+
+@cache
+def _reference_digest() -> str:
+    digest = hashlib.sha256()
+    base = resource_files("dmpdata.reference")
+    for name in reference.names():
+        digest.update(name.encode())
+        digest.update(base.joinpath(f"{name}.csv").read_bytes())
+    return digest.hexdigest()
+
+
+def fingerprint(ds: Dataset) -> str:
+    """What a warehouse is built from: the manifest (file hashes, scenario, seed), the DDL, views and references."""
+    payload = {
+        "warehouse_format": WAREHOUSE_FORMAT,
+        "dmpdata_version": __version__,
+        "manifest": ds.manifest,
+        "ddl": create_statements() + key_statements(),
+        "views": views_sql(),
+        "reference": _reference_digest(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def _check_valid(ds: Dataset) -> None:
+    report = ds.validate()
+    if report.ok:
+        return
+    names = list(dict.fromkeys(f"{f.table}.{f.check}" + (f"({f.column})" if f.column else "") for f in report.findings))
+    shown = ", ".join(names[:_MAX_NAMED_CHECKS]) + (f" and {len(names) - _MAX_NAMED_CHECKS} more"
+                                                    if len(names) > _MAX_NAMED_CHECKS else "")
+    err = DatasetError(f"{ds.path} is not a valid dataset, not loading it: {len(names)} failing check(s): {shown} "
+                       f"(`dmpdata validate {ds.path}` prints the full report)")
+    err.report = report  # the full ValidationReport, for callers that show it
+    raise err
+
+
+def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for stmt in create_statements():
+        con.execute(stmt)
+
+
+def _load_table(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str) -> None:
+    parts = [str(p) for p in ds.files(table)]
+    cols = columns(table)
+    expected = ds.manifest["tables"][table].get("rows")
+    if not parts:
+        loaded = 0
+    else:
+        select = ", ".join(
+            f"CAST({quote(c.name)} AS {quote(c.sql_type) if c.enum else c.sql_type})" for c in cols
+        )
+        sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(c.name) for c in cols)}) "
+               f"SELECT {select} FROM read_parquet([{', '.join(literal(p) for p in parts)}])")
+        try:
+            con.execute(sql)
+        except duckdb.Error as err:
+            raise DatasetError(f"{ds.path}: loading table {table} failed: {_one_line(err)}") from err
+        loaded = con.execute(f"SELECT count(*) FROM {quote(table)}").fetchall()[0][0]
+    if expected is not None and loaded != expected:
+        raise DatasetError(f"{ds.path}: table {table} holds {loaded} rows, the manifest says {expected}")
+
+
+def _load_reference(con: duckdb.DuckDBPyConnection) -> None:
+    for name in reference.names():
+        frame = reference.load(name).to_arrow()
+        con.register("_dmpdata_reference", frame)
+        try:
+            con.execute(f"CREATE TABLE {quote('ref_' + name)} AS SELECT * FROM _dmpdata_reference")
+        finally:
+            con.unregister("_dmpdata_reference")
+
+
+_META_DDL = f"""
+CREATE TABLE {META_TABLE} (
+    fingerprint VARCHAR NOT NULL,
+    warehouse_format INTEGER NOT NULL,
+    dmpdata_version VARCHAR NOT NULL,
+    dataset_dmpdata_version VARCHAR,
+    dataset_format_version INTEGER,
+    dataset_path VARCHAR NOT NULL,
+    scenario VARCHAR,
+    seed BIGINT,
+    patients BIGINT,
+    period_start DATE NOT NULL,
+    period_end DATE NOT NULL,
+    validated BOOLEAN NOT NULL,
+    built_at TIMESTAMP NOT NULL,
+    build_seconds DOUBLE,
+    duckdb_version VARCHAR NOT NULL,
+    files STRUCT(table_name VARCHAR, path VARCHAR, "rows" BIGINT, sha256 VARCHAR)[] NOT NULL,
+    manifest VARCHAR NOT NULL
+)"""
+
+
+def _write_meta(con, ds: Dataset, fp: str, validated: bool, started: float) -> None:
+    m = ds.manifest
+    scenario = m.get("scenario", {})
+    files = [
+        {"table_name": table, "path": f.get("path"), "rows": f.get("rows"), "sha256": f.get("sha256")}
+        for table, entry in m["tables"].items()
+        for f in entry.get("files", [])
+    ]
+    try:
+        start = dt.date.fromisoformat(scenario["start"])
+        end = dt.date.fromisoformat(scenario["end"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise DatasetError(f"{ds.path}/manifest.json: no scenario start/end period ({err})") from None
+    con.execute(
+        f"INSERT INTO {META_TABLE} VALUES ($fp, $wf, $ver, $dver, $fmt, $path, $scenario, $seed, $patients, $start, "
+        f"$end, $validated, $built_at, $seconds, $duckdb, $files, $manifest)",
+        {
+            "fp": fp, "wf": WAREHOUSE_FORMAT, "ver": __version__, "dver": m.get("dmpdata_version"),
+            "fmt": m.get("format_version"), "path": str(Path(ds.path).resolve()), "scenario": scenario.get("name"),
+            "seed": m.get("seed", scenario.get("seed")), "patients": scenario.get("patients"),
+            "start": start, "end": end, "validated": validated,
+            "built_at": dt.datetime.now().replace(microsecond=0), "seconds": round(time.perf_counter() - started, 3),
+            "duckdb": duckdb.__version__, "files": files, "manifest": json.dumps(m, sort_keys=True),
+        },
+    )
+
+
+def _build(con: duckdb.DuckDBPyConnection, ds: Dataset, fp: str, validated: bool) -> None:
+    started = time.perf_counter()
+    _create_tables(con)
+    for table in TABLES:
+        _load_table(con, ds, table)
+    for table, stmt in zip(TABLES, key_statements(), strict=True):
+        try:
+            con.execute(stmt)
+        except duckdb.Error as err:
+            raise DatasetError(f"{ds.path}: table {table} has duplicate or null keys {PRIMARY_KEYS[table]}: "
+                               f"{_one_line(err)}") from err
+    _load_reference(con)
+    con.execute(_META_DDL)
+    con.execute(views_sql())
+    _write_meta(con, ds, fp, validated, started)
+
+
+def _existing_state(db: Path) -> tuple[str, bool] | None:
+    """(fingerprint, validated) of an existing warehouse file, None when it is ours but unreadable/old.
+
+    Refuses (DatasetError) to touch a file that is not a DuckDB database built by dmpdata.
+    """
+    try:
+        con = duckdb.connect(str(db), config=CONFIG)
+    except duckdb.Error as err:
+        raise DatasetError(f"{db} exists and cannot be opened as a DuckDB database ({_one_line(err)}); "
+                           f"not overwriting it") from None
+    try:
+        ours = con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [META_TABLE]
+        ).fetchall()[0][0]
+        if not ours:
+            raise DatasetError(f"{db} is a DuckDB database that dmpdata did not build (no {META_TABLE} table); "
+                               f"not overwriting it")
+        try:
+            row = con.execute(f"SELECT fingerprint, validated FROM {META_TABLE}").fetchall()
+        except duckdb.Error:
+            return None
+        return (row[0][0], bool(row[0][1])) if len(row) == 1 else None
+    finally:
+        con.close()
+
+
+def _remove(path: Path) -> None:
+    for p in (path, Path(f"{path}.wal")):
+        try:
+            p.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def _build_file(db: Path, ds: Dataset, fp: str, validated: bool) -> None:
+    """Build into a temporary file beside `db`, then rename it over `db` (readers never see a partial build)."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db.with_name(f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    try:
+        con = duckdb.connect(str(tmp), config=CONFIG)
+        try:
+            _build(con, ds, fp, validated)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        wal = Path(f"{db}.wal")
+        if wal.exists():  # a WAL of the previous file must not be replayed onto the new one
+            wal.unlink()
+        os.replace(tmp, db)
+    finally:
+        _remove(tmp)
+
+
+def connect(dataset: Dataset | str | os.PathLike, db: str | os.PathLike | None = None, *,
+            validate: bool = True) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection on the warehouse of `dataset` (a Dataset or a dataset folder).
+
+    db=None builds an in-memory database. With a file path, a warehouse built from the same dataset (same manifest,
+    hence same file hashes, scenario and seed) by the same dmpdata is reused as is; anything else is rebuilt into a
+    temporary file renamed over `db`. validate=True first runs `dataset.validate()` (only when building) and raises
+    DatasetError naming the failing checks; no database file is written then.
+    """
+    ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
+    fp = fingerprint(ds)
+    if db is None:
+        if validate:
+            _check_valid(ds)
+        con = duckdb.connect(":memory:", config=CONFIG)
+        try:
+            _build(con, ds, fp, validate)
+        except BaseException:
+            con.close()
+            raise
+        return con
+    db = Path(db)
+    if db.exists():
+        state = _existing_state(db)
+        if state is not None and state[0] == fp and (state[1] or not validate):
+            return duckdb.connect(str(db), config=CONFIG)
+    if validate:
+        _check_valid(ds)
+    _build_file(db, ds, fp, validate)
+    con = duckdb.connect(str(db), config=CONFIG)
+    got = con.execute(f"SELECT fingerprint FROM {META_TABLE}").fetchall()[0][0]
+    if got != fp:
+        con.close()
+        raise DatasetError(f"{db} was rebuilt, but this process still holds an open connection to its previous "
+                           f"version: close every connection to it, then connect again")
+    return con

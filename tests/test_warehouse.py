@@ -1,0 +1,328 @@
+"""The DuckDB warehouse: typed tables and keys from the schemas, reference tables, views, reuse and rebuild."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import duckdb
+import polars as pl
+import pytest
+
+import dmpdata
+from dmpdata.errors import DatasetError
+from dmpdata.schemas import TABLES, columns_of
+from dmpdata.warehouse import META_TABLE, PRIMARY_KEYS, connect, enum_types
+
+REQUIRED_REFERENCE = [
+    "document_types", "access_matrix", "professions", "specialties", "departments", "regions", "mandatory_documents",
+    "document_rules", "encounter_kinds", "observation_types", "conditions", "mes_activation",
+]
+VIEWS = ["consultations", "documents_enriched", "diabetics", "months"]
+
+
+@pytest.fixture(scope="module")
+def con(tiny):
+    con = connect(tiny)  # in memory, validated
+    yield con
+    con.close()
+
+
+def _types(con, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return dict(rows)
+
+
+def _meta(path) -> tuple:
+    with duckdb.connect(str(path), read_only=True) as c:
+        return c.execute(f"SELECT fingerprint, built_at, scenario, seed FROM {META_TABLE}").fetchall()[0]
+
+
+# --- tables ---------------------------------------------------------------------------------------------------
+
+
+def test_row_counts_equal_the_datasets(con, tiny):
+    for table, rows in tiny.row_counts.items():
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == rows, table
+
+
+def test_columns_in_contract_order(con):
+    for table in TABLES:
+        assert list(_types(con, table)) == list(columns_of(table)), table
+
+
+def test_column_types(con):
+    docs = _types(con, "documents")
+    assert docs["document_id"] == "BIGINT"
+    assert docs["submitted_at"] == "TIMESTAMP"  # naive local time, not TIMESTAMP WITH TIME ZONE
+    assert docs["masked_ps"] == "BOOLEAN"
+    assert docs["type_code"].startswith("ENUM(")
+    assert docs["unique_id"] == "VARCHAR"
+    patients = _types(con, "patients")
+    assert patients["birth_date"] == "DATE"
+    assert patients["emergency_access_opt_out"] == "BOOLEAN"
+    assert patients["sex"] == "ENUM('F', 'M')"
+    assert patients["residence_commune"] == "VARCHAR"  # ~35,000 communes: too many for an ENUM
+    assert _types(con, "observations")["value"] == "DOUBLE"
+    events = _types(con, "access_events")
+    for col in ("actor_kind", "action", "access_mode", "channel", "auth_mode", "outcome"):
+        assert events[col].startswith("ENUM("), col
+    for table, col in [("professionals", "profession_code"), ("organizations", "department"),
+                       ("organizations", "region"), ("encounters", "kind"), ("documents", "class_code")]:
+        assert _types(con, table)[col].startswith("ENUM("), (table, col)
+    # every timestamp of the contract is a naive TIMESTAMP, every date a DATE
+    for table in TABLES:
+        types = _types(con, table)
+        for col, dtype in columns_of(table).items():
+            if dtype == pl.Datetime:
+                assert types[col] == "TIMESTAMP", (table, col)
+            elif dtype == pl.Date:
+                assert types[col] == "DATE", (table, col)
+
+
+def test_enum_values_are_the_schema_sets_sorted(con):
+    for enum in enum_types():
+        values = con.execute(f'SELECT enum_range(NULL::"{enum.name}")').fetchall()[0][0]
+        assert list(values) == sorted(values) == list(enum.values), enum.name
+    region = next(e for e in enum_types() if e.name == "region")
+    assert set(region.values) == set(dmpdata.reference.load("regions")["code"])
+    assert {"organizations.region", "patients.residence_region"} <= set(region.columns)
+
+
+def test_shared_enum_compares_with_strings(con):
+    n = con.execute("SELECT count(*) FROM patients WHERE sex = 'F'").fetchall()[0][0]
+    assert 0 < n < con.execute("SELECT count(*) FROM patients").fetchall()[0][0]
+    joined = con.execute(
+        "SELECT count(*) FROM professionals p JOIN ref_professions r ON r.profession_code = p.profession_code"
+    ).fetchall()[0][0]
+    assert joined == con.execute("SELECT count(*) FROM professionals").fetchall()[0][0]
+
+
+def test_code_outside_the_set_is_refused(con):
+    with pytest.raises(duckdb.ConversionException):
+        con.execute("INSERT INTO conditions VALUES (1, 'Z99', false, DATE '2022-01-01')")
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_primary_keys(con, table):
+    keys = con.execute(
+        "SELECT constraint_column_names FROM duckdb_constraints() "
+        "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
+        [table],
+    ).fetchall()
+    assert [tuple(k[0]) for k in keys] == [PRIMARY_KEYS[table]]
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(f"INSERT INTO {table} SELECT * FROM {table} LIMIT 1")
+
+
+def test_not_null_enforced(con):
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO conditions VALUES (1, 'E11', NULL, NULL)")
+
+
+# --- reference tables, meta, views ------------------------------------------------------------------------------
+
+
+def test_reference_tables(con):
+    for name in REQUIRED_REFERENCE:
+        n = con.execute(f"SELECT count(*) FROM ref_{name}").fetchall()[0][0]
+        assert n == dmpdata.reference.load(name).height > 0, name
+    assert _types(con, "ref_mes_activation")["date"] == "DATE"
+    assert _types(con, "ref_access_matrix")["allowed"] == "BOOLEAN"
+
+
+def test_meta_table(con, tiny):
+    row = con.sql(f"SELECT dmpdata_version, scenario, seed, period_start, period_end, validated, files "
+                  f"FROM {META_TABLE}").fetchall()
+    assert len(row) == 1
+    version, scenario, seed, start, end, validated, files = row[0]
+    assert (version, scenario, seed) == (dmpdata.__version__, "tiny", 7)
+    scenario = tiny.manifest["scenario"]
+    assert (start.isoformat(), end.isoformat()) == (scenario["start"], scenario["end"])
+    assert validated is True
+    expected = {f["sha256"] for e in tiny.manifest["tables"].values() for f in e["files"]}
+    assert {f["sha256"] for f in files} == expected
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_views_exist_and_return_rows(con, view):
+    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [view]).fetchall()[0][0] == 1
+    assert con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0] > 0
+
+
+def test_consultations_view(con):
+    n_consult = con.execute(
+        "SELECT count(*) FROM access_events WHERE actor_kind = 'professional' AND action = 'consult'"
+    ).fetchall()[0][0]
+    df = con.sql("SELECT * FROM consultations").pl()
+    assert df.height == n_consult
+    for col in ("profession_code", "specialty_code", "reader_sector", "reader_organization_id", "reader_department",
+                "type_code", "class_code", "document_sector", "author_professional_id", "submitted_at",
+                "gp_professional_id", "is_gp", "is_author"):
+        assert col in df.columns, col
+    assert df["is_gp"].null_count() == 0 and df["is_author"].null_count() == 0
+    assert df["profession_code"].null_count() == 0
+    assert df.filter(pl.col("is_gp"))["professional_id"].equals(df.filter(pl.col("is_gp"))["gp_professional_id"])
+    assert df.filter(pl.col("is_gp")).height > 0
+    with_doc = df.filter(pl.col("document_id").is_not_null())
+    assert with_doc["type_code"].null_count() == 0
+    assert (with_doc["submitted_at"] <= with_doc["occurred_at"]).all()
+
+
+def test_documents_enriched_view(con, tiny):
+    df = con.sql("SELECT * FROM documents_enriched").pl()
+    assert df.height == tiny.row_counts["documents"]
+    assert df["residence_region"].null_count() == 0
+    prof = df.filter(pl.col("author_kind") == "professional")
+    assert prof["author_profession_code"].null_count() == 0
+    assert df.filter(pl.col("author_kind") != "professional")["author_profession_code"].null_count() == \
+        df.filter(pl.col("author_kind") != "professional").height
+
+
+def test_diabetics_view(con, tiny_frames):
+    df = con.sql("SELECT * FROM diabetics ORDER BY patient_id").pl()
+    e11 = tiny_frames["conditions"].filter(pl.col("condition_code") == "E11").sort("patient_id")
+    assert df["patient_id"].to_list() == e11["patient_id"].to_list()
+    assert df["onset_date"].to_list() == e11["onset_date"].to_list()
+    for col in ("birth_date", "sex", "death_date", "gp_professional_id", "residence_region"):
+        assert col in df.columns
+
+
+def test_months_view(con, tiny):
+    df = con.sql("SELECT * FROM months").pl()
+    start = pl.Series([tiny.manifest["scenario"]["start"]]).str.to_date()[0]
+    end = pl.Series([tiny.manifest["scenario"]["end"]]).str.to_date()[0]
+    expected = pl.date_range(start.replace(day=1), end, interval="1mo", eager=True)
+    assert df["month"].to_list() == expected.to_list()
+    assert df["month"].is_unique().all()
+    assert df["days"].sum() == (end - start).days + 1
+
+
+# --- file databases: reuse, rebuild, refusal ----------------------------------------------------------------------
+
+
+def test_file_db_is_reused(tiny, tmp_path):
+    db = tmp_path / "w.duckdb"
+    connect(tiny, db).close()
+    first, mtime = _meta(db), db.stat().st_mtime_ns
+    c = connect(tiny, db)
+    assert c.execute("SELECT count(*) FROM documents").fetchall()[0][0] == tiny.row_counts["documents"]
+    c.close()
+    assert _meta(db) == first
+    assert db.stat().st_mtime_ns == mtime
+    assert not [p for p in tmp_path.iterdir() if p.name != db.name]  # no temporary leftovers
+
+
+def test_path_argument_and_dataset_method(tiny, tmp_path):
+    db = tmp_path / "w.duckdb"
+    connect(str(tiny.path), db).close()
+    built = _meta(db)
+    c = tiny.duckdb(db)  # Dataset.duckdb: same warehouse, reused
+    assert c.execute("SELECT count(*) FROM patients").fetchall()[0][0] == tiny.row_counts["patients"]
+    c.close()
+    assert _meta(db) == built
+    mem = tiny.duckdb(validate=False)
+    assert mem.execute("SELECT count(*) FROM months").fetchall()[0][0] > 0
+    mem.close()
+
+
+def test_other_seed_forces_a_rebuild(tiny, tmp_path):
+    db = tmp_path / "w.duckdb"
+    connect(tiny, db).close()
+    before = _meta(db)
+    other = dmpdata.generate("tiny", out=tmp_path / "other", seed=8)
+    c = connect(other, db)
+    assert c.execute("SELECT count(*) FROM patients").fetchall()[0][0] == other.row_counts["patients"]
+    c.close()
+    after = _meta(db)
+    assert after[0] != before[0]
+    assert after[3] == 8 and before[3] == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other", "w.duckdb"]
+
+
+def test_unvalidated_build_is_rebuilt_when_validation_is_asked(tiny, tmp_path):
+    db = tmp_path / "w.duckdb"
+    connect(tiny, db, validate=False).close()
+    with duckdb.connect(str(db), read_only=True) as c:
+        assert c.execute(f"SELECT validated FROM {META_TABLE}").fetchall() == [(False,)]
+    connect(tiny, db).close()
+    with duckdb.connect(str(db), read_only=True) as c:
+        assert c.execute(f"SELECT validated FROM {META_TABLE}").fetchall() == [(True,)]
+
+
+@pytest.fixture
+def tampered(tiny, tmp_path):
+    """A copy of tiny where one part was rewritten (rows dropped): its checksum no longer matches the manifest."""
+    copy = tmp_path / "tampered"
+    shutil.copytree(tiny.path, copy)
+    part = copy / "conditions" / "part-00000.parquet"
+    pl.read_parquet(part).head(10).write_parquet(part)
+    return dmpdata.open_dataset(copy)
+
+
+def test_invalid_dataset_raises_and_writes_nothing(tampered, tmp_path):
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(DatasetError, match="checksums_match_manifest") as info:
+        connect(tampered, db)
+    assert "\n" not in str(info.value)
+    assert "conditions.checksums_match_manifest" in str(info.value)
+    assert not info.value.report.ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tampered"]
+    with pytest.raises(DatasetError, match="checksums_match_manifest"):
+        connect(tampered)  # in memory too
+
+
+def test_unvalidated_load_still_checks_row_counts(tampered, tmp_path):
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(DatasetError, match="conditions holds 10 rows"):
+        connect(tampered, db, validate=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tampered"]
+
+
+def test_code_outside_the_set_fails_the_load(tiny, tmp_path):
+    copy = tmp_path / "badcode"
+    shutil.copytree(tiny.path, copy)
+    part = copy / "conditions" / "part-00000.parquet"
+    pl.read_parquet(part).with_columns(pl.lit("Z99").alias("condition_code")).write_parquet(part)
+    with pytest.raises(DatasetError, match="loading table conditions failed.*Z99"):
+        connect(dmpdata.open_dataset(copy), tmp_path / "w.duckdb", validate=False)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_foreign_database_is_not_overwritten(tiny, tmp_path):
+    db = tmp_path / "mine.duckdb"
+    with duckdb.connect(str(db)) as c:
+        c.execute("CREATE TABLE precious AS SELECT 42 AS answer")
+    with pytest.raises(DatasetError, match="did not build"):
+        connect(tiny, db)
+    not_db = tmp_path / "notes.duckdb"
+    not_db.write_text("not a database")
+    with pytest.raises(DatasetError, match="not overwriting"):
+        connect(tiny, not_db)
+    assert not_db.read_text() == "not a database"
+    with duckdb.connect(str(db), read_only=True) as c:
+        assert c.execute("SELECT answer FROM precious").fetchall() == [(42,)]
+
+
+def test_manifest_edit_forces_a_rebuild(tiny, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny.path, copy)
+    db = tmp_path / "w.duckdb"
+    connect(dmpdata.open_dataset(copy), db, validate=False).close()
+    before = _meta(db)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["notice"] += " (edited)"
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    connect(dmpdata.open_dataset(copy), db, validate=False).close()
+    assert _meta(db)[0] != before[0]
+
+
+def test_no_network_extensions(con):
+    settings = dict(con.execute(
+        "SELECT name, value FROM duckdb_settings() "
+        "WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions')"
+    ).fetchall())
+    assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
