@@ -130,9 +130,9 @@ def _connect(path: Path, db: Path | None):
     ds = open_dataset(path)
     try:
         return ds, connect(ds, _db_path(path, db))
-    except DatasetError:
-        report = ds.validate()
-        if report.ok:
+    except DatasetError as err:
+        report = getattr(err, "report", None)
+        if report is None or report.ok:
             raise
         _print_report(report)
         err_console.print(f"[bold red]error:[/] {path} is not a valid dataset; not loading it", highlight=False)
