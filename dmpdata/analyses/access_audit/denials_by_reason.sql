@@ -1,0 +1,42 @@
+-- question: Why are professionals' consultations of the DMP refused, year by year?
+-- grain: one row per year × denial reason (reasons that occurred that year)
+-- params: none
+-- definitions:
+--   Consultation attempt = an access_events row with action = 'consult'. A denial = an attempt whose outcome is
+--     not 'granted'; the reason is the outcome, the first rule of the DMP's access rule that refuses it:
+--     denied_no_dmp (no open DMP), denied_blocked (the patient blocked that professional), denied_matrix (the
+--     profession may not read that type of document), denied_emergency_opt_out (emergency access refused by the
+--     patient), denied_masked (document masked to professionals).
+-- columns:
+--   year               year of the attempt
+--   reason             outcome of the denied attempts
+--   denials            denied attempts for that reason
+--   attempts           all consultation attempts of the year
+--   share_of_attempts  denials / attempts
+--   share_of_denials   denials / all denials of the year
+WITH attempts AS (
+    SELECT year(occurred_at) AS year, CAST(outcome AS VARCHAR) AS outcome
+    FROM access_events
+    WHERE action = 'consult'
+),
+totals AS (
+    SELECT year, count(*) AS attempts, count(*) FILTER (WHERE outcome <> 'granted') AS denials
+    FROM attempts
+    GROUP BY year
+),
+counted AS (
+    SELECT year, outcome AS reason, count(*) AS denials
+    FROM attempts
+    WHERE outcome <> 'granted'
+    GROUP BY ALL
+)
+SELECT
+    CAST(c.year AS INTEGER) AS year,
+    c.reason,
+    CAST(c.denials AS BIGINT) AS denials,
+    CAST(t.attempts AS BIGINT) AS attempts,
+    CAST(c.denials / t.attempts AS DOUBLE) AS share_of_attempts,
+    CAST(c.denials / t.denials AS DOUBLE) AS share_of_denials
+FROM counted AS c
+JOIN totals AS t ON t.year = c.year
+ORDER BY c.year, c.reason

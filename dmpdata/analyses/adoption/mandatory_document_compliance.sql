@@ -1,0 +1,77 @@
+-- question: Of the encounters that legally required a document in the DMP, how many got one, by document type and year?
+-- grain: one row per mandatory type_code × encounter kind × year (of the encounter end), with at least one encounter requiring it
+-- params: none
+-- definitions:
+--   Mandatory documents = reference table mandatory_documents (type_code, obligation_start); a type listed
+--     several times takes its earliest obligation_start.
+--   An encounter requires a document of a mandatory type when its kind produces that type according to the
+--     reference table document_rules (encounter_kind → type_code; rules restricted to an activity apply to that
+--     activity only; 'prescription' rules only to encounters with prescribes_drugs) and it ends (end_at) on or
+--     after the day the obligation starts.
+--   SIMPLIFICATION: the legal scopes are not modelled (e.g. "hors séjour hospitalier" for prescriptions, "when
+--     dematerialised", documents due only when actually written such as referral letters or certificates,
+--     which the rules produce for a few visits only), and the yearly volet de synthèse médicale (60591-5, no
+--     encounter) is not covered. Read low shares for such types accordingly.
+--   Fed = at least one document of that type (any version) whose encounter_id is the encounter.
+-- columns:
+--   type_code                  mandatory document type
+--   type_label                 its label (reference table document_types)
+--   obligation_start           first day the obligation applies
+--   encounter_kind             kind of the encounters requiring it
+--   year                       year the encounters ended
+--   encounters_requiring       encounters that required a document of that type
+--   encounters_with_document   of which at least one such document was fed
+--   share_fed                  encounters_with_document / encounters_requiring
+--   documents_fed              documents of that type fed for those encounters (versions included)
+WITH obligations AS (
+    SELECT type_code, min(obligation_start) AS obligation_start
+    FROM ref_mandatory_documents
+    GROUP BY type_code
+),
+rules AS (
+    SELECT DISTINCT r.encounter_kind, r.activity, r."when", r.type_code, o.obligation_start
+    FROM ref_document_rules AS r
+    JOIN obligations AS o ON o.type_code = r.type_code
+),
+required AS (
+    SELECT DISTINCT e.encounter_id, CAST(e.kind AS VARCHAR) AS encounter_kind, e.end_at, ru.type_code,
+        ru.obligation_start
+    FROM encounters AS e
+    JOIN rules AS ru
+        ON CAST(e.kind AS VARCHAR) = ru.encounter_kind
+       AND (ru.activity IS NULL OR CAST(e.activity AS VARCHAR) = ru.activity)
+       AND (ru."when" <> 'prescription' OR e.prescribes_drugs)
+    WHERE e.end_at >= CAST(ru.obligation_start AS TIMESTAMP)
+),
+fed AS (
+    SELECT encounter_id, CAST(type_code AS VARCHAR) AS type_code, count(*) AS documents
+    FROM documents
+    WHERE encounter_id IS NOT NULL AND CAST(type_code AS VARCHAR) IN (SELECT type_code FROM obligations)
+    GROUP BY ALL
+),
+counted AS (
+    SELECT
+        q.type_code,
+        q.obligation_start,
+        q.encounter_kind,
+        year(q.end_at) AS year,
+        count(*) AS encounters_requiring,
+        count(f.encounter_id) AS encounters_with_document,
+        coalesce(sum(f.documents), 0) AS documents_fed
+    FROM required AS q
+    LEFT JOIN fed AS f ON f.encounter_id = q.encounter_id AND f.type_code = q.type_code
+    GROUP BY ALL
+)
+SELECT
+    c.type_code,
+    t.label AS type_label,
+    c.obligation_start,
+    c.encounter_kind,
+    CAST(c.year AS INTEGER) AS year,
+    CAST(c.encounters_requiring AS BIGINT) AS encounters_requiring,
+    CAST(c.encounters_with_document AS BIGINT) AS encounters_with_document,
+    CAST(c.encounters_with_document / c.encounters_requiring AS DOUBLE) AS share_fed,
+    CAST(c.documents_fed AS BIGINT) AS documents_fed
+FROM counted AS c
+LEFT JOIN ref_document_types AS t ON t.type_code = c.type_code
+ORDER BY c.type_code, c.encounter_kind, c.year

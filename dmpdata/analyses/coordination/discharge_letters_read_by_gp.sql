@@ -1,0 +1,61 @@
+-- question: Share of hospital discharge letters read by the médecin traitant within 7 and 30 days
+-- grain: one row per year of discharge
+-- params: none
+-- definitions:
+--   Discharge letter = a document of type 11490-0 (lettre de liaison de sortie); each document_id (version) counts
+--     as one letter. Year of discharge = year of the end of the stay (encounters.end_at of the letter's encounter;
+--     the letter's created_at when it has no encounter).
+--   Médecin traitant = patients.gp_professional_id (as at the end of the period: the dataset keeps no history).
+--   A letter is read by someone when an access_events row with action = 'consult' and outcome = 'granted' by
+--     that professional exists for it; the delay runs from the letter's submission to the DMP (submitted_at) to
+--     that professional's first read; "within 7 days" = first read at most 7 × 24 h after submission.
+--   Shares are over the letters of patients who have a médecin traitant. Letters submitted near the end of the
+--     period had less time to be read.
+-- columns:
+--   discharge_year        year of discharge
+--   letters               discharge letters fed to the DMP
+--   letters_with_gp       letters of patients who have a médecin traitant
+--   read_within_7d        letters first read by the médecin traitant within 7 days of submission
+--   read_within_30d       letters first read by the médecin traitant within 30 days of submission
+--   read_ever             letters read by the médecin traitant at any time
+--   share_read_7d         read_within_7d / letters_with_gp
+--   share_read_30d        read_within_30d / letters_with_gp
+--   share_read_ever       read_ever / letters_with_gp
+WITH letters AS (
+    SELECT
+        d.document_id,
+        d.submitted_at,
+        coalesce(e.end_at, d.created_at) AS discharge_at,
+        pt.gp_professional_id
+    FROM documents AS d
+    JOIN patients AS pt ON pt.patient_id = d.patient_id
+    LEFT JOIN encounters AS e ON e.encounter_id = d.encounter_id
+    WHERE d.type_code = '11490-0'
+),
+gp_reads AS (
+    SELECT l.document_id, min(a.occurred_at) AS first_read_at
+    FROM letters AS l
+    JOIN access_events AS a
+        ON a.document_id = l.document_id AND a.actor_professional_id = l.gp_professional_id
+    WHERE a.action = 'consult' AND a.outcome = 'granted'
+    GROUP BY l.document_id
+),
+counted AS (
+    SELECT
+        CAST(year(l.discharge_at) AS INTEGER) AS discharge_year,
+        CAST(count(*) AS BIGINT) AS letters,
+        CAST(count(l.gp_professional_id) AS BIGINT) AS letters_with_gp,
+        CAST(count(*) FILTER (WHERE r.first_read_at <= l.submitted_at + INTERVAL 7 DAY) AS BIGINT) AS read_within_7d,
+        CAST(count(*) FILTER (WHERE r.first_read_at <= l.submitted_at + INTERVAL 30 DAY) AS BIGINT) AS read_within_30d,
+        CAST(count(r.first_read_at) AS BIGINT) AS read_ever
+    FROM letters AS l
+    LEFT JOIN gp_reads AS r ON r.document_id = l.document_id
+    GROUP BY ALL
+)
+SELECT
+    *,
+    CAST(read_within_7d / nullif(letters_with_gp, 0) AS DOUBLE) AS share_read_7d,
+    CAST(read_within_30d / nullif(letters_with_gp, 0) AS DOUBLE) AS share_read_30d,
+    CAST(read_ever / nullif(letters_with_gp, 0) AS DOUBLE) AS share_read_ever
+FROM counted
+ORDER BY discharge_year
