@@ -174,11 +174,12 @@ def analyze(
     with user_errors():
         if question is None:
             table = Table(title="Analyses (dmpdata analyze DIR QUESTION)", title_justify="left")
-            for col in ("section", "question name", "question", "parameters"):
+            table.add_column("question name", no_wrap=True)
+            for col in ("section", "question", "parameters"):
                 table.add_column(col, overflow="fold")
             for q in analyses.questions():
                 params = ", ".join(f"{k} ({t}, default {d})" for k, (t, d) in q.params.items()) or "—"
-                table.add_row(q.section, q.name, q.question, params)
+                table.add_row(q.name, q.section, q.question, params)
             out_console.print(table)
             return
         values = {}
@@ -196,8 +197,8 @@ def analyze(
     else:
         import polars as pl
 
-        with pl.Config(tbl_rows=40, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=40):
-            out_console.print(str(df), highlight=False, markup=False)
+        with pl.Config(tbl_rows=40, tbl_cols=-1, tbl_width_chars=220, fmt_str_lengths=40):
+            sys.stdout.write(f"{str(df)}\n")
 
 
 @app.command()
