@@ -121,7 +121,7 @@ def _db_path(path: Path, db: Path | None) -> Path:
     return db if db is not None else path / "warehouse.duckdb"
 
 
-def _connect(path: Path, db: Path | None):
+def _connect(path: Path, db: Path | None, *, validate: bool = True):
     """Open the dataset's warehouse, building it if needed; an invalid dataset prints its report and exits 1."""
     from dmpdata.dataset import open_dataset
     from dmpdata.errors import DatasetError
@@ -129,7 +129,7 @@ def _connect(path: Path, db: Path | None):
 
     ds = open_dataset(path)
     try:
-        return ds, connect(ds, _db_path(path, db))
+        return ds, connect(ds, _db_path(path, db), validate=validate)
     except DatasetError as err:
         report = getattr(err, "report", None)
         if report is None or report.ok:
@@ -253,21 +253,22 @@ def demo(
 
     started = time.perf_counter()
     with user_errors():
-        report = validate_path(out) if is_dmpdata_dataset(out) and not force else None
-        if report is not None and report.ok and open_dataset(out).manifest["scenario"]["name"] == "demo":
-            out_console.print(f"reusing the valid demo dataset in {out}", highlight=False)
-        else:
+        reuse = is_dmpdata_dataset(out) and not force and open_dataset(out).manifest["scenario"]["name"] == "demo"
+        if reuse:
+            report = validate_path(out)
+            reuse = report.ok
+            if reuse:
+                out_console.print(f"reusing the valid demo dataset in {out}", highlight=False)
+                _print_report(report)
+        if not reuse:
             with progress_bar() as bar:
                 generate_api("demo", out=out, force=is_dmpdata_dataset(out), progress=bar)
-            report = validate_path(out)
-        ds = open_dataset(out)
-    _print_report(report)
-    if not report.ok:
-        raise typer.Exit(1)
-    with user_errors():
+        # Loading validates the dataset when it (re)builds the warehouse: an invalid dataset stops here.
+        ds, con = _connect(out, None)
+        if not reuse:
+            out_console.print(f"[green]✔[/] {out}: valid (checked while loading into DuckDB)", highlight=False)
         from dmpdata import report as report_module
 
-        _, con = _connect(out, None)
         html_path = report_module.write(con, out / "report.html", title="dmpdata demo report", dataset_label=_label(ds))
         con.close()
     _summary(ds)
