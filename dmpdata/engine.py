@@ -162,6 +162,9 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
     report = progress or (lambda stage, done, total: None)
     parent = out.parent if str(out.parent) else Path(".")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the finished dataset gets ordinary permissions
     try:
         writer = _Writer(tmp)
         area = area_of(scenario)

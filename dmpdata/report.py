@@ -34,7 +34,7 @@ h1{margin-bottom:.2rem} .sub{color:#555;margin-top:0}
 section.q{border-top:1px solid #e5e5e5;padding-top:1rem;margin-top:1.5rem}
 .grain{color:#666;font-size:.9rem} table{border-collapse:collapse;font-size:.8rem;margin-top:.6rem}
 td,th{border:1px solid #ddd;padding:2px 6px;text-align:right} th{background:#f5f5f5}
-nav a{margin-right:1rem}
+nav a{margin-right:1rem} .tbl{overflow-x:auto}
 """
 
 
@@ -49,18 +49,24 @@ def _vega_bundle() -> str:
 def _table(df: pl.DataFrame) -> str:
     head = df.head(TABLE_ROWS)
     cells = "".join(f"<th>{html.escape(c)}</th>" for c in head.columns)
+    plain = [_is_label(c) for c in head.columns]
     rows = []
     for row in head.iter_rows():
-        rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>")
+        rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(v, p))}</td>" for v, p in zip(row, plain, strict=True)) + "</tr>")
     more = f"<p class='grain'>{df.height - TABLE_ROWS:,} more rows</p>" if df.height > TABLE_ROWS else ""
-    return f"<table><tr>{cells}</tr>{''.join(rows)}</table>{more}"
+    return f"<div class='tbl'><table><tr>{cells}</tr>{''.join(rows)}</table></div>{more}"
 
 
-def _fmt(value) -> str:
+def _is_label(column: str) -> bool:
+    """Columns whose numbers are labels (years, ids, orders): printed without thousands separators."""
+    return "year" in column or column.endswith(("_id", "_order")) or column == "month_of_year"
+
+
+def _fmt(value, plain: bool = False) -> str:
     if isinstance(value, float):
         return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if plain else f"{value:,}"
     return "" if value is None else str(value)
 
 

@@ -230,11 +230,16 @@ def generate_documents(
     refresh = reference.parameter("remb_refresh_days")
     has = np.isfinite(created_p)
     first = created_p + rng.random(created_p.size) * 30
+    # Regenerations are spread over the year (the first after a random phase), not all on the anniversary
+    # of the 2022 mass creation.
+    phase = 1 + rng.random(created_p.size) * (refresh - 1)
     end = np.minimum(stop, closed_p)
-    count = np.where(has & (first < end), np.floor((end - first) / refresh) + 1, 0).astype(np.int64)
+    later = np.where(has & (first + phase < end), np.floor((end - first - phase) / refresh) + 1, 0)
+    count = np.where(has & (first < end), 1 + later, 0).astype(np.int64)
     person = np.repeat(np.arange(created_p.size), count)
     j = np.arange(person.size) - np.repeat(np.cumsum(count) - count, count)
-    remb_sub = first[person] + j * refresh  # < min(closure, period end): fed while the DMP is open
+    # < min(closure, period end): fed while the DMP is open
+    remb_sub = np.where(j == 0, first[person], first[person] + phase[person] + (j - 1) * refresh)
     is_last = j == count[person] - 1
     base = n_prof
     remb_key = base + np.arange(person.size)

@@ -1,0 +1,44 @@
+"""The HTML report renders its charts in headless Chromium with the network unavailable (skipped without chromium)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+OFFLINE_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-quic",
+    # No network at all: every host resolves to nothing and every request goes to a dead proxy.
+    "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+]
+
+
+def render(html_path, tmp_path, *, screenshot=None) -> str:
+    """The DOM after scripts ran, from headless Chromium with no network."""
+    args = [CHROMIUM, *OFFLINE_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000"]
+    if screenshot:
+        args += [f"--screenshot={screenshot}", "--window-size=1200,2400"]
+    else:
+        args += ["--dump-dom"]
+    out = subprocess.run([*args, html_path.as_uri()], capture_output=True, text=True, timeout=120)
+    return out.stdout
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+def test_report_charts_render_offline(tiny, tmp_path):
+    from dmpdata import report
+
+    con = tiny.duckdb()
+    path = report.write(con, tmp_path / "report.html", title="test report")
+    text = path.read_text(encoding="utf-8")
+    assert "cdn" not in text.lower().split("<script>", 1)[0]  # nothing fetched before the inline bundle
+    assert not re.search(r"<script[^>]+src=", text)  # no external script
+    expected = text.count("class='chart'")
+    assert expected >= 10
+    dom = render(path, tmp_path)
+    rendered = len(re.findall(r"<div id=\"chart_[a-z0-9_]+\" class=\"chart[^\"]*\"[^>]*>\s*<svg", dom))
+    assert rendered == expected, f"{rendered} of {expected} charts rendered offline"
