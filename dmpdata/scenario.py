@@ -46,6 +46,7 @@ class Scenario:
     departments: tuple[str, ...] = ()
     chunk_size: int = 100_000
     prevalence_factor: dict[str, float] = field(default_factory=dict)
+    feeding_factor: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, origin: str = "scenario") -> Scenario:
@@ -76,7 +77,8 @@ class Scenario:
             )
         values["regions"] = _codes(values.get("regions", ()), "regions", origin)
         values["departments"] = _codes(values.get("departments", ()), "departments", origin)
-        values["prevalence_factor"] = _factors(values.get("prevalence_factor", {}), origin)
+        values["prevalence_factor"] = _factors(values.get("prevalence_factor", {}), origin, "prevalence_factor")
+        values["feeding_factor"] = _factors(values.get("feeding_factor", {}), origin, "feeding_factor")
         scenario = cls(**values)
         scenario._check_codes(origin)
         return scenario
@@ -96,6 +98,14 @@ class Scenario:
         for code in self.prevalence_factor:
             if code not in conditions:
                 raise ScenarioError(f"{origin}: unknown condition {code!r} in 'prevalence_factor' (known: {', '.join(sorted(conditions))})")
+        sectors = set(reference.load("facility_types")["sector"])
+        types = set(reference.load("document_types")["type_code"])
+        for key in self.feeding_factor:
+            if key not in sectors and key not in types:
+                raise ScenarioError(
+                    f"{origin}: {key!r} in 'feeding_factor' is neither an author sector ({', '.join(sorted(sectors))}) "
+                    "nor a JDV_J07 document type code (e.g. \"11502-2\")"
+                )
 
     def with_overrides(self, **overrides: Any) -> Scenario:
         """A copy with some settings replaced (None values are ignored), re-validated."""
@@ -178,12 +188,12 @@ def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
     return tuple(sorted(set(value)))
 
 
-def _factors(value: Any, origin: str) -> dict[str, float]:
+def _factors(value: Any, origin: str, key: str) -> dict[str, float]:
     if not isinstance(value, dict):
-        raise ScenarioError(f"{origin}: 'prevalence_factor' must be a table like {{E11 = 0.5}}, got {value!r}")
+        raise ScenarioError(f"{origin}: {key!r} must be a table like {{E11 = 0.5}}, got {value!r}")
     out = {}
     for code, factor in value.items():
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 <= factor <= 20:
-            raise ScenarioError(f"{origin}: prevalence_factor.{code} must be a number between 0 and 20, got {factor!r}")
+            raise ScenarioError(f"{origin}: {key}.{code} must be a number between 0 and 20, got {factor!r}")
         out[str(code)] = float(factor)
     return dict(sorted(out.items()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -87,3 +88,19 @@ def test_scenario_loader_only_ever_raises_scenario_errors(data):
         assert str(err) and "\n" not in str(err)
     else:
         assert s.patients >= 1 and s.start < s.end
+
+
+def test_feeding_factor_is_validated_and_changes_what_reaches_the_dmp(tmp_path):
+    import dmpdata
+
+    with pytest.raises(ScenarioError, match="neither an author sector"):
+        load_scenario("tiny").with_overrides(feeding_factor={"hospital": 2.0})
+    base = load_scenario("tiny").with_overrides(patients=400)
+    more = base.with_overrides(feeding_factor={"ville": 3.0})
+    counts = []
+    for scenario, name in ((base, "base"), (more, "more")):
+        ds = dmpdata.generate(scenario, out=tmp_path / name)
+        docs = ds.table("documents").filter(pl.col("sector") == "ville").collect()
+        counts.append(docs.height)
+        assert ds.manifest["scenario"]["feeding_factor"] == scenario.feeding_factor
+    assert counts[1] > 1.3 * counts[0]

@@ -46,11 +46,14 @@ def _feeding_curves() -> dict[tuple[str, str], tuple[pl.Series, np.ndarray]]:
     }
 
 
-def feeding_share(type_idx: np.ndarray, sector_code: np.ndarray, day: np.ndarray) -> np.ndarray:
+def feeding_share(type_idx: np.ndarray, sector_code: np.ndarray, day: np.ndarray,
+                  factors: dict[str, float] | None = None) -> np.ndarray:
     """Share of produced documents fed by an equipped author: the most specific curve of feeding.csv.
 
-    type_idx indexes `type_vocabulary()`, sector_code indexes staff.SECTORS.
+    type_idx indexes `type_vocabulary()`, sector_code indexes staff.SECTORS. `factors` (a scenario's
+    feeding_factor) multiply the share by author sector and/or document type, capped at 1.
     """
+    factors = factors or {}
     curves = _feeding_curves()
     types = type_vocabulary().to_list()
     out = np.zeros(day.size)
@@ -62,7 +65,8 @@ def feeding_share(type_idx: np.ndarray, sector_code: np.ndarray, day: np.ndarray
             if key in curves:
                 out[rows] = curve_at(*curves[key], day[rows])
                 break
-    return out
+        out[rows] *= factors.get(s, 1.0) * factors.get(t, 1.0)
+    return np.minimum(out, 1.0)
 
 
 @cache
@@ -197,7 +201,8 @@ def generate_documents(
         (submitted < stop)
         & _profile_open(created_p[prof["person"]], closed_p[prof["person"]], submitted)
         & (staff.equipped_from[prof["author"]] <= np.floor(submitted))
-        & (rng.random(submitted.size) < feeding_share(prof["type"], sector, prof["created"]))
+        & (rng.random(submitted.size) < feeding_share(prof["type"], sector, prof["created"],
+                                                                scenario.feeding_factor))
     )
     prof = {k: v[fed] for k, v in prof.items()}
     prof["submitted"] = submitted[fed]
