@@ -9,6 +9,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -216,6 +217,44 @@ def report(
         ds, con = _connect(path, db)
         report_module.write(con, target, title="dmpdata report", dataset_label=_label(ds))
     out_console.print(f"wrote {target} in {time.perf_counter() - started:.1f} s", highlight=False)
+
+
+@app.command()
+def fidelity(
+    path: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    db: DbOpt = None,
+) -> None:
+    """Compare the dataset with published French figures (datasets/calibration/targets.csv) and run the
+    structural diagnostics. Exit 1 when a target or a diagnostic fails."""
+    from dmpdata import fidelity as fidelity_module
+
+    with user_errors():
+        _, con = _connect(path, db)
+        card = fidelity_module.scorecard(con)
+        diagnostics = fidelity_module.structural(con)
+    table = Table(title=f"Fidelity of {path} against published figures", title_justify="left")
+    table.add_column("target", no_wrap=True)
+    for col in ("published", "generated", "rel. error", "tolerance", ""):
+        table.add_column(col, justify="right")
+    for row in card.iter_rows(named=True):
+        kind = "pt" if row["tolerance_kind"] == "absolute" else "rel"
+        table.add_row(row["target"], f"{row['published']:.4g}", f"{row['generated']:.4g}", f"{row['relative_error']:+.1%}",
+                      f"±{row['tolerance']:.3g} {kind}", "[green]pass[/]" if row["passed"] else "[bold red]FAIL[/]")
+    out_console.print(table)
+    summary = diagnostics.group_by("category", maintain_order=True).agg(
+        pl.len().alias("checks"), pl.col("score").min().alias("worst"), pl.col("passed").all().alias("passed"))
+    table = Table(title="Structural diagnostics (share of rows that adhere; 100 % expected)", title_justify="left")
+    for col in ("category", "checks", "worst score", ""):
+        table.add_column(col)
+    for row in summary.iter_rows(named=True):
+        table.add_row(row["category"], str(row["checks"]), f"{row['worst']:.2%}",
+                      "[green]pass[/]" if row["passed"] else "[bold red]FAIL[/]")
+    out_console.print(table)
+    failed = int((~card["passed"]).sum()) + int((~diagnostics["passed"]).sum())
+    out_console.print(f"{card['passed'].sum()} of {card.height} targets pass; "
+                      f"{diagnostics['passed'].sum()} of {diagnostics.height} diagnostics pass", highlight=False)
+    if failed:
+        raise typer.Exit(1)
 
 
 def _label(ds) -> str:

@@ -24,6 +24,7 @@ def _unique(table: str, *keys: str) -> Callable[[Frames], Failure]:
         return int(dup["len"].sum() if dup.height else 0), _examples(dup)
 
     check.__doc__ = f"{table}: ({', '.join(keys)}) identifies one row"
+    check.unique_key = (table, keys)  # read by the fidelity scorecard's structural diagnostics
     return check
 
 
@@ -35,6 +36,7 @@ def _foreign_key(table: str, column: str, target: str, target_column: str) -> Ca
         return orphans.height, _examples(orphans.select(column))
 
     check.__doc__ = f"{table}.{column} points to an existing {target}.{target_column}"
+    check.foreign_key = (table, column, target, target_column)  # read by the fidelity scorecard
     return check
 
 
