@@ -23,6 +23,7 @@ SECTIONS = {
     "access_audit": "Access audit",
 }
 TABLE_ROWS = 12
+FIDELITY_ROWS = 40
 
 STYLE = """
 body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1000px;color:#1d1d1d;line-height:1.45}
@@ -46,14 +47,14 @@ def _vega_bundle() -> str:
     return vl_convert.javascript_bundle(vl_version=alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0])
 
 
-def _table(df: pl.DataFrame) -> str:
-    head = df.head(TABLE_ROWS)
+def _table(df: pl.DataFrame, rows_shown: int = TABLE_ROWS) -> str:
+    head = df.head(rows_shown)
     cells = "".join(f"<th>{html.escape(c)}</th>" for c in head.columns)
     plain = [_is_label(c) for c in head.columns]
     rows = []
     for row in head.iter_rows():
         rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(v, p))}</td>" for v, p in zip(row, plain, strict=True)) + "</tr>")
-    more = f"<p class='grain'>{df.height - TABLE_ROWS:,} more rows</p>" if df.height > TABLE_ROWS else ""
+    more = f"<p class='grain'>{df.height - rows_shown:,} more rows</p>" if df.height > rows_shown else ""
     return f"<div class='tbl'><table><tr>{cells}</tr>{''.join(rows)}</table></div>{more}"
 
 
@@ -89,6 +90,26 @@ def _headlines(con) -> list[tuple[str, str]]:
     ]
 
 
+def _fidelity_section(con, scripts: list[str]) -> str:
+    """The scorecard against published figures, with its chart, and the structural diagnostics."""
+    from dmpdata import charts, fidelity
+
+    card = fidelity.scorecard(con)
+    diagnostics = fidelity.structural(con).group_by("category", maintain_order=True).agg(
+        pl.len().alias("checks"), pl.col("score").min().alias("worst_score"), pl.col("passed").all().alias("passed"))
+    scripts.append(f"vegaEmbed('#chart_fidelity', {json.dumps(charts.fidelity(card).to_dict())}, "
+                   "{actions: false, renderer: 'svg'});")
+    passed = int(card["passed"].sum())
+    return (
+        "<h2 id='fidelity'>Fidelity</h2><section class='q'>"
+        f"<h3>How far is this dataset from published French figures? {passed} of {card.height} targets within tolerance</h3>"
+        "<p class='grain'>targets: datasets/calibration/targets.csv (each with its source); dmpdata fidelity DIR</p>"
+        "<div id='chart_fidelity' class='chart'></div>"
+        f"{_table(card.select('target', 'published', 'generated', 'relative_error', 'tolerance', 'tolerance_kind', 'passed'), FIDELITY_ROWS)}"
+        f"<h3>Structural diagnostics (share of rows that adhere; 100 % expected)</h3>{_table(diagnostics)}</section>"
+    )
+
+
 def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str:
     """The report as one self-contained HTML string (charts render offline)."""
     from dmpdata import analyses, charts
@@ -113,6 +134,8 @@ def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str
                 f"<section class='q' id='{q.name}'><h3>{html.escape(q.question)}</h3>"
                 f"<p class='grain'>{html.escape(q.name)} — {html.escape(q.grain)}</p>{chart_html}{_table(df)}</section>"
             )
+    parts.append(_fidelity_section(con, scripts))
+    nav.append("<a href='#fidelity'>Fidelity</a>")
     kpis = "".join(f"<div class='kpi'><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in _headlines(con))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
