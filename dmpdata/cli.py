@@ -237,9 +237,11 @@ def fidelity(
     for col in ("published", "generated", "rel. error", "tolerance", ""):
         table.add_column(col, justify="right")
     for row in card.iter_rows(named=True):
-        kind = "pt" if row["tolerance_kind"] == "absolute" else "rel"
+        # Absolute tolerances are on shares: shown in percentage points; relative ones as a percentage.
+        tolerance = (f"±{row['tolerance'] * 100:.1f} pts" if row["tolerance_kind"] == "absolute"
+                     else f"±{row['tolerance']:.0%} rel.")
         table.add_row(row["target"], f"{row['published']:.4g}", f"{row['generated']:.4g}", f"{row['relative_error']:+.1%}",
-                      f"±{row['tolerance']:.3g} {kind}", "[green]pass[/]" if row["passed"] else "[bold red]FAIL[/]")
+                      tolerance, "[green]pass[/]" if row["passed"] else "[bold red]FAIL[/]")
     out_console.print(table)
     summary = diagnostics.group_by("category", maintain_order=True).agg(
         pl.len().alias("checks"), pl.col("score").min().alias("worst"), pl.col("passed").all().alias("passed"))
