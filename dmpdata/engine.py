@@ -107,6 +107,18 @@ def is_dmpdata_dataset(path: Path) -> bool:
     return isinstance(manifest, dict) and manifest.get("generator") == "dmpdata"
 
 
+# Files dmpdata itself leaves in a dataset folder besides the manifest's parts (load, report).
+OWN_FILES = {MANIFEST, "warehouse.duckdb", "warehouse.duckdb.wal", "report.html"}
+
+
+def _foreign_files(out: Path) -> list[str]:
+    """Files inside a dataset folder that are neither its parts nor dmpdata's own outputs (never deleted)."""
+    manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    own = set(OWN_FILES) | {f["path"] for e in manifest.get("tables", {}).values() for f in e.get("files", [])}
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
+                  if p.is_file() and p.relative_to(out).as_posix() not in own)
+
+
 def check_output(out: Path, force: bool) -> None:
     """Refuse to write over user files: only an empty folder or, with force, a previous dmpdata dataset."""
     if out.exists() and not out.is_dir():
@@ -116,6 +128,10 @@ def check_output(out: Path, force: bool) -> None:
             raise DatasetError(f"{out} is not empty and is not a dmpdata dataset; refusing to touch it (choose another --out)")
         if not force:
             raise DatasetError(f"{out} already holds a dataset; add --force to replace it")
+        foreign = _foreign_files(out)
+        if foreign:
+            names = ", ".join(foreign[:3]) + ("…" if len(foreign) > 3 else "")
+            raise DatasetError(f"{out} holds files dmpdata did not write ({names}); move them away or choose another --out")
     parent = out.parent if out.parent != Path("") else Path(".")
     if not parent.exists():
         try:

@@ -109,6 +109,18 @@ def _load_table(path: Path, name: str, entry: dict, report: ValidationReport) ->
     return frame
 
 
+def _period(manifest: dict) -> pl.DataFrame:
+    """The scenario's period from the manifest (a one-row frame for the period checks)."""
+    import datetime as dt
+
+    scenario = manifest.get("scenario", {})
+    try:
+        start, end = dt.date.fromisoformat(scenario["start"]), dt.date.fromisoformat(scenario["end"])
+    except (KeyError, TypeError, ValueError):
+        start, end = dt.date.min, dt.date.max
+    return pl.DataFrame({"start": [start], "end": [end]})
+
+
 def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> None:
     model = MODELS[name]
     n_checks = sum(len(c.checks) + 2 for c in model.to_schema().columns.values()) + len(model.to_schema().checks)
@@ -152,12 +164,16 @@ def validate_path(path: Path | str) -> ValidationReport:
             continue
         _schema_checks(name, frame, report)
         frames[name] = frame
+    frames["_scenario"] = _period(manifest)
     for check_name, (tables, check) in CHECKS.items():
         needed = set(tables)
         if not needed <= set(frames):
             report.add("integrity", check_name, 1, [f"not run: table(s) {sorted(needed - set(frames))} unavailable"])
             continue
-        failing, examples = check(frames)
+        try:
+            failing, examples = check(frames)
+        except Exception as err:  # noqa: BLE001 - e.g. a column of the wrong type (already reported by its schema)
+            failing, examples = 1, [f"could not run: {type(err).__name__}: {str(err)[:150]}"]
         report.add("integrity", check_name, failing, examples)
     return report
 

@@ -351,22 +351,13 @@ DEFECTS = [
     pytest.param(gp_is_not_a_physician, ("integrity", "medecin_traitant_is_physician"), id="gp-not-a-physician"),
     pytest.param(duplicate_encounter_id, ("encounters", "field_uniqueness"), id="duplicate-encounter-id"),
     pytest.param(orphan_follows_encounter, ("integrity", "encounter_follows_an_existing_encounter"),
-                 id="orphan-follows-encounter",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "no foreign-key check on encounters.follows_encounter_id: "
-                     "encounter_follows_an_encounter_of_the_patient inner-joins, so a dangling link passes"))),
+                 id="orphan-follows-encounter"),
     pytest.param(encounter_after_the_period, ("encounters", "in_range"), id="encounter-outside-2021-2027"),
     pytest.param(encounter_before_the_scenario_period, ("integrity", "encounter_within_scenario_period"),
-                 id="encounter-before-scenario-start",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "no check compares dates with the manifest's scenario period: an encounter in 2021-02 for a "
-                     "scenario starting 2021-07-01 passes (schemas only bound dates to 2021-2027)"))),
+                 id="encounter-before-scenario-start"),
     pytest.param(encounter_ends_before_it_starts, ("encounters", "end_not_before_start"), id="encounter-end-before-start"),
     pytest.param(encounter_after_death, ("integrity", "encounter_within_life"), id="encounter-after-death"),
-    pytest.param(orphan_document_encounter, ("integrity", "document_encounter_exists"), id="orphan-document-encounter",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "no foreign-key check on documents.encounter_id: document_encounter_of_the_patient inner-joins "
-                     "encounters, so a document pointing to a non-existent encounter passes"))),
+    pytest.param(orphan_document_encounter, ("integrity", "document_encounter_exists"), id="orphan-document-encounter"),
     pytest.param(orphan_document_patient, ("integrity", "document_patient_exists"), id="orphan-document-patient"),
     pytest.param(document_type_class_mismatch, ("integrity", "document_class_per_ass_x16"), id="type-class-mismatch"),
     pytest.param(unknown_document_type, ("documents", "isin"), id="unknown-type-code"),
@@ -377,10 +368,7 @@ DEFECTS = [
     pytest.param(observation_on_the_wrong_patient, ("integrity", "observation_encounter_of_the_patient"),
                  id="observation-wrong-patient"),
     pytest.param(orphan_observation_encounter, ("integrity", "observation_encounter_exists"),
-                 id="orphan-observation-encounter",
-                 marks=pytest.mark.xfail(strict=True, reason=(
-                     "no foreign-key check on observations.encounter_id: observation_encounter_of_the_patient "
-                     "inner-joins encounters, so an observation of a non-existent encounter passes"))),
+                 id="orphan-observation-encounter"),
     pytest.param(observation_unit_mismatch, ("observations", "unit_is_the_loinc_codes_unit"), id="observation-wrong-unit"),
     pytest.param(granted_despite_the_matrix, ("integrity", "consult_outcomes_follow_the_rule"), id="granted-despite-matrix"),
     pytest.param(granted_despite_the_mask, ("integrity", "consult_outcomes_follow_the_rule"), id="granted-despite-mask"),
@@ -389,10 +377,7 @@ DEFECTS = [
     pytest.param(orphan_access_event_document, ("integrity", "access_event_document_exists"), id="orphan-event-document"),
     pytest.param(unknown_channel, ("access_events", "isin"), id="unknown-channel"),
     pytest.param(mandatory_stored_as_integer, ("documents", "dtype"), id="column-type-mismatch"),
-    pytest.param(encounter_id_stored_as_text, ("encounters", "dtype"), id="key-column-type-mismatch",
-                 marks=pytest.mark.xfail(strict=True, raises=pl.exceptions.PolarsError, reason=(
-                     "validate_path raises polars SchemaError (join keys i64 vs str in an integrity check) instead "
-                     "of reporting a dtype finding: integrity checks run on tables whose schema check failed"))),
+    pytest.param(encounter_id_stored_as_text, ("encounters", "dtype"), id="key-column-type-mismatch"),
     pytest.param(checksum_mismatch, ("organizations", "checksums_match_manifest"), id="checksum-mismatch"),
     pytest.param(truncated_parquet, ("encounters", "parquet_readable"), id="truncated-parquet"),
     pytest.param(missing_table_folder, ("conditions", "checksums_match_manifest"), id="missing-table-folder"),
@@ -430,7 +415,7 @@ def damaged(tiny, tmp_path_factory):
         for name, future in futures.items():
             try:
                 outcomes[name] = future.result()
-            except Exception as err:  # noqa: BLE001 - validate_path raising is itself a finding (see xfails)
+            except Exception as err:  # noqa: BLE001 - validate_path raising would itself be a defect
                 outcomes[name] = err
     return {name: (paths.get(name), outcomes[name]) for name in outcomes}
 

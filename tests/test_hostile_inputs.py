@@ -108,7 +108,7 @@ def _cases(root: Path, tiny, warehouse: Path) -> dict[str, Callable[[], object]]
 
     here = folder("user-file-in-a-dataset")
 
-    def user_file_in_a_dataset_then_force():
+    def user_file_in_a_dataset_then_force(here: Path = here):  # bind now: `here` is reassigned below
         first = _run("generate", "--patients", "50", "--out", here / "ds", cwd=here)
         (here / "ds" / "notes.txt").write_text("mine")  # the user keeps a note next to the tables
         return [first, _run("generate", "--patients", "50", "--out", here / "ds", "--force", cwd=here)]
@@ -118,7 +118,7 @@ def _cases(root: Path, tiny, warehouse: Path) -> dict[str, Callable[[], object]]
     here = folder("non-ascii")
     out = here / NON_ASCII / "ds"
 
-    def non_ascii_then_force():
+    def non_ascii_then_force(here: Path = here, out: Path = out):  # bind now (see above)
         return [
             _run("generate", "--patients", "80", "--seed", "3", "--out", out, cwd=here),
             _run("validate", out, cwd=here),
@@ -221,9 +221,6 @@ def test_a_folder_holding_user_files_is_never_touched(runs, force):
     assert (user / "sub" / "data.csv").read_text() == "a,b\n1,2\n"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "--force replaces the whole folder of a previous dataset, deleting a user's file kept inside it (notes.txt); "
-    "expected: refuse (or keep) files that are not the dataset's own (tables, manifest, warehouse.duckdb, report.html)"))
 def test_force_never_deletes_a_user_file_kept_inside_a_dataset(runs):
     root, results = runs
     first, forced = results["user-file-in-a-dataset"]

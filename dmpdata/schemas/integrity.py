@@ -133,6 +133,18 @@ def _fed_while_open(frames: Frames) -> Failure:
     return bad.height, _examples(bad.select("document_id", "patient_id", "submitted_at", "mes_created_at", "mes_closed_at"))
 
 
+def _within_period(table: str, column: str) -> Callable[[Frames], Failure]:
+    def check(frames: Frames) -> Failure:
+        period = frames["_scenario"]
+        start, end = period["start"][0], period["end"][0]
+        day = pl.col(column).dt.date()
+        bad = frames[table].filter((day < start) | (day > end))
+        return bad.height, _examples(bad.select(column))
+
+    check.__doc__ = f"{table}.{column} falls within the scenario's period (manifest)"
+    return check
+
+
 def _rule(name: str) -> Callable[[Frames], Failure]:
     def check(frames: Frames) -> Failure:
         from dmpdata.schemas import access_rule
@@ -193,6 +205,20 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         _same("encounters", "patient_id", "encounters", "patient_id", "follows_encounter_id", "encounter_id",
               doc="a dispensing follows a prescribing encounter of the same patient")),
     "encounter_within_life": (("encounters", "patients"), _encounter_in_period),
+    "encounter_follows_an_existing_encounter": (
+        ("encounters",), _foreign_key("encounters", "follows_encounter_id", "encounters", "encounter_id")),
+    "encounter_within_scenario_period": (("encounters", "_scenario"), _within_period("encounters", "start_at")),
+    "document_within_scenario_period": (("documents", "_scenario"), _within_period("documents", "submitted_at")),
+    "observation_within_scenario_period": (("observations", "_scenario"), _within_period("observations", "effective_at")),
+    "access_event_within_scenario_period": (("access_events", "_scenario"), _within_period("access_events", "occurred_at")),
+    "document_encounter_exists": (
+        ("documents", "encounters"), _foreign_key("documents", "encounter_id", "encounters", "encounter_id")),
+    "document_replaces_an_existing_document": (
+        ("documents",), _foreign_key("documents", "replaces_document_id", "documents", "document_id")),
+    "observation_encounter_exists": (
+        ("observations", "encounters"), _foreign_key("observations", "encounter_id", "encounters", "encounter_id")),
+    "observation_document_exists": (
+        ("observations", "documents"), _foreign_key("observations", "document_id", "documents", "document_id")),
     "document_patient_exists": (("documents", "patients"), _foreign_key("documents", "patient_id", "patients", "patient_id")),
     "document_author_exists": (
         ("documents", "professionals"),
