@@ -8,31 +8,6 @@ import altair as alt
 import polars as pl
 import polars.selectors as cs
 
-__all__ = [
-    "CHARTS",
-    "fidelity",
-    "THEME",
-    "use_theme",
-    "professionals_per_patient",
-    "discharge_letters_read_by_gp",
-    "discharge_letter_read_delays",
-    "cross_sector_sharing",
-    "lab_results_read_by_others",
-    "professional_sharing_network",
-    "documents_per_month",
-    "professionals_feeding_share",
-    "mes_activation_over_time",
-    "mandatory_document_compliance",
-    "consultations_per_month",
-    "hba1c_tests_per_year",
-    "diabetes_follow_up_indicators",
-    "diabetics_overdue",
-    "care_vs_dmp",
-    "emergency_access_rates",
-    "denials_by_reason",
-    "masked_documents",
-    "patients_viewing_access_history",
-]
 
 THEME = "dmpdata"
 PALETTE = ["#00509d", "#e4572e", "#29a36a", "#f3a712", "#7d5ba6", "#4cb5c3", "#a8a8a8", "#c3423f"]
@@ -1202,3 +1177,6 @@ def fidelity(df: pl.DataFrame) -> alt.LayerChart:
         title=_title("How close the dataset is to published French figures",
                      "Grey band: tolerance (the published figure's, widened for the sample size); dot: this dataset"),
     )
+
+# The public names: one chart function per analysis (the keys of CHARTS), the scorecard chart and the theme.
+__all__ = ["CHARTS", "THEME", "fidelity", "use_theme", *CHARTS]

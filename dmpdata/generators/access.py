@@ -9,6 +9,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.documents import US_PER_DAY, curve_at
+from dmpdata.generators.geography import department_index
 from dmpdata.generators.sampling import EPOCH, coded
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
@@ -129,8 +130,7 @@ def generate_access(
     death, opt_out = day_us("death_date"), day_us("emergency_opt_out_at")
     ids = patients["patient_id"].to_numpy()
     gp = patients["gp_professional_id"].fill_null(0).to_numpy()
-    lookup = {code: i for i, code in enumerate(staff.area.departments["code"])}
-    dept = patients["residence_department"].replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    dept = department_index(staff.area, patients["residence_department"])
     end_of_profile = np.minimum(np.minimum(closed, death), stop_us)
 
     docs = documents.with_columns(

@@ -9,6 +9,7 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
+from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import load_pathways
 from dmpdata.generators.sampling import EPOCH, Categorical, coded
 from dmpdata.generators.staff import SECTORS
@@ -186,8 +187,7 @@ def generate_documents(
     death = day_of("death_date", np.inf)
     birth = day_of("birth_date", 0)
     gp = patients["gp_professional_id"].fill_null(0).to_numpy()
-    lookup = {code: i for i, code in enumerate(staff.area.departments["code"])}
-    dept = patients["residence_department"].replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    dept = department_index(staff.area, patients["residence_department"])
     person_of = encounters["patient_id"].to_numpy() - first_id
 
     # 1. Professional documents: produced, then fed when the author's software is DMP-compatible, the

@@ -77,6 +77,9 @@ def area_of(scenario: Scenario) -> Area:
     return _area(scenario.regions, scenario.departments)
 
 
-def department_index(area: Area, codes: pl.Series) -> np.ndarray:
+def department_index(area: Area, codes: pl.Series, *, outside: int | None = None) -> np.ndarray:
+    """Index of each department code among the area's departments; codes outside the area raise, or get
+    `outside` when it is given."""
     lookup = {code: i for i, code in enumerate(area.departments["code"])}
-    return codes.replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    kwargs = {} if outside is None else {"default": outside}
+    return codes.replace_strict(lookup, return_dtype=pl.Int64, **kwargs).to_numpy()

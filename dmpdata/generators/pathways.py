@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.generators.geography import Area
+from dmpdata.generators.geography import Area, department_index
 from dmpdata.generators.sampling import EPOCH
 from dmpdata.scenario import Scenario
 
@@ -268,8 +268,7 @@ def generate_encounters(
     birth = patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
     death = patients["death_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH
     male = (patients["sex"] == "M").to_numpy()
-    lookup = {code: i for i, code in enumerate(area.departments["code"])}
-    dept = patients["residence_department"].replace_strict(lookup, return_dtype=pl.Int64).to_numpy()
+    dept = department_index(area, patients["residence_department"])
     gp = patients["gp_professional_id"].fill_null(0).to_numpy()
     start, stop = float(scenario.start.toordinal()), float(scenario.end.toordinal() + 1)
     first_id = int(patients["patient_id"][0]) if n else 0

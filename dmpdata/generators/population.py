@@ -10,7 +10,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators import vocab
-from dmpdata.generators.geography import Area
+from dmpdata.generators.geography import Area, department_index
 from dmpdata.generators.sampling import (
     EPOCH,
     Categorical,
@@ -342,10 +342,9 @@ def _medecin_traitant(
     """A GP of the department of residence, for the share of adults who declared a médecin traitant."""
     gp_kinds = reference.load("workforce_rules").filter(pl.col("gp_eligible"))["kind"]
     gps = professionals.filter(pl.col("kind").is_in(gp_kinds.implode()))
-    lookup = {code: i for i, code in enumerate(area.departments["code"])}
-    gp_dept = gps["department"].replace_strict(lookup, return_dtype=pl.Int64, default=-1).to_numpy()
+    gp_dept = department_index(area, gps["department"], outside=-1)
     valid = gp_dept >= 0
-    chooser = GroupedChoice(gp_dept[valid], np.ones(valid.sum()), len(lookup))
+    chooser = GroupedChoice(gp_dept[valid], np.ones(valid.sum()), area.departments.height)
     declared = (age >= reference.parameter("gp_declared_min_age")) & (
         rng.random(age.size) < reference.parameter("gp_declared_share_adults")
     )

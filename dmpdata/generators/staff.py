@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.generators.geography import Area
+from dmpdata.generators.geography import Area, department_index
 from dmpdata.generators.sampling import EPOCH, GroupedChoice
 
 __all__ = ["SECTORS", "Staff"]
@@ -21,8 +21,7 @@ class Staff:
     def __init__(self, area: Area, professionals: pl.DataFrame, organizations: pl.DataFrame):
         self.area = area
         self.professionals = professionals
-        lookup = {code: i for i, code in enumerate(area.departments["code"])}
-        self.dept = professionals["department"].replace_strict(lookup, return_dtype=pl.Int64, default=-1).to_numpy()
+        self.dept = department_index(area, professionals["department"], outside=-1)
         self.ids = professionals["professional_id"].to_numpy()
         self.org = professionals["organization_id"].to_numpy()
         self.profession = professionals["profession_code"].to_numpy()
