@@ -366,6 +366,28 @@ def _summary(ds) -> None:
     out_console.print(table)
 
 
+@app.command("export")
+def export_command(
+    path: Annotated[Path, typer.Argument(help="Dataset folder written by `dmpdata generate`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the export into (new, empty, or a previous export with --force).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="fhir (FHIR R4 Bulk Data NDJSON, one file per resource type) or csv (one CSV per table + data dictionary).")] = "fhir",
+    department: Annotated[list[str] | None, typer.Option("--department", help="Keep patients living in this INSEE department (repeatable: any of them).")] = None,
+    condition: Annotated[list[str] | None, typer.Option("--condition", help="Keep patients with this condition, e.g. E11 (repeatable: all of them).")] = None,
+    patients: Annotated[int | None, typer.Option("--patients", help="Keep at most this many matching patients (lowest patient_id first).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a previous dmpdata export in --out.")] = False,
+) -> None:
+    """Export a dataset, or a subset of its patients with everything they reference, as FHIR R4 NDJSON or CSV."""
+    from dmpdata.export import Subset, export
+
+    started = time.perf_counter()
+    with user_errors(), progress_bar() as report:
+        subset = Subset(departments=tuple(department or ()), conditions=tuple(condition or ()), patients=patients)
+        result = export(path, out, format=fmt, subset=subset, force=force, progress=report)
+    files = ", ".join(f"{n:,} {name}" for name, n in result.counts.items())
+    out_console.print(f"wrote {result.path} ({result.format}, {result.patients:,} patients) in "
+                      f"{time.perf_counter() - started:.1f} s: {files}", highlight=False)
+
+
 def main() -> None:
     try:
         app()
