@@ -78,13 +78,17 @@ def generate(
     patients: Annotated[int | None, typer.Option(help="Override the scenario's number of patients.")] = None,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's random seed.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing dmpdata dataset in --out.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Processes running patient chunks (default: every core). Same bytes for any number.")] = None,
+    engine: Annotated[str, typer.Option(help="local (processes on this machine) or dask (a dask.distributed cluster).")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="With --engine dask: the scheduler address (tcp://host:8786); default: a local cluster.")] = None,
 ) -> None:
     """Generate a synthetic dataset (Parquet per table + manifest.json), written atomically."""
     from dmpdata.dataset import generate as generate_api
 
     started = time.perf_counter()
     with user_errors(), progress_bar() as report:
-        ds = generate_api(scenario, out=out, patients=patients, seed=seed, force=force, progress=report)
+        ds = generate_api(scenario, out=out, patients=patients, seed=seed, force=force, progress=report,
+                          workers=workers, engine=engine, scheduler=scheduler)
     rows = ", ".join(f"{n:,} {t}" for t, n in ds.row_counts.items())
     out_console.print(f"wrote {ds.path} in {time.perf_counter() - started:.1f} s: {rows}", highlight=False)
 
