@@ -107,10 +107,19 @@ def run_size(n: int, workers: int | None, work: Path, analyses_too: bool, skip_c
     out = work / f"ds-{n}"
     scenario = dmpdata.load_scenario("demo").with_overrides(patients=n)
     result: dict = {"patients": n, "chunks": scenario.n_chunks, "chunk_size": scenario.chunk_size}
+    marks: dict[str, float] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "workforce" and done == total:
+            marks["workforce_done"] = time.perf_counter()
+        if stage == "history" and done == 0:
+            marks["patients_done"] = time.perf_counter()  # pass 1 on the workers + the global unique-NIR pass
+
     with PeakRSS() as rss:
         started = time.perf_counter()
-        ds = dmpdata.generate(scenario, out=out, workers=workers, force=out.exists())
+        ds = dmpdata.generate(scenario, out=out, workers=workers, force=out.exists(), progress=progress)
         result["generate_s"] = time.perf_counter() - started
+    result["patients_stage_s"] = marks["patients_done"] - marks["workforce_done"]
     result["generate_rss_mb"] = rss.mb
     result["rows"] = sum(ds.row_counts.values())
     result["bytes"] = sum(f["bytes"] for e in ds.manifest["tables"].values() for f in e["files"])
@@ -165,6 +174,8 @@ def _report(r: dict) -> None:
           f"{r['bytes'] / n:,.0f} bytes/patient on disk ({r['bytes'] / 2**30:.2f} GiB)")
     print(f"generate  {r['generate_s']:7.1f} s  {n / r['generate_s']:>10,.0f} patients/s  {rows / r['generate_s']:>12,.0f} rows/s"
           f"  peak RSS {r['generate_rss_mb']:,.0f} MB")
+    print(f"patients stage (chunks on the workers + global unique-NIR pass): {r['patients_stage_s']:.2f} s = "
+          f"{n / r['patients_stage_s']:,.0f} patients/s")
     print(f"raw Parquet (I/O limit) {r['raw_parquet_s']:.1f} s  -> generation is {r['generate_s'] / r['raw_parquet_s']:.2f}x the limit")
     if "validate_s" in r:
         print(f"validate  {r['validate_s']:7.1f} s  {rows / r['validate_s']:>12,.0f} rows/s  valid={r['valid']}"
@@ -202,7 +213,7 @@ def main() -> None:
         for n in sizes:
             spec = {"n": n, "workers": args.workers, "work": str(work), "analyses": n == analysed,
                     "skip": n >= 10_000_000 and args.generate_only_10m}
-            proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True)
+            proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True, check=False)
             if proc.returncode:
                 print(proc.stderr[-3000:])
                 raise SystemExit(f"size {n} failed")

@@ -108,12 +108,13 @@ def _print_report(report) -> None:
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="Dataset folder written by `dmpdata generate`.")],
+    workers: Annotated[int | None, typer.Option(help="Processes checking chunks (default: every core).")] = None,
 ) -> None:
     """Validate a dataset: checksums, one Pandera schema per table, cross-table checks. Exit 1 if anything fails."""
     from dmpdata.validate import validate_path
 
-    with user_errors():
-        report = validate_path(path)
+    with user_errors(), progress_bar() as bar:
+        report = validate_path(path, workers=workers, progress=bar)
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)

@@ -243,6 +243,7 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
             matricule = _matricules(traits, ctx.area)
             starts = [k * scenario.chunk_size for k in chunks]
             del traits
+            report("history", 0, scenario.n_chunks)
             calls = [(scenario, k, matricule.slice(s, min(scenario.chunk_size, scenario.patients - s)), str(tmp))
                      for k, s in zip(chunks, starts, strict=True)]
             for entries in run(chunk_history, calls, lambda d, n: report("history", d, n)):

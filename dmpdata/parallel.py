@@ -42,6 +42,10 @@ def _inline(fn, calls, on_done) -> list:
 def _processes(workers: int) -> Iterator[Run]:
     # spawn: a fresh interpreter per worker (polars and threads do not survive fork safely).
     executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    # Each worker gets its share of the cores for polars' own thread pool (workers inherit the environment).
+    saved = os.environ.get("POLARS_MAX_THREADS")
+    if saved is None:
+        os.environ["POLARS_MAX_THREADS"] = str(max(available_cores() // workers, 1))
 
     def run(fn, calls, on_done) -> list:
         futures = [executor.submit(fn, *args) for args in calls]
@@ -66,6 +70,9 @@ def _processes(workers: int) -> Iterator[Run]:
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
+    finally:
+        if saved is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
     executor.shutdown(wait=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -239,6 +240,10 @@ def _shared_frames(path: str, entries: str) -> dict[str, pl.DataFrame]:
     return _SHARED_CACHE[key]
 
 
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
 def _global_unique(path: Path, manifest: dict, report: ValidationReport, readable: set[str]) -> None:
     """Keys unique over the whole table (every part), counted by DuckDB so memory stays bounded."""
     import duckdb
@@ -267,7 +272,8 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
         con.close()
 
 
-def validate_path(path: Path | str, *, workers: int | None = None) -> ValidationReport:
+def validate_path(path: Path | str, *, workers: int | None = None,
+                  progress: Callable[[str, int, int], None] | None = None) -> ValidationReport:
     """Validate the dataset at `path`; never raises for a broken dataset, reports it instead.
 
     Works chunk by chunk (the per-patient tables' parts of one chunk, plus organizations and
@@ -296,7 +302,7 @@ def validate_path(path: Path | str, *, workers: int | None = None) -> Validation
     groups = _plan(manifest)
     calls = [(str(path), manifest, group) for group in groups]
     with pool("local", workers, len(calls)) as run:
-        partial = run(_validate_group, calls, lambda done, total: None)
+        partial = run(_validate_group, calls, lambda done, total: (progress or _quiet)("chunks", done, total))
     broken: set[str] = set()
     for i, part in enumerate(partial):
         report.merge(part, count_checks=(i == 0))
