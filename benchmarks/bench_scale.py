@@ -72,7 +72,7 @@ def random_chunk(k: int, shapes: dict[str, tuple[int, dict[str, str]]], root: st
     import polars as pl
 
     rng = np.random.default_rng(k)
-    vocab = np.array([f"value-{i:06d}" for i in range(1000)], dtype=object)
+    vocab = pl.Series([f"value-{i:06d}" for i in range(1000)])
     total = 0
     for table, (rows, schema) in shapes.items():
         cols = {}
@@ -88,7 +88,7 @@ def random_chunk(k: int, shapes: dict[str, tuple[int, dict[str, str]]], root: st
             elif dtype.startswith("Datetime"):
                 cols[name] = pl.Series(name, rng.integers(1.5e15, 1.8e15, rows).astype("datetime64[us]"))
             else:
-                cols[name] = pl.Series(name, vocab[rng.integers(0, vocab.size, rows)], dtype=pl.String)
+                cols[name] = vocab.gather(rng.integers(0, vocab.len(), rows)).alias(name)
         path = Path(root) / table / f"part-{k:05d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         pl.DataFrame(cols).write_parquet(path, compression="zstd", compression_level=1, statistics=True)

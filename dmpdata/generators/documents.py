@@ -11,7 +11,7 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import load_pathways
-from dmpdata.generators.sampling import EPOCH, Categorical, coded
+from dmpdata.generators.sampling import EPOCH, Categorical, coded, string_codes
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
@@ -101,14 +101,6 @@ def _lag(sector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return median * np.exp(rng.normal(0, reference.parameter("submission_lag_sigma"), sector.size))
 
 
-def _codes(values: pl.Series) -> tuple[np.ndarray, dict[str, int]]:
-    """Integer codes of a string column and the code of each distinct value (nulls: -1)."""
-    distinct = values.drop_nulls().unique().sort()
-    mapping = {v: i for i, v in enumerate(distinct.to_list())}
-    codes = values.replace_strict(mapping, default=-1, return_dtype=pl.Int32).to_numpy()
-    return codes, mapping
-
-
 class _Candidates:
     """Column lists of candidate documents, concatenated once."""
 
@@ -126,8 +118,8 @@ class _Candidates:
 def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death) -> dict:
     """Documents written by professionals (from encounters per document_rules.csv, and the yearly VSM)."""
     rules = reference.load("document_rules")
-    kind, kinds = _codes(encounters["kind"])  # integer codes: comparing object arrays costs ~30× more
-    activity, activities = _codes(encounters["activity"])
+    kind, kinds = string_codes(encounters["kind"])  # integer codes: comparing object arrays costs ~30× more
+    activity, activities = string_codes(encounters["activity"])
     prescribed = (encounters["pathway"] + "/" + encounters["activity"]).is_in(list(_prescribed_pairs())).to_numpy()
     prescribes = encounters["prescribes_drugs"].to_numpy()
     end_day = encounters["end_at"].cast(pl.Int64).to_numpy() / US_PER_DAY + EPOCH
