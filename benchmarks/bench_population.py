@@ -17,8 +17,10 @@ import time
 
 
 def vectorised(n: int) -> dict:
+    import polars as pl
+
     import dmpdata
-    from dmpdata.engine import _with_matricules
+    from dmpdata.engine import NIR_TRAITS, _matricules
     from dmpdata.generators.conditions import generate_conditions
     from dmpdata.generators.geography import area_of
     from dmpdata.generators.population import generate_patients
@@ -36,7 +38,11 @@ def vectorised(n: int) -> dict:
         size = min(scenario.chunk_size, n - first)
         chunks.append(generate_patients(scenario, stream(scenario.seed, "population", k), area, professionals,
                                         first_id=first + 1, n=size))
-    chunks = _with_matricules(chunks, area)
+    matricule = _matricules([c.select(NIR_TRAITS) for c in chunks], area)  # the global unique-NIR pass
+    starts = [k * scenario.chunk_size for k in range(len(chunks))]
+    chunks = [c.drop(NIR_TRAITS).with_columns(matricule.slice(s, c.height).alias("ins_matricule"),
+                                              pl.lit("1.2.250.1.213.1.4.10").alias("ins_oid"))
+              for c, s in zip(chunks, starts, strict=True)]
     seconds = time.perf_counter() - started
     started = time.perf_counter()
     conditions = sum(generate_conditions(scenario, stream(scenario.seed, "conditions", k), chunk).height

@@ -78,13 +78,17 @@ def generate(
     patients: Annotated[int | None, typer.Option(help="Override the scenario's number of patients.")] = None,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's random seed.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing dmpdata dataset in --out.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Processes running patient chunks (default: every core). Same bytes for any number.")] = None,
+    engine: Annotated[str, typer.Option(help="local (processes on this machine) or dask (a dask.distributed cluster).")] = "local",
+    scheduler: Annotated[str | None, typer.Option(help="With --engine dask: the scheduler address (tcp://host:8786); default: a local cluster.")] = None,
 ) -> None:
     """Generate a synthetic dataset (Parquet per table + manifest.json), written atomically."""
     from dmpdata.dataset import generate as generate_api
 
     started = time.perf_counter()
     with user_errors(), progress_bar() as report:
-        ds = generate_api(scenario, out=out, patients=patients, seed=seed, force=force, progress=report)
+        ds = generate_api(scenario, out=out, patients=patients, seed=seed, force=force, progress=report,
+                          workers=workers, engine=engine, scheduler=scheduler)
     rows = ", ".join(f"{n:,} {t}" for t, n in ds.row_counts.items())
     out_console.print(f"wrote {ds.path} in {time.perf_counter() - started:.1f} s: {rows}", highlight=False)
 
@@ -104,12 +108,13 @@ def _print_report(report) -> None:
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="Dataset folder written by `dmpdata generate`.")],
+    workers: Annotated[int | None, typer.Option(help="Processes checking chunks (default: every core).")] = None,
 ) -> None:
     """Validate a dataset: checksums, one Pandera schema per table, cross-table checks. Exit 1 if anything fails."""
     from dmpdata.validate import validate_path
 
-    with user_errors():
-        report = validate_path(path)
+    with user_errors(), progress_bar() as bar:
+        report = validate_path(path, workers=workers, progress=bar)
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)

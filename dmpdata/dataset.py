@@ -93,12 +93,20 @@ def generate(
     seed: int | None = None,
     force: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    workers: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> Dataset:
-    """Generate a scenario (preset name, TOML path or Scenario) into `out` and open it."""
+    """Generate a scenario (preset name, TOML path or Scenario) into `out` and open it.
+
+    `workers` processes run the chunks (default: every core); `engine="dask"` sends them to a
+    dask.distributed cluster (`scheduler` address, or a local cluster). Same bytes whatever the choice.
+    """
     from dmpdata.engine import generate_dataset
 
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario = scenario.with_overrides(patients=patients, seed=seed)
-    generate_dataset(scenario, Path(out), force=force, progress=progress)
+    generate_dataset(scenario, Path(out), force=force, progress=progress, workers=workers, engine=engine,
+                     scheduler=scheduler)
     return open_dataset(out)

@@ -48,25 +48,13 @@ def _test_oid() -> str:
 
 NIR_TRAITS = ["_nir_sex", "_birth_year", "_birth_month", "_place_idx"]
 
+# Ids of the per-patient tables are `chunk × ID_STRIDE + n` (n = 1, 2, … within the chunk): every chunk
+# numbers its rows without knowing how many rows earlier chunks made, so chunks run in any order, on any
+# number of workers or machines, and give the same bytes. Chunk 0 keeps plain 1..n. patient_id stays dense
+# (chunk sizes are known in advance).
+ID_STRIDE = 10_000_000_000
 
-def _with_matricules(chunks: list[pl.DataFrame], area) -> list[pl.DataFrame]:
-    """Add the matricule INS: order numbers are ranks within (sex, yy, mm, birthplace) over the dataset."""
-    traits = pl.concat([c.select(NIR_TRAITS) for c in chunks])
-    matricule = unique_nirs_indexed(
-        traits["_nir_sex"].to_numpy(), traits["_birth_year"].to_numpy(), traits["_birth_month"].to_numpy(),
-        traits["_place_idx"].to_numpy(), birthplace_vocabulary(area),
-    )
-    out, start = [], 0
-    oid = _test_oid()
-    for chunk in chunks:
-        out.append(chunk.drop(NIR_TRAITS).with_columns(
-            matricule.slice(start, chunk.height).alias("ins_matricule"), pl.lit(oid).alias("ins_oid")
-        ))
-        start += chunk.height
-    return out
-
-
-# Ids local to a chunk (1..n) are shifted by what earlier chunks used: (table, id column) -> referencing columns.
+# (table, id column) -> the columns referencing it, all shifted by the chunk's base.
 ID_COLUMNS = {
     ("encounters", "encounter_id"): [("encounters", "follows_encounter_id"), ("documents", "encounter_id"),
                                      ("observations", "encounter_id")],
@@ -77,13 +65,15 @@ ID_COLUMNS = {
 }
 
 
-def _shift_ids(tables: dict[str, pl.DataFrame], offsets: dict) -> None:
-    """Make a chunk's local ids global (in place), deterministic whatever the number of workers."""
+def _shift_ids(tables: dict[str, pl.DataFrame], k: int) -> None:
+    """Make chunk k's local ids (1..n) global (in place): k × ID_STRIDE + n."""
+    base = k * ID_STRIDE
     for (table, column), refs in ID_COLUMNS.items():
-        shift = offsets[(table, column)]
-        for name, col in [(table, column), *refs]:
-            tables[name] = tables[name].with_columns(pl.col(col) + shift)
-        offsets[(table, column)] = shift + tables[table].height
+        if tables[table].height >= ID_STRIDE:  # pragma: no cover - needs > 10^10 rows in one chunk
+            raise RuntimeError(f"chunk {k}: {tables[table].height} {table} rows exceed the id stride; lower chunk_size")
+        if base:
+            for name, col in [(table, column), *refs]:
+                tables[name] = tables[name].with_columns(pl.col(col) + base)
 
 
 def simulate_chunk(scenario: Scenario, k: int, area, staff, patients: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -96,6 +86,64 @@ def simulate_chunk(scenario: Scenario, k: int, area, staff, patients: pl.DataFra
     access_events, documents = generate_access(scenario, stream(seed, "access", k), patients, encounters, documents, staff)
     return {"patients": patients, "conditions": conditions, "encounters": encounters, "documents": documents,
             "observations": observations, "access_events": access_events}
+
+
+# --- the work of one chunk, runnable in any process (local pool or dask worker) ----------------------------
+
+class _Context:
+    """What every chunk of a scenario shares: its area and workforce (regenerated identically in each process)."""
+
+    def __init__(self, scenario: Scenario):
+        self.area = area_of(scenario)
+        self.organizations, self.professionals = generate_workforce(scenario, stream(scenario.seed, "workforce"), self.area)
+        self.staff = Staff(self.area, self.professionals, self.organizations)
+
+
+_CONTEXTS: dict[str, _Context] = {}
+
+
+def _context(scenario: Scenario) -> _Context:
+    key = json.dumps(scenario.to_json(), sort_keys=True)
+    if key not in _CONTEXTS:
+        _CONTEXTS.clear()  # one scenario at a time per process
+        _CONTEXTS[key] = _Context(scenario)
+    return _CONTEXTS[key]
+
+
+def _chunk_patients(scenario: Scenario, k: int, ctx: _Context) -> pl.DataFrame:
+    first = k * scenario.chunk_size
+    n = min(scenario.chunk_size, scenario.patients - first)
+    return generate_patients(scenario, stream(scenario.seed, "population", k), ctx.area, ctx.professionals,
+                             first_id=first + 1, n=n)
+
+
+def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
+    """Pass 1 for chunk k: the NIR traits (sex, birth year and month, birthplace) of its patients."""
+    return _chunk_patients(scenario, k, _context(scenario)).select(NIR_TRAITS)
+
+
+def chunk_history(scenario: Scenario, k: int, matricules: pl.Series, root: str) -> dict[str, dict]:
+    """Pass 2 for chunk k: patients (with their matricules) and their whole history, written under `root`.
+
+    Returns each table's file entry for the manifest. Deterministic: depends on (scenario, k) only.
+    """
+    ctx = _context(scenario)
+    patients = _chunk_patients(scenario, k, ctx).drop(NIR_TRAITS).with_columns(
+        matricules.alias("ins_matricule"), pl.lit(_test_oid()).alias("ins_oid")
+    )
+    tables = simulate_chunk(scenario, k, ctx.area, ctx.staff, patients)
+    _shift_ids(tables, k)
+    return {name: write_part(Path(root), name, k, frame) for name, frame in tables.items()}
+
+
+def write_part(root: Path, table: str, part: int, frame: pl.DataFrame) -> dict:
+    """Write one Parquet part of `table` and return its manifest entry."""
+    frame = conform(table, frame)
+    rel = f"{table}/part-{part:05d}.parquet"
+    path = root / rel
+    path.parent.mkdir(exist_ok=True)
+    frame.write_parquet(path, compression="zstd", compression_level=1, statistics=True)
+    return {"path": rel, "rows": frame.height, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
 
 
 def is_dmpdata_dataset(path: Path) -> bool:
@@ -142,37 +190,37 @@ def check_output(out: Path, force: bool) -> None:
         raise DatasetError(f"cannot write in {parent}: permission denied")
 
 
-class _Writer:
-    def __init__(self, root: Path):
-        self.root = root
-        self.files: dict[str, list[dict]] = {name: [] for name in TABLES}
-
-    def write(self, table: str, part: int, frame: pl.DataFrame) -> None:
-        frame = conform(table, frame)
-        rel = f"{table}/part-{part:05d}.parquet"
-        path = self.root / rel
-        path.parent.mkdir(exist_ok=True)
-        frame.write_parquet(path, compression="zstd", statistics=True)
-        self.files[table].append({"path": rel, "rows": frame.height, "bytes": path.stat().st_size, "sha256": sha256_of(path)})
-
-    def manifest(self, scenario: Scenario) -> dict:
-        return {
-            "generator": "dmpdata",
-            "dmpdata_version": __version__,
-            "format_version": FORMAT_VERSION,
-            "synthetic": True,
-            "notice": SYNTHETIC_NOTICE,
-            "ins_oid": _test_oid(),
-            "scenario": scenario.to_json(),
-            "seed": scenario.seed,
-            "tables": {
-                name: {"rows": sum(f["rows"] for f in files), "files": files} for name, files in self.files.items()
-            },
-        }
+def _manifest(scenario: Scenario, files: dict[str, list[dict]]) -> dict:
+    return {
+        "generator": "dmpdata",
+        "dmpdata_version": __version__,
+        "format_version": FORMAT_VERSION,
+        "synthetic": True,
+        "notice": SYNTHETIC_NOTICE,
+        "ins_oid": _test_oid(),
+        "scenario": scenario.to_json(),
+        "seed": scenario.seed,
+        "tables": {name: {"rows": sum(f["rows"] for f in files[name]), "files": files[name]} for name in TABLES},
+    }
 
 
-def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, progress: Progress | None = None) -> Path:
-    """Generate `scenario` into folder `out`, atomically: the folder appears complete or not at all."""
+def _matricules(traits: list[pl.DataFrame], area) -> pl.Series:
+    """The matricule INS of every patient: order numbers are ranks within (sex, yy, mm, birthplace) over the dataset."""
+    t = pl.concat(traits)
+    return unique_nirs_indexed(t["_nir_sex"].to_numpy(), t["_birth_year"].to_numpy(), t["_birth_month"].to_numpy(),
+                               t["_place_idx"].to_numpy(), birthplace_vocabulary(area))
+
+
+def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, progress: Progress | None = None,
+                     workers: int | None = None, engine: str = "local", scheduler: str | None = None) -> Path:
+    """Generate `scenario` into folder `out`, atomically: the folder appears complete or not at all.
+
+    Chunks of patients run on `workers` processes (default: every core; engine "local") or on a
+    dask.distributed cluster (engine "dask", `scheduler` address or a local cluster); the bytes written
+    are the same whatever the engine and the number of workers.
+    """
+    from dmpdata.parallel import pool
+
     out = Path(out)
     check_output(out, force)
     report = progress or (lambda stage, done, total: None)
@@ -182,33 +230,27 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the finished dataset gets ordinary permissions
     try:
-        writer = _Writer(tmp)
-        area = area_of(scenario)
-        report("workforce", 0, 1)
-        organizations, professionals = generate_workforce(scenario, stream(scenario.seed, "workforce"), area)
-        writer.write("organizations", 0, organizations)
-        writer.write("professionals", 0, professionals)
-        report("workforce", 1, 1)
+        with pool(engine, workers, scenario.n_chunks, scheduler) as run:
+            report("workforce", 0, 1)
+            ctx = _context(scenario)
+            files: dict[str, list[dict]] = {name: [] for name in TABLES}
+            files["organizations"].append(write_part(tmp, "organizations", 0, ctx.organizations))
+            files["professionals"].append(write_part(tmp, "professionals", 0, ctx.professionals))
+            report("workforce", 1, 1)
 
-        chunks = []
-        for k in range(scenario.n_chunks):
-            first = k * scenario.chunk_size
-            n = min(scenario.chunk_size, scenario.patients - first)
-            chunks.append(generate_patients(
-                scenario, stream(scenario.seed, "population", k), area, professionals, first_id=first + 1, n=n
-            ))
-            report("population", k + 1, scenario.n_chunks)
-        chunks = _with_matricules(chunks, area)
-        staff = Staff(area, professionals, organizations)
-        offsets = dict.fromkeys(ID_COLUMNS, 0)
-        for k, patients in enumerate(chunks):
-            tables = simulate_chunk(scenario, k, area, staff, patients)
-            _shift_ids(tables, offsets)
-            for name, frame in tables.items():
-                writer.write(name, k, frame)
-            report("history", k + 1, scenario.n_chunks)
+            chunks = range(scenario.n_chunks)
+            traits = run(chunk_traits, [(scenario, k) for k in chunks], lambda d, n: report("population", d, n))
+            matricule = _matricules(traits, ctx.area)
+            starts = [k * scenario.chunk_size for k in chunks]
+            del traits
+            report("history", 0, scenario.n_chunks)
+            calls = [(scenario, k, matricule.slice(s, min(scenario.chunk_size, scenario.patients - s)), str(tmp))
+                     for k, s in zip(chunks, starts, strict=True)]
+            for entries in run(chunk_history, calls, lambda d, n: report("history", d, n)):
+                for name, entry in entries.items():
+                    files[name].append(entry)
 
-        (tmp / MANIFEST).write_text(json.dumps(writer.manifest(scenario), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / MANIFEST).write_text(json.dumps(_manifest(scenario, files), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

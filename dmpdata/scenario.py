@@ -44,7 +44,7 @@ class Scenario:
     end: dt.date = DEFAULT_END
     regions: tuple[str, ...] = ()
     departments: tuple[str, ...] = ()
-    chunk_size: int = 100_000
+    chunk_size: int = 20_000
     prevalence_factor: dict[str, float] = field(default_factory=dict)
     feeding_factor: dict[str, float] = field(default_factory=dict)
 
@@ -65,7 +65,7 @@ class Scenario:
         values["description"] = _text(values.get("description", ""), "description", origin)
         values["patients"] = _int(values["patients"], "patients", origin, 1, MAX_PATIENTS)
         values["seed"] = _int(values.get("seed", 0), "seed", origin, 0, 2**63 - 1)
-        values["chunk_size"] = _int(values.get("chunk_size", 100_000), "chunk_size", origin, 100, 5_000_000)
+        values["chunk_size"] = _int(values.get("chunk_size", 20_000), "chunk_size", origin, 100, 5_000_000)
         values["start"] = _date(values.get("start", DEFAULT_START), "start", origin)
         values["end"] = _date(values.get("end", DEFAULT_END), "end", origin)
         if values["start"] >= values["end"]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +43,25 @@ class ValidationReport:
     def add(self, table: str, check: str, failing: int, examples=(), column: str | None = None) -> None:
         self.checks_run += 1
         if failing:
-            self.findings.append(Finding(table, check, int(failing), tuple(str(e)[:200] for e in examples[:3]), column))
+            self._record(Finding(table, check, int(failing), tuple(str(e)[:200] for e in examples[:3]), column))
+
+    def _record(self, finding: Finding) -> None:
+        """Add a finding; the same (table, check, column) found in another chunk adds up into one."""
+        for i, f in enumerate(self.findings):
+            if (f.table, f.check, f.column) == (finding.table, finding.check, finding.column):
+                self.findings[i] = Finding(f.table, f.check, f.failing + finding.failing,
+                                           (f.examples + finding.examples)[:3], f.column)
+                return
+        self.findings.append(finding)
+
+    def merge(self, other: ValidationReport, *, count_checks: bool) -> None:
+        """Fold a chunk's partial report in (its checks are counted once: every chunk runs the same ones)."""
+        for f in other.findings:
+            self._record(f)
+        for name, n in other.rows.items():
+            self.rows[name] = self.rows.get(name, 0) + n
+        if count_checks:
+            self.checks_run += other.checks_run
 
     def summary(self) -> str:
         if self.ok:
@@ -82,10 +102,14 @@ def _read_manifest(path: Path, report: ValidationReport) -> dict | None:
     return manifest if isinstance(manifest.get("tables"), dict) else None
 
 
-def _load_table(path: Path, name: str, entry: dict, report: ValidationReport) -> pl.DataFrame | None:
-    """Check every part's checksum and row count, then read the table (None when it cannot be read)."""
-    files = entry.get("files", [])
-    bad_sum, unreadable, frames = [], [], []
+PER_PATIENT = ("patients", "conditions", "encounters", "documents", "observations", "access_events")
+SHARED = tuple(t for t in TABLES if t not in PER_PATIENT)  # organizations, professionals: read whole
+_PART = re.compile(r"part-(\d+)\.parquet$")
+
+
+def _read_parts(path: Path, name: str, files: list[dict], report: ValidationReport) -> pl.DataFrame | None:
+    """Check these parts' checksums and row counts, then read them (None when they cannot be read)."""
+    bad_sum, unreadable, wrong_rows, frames = [], [], [], []
     for f in files:
         part = path / f["path"]
         if not part.is_file():
@@ -94,18 +118,20 @@ def _load_table(path: Path, name: str, entry: dict, report: ValidationReport) ->
         if sha256_of(part) != f.get("sha256"):
             bad_sum.append(f"{f['path']}: sha256 differs from the manifest (file changed or corrupted)")
         try:
-            frames.append(pl.read_parquet(part))
+            frame = pl.read_parquet(part)
         except Exception as err:  # noqa: BLE001 - any reader error means an unreadable part
             unreadable.append(f"{f['path']}: {type(err).__name__}: {str(err)[:120]}")
+            continue
+        if frame.height != f.get("rows"):
+            wrong_rows.append(f"{f['path']}: manifest says {f.get('rows')} rows, the file holds {frame.height}")
+        frames.append(frame)
     report.add(name, "checksums_match_manifest", len(bad_sum), bad_sum)
     report.add(name, "parquet_readable", len(unreadable), unreadable)
+    report.add(name, "row_count_matches_manifest", len(wrong_rows), wrong_rows)
     if unreadable or len(frames) != len(files) or not frames:
         return None
-    frame = pl.concat(frames)
-    expected = entry.get("rows")
-    report.add(name, "row_count_matches_manifest", int(frame.height != expected),
-               [f"manifest says {expected} rows, files hold {frame.height}"])
-    report.rows[name] = frame.height
+    frame = pl.concat(frames) if len(frames) > 1 else frames[0]
+    report.rows[name] = report.rows.get(name, 0) + frame.height
     return frame
 
 
@@ -143,29 +169,43 @@ def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> 
     report.checks_run += n_checks
 
 
-def validate_path(path: Path | str) -> ValidationReport:
-    """Validate the dataset at `path`; never raises for a broken dataset, reports it instead."""
-    path = Path(path)
-    report = ValidationReport(path=path)
-    if not path.is_dir():
-        report.add("dataset", "folder_exists", 1, [f"{path} is not a folder"])
-        return report
-    manifest = _read_manifest(path, report)
-    if manifest is None:
-        return report
-    frames: dict[str, pl.DataFrame] = {}
-    for name in TABLES:
+def _plan(manifest: dict) -> list[dict[str, list[dict]]]:
+    """Group the per-patient tables' parts by chunk (part number): a patient's rows all live in one chunk.
+
+    Parts whose names carry no part number fall back to one group holding everything.
+    """
+    groups: dict[int, dict[str, list[dict]]] = {}
+    for name in PER_PATIENT:
+        for f in manifest["tables"].get(name, {}).get("files", []):
+            m = _PART.search(str(f.get("path", "")))
+            if m is None:
+                return [{name: manifest["tables"].get(name, {}).get("files", []) for name in PER_PATIENT}]
+            groups.setdefault(int(m.group(1)), {}).setdefault(name, []).append(f)
+    return [groups[k] for k in sorted(groups)] or [{}]
+
+
+# Uniqueness must hold across chunks: these checks run once over every part, in DuckDB (bounded memory).
+GLOBAL = {name for name, (_, check) in CHECKS.items() if hasattr(check, "unique_key")}
+
+
+def _validate_group(path: str, manifest: dict, group: dict[str, list[dict]]) -> ValidationReport:
+    """Every per-table and cross-table check of one chunk (with the shared tables), as a partial report."""
+    root = Path(path)
+    report = ValidationReport(path=root)
+    frames = dict(_shared_frames(path, json.dumps({t: manifest["tables"].get(t) for t in SHARED}, sort_keys=True)))
+    for name in PER_PATIENT:
         entry = manifest["tables"].get(name)
-        report.add(name, "table_present", int(entry is None), [f"table {name!r} is missing from the manifest"])
         if entry is None:
             continue
-        frame = _load_table(path, name, entry, report)
+        frame = _read_parts(root, name, group.get(name, []), report) if group.get(name) else None
         if frame is None:
             continue
         _schema_checks(name, frame, report)
         frames[name] = frame
     frames["_scenario"] = _period(manifest)
     for check_name, (tables, check) in CHECKS.items():
+        if check_name in GLOBAL and set(tables) - set(SHARED):
+            continue
         needed = set(tables)
         if not needed <= set(frames):
             report.add("integrity", check_name, 1, [f"not run: table(s) {sorted(needed - set(frames))} unavailable"])
@@ -177,3 +217,104 @@ def validate_path(path: Path | str) -> ValidationReport:
         report.add("integrity", check_name, failing, examples)
     return report
 
+
+_SHARED_CACHE: dict[tuple[str, str], dict[str, pl.DataFrame]] = {}
+
+
+def _shared_frames(path: str, entries: str) -> dict[str, pl.DataFrame]:
+    """organizations and professionals, read once per process (checked by the parent's report)."""
+    key = (path, entries)
+    if key not in _SHARED_CACHE:
+        _SHARED_CACHE.clear()
+        frames = {}
+        for name, entry in json.loads(entries).items():
+            if entry is None:
+                continue
+            try:
+                parts = [pl.read_parquet(Path(path) / f["path"]) for f in entry.get("files", [])]
+            except Exception:  # noqa: BLE001 - unreadable parts are reported by the parent's own read
+                parts = []
+            if parts:
+                frames[name] = pl.concat(parts)
+        _SHARED_CACHE[key] = frames
+    return _SHARED_CACHE[key]
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def _global_unique(path: Path, manifest: dict, report: ValidationReport, readable: set[str]) -> None:
+    """Keys unique over the whole table (every part), counted by DuckDB so memory stays bounded."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET preserve_insertion_order = false")
+        for check_name in sorted(GLOBAL, key=list(CHECKS).index):
+            table, keys = CHECKS[check_name][1].unique_key
+            if table not in readable:
+                report.add("integrity", check_name, 1, [f"not run: table(s) {[table]} unavailable"])
+                continue
+            files = [str(path / f["path"]) for f in manifest["tables"][table]["files"]]
+            cols = ", ".join(f'"{k}"' for k in keys)
+            try:
+                cur = con.execute(
+                    f"SELECT {cols}, count(*) AS len FROM read_parquet($files) GROUP BY ALL HAVING count(*) > 1 "
+                    f"ORDER BY {cols}", {"files": files})
+                names = [d[0] for d in cur.description]
+                dup = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+                failing, examples = sum(r["len"] for r in dup), [str(r) for r in dup[:3]]
+            except Exception as err:  # noqa: BLE001 - e.g. a missing column (reported by its schema)
+                failing, examples = 1, [f"could not run: {type(err).__name__}: {str(err)[:150]}"]
+            report.add("integrity", check_name, failing, examples)
+    finally:
+        con.close()
+
+
+def validate_path(path: Path | str, *, workers: int | None = None,
+                  progress: Callable[[str, int, int], None] | None = None) -> ValidationReport:
+    """Validate the dataset at `path`; never raises for a broken dataset, reports it instead.
+
+    Works chunk by chunk (the per-patient tables' parts of one chunk, plus organizations and
+    professionals), on `workers` processes (default: every core), so memory stays bounded by the
+    chunk size; keys that must be unique across chunks are counted over every part by DuckDB.
+    """
+    from dmpdata.parallel import pool
+
+    path = Path(path)
+    report = ValidationReport(path=path)
+    if not path.is_dir():
+        report.add("dataset", "folder_exists", 1, [f"{path} is not a folder"])
+        return report
+    manifest = _read_manifest(path, report)
+    if manifest is None:
+        return report
+    readable: set[str] = set()
+    for name in TABLES:
+        entry = manifest["tables"].get(name)
+        report.add(name, "table_present", int(entry is None), [f"table {name!r} is missing from the manifest"])
+        if entry is not None and name in SHARED:
+            frame = _read_parts(path, name, entry.get("files", []), report)
+            if frame is not None:
+                _schema_checks(name, frame, report)
+                readable.add(name)
+    groups = _plan(manifest)
+    calls = [(str(path), manifest, group) for group in groups]
+    with pool("local", workers, len(calls)) as run:
+        partial = run(_validate_group, calls, lambda done, total: (progress or _quiet)("chunks", done, total))
+    broken: set[str] = set()
+    for i, part in enumerate(partial):
+        report.merge(part, count_checks=(i == 0))
+        broken |= {f.table for f in part.findings if f.check in ("parquet_readable", "checksums_match_manifest")}
+    for name in PER_PATIENT:
+        entry = manifest["tables"].get(name)
+        if entry is None:
+            continue
+        total = sum(f.get("rows", 0) for f in entry.get("files", []))
+        report.add(name, "manifest_rows_add_up", int(total != entry.get("rows")),
+                   [f"manifest says {entry.get('rows')} rows, its parts {total}"])
+        if name not in broken:
+            readable.add(name)
+    _global_unique(path, manifest, report, readable)
+    return report

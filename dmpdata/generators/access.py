@@ -10,7 +10,7 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators.documents import US_PER_DAY, curve_at
 from dmpdata.generators.geography import department_index
-from dmpdata.generators.sampling import EPOCH, coded
+from dmpdata.generators.sampling import EPOCH, coded, string_codes
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
@@ -139,29 +139,29 @@ def generate_access(
     )
     d_person = docs["patient_id"].to_numpy() - first_id
     d_sub = docs["submitted_us"].to_numpy()
-    d_status = docs["status"].to_numpy()
+    d_status, statuses = string_codes(docs["status"])
     d_status_us = docs["status_us"].to_numpy()
-    d_alive_until = np.where(d_status == "approved", stop_us, d_status_us)  # available until then
+    d_alive_until = np.where(d_status == statuses.get("approved", -1), stop_us, d_status_us)  # available until then
     parts: list[pl.DataFrame] = []
 
     # A. Submissions, new versions and deletions.
-    author_kind = docs["author_kind"].to_numpy()
+    author_kind, author_kinds = string_codes(docs["author_kind"])
     versioned = docs["replaces_document_id"].is_not_null().to_numpy()
-    prof = np.flatnonzero(author_kind == "professional")
+    prof = np.flatnonzero(author_kind == author_kinds.get("professional", -1))
     rows = staff.row_of(docs["author_professional_id"].to_numpy()[prof])
     channel, auth = _professional_channel(staff, rows, d_sub[prof], rng)
     parts.append(_events(occurred_at=d_sub[prof], patient_id=ids[d_person[prof]], document_id=docs["document_id"].to_numpy()[prof],
                          actor_kind="professional", actor_professional_id=staff.ids[rows],
                          action=coded(("submit", "new_version"), versioned[prof]), access_mode="normal",
                          channel=channel, auth_mode=auth, outcome="granted"))
-    pat = np.flatnonzero(author_kind == "patient")
+    pat = np.flatnonzero(author_kind == author_kinds.get("patient", -1))
     parts.append(_events(occurred_at=d_sub[pat], patient_id=ids[d_person[pat]], document_id=docs["document_id"].to_numpy()[pat],
                          actor_kind="patient", action="upload", channel=_patient_channel(pat.size, rng), outcome="granted"))
-    am = np.flatnonzero(author_kind == "assurance_maladie")
+    am = np.flatnonzero(author_kind == author_kinds.get("assurance_maladie", -1))
     parts.append(_events(occurred_at=d_sub[am], patient_id=ids[d_person[am]], document_id=docs["document_id"].to_numpy()[am],
                          actor_kind="assurance_maladie", action=coded(("submit", "new_version"), versioned[am]),
                          channel="am_system", outcome="granted"))
-    gone = np.flatnonzero(d_status == "deleted")
+    gone = np.flatnonzero(d_status == statuses.get("deleted", -1))
     rows = staff.row_of(docs["author_professional_id"].to_numpy()[gone])
     channel, auth = _professional_channel(staff, rows, d_status_us[gone], rng)
     parts.append(_events(occurred_at=d_status_us[gone], patient_id=ids[d_person[gone]], document_id=docs["document_id"].to_numpy()[gone],
@@ -256,7 +256,7 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     """Consultation attempts: patient_id, at, actor_row, access_mode, document_id (null = the DMP was closed)."""
     k = int(reference.parameter("consult_docs_per_session"))
     ids = patients["patient_id"].to_numpy()
-    enc_kind = encounters["kind"].to_numpy()
+    enc_kind, enc_kinds = string_codes(encounters["kind"])
     enc_at = encounters["start_at"].cast(pl.Int64).to_numpy()
     enc_prof = staff.row_of(encounters["professional_id"].to_numpy())
     enc_pid = encounters["patient_id"].to_numpy()
@@ -264,7 +264,7 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     situations = {"gp_visit": "visit", "specialist_visit": "visit", "dispensing": "pharmacist_dispensing",
                   "emergency": "emergency", "vaccination": "vaccination"}
     for kind, situation in situations.items():
-        rows = np.flatnonzero((enc_kind == kind))
+        rows = np.flatnonzero(enc_kind == enc_kinds.get(kind, -1))
         rows = rows[rng.random(rows.size) < _share(situation, enc_at[rows])]
         breaking = (kind == "emergency") & (rng.random(rows.size) < reference.parameter("bris_de_glace_share"))
         sessions.append(pl.DataFrame({"patient_id": enc_pid[rows], "at": enc_at[rows] + 600_000_000,
@@ -308,7 +308,7 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     read = (their_gp > 0) & (their_gp != hosp["author_professional_id"].fill_null(0).to_numpy()) & (
         rng.random(hosp.height) < _share("gp_reads_hospital_report", sub))
     at = sub + (rng.exponential(reference.parameter("gp_read_delay_mean_days"), hosp.height) * DAY).astype(np.int64)
-    alive_until = np.where(hosp["status"].to_numpy() == "approved", stop_us, hosp["status_us"].to_numpy())
+    alive_until = np.where((hosp["status"] == "approved").to_numpy(), stop_us, hosp["status_us"].to_numpy())
     read &= at < np.minimum(alive_until, stop_us)
     rows = np.flatnonzero(read)
     gp_reads = pl.DataFrame({"session": np.full(rows.size, -1, dtype=np.int64), "patient_id": pid[rows], "at": at[rows],

@@ -9,7 +9,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.pathways import load_pathways
-from dmpdata.generators.sampling import EPOCH
+from dmpdata.generators.sampling import EPOCH, string_codes
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_observations", "ckd_epi_2009"]
@@ -101,17 +101,20 @@ def generate_observations(
         mask = np.zeros(n, dtype=bool)
         mask[conditions.filter(pl.col("condition_code") == code)["patient_id"].to_numpy() - first_id] = True
         conditions_of[code] = mask
-    key = (encounters["pathway"] + "/" + encounters["activity"]).to_numpy()
+    key, keys = string_codes(encounters["pathway"] + "/" + encounters["activity"])
+    enc_person = encounters["patient_id"].to_numpy() - first_id
+    enc_us = encounters["start_at"].cast(pl.Int64).to_numpy()
+    enc_id = encounters["encounter_id"].to_numpy()
     derived = {r["loinc_code"]: r["derived_from"] for r in reference.load("observation_types").iter_rows(named=True)
                if r["derived_from"]}
     start = scenario.start.toordinal()
     blocks = []
     for activity, codes in _activity_codes().items():
-        rows = np.flatnonzero(key == activity)
+        rows = np.flatnonzero(key == keys.get(activity, -1))
         if rows.size == 0:
             continue
-        person = encounters["patient_id"].to_numpy()[rows] - first_id
-        when_us = encounters["start_at"].cast(pl.Int64).to_numpy()[rows]
+        person = enc_person[rows]
+        when_us = enc_us[rows]
         day = when_us / US_PER_DAY + EPOCH
         years = (day - start) / 365.2425
         measured: dict[str, np.ndarray] = {}
@@ -132,7 +135,7 @@ def generate_observations(
                 value = measured[code]
                 unit = next(r["unit"] for (c, _), r in _models().items() if c == code)
             blocks.append(pl.DataFrame({
-                "encounter_id": encounters["encounter_id"].to_numpy()[rows],
+                "encounter_id": enc_id[rows],
                 "patient_id": person + first_id,
                 "loinc_code": pl.repeat(code, rows.size, dtype=pl.String, eager=True),
                 "value": value.astype(np.float64),

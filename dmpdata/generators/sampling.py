@@ -126,3 +126,14 @@ def coded(vocabulary: tuple[str, ...] | pl.Series, codes: np.ndarray, name: str 
     """Strings from integer codes into a small vocabulary (a gather: no per-row string building)."""
     series = vocabulary if isinstance(vocabulary, pl.Series) else pl.Series(name, list(vocabulary), dtype=pl.String)
     return series.gather(np.asarray(codes, dtype=np.int64)).alias(name)
+
+
+def string_codes(values: pl.Series) -> tuple[np.ndarray, dict[str, int]]:
+    """Integer codes of a string column and the code of each distinct value (null: -1).
+
+    Comparing codes costs a fraction of comparing numpy object arrays of Python strings.
+    """
+    distinct = values.drop_nulls().unique().sort()
+    mapping = {v: i for i, v in enumerate(distinct.to_list())}
+    codes = values.replace_strict(mapping, default=-1, return_dtype=pl.Int32).to_numpy()
+    return codes, mapping

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandera.polars as pa
 import polars as pl
 
@@ -31,8 +33,13 @@ TABLES = tuple(MODELS)
 
 def columns_of(table: str) -> dict[str, pl.DataType]:
     """Column names and polars dtypes of a table, in contract order."""
-    schema = MODELS[table].to_schema()
-    return {name: column.dtype.type for name, column in schema.columns.items()}
+    return dict(_columns(table))
+
+
+@cache
+def _columns(table: str) -> tuple[tuple[str, pl.DataType], ...]:
+    schema = MODELS[table].to_schema()  # builds (deep-copies) the whole schema: once per table and process
+    return tuple((name, column.dtype.type) for name, column in schema.columns.items())
 
 
 def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:

@@ -180,6 +180,10 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
     "patients_id_unique": (("patients",), _unique("patients", "patient_id")),
     "patients_matricule_unique": (("patients",), _unique("patients", "ins_matricule")),
     "conditions_key_unique": (("conditions",), _unique("conditions", "patient_id", "condition_code")),
+    "encounters_id_unique": (("encounters",), _unique("encounters", "encounter_id")),
+    "documents_id_unique": (("documents",), _unique("documents", "document_id")),
+    "observations_id_unique": (("observations",), _unique("observations", "observation_id")),
+    "access_events_id_unique": (("access_events",), _unique("access_events", "event_id")),
     "professional_organization_exists": (
         ("professionals", "organizations"),
         _foreign_key("professionals", "organization_id", "organizations", "organization_id"),

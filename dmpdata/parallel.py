@@ -1,0 +1,137 @@
+"""Where chunks run: in this process, in a pool of local processes, or on a dask.distributed cluster.
+
+`pool(engine, workers, n_tasks, scheduler)` yields `run(fn, calls, on_done) -> results in call order`.
+The engine never changes what a chunk computes (each chunk depends only on the scenario and its
+index), so every engine and worker count writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from typing import Any
+
+from dmpdata.errors import DatasetError
+
+__all__ = ["ENGINES", "available_cores", "pool"]
+
+ENGINES = ("local", "dask")
+Run = Callable[[Callable[..., Any], Sequence[tuple], Callable[[int, int], None]], list]
+
+
+def available_cores() -> int:
+    """Cores this process may use (the affinity mask where the OS has one)."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return max(os.cpu_count() or 1, 1)
+
+
+def _inline(fn, calls, on_done) -> list:
+    results = []
+    for i, args in enumerate(calls):
+        results.append(fn(*args))
+        on_done(i + 1, len(calls))
+    return results
+
+
+@contextmanager
+def _processes(workers: int) -> Iterator[Run]:
+    # spawn: a fresh interpreter per worker (polars and threads do not survive fork safely).
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    # Each worker gets its share of the cores for polars' own thread pool (workers inherit the environment).
+    saved = os.environ.get("POLARS_MAX_THREADS")
+    if saved is None:
+        os.environ["POLARS_MAX_THREADS"] = str(max(available_cores() // workers, 1))
+
+    def run(fn, calls, on_done) -> list:
+        futures = [executor.submit(fn, *args) for args in calls]
+        index = {f: i for i, f in enumerate(futures)}
+        results: list = [None] * len(futures)
+        pending, done_count = set(futures), 0
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for f in done:
+                    results[index[f]] = f.result()  # re-raises a worker's error here
+                    done_count += 1
+                on_done(done_count, len(futures))
+        except BaseException:
+            for f in pending:
+                f.cancel()
+            raise
+        return results
+
+    try:
+        yield run
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    finally:
+        if saved is None:
+            os.environ.pop("POLARS_MAX_THREADS", None)
+    executor.shutdown(wait=True)
+
+
+@contextmanager
+def _dask(workers: int, scheduler: str | None) -> Iterator[Run]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise DatasetError("--engine dask needs dask.distributed: install dmpdata[dask] (pip install 'dmpdata[dask]')") from None
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler, timeout="20s")
+        else:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+            client = Client(cluster)
+    except (OSError, TimeoutError) as err:
+        if cluster is not None:
+            cluster.close()
+        raise DatasetError(f"cannot reach the dask scheduler {scheduler!r}: {err}") from None
+
+    def run(fn, calls, on_done) -> list:
+        futures = [client.submit(fn, *args, pure=False) for args in calls]
+        index = {f.key: i for i, f in enumerate(futures)}
+        results: list = [None] * len(futures)
+        try:
+            for n, f in enumerate(as_completed(futures), start=1):
+                results[index[f.key]] = f.result()
+                on_done(n, len(futures))
+        except BaseException:
+            client.cancel(futures)
+            raise
+        return results
+
+    try:
+        yield run
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextmanager
+def pool(engine: str, workers: int | None, n_tasks: int, scheduler: str | None = None) -> Iterator[Run]:
+    """A runner for `n_tasks` independent tasks on `engine` with `workers` processes (None: every core)."""
+    if engine not in ENGINES:
+        raise DatasetError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
+    if workers is not None and workers < 1:
+        raise DatasetError(f"--workers must be at least 1 (got {workers})")
+    if scheduler and engine != "dask":
+        raise DatasetError("--scheduler only applies with --engine dask")
+    wanted = workers or available_cores()
+    if engine == "dask":
+        with _dask(min(wanted, max(n_tasks, 1)), scheduler) as run:
+            yield run
+        return
+    if min(wanted, n_tasks) <= 1:
+        yield _inline
+        return
+    with _processes(min(wanted, n_tasks)) as run:
+        yield run

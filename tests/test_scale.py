@@ -1,0 +1,142 @@
+"""Scale: chunks on any number of workers or a dask cluster give the same bytes; validation works chunk by chunk."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import dmpdata
+from dmpdata.cli import app
+from dmpdata.engine import ID_STRIDE
+from dmpdata.validate import _plan, validate_path
+
+# 2,500 patients in chunks of 1,000: three chunks, the last one short.
+SCENARIO = dmpdata.load_scenario("tiny").with_overrides(patients=2_500, chunk_size=1_000, seed=11)
+
+
+def _digest(path) -> dict[str, str]:
+    return {p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def chunked(tmp_path_factory):
+    return dmpdata.generate(SCENARIO, out=tmp_path_factory.mktemp("scale") / "w1", workers=1)
+
+
+def test_one_and_two_workers_write_identical_bytes(chunked, tmp_path):
+    two = dmpdata.generate(SCENARIO, out=tmp_path / "w2", workers=2)
+    assert _digest(two.path) == _digest(chunked.path)
+    assert len([f for f in _digest(chunked.path) if f.startswith("patients/")]) == 3
+
+
+def test_a_dask_cluster_writes_the_same_files(chunked, tmp_path):
+    pytest.importorskip("distributed")
+    on_dask = dmpdata.generate(SCENARIO, out=tmp_path / "dask", engine="dask", workers=2)
+    assert _digest(on_dask.path) == _digest(chunked.path)
+
+
+def test_ids_are_unique_across_chunks_and_links_stay_inside_the_chunk(chunked):
+    docs = chunked.table("documents").collect()
+    assert docs["document_id"].n_unique() == docs.height
+    chunk_of_doc = docs["document_id"] // ID_STRIDE
+    chunk_of_patient = (docs["patient_id"] - 1) // SCENARIO.chunk_size
+    assert (chunk_of_doc == chunk_of_patient).all()
+    assert set(chunk_of_doc.unique().to_list()) == {0, 1, 2}
+    events = chunked.table("access_events").collect().filter(pl.col("document_id").is_not_null())
+    assert events.join(docs, on="document_id", how="anti").height == 0
+
+
+def test_chunking_keeps_the_matricules_unique_over_the_dataset(chunked):
+    patients = chunked.table("patients").collect()
+    assert patients.height == 2_500 and patients["ins_matricule"].n_unique() == 2_500
+
+
+def test_validation_plans_one_group_per_chunk(chunked):
+    groups = _plan(chunked.manifest)
+    assert len(groups) == 3
+    for k, group in enumerate(groups):
+        assert set(group) == {"patients", "conditions", "encounters", "documents", "observations", "access_events"}
+        assert all(f["path"].endswith(f"part-{k:05d}.parquet") for files in group.values() for f in files)
+
+
+def test_chunked_dataset_is_valid_with_any_number_of_workers(chunked):
+    one, two = validate_path(chunked.path, workers=1), validate_path(chunked.path, workers=2)
+    assert one.ok and two.ok
+    assert one.checks_run == two.checks_run and one.rows == two.rows
+    assert one.rows["patients"] == 2_500
+
+
+def _rewrite(ds_path, rel: str, change) -> None:
+    part = ds_path / rel
+    frame = change(pl.read_parquet(part))
+    frame.write_parquet(part)
+    manifest = json.loads((ds_path / "manifest.json").read_text())
+    for entry in manifest["tables"].values():
+        for f in entry["files"]:
+            if f["path"] == rel:
+                f["sha256"] = hashlib.sha256(part.read_bytes()).hexdigest()
+                f["rows"] = frame.height
+        entry["rows"] = sum(f["rows"] for f in entry["files"])
+    (ds_path / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _broken_copy(chunked, tmp_path):
+    path = tmp_path / "broken"
+    shutil.copytree(chunked.path, path)
+    return path
+
+
+def test_a_duplicate_id_across_chunks_is_found(chunked, tmp_path):
+    path = _broken_copy(chunked, tmp_path)
+    first = pl.read_parquet(path / "access_events/part-00000.parquet").head(1)
+    # The same event row copied into chunk 2 (with a patient of chunk 2, so only the id is wrong).
+    patient = pl.read_parquet(path / "patients/part-00002.parquet")["patient_id"][0]
+    _rewrite(path, "access_events/part-00002.parquet",
+             lambda f: pl.concat([f, first.with_columns(pl.lit(patient, pl.Int64).alias("patient_id"),
+                                                        pl.lit(None, pl.Int64).alias("document_id"))]))
+    report = validate_path(path, workers=2)
+    failed = {(f.table, f.check): f for f in report.findings}
+    assert ("integrity", "access_events_id_unique") in failed
+    assert failed[("integrity", "access_events_id_unique")].failing == 2
+
+
+def test_defects_in_several_chunks_add_up_in_one_finding(chunked, tmp_path):
+    path = _broken_copy(chunked, tmp_path)
+    for k in (0, 2):
+        _rewrite(path, f"encounters/part-{k:05d}.parquet",
+                 lambda f: f.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(999_999_999))
+                                          .otherwise(pl.col("professional_id")).alias("professional_id")))
+    report = validate_path(path, workers=2)
+    found = [f for f in report.findings if f.check == "encounter_professional_exists"]
+    assert len(found) == 1 and found[0].failing == 2
+
+
+def test_a_link_to_another_chunk_is_reported(chunked, tmp_path):
+    """A patient's rows all live in their chunk: a document pointing to another chunk's encounter is an orphan."""
+    path = _broken_copy(chunked, tmp_path)
+    foreign = pl.read_parquet(path / "encounters/part-00000.parquet")["encounter_id"][0]
+    _rewrite(path, "documents/part-00001.parquet",
+             lambda f: f.with_columns(pl.when(pl.col("encounter_id").is_not_null() & (pl.int_range(pl.len()) ==
+                                      pl.col("encounter_id").is_not_null().arg_max())).then(pl.lit(foreign))
+                                      .otherwise(pl.col("encounter_id")).alias("encounter_id")))
+    report = validate_path(path, workers=1)
+    assert "document_encounter_exists" in {f.check for f in report.findings}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--workers", "0"], "--workers must be at least 1"),
+    (["--engine", "spark"], "unknown engine 'spark'"),
+    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler only applies with --engine dask"),
+])
+def test_bad_scale_options_are_one_clear_error(tmp_path, args, message):
+    result = CliRunner().invoke(app, ["generate", "--scenario", "tiny", "--out", str(tmp_path / "x"), *args])
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x").exists()
+    assert not list(tmp_path.iterdir())  # no work folder left behind either
