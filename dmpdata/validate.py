@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,7 +250,8 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
     """Keys unique over the whole table (every part), counted by DuckDB so memory stays bounded."""
     import duckdb
 
-    con = duckdb.connect()
+    spill = tempfile.mkdtemp(prefix=".dmpdata-validate-")
+    con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": spill})  # spills beyond 1 GB
     try:
         con.execute("SET preserve_insertion_order = false")
         for check_name in sorted(GLOBAL, key=list(CHECKS).index):
@@ -270,6 +273,7 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
             report.add("integrity", check_name, failing, examples)
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def validate_path(path: Path | str, *, workers: int | None = None,

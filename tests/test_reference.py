@@ -13,6 +13,8 @@ from dmpdata import reference as ref
 NAMES = ref.names()
 
 KEYS = {
+    "fhir_systems": ["key"],
+    "fhir_codes": ["mapping", "value"],
     "communes": ["code"],
     "departments": ["code"],
     "regions": ["code"],

@@ -267,6 +267,9 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
         rows = np.flatnonzero(enc_kind == enc_kinds.get(kind, -1))
         rows = rows[rng.random(rows.size) < _share(situation, enc_at[rows])]
         breaking = (kind == "emergency") & (rng.random(rows.size) < reference.parameter("bris_de_glace_share"))
+        # The DMP is opened ten minutes into the encounter: not when that falls after the period's end.
+        inside = enc_at[rows] + 600_000_000 < stop_us
+        rows, breaking = rows[inside], breaking[inside]
         sessions.append(pl.DataFrame({"patient_id": enc_pid[rows], "at": enc_at[rows] + 600_000_000,
                                       "actor_row": enc_prof[rows],
                                       "access_mode": coded(("normal", "bris_de_glace"), breaking, "access_mode")}))

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import time
 import uuid
 from functools import cache
@@ -28,6 +29,8 @@ META_TABLE = "dmpdata_meta"
 # No network: never download or auto-load an extension (parquet, json and icu are built in).
 CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 _MAX_NAMED_CHECKS = 8
+# Memory DuckDB may use while building a warehouse file (it spills to disk beyond it).
+BUILD_MEMORY_LIMIT = os.environ.get("DMPDATA_DUCKDB_MEMORY", "2GB")
 
 
 @cache
@@ -218,7 +221,10 @@ def _build_file(db: Path, ds: Dataset, fp: str, validated: bool) -> None:
     db.parent.mkdir(parents=True, exist_ok=True)
     tmp = db.with_name(f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
-        con = duckdb.connect(str(tmp), config=CONFIG)
+        # Bounded memory while loading: DuckDB spills to a temporary folder beside the file beyond this.
+        spill = tmp.with_name(tmp.name + ".spill")
+        con = duckdb.connect(str(tmp), config={**CONFIG, "memory_limit": BUILD_MEMORY_LIMIT,
+                                              "temp_directory": str(spill)})
         try:
             _build(con, ds, fp, validated)
             con.execute("CHECKPOINT")
@@ -230,6 +236,7 @@ def _build_file(db: Path, ds: Dataset, fp: str, validated: bool) -> None:
         os.replace(tmp, db)
     finally:
         _remove(tmp)
+        shutil.rmtree(tmp.with_name(tmp.name + ".spill"), ignore_errors=True)
 
 
 def connect(dataset: Dataset | str | os.PathLike, db: str | os.PathLike | None = None, *,
