@@ -225,7 +225,7 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
     check_output(out, force)
     report = progress or (lambda stage, done, total: None)
     parent = out.parent if str(out.parent) else Path(".")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent)).resolve()  # absolute: workers may run elsewhere
     umask = os.umask(0)
     os.umask(umask)
     tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the finished dataset gets ordinary permissions

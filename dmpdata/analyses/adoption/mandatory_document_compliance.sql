@@ -33,15 +33,27 @@ rules AS (
     FROM ref_document_rules AS r
     JOIN obligations AS o ON o.type_code = r.type_code
 ),
+-- Encounters collapse to (kind, activity, prescribes_drugs, day) groups before meeting the rules.
+encounter_groups AS (
+    SELECT CAST(kind AS VARCHAR) AS encounter_kind, CAST(activity AS VARCHAR) AS activity, prescribes_drugs,
+        CAST(end_at AS DATE) AS end_day, count(*) AS encounters
+    FROM encounters
+    GROUP BY ALL
+),
 required AS (
-    SELECT DISTINCT e.encounter_id, CAST(e.kind AS VARCHAR) AS encounter_kind, e.end_at, ru.type_code,
+    SELECT DISTINCT g.encounter_kind, g.activity, g.prescribes_drugs, g.end_day, g.encounters, ru.type_code,
         ru.obligation_start
-    FROM encounters AS e
+    FROM encounter_groups AS g
     JOIN rules AS ru
-        ON CAST(e.kind AS VARCHAR) = ru.encounter_kind
-       AND (ru.activity IS NULL OR CAST(e.activity AS VARCHAR) = ru.activity)
-       AND (ru."when" <> 'prescription' OR e.prescribes_drugs)
-    WHERE e.end_at >= CAST(ru.obligation_start AS TIMESTAMP)
+        ON g.encounter_kind = ru.encounter_kind
+       AND (ru.activity IS NULL OR g.activity = ru.activity)
+       AND (ru."when" <> 'prescription' OR g.prescribes_drugs)
+    WHERE g.end_day >= ru.obligation_start
+),
+required_counts AS (
+    SELECT type_code, obligation_start, encounter_kind, year(end_day) AS year, sum(encounters) AS encounters_requiring
+    FROM required
+    GROUP BY ALL
 ),
 fed AS (
     SELECT encounter_id, CAST(type_code AS VARCHAR) AS type_code, count(*) AS documents
@@ -49,18 +61,30 @@ fed AS (
     WHERE encounter_id IS NOT NULL AND CAST(type_code AS VARCHAR) IN (SELECT type_code FROM obligations)
     GROUP BY ALL
 ),
-counted AS (
-    SELECT
-        q.type_code,
-        q.obligation_start,
-        q.encounter_kind,
-        year(q.end_at) AS year,
-        count(*) AS encounters_requiring,
-        count(f.encounter_id) AS encounters_with_document,
-        coalesce(sum(f.documents), 0) AS documents_fed
-    FROM required AS q
-    LEFT JOIN fed AS f ON f.encounter_id = q.encounter_id AND f.type_code = q.type_code
+fed_required AS (
+    SELECT DISTINCT f.encounter_id, f.type_code, f.documents, CAST(e.kind AS VARCHAR) AS encounter_kind,
+        CAST(e.end_at AS DATE) AS end_day, ru.obligation_start
+    FROM fed AS f
+    JOIN encounters AS e ON e.encounter_id = f.encounter_id
+    JOIN rules AS ru
+        ON ru.type_code = f.type_code
+       AND CAST(e.kind AS VARCHAR) = ru.encounter_kind
+       AND (ru.activity IS NULL OR CAST(e.activity AS VARCHAR) = ru.activity)
+       AND (ru."when" <> 'prescription' OR e.prescribes_drugs)
+    WHERE CAST(e.end_at AS DATE) >= ru.obligation_start
+),
+fed_counts AS (
+    SELECT type_code, obligation_start, encounter_kind, year(end_day) AS year,
+        count(*) AS encounters_with_document, sum(documents) AS documents_fed
+    FROM fed_required
     GROUP BY ALL
+),
+counted AS (
+    SELECT q.type_code, q.obligation_start, q.encounter_kind, q.year, q.encounters_requiring,
+        coalesce(f.encounters_with_document, 0) AS encounters_with_document,
+        coalesce(f.documents_fed, 0) AS documents_fed
+    FROM required_counts AS q
+    LEFT JOIN fed_counts AS f USING (type_code, obligation_start, encounter_kind, year)
 )
 SELECT
     c.type_code,
