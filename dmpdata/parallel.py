@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -38,10 +39,27 @@ def _inline(fn, calls, on_done) -> list:
     return results
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (no traceback from every worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (an interrupted or failed run keeps nothing)."""
+    processes = list(getattr(executor, "_processes", {}).values())  # no public way before Python 3.14
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=5)
+
+
 @contextmanager
 def _processes(workers: int) -> Iterator[Run]:
     # spawn: a fresh interpreter per worker (polars and threads do not survive fork safely).
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_ignore_interrupts)
     # Each worker gets its share of the cores for polars' own thread pool (workers inherit the environment).
     saved = os.environ.get("POLARS_MAX_THREADS")
     if saved is None:
@@ -68,7 +86,7 @@ def _processes(workers: int) -> Iterator[Run]:
     try:
         yield run
     except BaseException:
-        executor.shutdown(wait=False, cancel_futures=True)
+        _stop(executor)
         raise
     finally:
         if saved is None:

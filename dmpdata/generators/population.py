@@ -135,9 +135,8 @@ def _mes(
     default = rollout.filter(pl.col("department") == "*")
     notify_lo = np.full(n, default["notification_start"][0].toordinal(), dtype=np.float64)
     notify_hi = np.full(n, default["notification_end"][0].toordinal(), dtype=np.float64)
-    dep = department.to_numpy()
     for row in rollout.filter(pl.col("department") != "*").iter_rows(named=True):
-        m = dep == row["department"]
+        m = (department == row["department"]).to_numpy()  # polars string compare: no object array
         notify_lo[m] = row["notification_start"].toordinal()
         notify_hi[m] = row["notification_end"].toordinal()
     notified = np.floor(notify_lo + rng.random(n) * (notify_hi - notify_lo + 1))
@@ -253,6 +252,7 @@ def generate_patients(
     mes = _mes(scenario, rng, n, birth, death, residence_department)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
 
+    birth_date = as_date(birth, "birth_date")
     frame = pl.DataFrame({
         "patient_id": np.arange(first_id, first_id + n, dtype=np.int64),
         "matricule_kind": _KIND.gather(nia.astype(np.int8)),
@@ -263,7 +263,7 @@ def generate_patients(
         "used_name": last.gather(rng.integers(0, last.len(), n)),
         "married": married,
         "sex": _SEX.gather(male.astype(np.int8)),
-        "birth_date": as_date(birth, "birth_date"),
+        "birth_date": birth_date,
         "birth_place_code": place,
         "residence_commune": residence["code"].gather(commune_idx),
         "residence_department": residence_department,
@@ -272,7 +272,7 @@ def generate_patients(
         **mes,
         "gp_professional_id": gp_id,
         # Private columns for the matricule pass (engine.py), dropped before writing.
-        **_nir_traits(male, birth, place_idx),
+        **_nir_traits(male, birth_date, place_idx),
     })
     return frame.with_columns(
         pl.concat_str(
@@ -291,14 +291,11 @@ _SEX = pl.Series("sex", ["F", "M"])  # indexed by the boolean "male"
 _KIND = pl.Series("matricule_kind", ["NIR", "NIA"])  # indexed by the boolean "nia"
 
 
-def _nir_traits(male: np.ndarray, birth: np.ndarray, place_idx: np.ndarray) -> dict[str, np.ndarray]:
-    days = (birth - EPOCH).astype("datetime64[D]")
-    year = days.astype("datetime64[Y]").astype(np.int64) + 1970
-    month = days.astype("datetime64[M]").astype(np.int64) % 12 + 1
+def _nir_traits(male: np.ndarray, birth_date: pl.Series, place_idx: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "_nir_sex": np.where(male, 1, 2).astype(np.int8),
-        "_birth_year": year.astype(np.int16),
-        "_birth_month": month.astype(np.int8),
+        "_birth_year": birth_date.dt.year().cast(pl.Int16).to_numpy(),
+        "_birth_month": birth_date.dt.month().cast(pl.Int8).to_numpy(),
         "_place_idx": place_idx.astype(np.int32),
     }
 
