@@ -380,6 +380,7 @@ def export_command(
     condition: Annotated[list[str] | None, typer.Option("--condition", help="Keep patients with this condition, e.g. E11 (repeatable: all of them).")] = None,
     patients: Annotated[int | None, typer.Option("--patients", help="Keep at most this many matching patients (lowest patient_id first).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a previous dmpdata export in --out.")] = False,
+    workers: Annotated[int | None, typer.Option(help="Processes rendering FHIR resources part by part (default: every core).")] = None,
 ) -> None:
     """Export a dataset, or a subset of its patients with everything they reference, as FHIR R4 NDJSON or CSV."""
     from dmpdata.export import Subset, export
@@ -387,7 +388,7 @@ def export_command(
     started = time.perf_counter()
     with user_errors(), progress_bar() as report:
         subset = Subset(departments=tuple(department or ()), conditions=tuple(condition or ()), patients=patients)
-        result = export(path, out, format=fmt, subset=subset, force=force, progress=report)
+        result = export(path, out, format=fmt, subset=subset, force=force, progress=report, workers=workers)
     files = ", ".join(f"{n:,} {name}" for name, n in result.counts.items())
     out_console.print(f"wrote {result.path} ({result.format}, {result.patients:,} patients) in "
                       f"{time.perf_counter() - started:.1f} s: {files}", highlight=False)

@@ -34,10 +34,12 @@ def export(
     subset: Subset | None = None,
     force: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    workers: int | None = None,
 ) -> ExportResult:
     """Export `dataset` (or the `subset` of it) as `format` into folder `out`, atomically.
 
-    `out` must be absent or empty, or, with `force`, a previous dmpdata export holding nothing else."""
+    `out` must be absent or empty, or, with `force`, a previous dmpdata export holding nothing else. FHIR
+    resources are rendered part by part on `workers` processes (default: every core); same bytes for any number."""
     from dmpdata.engine import SYNTHETIC_NOTICE
 
     if format not in FORMATS:
@@ -52,7 +54,7 @@ def export(
         if format == "fhir":
             from dmpdata.export.fhir import write_fhir
 
-            counts = write_fhir(ds, selection, tmp, progress)
+            counts = write_fhir(ds, selection, tmp, progress, workers=workers)
         else:
             from dmpdata.export.csv import write_csv
 
