@@ -9,6 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from dmpdata import __version__, reference
@@ -23,7 +24,7 @@ from dmpdata.generators.pathways import generate_encounters
 from dmpdata.generators.population import birthplace_vocabulary, generate_patients
 from dmpdata.generators.staff import Staff
 from dmpdata.generators.workforce import generate_workforce
-from dmpdata.identifiers import unique_nirs_indexed
+from dmpdata.identifiers import nirs_indexed, order_numbers_indexed, unique_nirs_indexed
 from dmpdata.rng import stream
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import TABLES, conform
@@ -122,14 +123,17 @@ def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
     return _chunk_patients(scenario, k, _context(scenario)).select(NIR_TRAITS)
 
 
-def chunk_history(scenario: Scenario, k: int, matricules: pl.Series, root: str) -> dict[str, dict]:
+def chunk_history(scenario: Scenario, k: int, order: np.ndarray, root: str) -> dict[str, dict]:
     """Pass 2 for chunk k: patients (with their matricules) and their whole history, written under `root`.
 
+    `order` holds the chunk's NIR order numbers, ranked over the whole dataset by the coordinator.
     Returns each table's file entry for the manifest. Deterministic: depends on (scenario, k) only.
     """
     ctx = _context(scenario)
-    patients = _chunk_patients(scenario, k, ctx).drop(NIR_TRAITS).with_columns(
-        matricules.alias("ins_matricule"), pl.lit(_test_oid()).alias("ins_oid")
+    patients = _chunk_patients(scenario, k, ctx)
+    matricule = nirs_indexed(*(patients[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(ctx.area), order)
+    patients = patients.drop(NIR_TRAITS).with_columns(
+        matricule.alias("ins_matricule"), pl.lit(_test_oid()).alias("ins_oid")
     )
     tables = simulate_chunk(scenario, k, ctx.area, ctx.staff, patients)
     _shift_ids(tables, k)
@@ -204,11 +208,18 @@ def _manifest(scenario: Scenario, files: dict[str, list[dict]]) -> dict:
     }
 
 
-def _matricules(traits: list[pl.DataFrame], area) -> pl.Series:
-    """The matricule INS of every patient: order numbers are ranks within (sex, yy, mm, birthplace) over the dataset."""
+def _order_numbers(traits: list[pl.DataFrame], area) -> np.ndarray:
+    """The NIR order number of every patient: ranks within (sex, yy, mm, birthplace) over the whole dataset.
+
+    Only these (2 bytes per patient) travel to the workers, which build their chunk's matricules."""
     t = pl.concat(traits)
-    return unique_nirs_indexed(t["_nir_sex"].to_numpy(), t["_birth_year"].to_numpy(), t["_birth_month"].to_numpy(),
-                               t["_place_idx"].to_numpy(), birthplace_vocabulary(area))
+    return order_numbers_indexed(*(t[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(area))
+
+
+def _matricules(traits: list[pl.DataFrame], area) -> pl.Series:
+    """The matricule INS of every patient (the two halves above in one process: benchmarks, tests)."""
+    t = pl.concat(traits)
+    return unique_nirs_indexed(*(t[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(area))
 
 
 def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, progress: Progress | None = None,
@@ -240,12 +251,11 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
 
             chunks = range(scenario.n_chunks)
             traits = run(chunk_traits, [(scenario, k) for k in chunks], lambda d, n: report("population", d, n))
-            matricule = _matricules(traits, ctx.area)
-            starts = [k * scenario.chunk_size for k in chunks]
+            order = _order_numbers(traits, ctx.area)
             del traits
             report("history", 0, scenario.n_chunks)
-            calls = [(scenario, k, matricule.slice(s, min(scenario.chunk_size, scenario.patients - s)), str(tmp))
-                     for k, s in zip(chunks, starts, strict=True)]
+            starts = [k * scenario.chunk_size for k in chunks]
+            calls = [(scenario, k, order[s:s + scenario.chunk_size], str(tmp)) for k, s in zip(chunks, starts, strict=True)]
             for entries in run(chunk_history, calls, lambda d, n: report("history", d, n)):
                 for name, entry in entries.items():
                     files[name].append(entry)

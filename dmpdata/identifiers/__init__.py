@@ -16,7 +16,9 @@ from dmpdata.identifiers.nir import (
     nir_is_valid,
     nir_key,
     nir_matches_person,
+    nirs_indexed,
     order_numbers,
+    order_numbers_indexed,
     unique_nirs,
     unique_nirs_indexed,
 )
@@ -35,7 +37,9 @@ __all__ = [
     "nir_is_valid",
     "nir_key",
     "nir_matches_person",
+    "nirs_indexed",
     "order_numbers",
+    "order_numbers_indexed",
     "unique_nirs",
     "unique_nirs_indexed",
 ]

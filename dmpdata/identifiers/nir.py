@@ -12,7 +12,9 @@ __all__ = [
     "nir_key",
     "nir_matches_person",
     "is_valid_nir",
+    "nirs_indexed",
     "order_numbers",
+    "order_numbers_indexed",
     "unique_nirs",
     "unique_nirs_indexed",
 ]
@@ -185,15 +187,42 @@ def unique_nirs_indexed(
 
     Generators draw birthplaces from a vocabulary (communes, countries): encoding the vocabulary
     once and gathering by index avoids string work per person. Same result as
-    `unique_nirs(sex, birth_year, birth_month, places.gather(place_index))`.
+    `unique_nirs(sex, birth_year, birth_month, places.gather(place_index))`, and as
+    `nirs_indexed(..., order=order_numbers_indexed(...))` (the two halves, for when the order numbers
+    are computed over the whole population in one place and the NIRs built chunk by chunk elsewhere).
     """
+    order = order_numbers_indexed(sex, birth_year, birth_month, place_index, places)
+    return nirs_indexed(sex, birth_year, birth_month, place_index, places, order)
+
+
+def _indexed_places(sex, birth_year, birth_month, place_index, places):
     index = _as_int64("place_index", place_index)
     sex, year, month = _checked_traits(sex, birth_year, birth_month, place_index=index)
     _check_range("place_index", index, 0, places.len() - 1)
     _check_place_codes(places)
     vocab_num, vocab_corsica = _place_numbers(places)
     place_num, keep_letters, _ = _apply_corsica_rule(vocab_num[index], vocab_corsica[index], year)
-    order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+    return index, sex, year, month, place_num, keep_letters
+
+
+def order_numbers_indexed(
+    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series
+) -> np.ndarray:
+    """The order number (1..999, uint16) of each person: their rank, in input order, among the people
+    sharing sex, yy, mm and encoded birthplace. Run it over the whole population."""
+    _, sex, year, month, place_num, keep_letters = _indexed_places(sex, birth_year, birth_month, place_index, places)
+    return order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters))).astype(np.uint16)
+
+
+def nirs_indexed(
+    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series,
+    order: np.ndarray,
+) -> pl.Series:
+    """The NIRs of these people given their order numbers (from `order_numbers_indexed` over everyone)."""
+    index, sex, year, month, place_num, keep_letters = _indexed_places(sex, birth_year, birth_month, place_index, places)
+    order = _as_int64("order", order)
+    _check_lengths(sex=sex, order=order)
+    _check_range("order", order, 1, MAX_ORDER)
     return _assemble(sex, year, month, place_num, keep_letters, None, order,
                      letters_of=lambda rows: places.cast(pl.String).gather(index[rows]))
 

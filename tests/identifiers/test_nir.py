@@ -355,3 +355,21 @@ def test_unique_nirs_indexed_equals_unique_nirs():
     assert got.equals(unique_nirs(sex, year, month, places.gather(index)))
     with pytest.raises(ValueError, match="place_index"):
         unique_nirs_indexed(sex, year, month, index + 10, places)
+
+
+def test_order_numbers_over_everyone_then_nirs_chunk_by_chunk_equal_unique_nirs():
+    """The engine's split: the coordinator ranks everyone, workers build their chunk's NIRs from the ranks."""
+    from dmpdata.identifiers import nirs_indexed, order_numbers_indexed
+
+    rng = np.random.default_rng(8)
+    n = 30_000
+    places = pl.Series(["75115", "2A004", "2B033", "97105", "99350", "59350"])
+    sex, year = rng.integers(1, 3, n), rng.integers(1950, 2000, n)
+    month, index = rng.integers(1, 13, n), rng.integers(0, places.len(), n)
+    order = order_numbers_indexed(sex, year, month, index, places)
+    assert order.dtype == np.uint16 and order.min() >= 1
+    chunks = [nirs_indexed(sex[s:s + 7_000], year[s:s + 7_000], month[s:s + 7_000], index[s:s + 7_000], places,
+                           order[s:s + 7_000]) for s in range(0, n, 7_000)]
+    assert pl.concat(chunks).equals(unique_nirs_indexed(sex, year, month, index, places))
+    with pytest.raises(ValueError, match="order"):
+        nirs_indexed(sex[:3], year[:3], month[:3], index[:3], places, np.zeros(3, dtype=np.uint16))
