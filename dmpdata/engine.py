@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +10,8 @@ import numpy as np
 import polars as pl
 
 from dmpdata import __version__, reference
+from dmpdata.atomic import check_target, staging
 from dmpdata.dataset import sha256_of
-from dmpdata.errors import DatasetError
 from dmpdata.generators.access import generate_access
 from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.documents import generate_documents
@@ -29,7 +26,7 @@ from dmpdata.rng import stream
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import TABLES, conform
 
-__all__ = ["generate_dataset", "MANIFEST", "SYNTHETIC_NOTICE", "is_dmpdata_dataset"]
+__all__ = ["MANIFEST", "SYNTHETIC_NOTICE", "generate_dataset", "is_dmpdata_dataset"]
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -163,35 +160,17 @@ def is_dmpdata_dataset(path: Path) -> bool:
 OWN_FILES = {MANIFEST, "warehouse.duckdb", "warehouse.duckdb.wal", "report.html"}
 
 
-def _foreign_files(out: Path) -> list[str]:
-    """Files inside a dataset folder that are neither its parts nor dmpdata's own outputs (never deleted)."""
+def _own_files(out: Path) -> set[str] | None:
+    """The files dmpdata wrote in a dataset folder (its parts, manifest, warehouse, report); None if not a dataset."""
+    if not is_dmpdata_dataset(out):
+        return None
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    own = set(OWN_FILES) | {f["path"] for e in manifest.get("tables", {}).values() for f in e.get("files", [])}
-    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                  if p.is_file() and p.relative_to(out).as_posix() not in own)
+    return set(OWN_FILES) | {f["path"] for e in manifest.get("tables", {}).values() for f in e.get("files", [])}
 
 
 def check_output(out: Path, force: bool) -> None:
     """Refuse to write over user files: only an empty folder or, with force, a previous dmpdata dataset."""
-    if out.exists() and not out.is_dir():
-        raise DatasetError(f"{out} exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()):
-        if not is_dmpdata_dataset(out):
-            raise DatasetError(f"{out} is not empty and is not a dmpdata dataset; refusing to touch it (choose another --out)")
-        if not force:
-            raise DatasetError(f"{out} already holds a dataset; add --force to replace it")
-        foreign = _foreign_files(out)
-        if foreign:
-            names = ", ".join(foreign[:3]) + ("…" if len(foreign) > 3 else "")
-            raise DatasetError(f"{out} holds files dmpdata did not write ({names}); move them away or choose another --out")
-    parent = out.parent if out.parent != Path("") else Path(".")
-    if not parent.exists():
-        try:
-            parent.mkdir(parents=True, exist_ok=True)
-        except OSError as err:
-            raise DatasetError(f"cannot create {parent}: {err.strerror}") from None
-    if not os.access(parent, os.W_OK):
-        raise DatasetError(f"cannot write in {parent}: permission denied")
+    check_target(out, force, what="dmpdata dataset", own_files=_own_files)
 
 
 def _manifest(scenario: Scenario, files: dict[str, list[dict]]) -> dict:
@@ -235,12 +214,7 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
     out = Path(out)
     check_output(out, force)
     report = progress or (lambda stage, done, total: None)
-    parent = out.parent if str(out.parent) else Path(".")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent)).resolve()  # absolute: workers may run elsewhere
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the finished dataset gets ordinary permissions
-    try:
+    with staging(out) as tmp:
         with pool(engine, workers, scenario.n_chunks, scheduler) as run:
             report("workforce", 0, 1)
             ctx = _context(scenario)
@@ -259,24 +233,5 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
             for entries in run(chunk_history, calls, lambda d, n: report("history", d, n)):
                 for name, entry in entries.items():
                     files[name].append(entry)
-
         (tmp / MANIFEST).write_text(json.dumps(_manifest(scenario, files), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        _replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Move the finished folder into place; an older dataset is moved aside first, then removed."""
-    old = None
-    if out.exists():
-        if any(out.iterdir()):
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-        else:
-            out.rmdir()
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
