@@ -22,10 +22,10 @@ WITH fed AS (
     FROM documents
     GROUP BY ALL
 ),
-reads AS (
+reads AS (  -- sectors stay ENUMs here (cheap to group); cast once per pair below
     SELECT
-        CAST(d.sector AS VARCHAR) AS author_sector,
-        CAST(p.sector AS VARCHAR) AS reader_sector,
+        d.sector AS author_sector,
+        p.sector AS reader_sector,
         a.document_id,
         a.actor_professional_id
     FROM access_events AS a
@@ -36,13 +36,19 @@ reads AS (
 ),
 pairs AS (
     SELECT
-        author_sector,
-        reader_sector,
-        count(*) AS consultations,
-        count(DISTINCT document_id) AS documents,
-        count(DISTINCT actor_professional_id) AS readers
-    FROM reads
-    GROUP BY ALL
+        CAST(author_sector AS VARCHAR) AS author_sector,
+        CAST(reader_sector AS VARCHAR) AS reader_sector,
+        consultations, documents, readers
+    FROM (
+        SELECT
+            author_sector,
+            reader_sector,
+            count(*) AS consultations,
+            count(DISTINCT document_id) AS documents,
+            count(DISTINCT actor_professional_id) AS readers
+        FROM reads
+        GROUP BY ALL
+    )
 )
 SELECT
     p.author_sector,

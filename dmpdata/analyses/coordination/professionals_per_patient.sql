@@ -14,14 +14,18 @@
 --   median_professionals  median number of different professionals per patient
 --   share_2_or_more       share of those patients seen by 2 or more different professionals
 --   share_multi_sector    share of those patients seen in 2 or more care sectors
-WITH per_patient AS (
+WITH seen AS (
+    SELECT DISTINCT year(start_at) AS year, patient_id, professional_id
+    FROM encounters
+),
+per_patient AS (
     SELECT
-        year(e.start_at) AS year,
-        e.patient_id,
-        count(DISTINCT e.professional_id) AS n_professionals,
+        s.year,
+        s.patient_id,
+        count(*) AS n_professionals,
         count(DISTINCT p.sector) AS n_sectors
-    FROM encounters AS e
-    JOIN professionals AS p ON p.professional_id = e.professional_id
+    FROM seen AS s
+    JOIN professionals AS p ON p.professional_id = s.professional_id
     GROUP BY ALL
 )
 SELECT
