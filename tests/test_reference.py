@@ -45,7 +45,7 @@ KEYS = {
     "auth_modes": ["code"],
     "channels": ["code"],
     "access_matrix": ["profession_code", "type_code"],
-    "mandatory_documents": ["type_code", "rule_id"],
+    "mandatory_documents": ["rule_id"],
     "observation_types": ["loinc_code", "population"],
     "encounter_kinds": ["kind"],
     "document_rules": ["encounter_kind", "activity", "type_code", "when"],

@@ -1,37 +1,16 @@
-"""Checks of the document, access and observation reference tables (dmp-reference §2-§4, §6.3)."""
+"""Checks of the document, access and observation reference tables (dmp-reference §2-§4, §6.3).
+
+Their keys are checked with every other table's in test_reference.py (KEYS)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import polars as pl
-import pytest
 
 from dmpdata import reference as ref
 
 PROFESSIONS = {"10", "21", "40", "50", "60", "70", "80", "91", "92"}
-KEYS = {
-    "document_types": ["type_code"],
-    "document_classes": ["class_code"],
-    "format_codes": ["format_code"],
-    "confidentiality_codes": ["code"],
-    "access_modes": ["code"],
-    "auth_modes": ["code"],
-    "channels": ["code"],
-    "access_matrix": ["profession_code", "type_code"],
-    "mandatory_documents": ["rule_id"],
-    "observation_types": ["loinc_code", "population"],
-}
-
-
-@pytest.mark.parametrize("name", sorted(KEYS))
-def test_keys_unique_and_complete(name):
-    df = ref.load(name)
-    assert df.height > 0
-    assert df.select(KEYS[name]).is_duplicated().sum() == 0
-    assert df.select(KEYS[name]).null_count().sum_horizontal().item() == 0
-
-
 def x16_types() -> pl.DataFrame:
     return ref.load("document_types").filter(pl.col("in_x16"))
 
