@@ -1,9 +1,10 @@
 """Benchmark (not a test): population stage throughput vs a Faker row loop producing the same fields.
 
-Run:  uv run python benchmarks/bench_population.py [--patients 200000] [--faker-rows 20000]
+Run:  uv run python benchmarks/bench_population.py [--patients 200000] [--faker-rows 20000] [--repeat 5]
 
 Both sides run in one invocation on the same machine, each in its own subprocess so that peak RSS is
-measured separately. Prints patients/s of each side, the ratio, and peak memory.
+measured separately; each side prepares its lookups once, then times `--repeat` runs. Prints patients/s of
+each side (median and best run), the ratio of the medians, and peak memory.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
 
 
-def vectorised(n: int) -> dict:
+def vectorised(n: int, repeat: int) -> dict:
     import polars as pl
 
     import dmpdata
@@ -31,19 +33,25 @@ def vectorised(n: int) -> dict:
     area = area_of(scenario)
     _, professionals = generate_workforce(scenario, stream(scenario.seed, "workforce"), area)
     generate_patients(scenario, stream(0, "population", 99), area, professionals, first_id=1, n=1000)  # warm caches
-    started = time.perf_counter()
-    chunks = []
-    for k in range(scenario.n_chunks):
-        first = k * scenario.chunk_size
-        size = min(scenario.chunk_size, n - first)
-        chunks.append(generate_patients(scenario, stream(scenario.seed, "population", k), area, professionals,
-                                        first_id=first + 1, n=size))
-    matricule = _matricules([c.select(NIR_TRAITS) for c in chunks], area)  # the global unique-NIR pass
-    starts = [k * scenario.chunk_size for k in range(len(chunks))]
-    chunks = [c.drop(NIR_TRAITS).with_columns(matricule.slice(s, c.height).alias("ins_matricule"),
-                                              pl.lit("1.2.250.1.213.1.4.10").alias("ins_oid"))
-              for c, s in zip(chunks, starts, strict=True)]
-    seconds = time.perf_counter() - started
+
+    def once() -> list[pl.DataFrame]:
+        chunks = []
+        for k in range(scenario.n_chunks):
+            first = k * scenario.chunk_size
+            size = min(scenario.chunk_size, n - first)
+            chunks.append(generate_patients(scenario, stream(scenario.seed, "population", k), area, professionals,
+                                            first_id=first + 1, n=size))
+        matricule = _matricules([c.select(NIR_TRAITS) for c in chunks], area)  # the global unique-NIR pass
+        starts = [k * scenario.chunk_size for k in range(len(chunks))]
+        return [c.drop(NIR_TRAITS).with_columns(matricule.slice(s, c.height).alias("ins_matricule"),
+                                                pl.lit("1.2.250.1.213.1.4.10").alias("ins_oid"))
+                for c, s in zip(chunks, starts, strict=True)]
+
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        chunks = once()
+        seconds.append(time.perf_counter() - started)
     started = time.perf_counter()
     conditions = sum(generate_conditions(scenario, stream(scenario.seed, "conditions", k), chunk).height
                      for k, chunk in enumerate(chunks))
@@ -51,7 +59,7 @@ def vectorised(n: int) -> dict:
             "conditions_rows": conditions, "conditions_seconds": time.perf_counter() - started}
 
 
-def faker_loop(n: int) -> dict:
+def faker_loop(n: int, repeat: int) -> dict:
     """The same generator logic, the usual way: one Python iteration per person.
 
     Each field follows the rules of the vectorised stage (residence by population, sex and age by
@@ -122,112 +130,123 @@ def faker_loop(n: int) -> dict:
         band_ages[c] = (ages, list(itertools.accumulate(float(weights[cell_sex[c]][a]) for a in ages)))
     np.random.seed(0)
 
-    started = time.perf_counter()
-    rows = []
-    buckets: dict[str, int] = {}
-    for i in range(n):
-        r = random.choices(range(len(res_codes)), cum_weights=res_cum)[0]
-        dept = res_dept[r]
-        cell = random.choices(range(len(cell_sex)), cum_weights=dept_cells[dept])[0]
-        sex = str(cell_sex[cell])
-        ages, age_cum = band_ages[cell]
-        age = random.choices(ages, cum_weights=age_cum)[0]
-        if random.random() < born_share:
-            birth, age = fake.date_between(start, end), 0
-            sex = fake.random_element(("M", "F"))
-        else:
-            birth = dt.date.fromordinal(ref - int((age + random.random()) * 365.2425) - 1)
-        abroad = age >= 18 and random.random() < p_abroad
-        if abroad:
-            place = random.choices(c_codes, cum_weights=c_cum)[0]
-        elif random.random() < P("born_in_residence_department_share"):
-            codes, cum_w = bp_by_dept[dept]
-            place = random.choices(codes, cum_weights=cum_w)[0]
-        else:
-            place = random.choices(bp_codes, cum_weights=bp_cum)[0]
-        corsica_20 = place[:2] in ("2A", "2B") and birth.year < 1976
-        prefix = f"{1 if sex == 'M' else 2}{birth.year % 100:02d}{birth.month:02d}{'20' + place[2:] if corsica_20 else place}"
-        buckets[prefix] = order = buckets.get(prefix, 0) + 1
-        head = f"{prefix}{order:03d}"
-        key = 97 - int(head.replace("2A", "19").replace("2B", "18")) % 97
-        k = random.choices((1, 2, 3), (P("first_names_1_share"), P("first_names_2_share"), P("first_names_3_share")))[0]
-        names = [ins_form(fake.first_name_male() if sex == "M" else fake.first_name_female()) for _ in range(k)]
-        used = ins_form(fake.last_name()) if sex == "F" and age >= 25 and random.random() < P("used_name_share_women_over_25") else None
-        death = None
-        cursor = max(ref, birth.toordinal() + 1)
-        while death is None and cursor <= end.toordinal():
-            year_end = min(dt.date(dt.date.fromordinal(cursor).year, 12, 31).toordinal() + 1, end.toordinal() + 1)
-            a = min(int((cursor - birth.toordinal()) / 365.2425), 104)
-            if random.random() < 1 - (1 - qx[sex][a]) ** ((year_end - cursor) / 365.2425):
-                death = dt.date.fromordinal(random.randint(cursor, year_end - 1))
-            cursor = year_end
-        notified = max(fake.date_between(dt.date(2022, 1, 15), dt.date(2022, 4, 30)), birth)
-        status, created, opposed, activated, closed = "not_activated", None, None, None, None
-        if death is not None and death <= notified:
-            status = "not_created"
-        elif random.random() < P("mes_opposition_share"):
-            status, opposed = "opposed", fake.date_between(notified, notified + dt.timedelta(days=42))
-        else:
-            created = notified + dt.timedelta(days=42)
-            u = random.random()
-            j = bisect.bisect_left(c_shares, u)
-            if j < len(c_shares):
-                activated = max(dt.date.fromordinal(c_days[j]), notified)
-                if activated <= end and (death is None or activated < death):
-                    status = "activated"
-                    if random.random() < P("mes_closure_share"):
-                        status, closed = "closed", fake.date_between(activated, end)
-                else:
-                    activated = None
-            if death is not None:
-                status, closed = "closed", death
-        gp = None
-        if age >= P("gp_declared_min_age") and random.random() < P("gp_declared_share_adults") and dept in gp_by_dept:
-            gp = random.choice(gp_by_dept[dept])
-        rows.append({
-            "patient_id": i + 1, "ins_matricule": f"{head}{key:02d}",
-            "matricule_kind": "NIA" if abroad and random.random() < P("nia_share_of_foreign_born") else "NIR",
-            "ins_oid": "1.2.250.1.213.1.4.10", "identity_status": random.choices(st_codes, cum_weights=st_cum)[0],
-            "birth_name": ins_form(fake.last_name()), "first_names": " ".join(names), "first_name": names[0],
-            "used_name": used, "sex": sex, "birth_date": birth, "birth_place_code": place,
-            "residence_commune": res_codes[r], "residence_department": dept, "residence_region": regions[dept],
-            "death_date": death, "mes_status": status, "mes_notified_at": notified, "mes_created_at": created,
-            "mes_opposed_at": opposed, "mes_activated_at": activated, "mes_closed_at": closed,
-            "gp_professional_id": gp,
-        })
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    seconds = time.perf_counter() - started
+    seconds = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        rows = []
+        buckets: dict[str, int] = {}
+        for i in range(n):
+            r = random.choices(range(len(res_codes)), cum_weights=res_cum)[0]
+            dept = res_dept[r]
+            cell = random.choices(range(len(cell_sex)), cum_weights=dept_cells[dept])[0]
+            sex = str(cell_sex[cell])
+            ages, age_cum = band_ages[cell]
+            age = random.choices(ages, cum_weights=age_cum)[0]
+            if random.random() < born_share:
+                birth, age = fake.date_between(start, end), 0
+                sex = fake.random_element(("M", "F"))
+            else:
+                birth = dt.date.fromordinal(ref - int((age + random.random()) * 365.2425) - 1)
+            abroad = age >= 18 and random.random() < p_abroad
+            if abroad:
+                place = random.choices(c_codes, cum_weights=c_cum)[0]
+            elif random.random() < P("born_in_residence_department_share"):
+                codes, cum_w = bp_by_dept[dept]
+                place = random.choices(codes, cum_weights=cum_w)[0]
+            else:
+                place = random.choices(bp_codes, cum_weights=bp_cum)[0]
+            corsica_20 = place[:2] in ("2A", "2B") and birth.year < 1976
+            prefix = f"{1 if sex == 'M' else 2}{birth.year % 100:02d}{birth.month:02d}{'20' + place[2:] if corsica_20 else place}"
+            buckets[prefix] = order = buckets.get(prefix, 0) + 1
+            head = f"{prefix}{order:03d}"
+            key = 97 - int(head.replace("2A", "19").replace("2B", "18")) % 97
+            k = random.choices((1, 2, 3), (P("first_names_1_share"), P("first_names_2_share"), P("first_names_3_share")))[0]
+            names = [ins_form(fake.first_name_male() if sex == "M" else fake.first_name_female()) for _ in range(k)]
+            used = ins_form(fake.last_name()) if sex == "F" and age >= 25 and random.random() < P("used_name_share_women_over_25") else None
+            death = None
+            cursor = max(ref, birth.toordinal() + 1)
+            while death is None and cursor <= end.toordinal():
+                year_end = min(dt.date(dt.date.fromordinal(cursor).year, 12, 31).toordinal() + 1, end.toordinal() + 1)
+                a = min(int((cursor - birth.toordinal()) / 365.2425), 104)
+                if random.random() < 1 - (1 - qx[sex][a]) ** ((year_end - cursor) / 365.2425):
+                    death = dt.date.fromordinal(random.randint(cursor, year_end - 1))
+                cursor = year_end
+            notified = max(fake.date_between(dt.date(2022, 1, 15), dt.date(2022, 4, 30)), birth)
+            status, created, opposed, activated, closed = "not_activated", None, None, None, None
+            if death is not None and death <= notified:
+                status = "not_created"
+            elif random.random() < P("mes_opposition_share"):
+                status, opposed = "opposed", fake.date_between(notified, notified + dt.timedelta(days=42))
+            else:
+                created = notified + dt.timedelta(days=42)
+                u = random.random()
+                j = bisect.bisect_left(c_shares, u)
+                if j < len(c_shares):
+                    activated = max(dt.date.fromordinal(c_days[j]), notified)
+                    if activated <= end and (death is None or activated < death):
+                        status = "activated"
+                        if random.random() < P("mes_closure_share"):
+                            status, closed = "closed", fake.date_between(activated, end)
+                    else:
+                        activated = None
+                if death is not None:
+                    status, closed = "closed", death
+            opt_out = None
+            if activated is not None and random.random() < P("emergency_opt_out_share"):
+                day = activated + dt.timedelta(days=random.randrange(int(P("emergency_opt_out_within_days"))))
+                if day <= end and (death is None or day < death) and (closed is None or day < closed):
+                    opt_out = day
+            gp = None
+            if age >= P("gp_declared_min_age") and random.random() < P("gp_declared_share_adults") and dept in gp_by_dept:
+                gp = random.choice(gp_by_dept[dept])
+            rows.append({
+                "patient_id": i + 1, "ins_matricule": f"{head}{key:02d}",
+                "matricule_kind": "NIA" if abroad and random.random() < P("nia_share_of_foreign_born") else "NIR",
+                "ins_oid": "1.2.250.1.213.1.4.10", "identity_status": random.choices(st_codes, cum_weights=st_cum)[0],
+                "birth_name": ins_form(fake.last_name()), "first_names": " ".join(names), "first_name": names[0],
+                "used_name": used, "sex": sex, "birth_date": birth, "birth_place_code": place,
+                "residence_commune": res_codes[r], "residence_department": dept, "residence_region": regions[dept],
+                "death_date": death, "mes_status": status, "mes_notified_at": notified, "mes_created_at": created,
+                "mes_opposed_at": opposed, "mes_activated_at": activated, "mes_closed_at": closed,
+                "emergency_access_opt_out": opt_out is not None, "emergency_opt_out_at": opt_out,
+                "gp_professional_id": gp,
+            })
+        frame = pl.DataFrame(rows, infer_schema_length=None)
+        seconds.append(time.perf_counter() - started)
     return {"rows": n, "seconds": seconds, "columns": frame.width}
 
 
-def _child(kind: str, n: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(n)], capture_output=True, text=True, check=True)
-    result = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+def _child(kind: str, n: int, repeat: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(n), str(repeat)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=200_000)
     parser.add_argument("--faker-rows", type=int, default=20_000)
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each side (setup once); medians compared")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        kind, n = args.child[0], int(args.child[1])
-        result = vectorised(n) if kind == "vectorised" else faker_loop(n)
+        kind, n, repeat = args.child[0], int(args.child[1]), int(args.child[2])
+        result = vectorised(n, repeat) if kind == "vectorised" else faker_loop(n, repeat)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
-    vec = _child("vectorised", args.patients)
-    fak = _child("faker", args.faker_rows)
-    vec_rate = vec["rows"] / vec["seconds"]
-    fak_rate = fak["rows"] / fak["seconds"]
-    print(f"population stage (vectorised): {vec['rows']:>9,} patients in {vec['seconds']:.2f} s = {vec_rate:>12,.0f} patients/s,"
-          f" {vec['columns']} columns, peak RSS {vec['peak_rss_mb']:.0f} MB")
-    print(f"Faker row loop (same fields):  {fak['rows']:>9,} patients in {fak['seconds']:.2f} s = {fak_rate:>12,.0f} patients/s,"
-          f" {fak['columns']} columns, peak RSS {fak['peak_rss_mb']:.0f} MB")
+    vec = _child("vectorised", args.patients, args.repeat)
+    fak = _child("faker", args.faker_rows, args.repeat)
+    rates = {}
+    for label, r in (("population stage (vectorised)", vec), ("Faker row loop (same fields) ", fak)):
+        median, best = statistics.median(r["seconds"]), min(r["seconds"])
+        rates[label] = (r["rows"] / median, r["rows"] / best)
+        print(f"{label}: {r['rows']:>9,} patients, {len(r['seconds'])} runs, median {median:.3f} s = "
+              f"{rates[label][0]:>11,.0f} patients/s (best {rates[label][1]:,.0f}), {r['columns']} columns, "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB")
     print(f"conditions stage (vectorised): {vec['conditions_rows']:,} rows in {vec['conditions_seconds']:.2f} s")
-    print(f"ratio: {vec_rate / fak_rate:.0f}x")
+    (vec_median, vec_best), (fak_median, fak_best) = rates.values()
+    print(f"ratio: {vec_median / fak_median:.0f}x (medians; best runs {vec_best / fak_best:.0f}x)")
 
 
 if __name__ == "__main__":

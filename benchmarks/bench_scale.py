@@ -178,7 +178,8 @@ def _report(r: dict) -> None:
           f"{r['bytes'] / n:,.0f} bytes/patient on disk ({r['bytes'] / 2**30:.2f} GiB)")
     print(f"generate  {r['generate_s']:7.1f} s  {n / r['generate_s']:>10,.0f} patients/s  {rows / r['generate_s']:>12,.0f} rows/s"
           f"  peak RSS {r['generate_rss_mb']:,.0f} MB")
-    print(f"patients stage (chunks on the workers + global unique-NIR pass): {r['patients_stage_s']:.2f} s = "
+    print(f"pass 1 (NIR traits of every chunk on the workers + the global order-number ranking): "
+          f"{r['patients_stage_s']:.2f} s = "
           f"{n / r['patients_stage_s']:,.0f} patients/s")
     if "raw_parquet_s" in r:
         print(f"raw Parquet (I/O limit) {r['raw_parquet_s']:.1f} s  -> generation is {r['generate_s'] / r['raw_parquet_s']:.2f}x the limit")

@@ -108,16 +108,16 @@ def _context(scenario: Scenario) -> _Context:
     return _CONTEXTS[key]
 
 
-def _chunk_patients(scenario: Scenario, k: int, ctx: _Context) -> pl.DataFrame:
+def _chunk_patients(scenario: Scenario, k: int, ctx: _Context, *, traits_only: bool = False) -> pl.DataFrame:
     first = k * scenario.chunk_size
     n = min(scenario.chunk_size, scenario.patients - first)
     return generate_patients(scenario, stream(scenario.seed, "population", k), ctx.area, ctx.professionals,
-                             first_id=first + 1, n=n)
+                             first_id=first + 1, n=n, traits_only=traits_only)
 
 
 def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
     """Pass 1 for chunk k: the NIR traits (sex, birth year and month, birthplace) of its patients."""
-    return _chunk_patients(scenario, k, _context(scenario)).select(NIR_TRAITS)
+    return _chunk_patients(scenario, k, _context(scenario), traits_only=True).select(NIR_TRAITS)
 
 
 def chunk_history(scenario: Scenario, k: int, order: np.ndarray, root: str) -> dict[str, dict]:

@@ -15,7 +15,7 @@ def test_targets_are_well_formed():
     assert table.height >= 15
     assert table["target"].n_unique() == table.height
     assert set(table["tolerance_kind"]) <= {"absolute", "relative"}
-    assert set(table["widening"]) <= {"binomial", "per_person"}
+    assert set(table["widening"]) <= {"binomial", "per_person", "per_structure"}
     assert table["source"].str.len_chars().min() > 10
     for metric in table["metric"]:
         assert (fidelity.HERE / f"{metric}.sql").is_file(), metric

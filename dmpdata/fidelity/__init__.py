@@ -45,8 +45,8 @@ def _params(text: str | None) -> dict[str, str]:
 
 
 def _tolerance(row: dict, n: float, se: float | None = None) -> float:
-    """Tolerance widened for the sample: 3 standard errors — the metric's own (per-person) standard error when
-    its SQL returns one, else binomial for a share of n, or 3/√n for a count — never below the published
+    """Tolerance widened for the sample: 3 standard errors — the metric's own standard error when its SQL returns
+    one (per person, or per structure), else binomial for a share of n, or 3/√n for a count — never below the published
     figure's own tolerance. Returned in the row's tolerance kind (absolute or relative)."""
     target, tolerance = row["value"], row["tolerance"]
     if n <= 0:

@@ -74,71 +74,85 @@ def _single_year_weights() -> dict[str, np.ndarray]:
     return out
 
 
-def _draw_age(male: np.ndarray, age_min: np.ndarray, age_max: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A single year of age within each person's band, following the national single-year structure."""
+@cache
+def _ages_in_cells(area: Area) -> tuple[GroupedChoice, np.ndarray]:
+    """Per (sex, age band) cell: a chooser over its single years of age, weighted by the national structure,
+    and the age of each of the chooser's rows."""
+    _, cell_male, cell_min, cell_max = _age_sex_cells(area)
     weights = _single_year_weights()
-    out = np.empty(male.size, dtype=np.int64)
-    u = rng.random(male.size)
-    for s in ("M", "F"):
-        cum_all = np.concatenate([[0.0], np.cumsum(weights[s])])
-        m = male if s == "M" else ~male
-        lo, hi = age_min[m], np.minimum(age_max[m], 104)
-        start, stop = cum_all[lo], cum_all[hi + 1]
-        target = start + u[m] * (stop - start)
-        out[m] = np.clip(np.searchsorted(cum_all, target, side="right") - 1, lo, hi)
-    return out
+    groups, ages, w = [], [], []
+    for c in range(cell_male.size):
+        years = np.arange(int(cell_min[c]), int(min(cell_max[c], 104)) + 1)
+        groups.append(np.full(years.size, c))
+        ages.append(years)
+        w.append(weights["M" if cell_male[c] else "F"][years])
+    return GroupedChoice(np.concatenate(groups), np.concatenate(w), cell_male.size), np.concatenate(ages)
 
 
 @cache
-def _qx() -> np.ndarray:
-    """Probability of dying within a year by [is_male, age 0..104] (INSEE period life table)."""
+def _hazards() -> np.ndarray:
+    """Yearly death hazard -ln(1 - qx) by is_male * 105 + age 0..104 (INSEE period life table)."""
     mortality = reference.load("mortality")
     out = np.zeros((2, 105))
     for i, sex in enumerate(("F", "M")):
         table = mortality.filter(pl.col("sex") == sex).sort("age")
         out[i, table["age"].to_numpy()] = table["qx"].to_numpy()
-    return out
+    return -np.log1p(-np.minimum(out, 1 - 1e-12)).ravel()
 
 
 def _deaths(birth: np.ndarray, male: np.ndarray, start: dt.date, end: dt.date, rng: np.random.Generator) -> np.ndarray:
-    """Death day ordinals (NaN = alive at the end) from the period life table, year by year.
+    """Death day ordinals (NaN = alive at the end) from the period life table, calendar year by calendar year.
 
-    One uniform draw per person: they die in the first calendar-year segment where their survival
-    probability falls below it, at the point of the segment where it crosses it.
+    Within a calendar year a person of age a has the constant hazard -ln(1 - qx[a]) per year, so that
+    they survive the whole year with probability 1 - qx[a]. One exponential draw per person: they die
+    where their cumulative hazard over the period crosses it. Only the people whose draw lies below an
+    upper bound of their hazard over the whole period (their highest yearly hazard over its ages) can die:
+    the year-by-year walk runs on them alone.
     """
-    qx = _qx()
-    sex_row = male.astype(np.int64)
-    u = rng.random(birth.size)
-    survival = np.ones(birth.size)
+    hazards = _hazards()
+    threshold = rng.standard_exponential(birth.size)
     death = np.full(birth.size, np.nan)
-    cursor = start.toordinal()
-    stop = end.toordinal() + 1
+    cursor, stop = start.toordinal(), end.toordinal() + 1
+    years = (stop - cursor) / DAYS_PER_YEAR
+    row = np.where(male, 105, 0)
+    age0 = np.clip(((cursor - birth) / DAYS_PER_YEAR).astype(np.int64), 0, 104)
+    bound = _hazard_ceiling(int(np.ceil(years)) + 1)[row + age0] * years
+    who = np.flatnonzero(threshold < bound)
+    birth, row, threshold = birth[who], row[who], threshold[who]
+    cumulative = np.zeros(who.size)
     while cursor < stop:
         segment_end = min(dt.date.fromordinal(cursor).replace(month=12, day=31).toordinal() + 1, stop)
         seg_start = np.maximum(cursor, birth + 1)
         age = np.clip(((cursor - birth) / DAYS_PER_YEAR).astype(np.int64), 0, 104)
-        fraction = np.clip((segment_end - seg_start) / DAYS_PER_YEAR, 0, 1)
-        after = survival * (1 - qx[sex_row, age]) ** fraction
-        dies = np.isnan(death) & (after < u)
-        crossing = (survival - u) / np.maximum(survival - after, 1e-12)
-        death = np.where(dies, np.floor(seg_start + crossing * (segment_end - seg_start)), death)
-        survival = after
+        length = np.maximum(segment_end - seg_start, 0)  # days of the segment lived (0 when born after it)
+        rate = hazards[row + age] / DAYS_PER_YEAR  # per day
+        after = cumulative + rate * length
+        dies = np.flatnonzero((after > threshold) & (cumulative <= threshold))  # the first crossing only
+        death[who[dies]] = np.floor(seg_start[dies] + (threshold[dies] - cumulative[dies]) / rate[dies])
+        cumulative = after
         cursor = segment_end
     return np.minimum(death, stop - 1)
 
 
+@cache
+def _hazard_ceiling(span: int) -> np.ndarray:
+    """For each (sex, age) of `_hazards`: the highest hazard of that sex over ages age..age+span-1 (capped at 104)."""
+    hazards = _hazards().reshape(2, 105)
+    out = np.empty_like(hazards)
+    for a in range(105):
+        out[:, a] = hazards[:, a:min(a + span, 105)].max(axis=1)
+    return out.ravel()
+
+
 def _mes(
-    scenario: Scenario, rng: np.random.Generator, n: int, birth: np.ndarray, death: np.ndarray, department: pl.Series
-) -> dict[str, pl.Series]:
-    """Mon espace santé: notification, automatic creation or opposition, activation, closure."""
-    rollout = reference.load("mes_rollout")
-    default = rollout.filter(pl.col("department") == "*")
-    notify_lo = np.full(n, default["notification_start"][0].toordinal(), dtype=np.float64)
-    notify_hi = np.full(n, default["notification_end"][0].toordinal(), dtype=np.float64)
-    for row in rollout.filter(pl.col("department") != "*").iter_rows(named=True):
-        m = (department == row["department"]).to_numpy()  # polars string compare: no object array
-        notify_lo[m] = row["notification_start"].toordinal()
-        notify_hi[m] = row["notification_end"].toordinal()
+    scenario: Scenario, rng: np.random.Generator, n: int, birth: np.ndarray, death: np.ndarray, area: Area,
+    dept_idx: np.ndarray,
+) -> dict[str, np.ndarray | tuple[pl.Series, np.ndarray]]:
+    """Mon espace santé: notification, automatic creation or opposition, activation, closure.
+
+    Dates are day ordinals (NaN = none); the status is (vocabulary, index), as `_frame` takes them."""
+    notify_lo, notify_hi = _notification_windows(area)
+    notify_lo, notify_hi = notify_lo[dept_idx], notify_hi[dept_idx]
     notified = np.floor(notify_lo + rng.random(n) * (notify_hi - notify_lo + 1))
     window = reference.parameter("mes_opposition_window_days")
     newborn_delay = reference.parameter("mes_newborn_creation_delay_days")
@@ -151,9 +165,7 @@ def _mes(
     opposed = alive_at_notification & (rng.random(n) < reference.parameter("mes_opposition_share"))
     opposed_at = np.where(opposed, np.floor(notified + rng.random(n) * window), np.nan)
 
-    curve = reference.load("mes_activation").sort("date")
-    days = np.array([d.toordinal() for d in curve["date"]], dtype=np.float64)
-    shares = np.minimum(curve["activated_share"].to_numpy() / (1 - reference.parameter("mes_opposition_share")), 1.0)
+    days, shares = _activation_curve()
     activated_at = np.floor(inverse_curve(rng.random(n), days, shares))
     activated_at = np.maximum(activated_at, notified)  # activating before creation creates the profile early
     created = ~opposed & alive_at_notification & ~((creation > period_end) & np.isnan(activated_at))
@@ -176,15 +188,35 @@ def _mes(
         [opposed, ~created, ~np.isnan(closed_at), activated], [1, 0, 4, 3], default=2
     )
     return {
-        "mes_status": _MES_STATUS.gather(status),
-        "mes_notified_at": as_date(np.where(alive_at_notification, notified, np.nan), "mes_notified_at"),
-        "mes_created_at": as_date(created_at, "mes_created_at"),
-        "mes_opposed_at": as_date(opposed_at, "mes_opposed_at"),
-        "mes_activated_at": as_date(activated_at, "mes_activated_at"),
-        "mes_closed_at": as_date(closed_at, "mes_closed_at"),
-        "emergency_access_opt_out": pl.Series("emergency_access_opt_out", opted),
-        "emergency_opt_out_at": as_date(opt_out_at, "emergency_opt_out_at"),
+        "mes_status": (_MES_STATUS, status),
+        "mes_notified_at": np.where(alive_at_notification, notified, np.nan),
+        "mes_created_at": created_at,
+        "mes_opposed_at": opposed_at,
+        "mes_activated_at": activated_at,
+        "mes_closed_at": closed_at,
+        "emergency_access_opt_out": opted,
+        "emergency_opt_out_at": opt_out_at,
     }
+
+
+@cache
+def _notification_windows(area: Area) -> tuple[np.ndarray, np.ndarray]:
+    """Per department of the area: first and last day (ordinals) of its Mon espace santé notification wave."""
+    rollout = reference.load("mes_rollout")
+    default = rollout.filter(pl.col("department") == "*").row(0, named=True)
+    waves = {row["department"]: row for row in rollout.filter(pl.col("department") != "*").iter_rows(named=True)}
+    rows = [waves.get(code, default) for code in area.departments["code"]]
+    return (np.array([r["notification_start"].toordinal() for r in rows], dtype=np.float64),
+            np.array([r["notification_end"].toordinal() for r in rows], dtype=np.float64))
+
+
+@cache
+def _activation_curve() -> tuple[np.ndarray, np.ndarray]:
+    """The activation curve as (day ordinals, share of the non-opposed population activated by then)."""
+    curve = reference.load("mes_activation").sort("date")
+    days = np.array([d.toordinal() for d in curve["date"]], dtype=np.float64)
+    shares = np.minimum(curve["activated_share"].to_numpy() / (1 - reference.parameter("mes_opposition_share")), 1.0)
+    return days, shares
 
 
 def generate_patients(
@@ -195,8 +227,12 @@ def generate_patients(
     *,
     first_id: int,
     n: int,
+    traits_only: bool = False,
 ) -> pl.DataFrame:
     """One chunk of `n` patients (ids first_id..first_id+n-1), without the matricule INS.
+
+    With `traits_only`, only the private NIR-trait columns (the engine's first pass): they come from the
+    chunk's first draws, so the full chunk generated later from the same stream has the same traits.
 
     The matricule is added by `identifiers.build_nir` once every chunk's birth buckets are known, so
     that order numbers are unique across the whole dataset (see engine.py). Strings are only ever
@@ -210,10 +246,11 @@ def generate_patients(
     dept_idx = residence["dept_idx"].to_numpy()[commune_idx]
     dept_codes = area.departments["code"]
 
-    cells, cell_male, cell_min, cell_max = _age_sex_cells(area)
+    cells, cell_male, _, _ = _age_sex_cells(area)
     cell = cells.pick(dept_idx, rng) % cell_male.size
     male = cell_male[cell]
-    age = _draw_age(male, cell_min[cell], cell_max[cell], rng)
+    age_chooser, ages = _ages_in_cells(area)
+    age = ages[age_chooser.pick(cell, rng)]
     birth = np.minimum(ref - np.floor((age + rng.random(n)) * DAYS_PER_YEAR) - 1, ref - 1)
     years = (scenario.end.toordinal() - ref + 1) / DAYS_PER_YEAR
     born_share = _birth_rate() * years / (1 + _birth_rate() * years)
@@ -231,59 +268,75 @@ def generate_patients(
     anywhere = area.birthplace_choice.sample(rng, n)
     country = _countries().sample(rng, n)
     place_idx = np.where(abroad, area.birthplaces.height + country, np.where(same_dept, local, anywhere))
-    place = _place_codes(area).gather(place_idx)
+    if traits_only:
+        return pl.DataFrame(_nir_traits(male, birth, place_idx))
     nia = abroad & (rng.random(n) < reference.parameter("nia_share_of_foreign_born"))
 
     # INS traits: birth name, 1-3 birth first names (the first is the "premier prénom"), used name.
     n_first = 1 + categorical(np.array([reference.parameter(f"first_names_{k}_share") for k in (1, 2, 3)]), rng, n)
-    given = vocab.first_names_both()
-    n_male = vocab.first_names("M").len()
-    n_female = given.len() - n_male
-    drawn = {
-        f"n{k}": given.gather(np.where(male, rng.integers(0, n_male, n), n_male + rng.integers(0, n_female, n)))
-        for k in range(3)
-    }
+    given, n_male = _given_names()
+    n_given = given.len() - 1
+    first_of_sex = np.where(male, 0, n_male)  # the vocabulary holds the boys' names, then the girls', then a null
+    names_of_sex = np.where(male, n_male, n_given - n_male)
+    picks = first_of_sex + (rng.random((3, n)) * names_of_sex).astype(np.int64)
+    picks[1:] = np.where(np.arange(1, 3)[:, None] < n_first, picks[1:], n_given)  # no 2nd/3rd name: the null
     married = ~male & (age >= 25) & (rng.random(n) < reference.parameter("used_name_share_women_over_25"))
     last = vocab.last_names()
     statuses = reference.load("identity_statuses")
 
     death = _deaths(birth, male, scenario.start, scenario.end, rng)
-    residence_department = dept_codes.gather(dept_idx)
-    mes = _mes(scenario, rng, n, birth, death, residence_department)
+    mes = _mes(scenario, rng, n, birth, death, area, dept_idx)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
 
-    birth_date = as_date(birth, "birth_date")
-    frame = pl.DataFrame({
+    return _frame({
         "patient_id": np.arange(first_id, first_id + n, dtype=np.int64),
-        "matricule_kind": _KIND.gather(nia.astype(np.int8)),
-        "identity_status": statuses["code"].gather(categorical(statuses["share"].to_numpy(), rng, n)),
-        "birth_name": last.gather(rng.integers(0, last.len(), n)),
-        **drawn,
-        "n_first": n_first,
-        "used_name": last.gather(rng.integers(0, last.len(), n)),
-        "married": married,
-        "sex": _SEX.gather(male.astype(np.int8)),
-        "birth_date": birth_date,
-        "birth_place_code": place,
-        "residence_commune": residence["code"].gather(commune_idx),
-        "residence_department": residence_department,
-        "residence_region": area.departments["region"].gather(dept_idx),
-        "death_date": as_date(death, "death_date"),
+        "matricule_kind": (_KIND, nia.astype(np.int8)),
+        "identity_status": (statuses["code"], categorical(statuses["share"].to_numpy(), rng, n)),
+        "birth_name": (last, rng.integers(0, last.len(), n)),
+        "used_name": (_last_names_or_null(), np.where(married, rng.integers(0, last.len(), n), last.len())),
+        "sex": (_SEX, male.astype(np.int8)),
+        "birth_date": birth,
+        "birth_place_code": (_place_codes(area), place_idx),
+        "residence_commune": (residence["code"], commune_idx),
+        "residence_department": (dept_codes, dept_idx),
+        "residence_region": (area.departments["region"], dept_idx),
+        "death_date": death,
         **mes,
         "gp_professional_id": gp_id,
         # Private columns for the matricule pass (engine.py), dropped before writing.
-        **_nir_traits(male, birth_date, place_idx),
+        **_nir_traits(male, birth, place_idx),
+        "first_names": [(given, picks[0]), (given, picks[1]), (given, picks[2])],
+        "first_name": (given, picks[0]),
     })
-    return frame.with_columns(
-        pl.concat_str(
-            "n0",
-            pl.when(pl.col("n_first") > 1).then("n1"),
-            pl.when(pl.col("n_first") > 2).then("n2"),
-            separator=" ", ignore_nulls=True,
-        ).alias("first_names"),
-        pl.col("n0").alias("first_name"),
-        pl.when("married").then("used_name").alias("used_name"),
-    ).drop("n0", "n1", "n2", "n_first", "married")
+
+
+def _frame(columns: dict) -> pl.DataFrame:
+    """The chunk's frame from numpy arrays, in one polars select so that its threads share the string work.
+
+    A column is an array (kept as is; float arrays of day ordinals, NaN = null, become dates when the name ends
+    in `_date` or `_at`), a (vocabulary, index) pair (gathered; an index past the end gives a null), or a list
+    of such pairs (joined with spaces, nulls skipped).
+    """
+    raw: dict[str, np.ndarray] = {}
+    exprs = []
+    for name, value in columns.items():
+        if isinstance(value, list):
+            parts = []
+            for k, (vocabulary, index) in enumerate(value):
+                raw[f"_{name}_{k}"] = index
+                parts.append(pl.lit(vocabulary).gather(pl.col(f"_{name}_{k}")))
+            exprs.append(pl.concat_str(parts, separator=" ", ignore_nulls=True).alias(name))
+        elif isinstance(value, tuple):
+            vocabulary, index = value
+            raw[f"_{name}"] = index
+            exprs.append(pl.lit(vocabulary).gather(pl.col(f"_{name}")).alias(name))
+        elif value.dtype == np.float64 and name.endswith(("_date", "_at")):
+            raw[name] = as_date(value, name)
+            exprs.append(pl.col(name))
+        else:
+            raw[name] = value
+            exprs.append(pl.col(name))
+    return pl.DataFrame(raw).select(exprs)
 
 
 _MES_STATUS = pl.Series("mes_status", ["not_created", "opposed", "not_activated", "activated", "closed"])
@@ -291,18 +344,41 @@ _SEX = pl.Series("sex", ["F", "M"])  # indexed by the boolean "male"
 _KIND = pl.Series("matricule_kind", ["NIR", "NIA"])  # indexed by the boolean "nia"
 
 
-def _nir_traits(male: np.ndarray, birth_date: pl.Series, place_idx: np.ndarray) -> dict[str, np.ndarray]:
+def _nir_traits(male: np.ndarray, birth: np.ndarray, place_idx: np.ndarray) -> dict[str, np.ndarray]:
+    first, years, months = _calendar()
+    day = birth.astype(np.int64) - first
     return {
         "_nir_sex": np.where(male, 1, 2).astype(np.int8),
-        "_birth_year": birth_date.dt.year().cast(pl.Int16).to_numpy(),
-        "_birth_month": birth_date.dt.month().cast(pl.Int8).to_numpy(),
+        "_birth_year": years[day],
+        "_birth_month": months[day],
         "_place_idx": place_idx.astype(np.int32),
     }
+
+
+@cache
+def _calendar() -> tuple[int, np.ndarray, np.ndarray]:
+    """Year and month of every day from 1 January 1850 to 31 December 2199 (lookup by ordinal - first)."""
+    first = dt.date(1850, 1, 1).toordinal()
+    days = np.arange(first - EPOCH, dt.date(2200, 1, 1).toordinal() - EPOCH).astype("datetime64[D]")
+    months = days.astype("datetime64[M]").astype(np.int64)  # months since January 1970
+    return first, (1970 + months // 12).astype(np.int16), (1 + months % 12).astype(np.int8)
 
 
 def birthplace_vocabulary(area: Area) -> pl.Series:
     """The codes that `_place_idx` indexes: French birthplace communes, then countries of birth."""
     return _place_codes(area)
+
+
+@cache
+def _given_names() -> tuple[pl.Series, int]:
+    """Birth first names, boys' then girls', then one null (no such name); the number of boys' names."""
+    return pl.concat([vocab.first_names_both(), pl.Series([None], dtype=pl.String)], rechunk=True), vocab.first_names("M").len()
+
+
+@cache
+def _last_names_or_null() -> pl.Series:
+    """The surnames, then one null (no used name)."""
+    return pl.concat([vocab.last_names(), pl.Series([None], dtype=pl.String)], rechunk=True)
 
 
 @cache
@@ -330,26 +406,42 @@ def _all_department_index(area: Area) -> np.ndarray:
 @cache
 def _place_codes(area: Area) -> pl.Series:
     """Birthplace codes: the area's French birthplace communes, then the countries of birth (99xxx)."""
-    return pl.concat([area.birthplaces["code"], reference.load("birth_countries")["country_code"]])
+    return pl.concat([area.birthplaces["code"], reference.load("birth_countries")["country_code"]], rechunk=True)
 
 
 def _medecin_traitant(
     area: Area, professionals: pl.DataFrame, dept_idx: np.ndarray, age: np.ndarray, rng: np.random.Generator
-) -> pl.Series:
-    """A GP of the department of residence, for the share of adults who declared a médecin traitant."""
-    gp_kinds = reference.load("workforce_rules").filter(pl.col("gp_eligible"))["kind"]
-    gps = professionals.filter(pl.col("kind").is_in(gp_kinds.implode()))
-    gp_dept = department_index(area, gps["department"], outside=-1)
-    valid = gp_dept >= 0
-    chooser = GroupedChoice(gp_dept[valid], np.ones(valid.sum()), area.departments.height)
+) -> tuple[pl.Series, np.ndarray]:
+    """A GP of the department of residence, for the share of adults who declared a médecin traitant.
+
+    Returns (the eligible GPs' ids then a null, each person's index into it)."""
+    gp_ids, chooser = _gp_chooser(area, professionals)
     declared = (age >= reference.parameter("gp_declared_min_age")) & (
         rng.random(age.size) < reference.parameter("gp_declared_share_adults")
     )
     declared &= chooser.has(dept_idx)
-    gp_id = np.zeros(age.size, dtype=np.int64)
-    gp_id[declared] = gps["professional_id"].to_numpy()[valid][chooser.pick(dept_idx[declared], rng)]
-    series = pl.Series("gp_professional_id", gp_id)
-    return series.scatter(np.flatnonzero(~declared), None)
+    index = np.full(age.size, gp_ids.len() - 1, dtype=np.int64)
+    index[declared] = chooser.pick(dept_idx[declared], rng)
+    return gp_ids, index
+
+
+_GP_CHOOSER: list = []  # [(area, professionals, result)]: the last workforce seen (one per process and scenario)
+
+
+def _gp_chooser(area: Area, professionals: pl.DataFrame) -> tuple[pl.Series, GroupedChoice]:
+    """The GPs who can be declared médecin traitant (their ids, then a null) and a chooser among them by
+    department (its rows index the ids)."""
+    if _GP_CHOOSER and _GP_CHOOSER[0][0] is area and _GP_CHOOSER[0][1] is professionals:
+        return _GP_CHOOSER[0][2]
+    gp_kinds = reference.load("workforce_rules").filter(pl.col("gp_eligible"))["kind"]
+    gps = professionals.filter(pl.col("kind").is_in(gp_kinds.implode()))
+    gp_dept = department_index(area, gps["department"], outside=-1)
+    valid = gp_dept >= 0
+    ids = pl.concat([gps["professional_id"].filter(pl.Series(valid)), pl.Series([None], dtype=pl.Int64)], rechunk=True)
+    result = (ids.alias("gp_professional_id"),
+              GroupedChoice(gp_dept[valid], np.ones(valid.sum()), area.departments.height))
+    _GP_CHOOSER[:] = [(area, professionals, result)]
+    return result
 
 
 @cache

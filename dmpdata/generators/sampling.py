@@ -6,8 +6,9 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
-__all__ = ["EPOCH", "Categorical", "GroupedChoice", "as_date", "coded", "categorical", "inverse_curve", "stochastic_round"]
+__all__ = ["EPOCH", "Balanced", "Categorical", "GroupedChoice", "as_date", "coded", "categorical", "inverse_curve", "stochastic_round"]
 
 EPOCH = dt.date(1970, 1, 1).toordinal()
 
@@ -41,8 +42,32 @@ class Categorical:
         self.prob, self.alias = _vose(weights)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        i = rng.integers(0, self.size, n)
-        return np.where(rng.random(n) < self.prob[i], i, self.alias[i])
+        # One uniform per draw: its integer part picks the column, its fractional part the side.
+        u = rng.random(n) * self.size
+        i = np.minimum(u.astype(np.int64), self.size - 1)
+        return np.where(u - i < self.prob[i], i, self.alias[i])
+
+
+class Balanced:
+    """A fixed discrete distribution sampled n at a time so that each category gets its expected count
+    rounded down or up (systematic sampling: evenly spaced points over the cumulative weights, one random
+    offset), in random order. Unbiased for every category, with far less spread than independent draws:
+    a chunk of n people matches the population shares it is drawn from to within one person per category
+    (e.g. the departments' shares of the population, with communes ordered by department)."""
+
+    def __init__(self, weights: np.ndarray):
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.size == 0 or not np.isfinite(weights).all() or (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError("Balanced needs non-negative, finite weights with a positive sum")
+        self.size = weights.size
+        self.cum = np.cumsum(weights / weights.sum())
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        # The points (offset + j) / n, j = 0..n-1, falling in category i: those with j < n * cum[i] - offset.
+        below = np.ceil(self.cum * n - rng.random()).clip(0, n).astype(np.int64)
+        counts = np.diff(below, prepend=0)
+        counts[-1] += n - below[-1]  # rounding at the top end of the cumulative weights
+        return np.repeat(np.arange(self.size), counts)[rng.permutation(n)]
 
 
 class GroupedChoice:
@@ -76,12 +101,15 @@ class GroupedChoice:
     def pick(self, query_groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Row indices (into the original candidate table), one per query; every group must have rows."""
         q = np.asarray(query_groups, dtype=np.int64)
-        if q.size and not self.has(q).all():
+        counts = self.counts[q]
+        if q.size and not counts.all():
             raise ValueError("GroupedChoice.pick: a query group has no candidate row")
-        i = self.starts[q] + np.floor(rng.random(q.size) * self.counts[q]).astype(np.int64)
-        i = np.minimum(i, self.starts[q] + self.counts[q] - 1)
+        # One uniform per draw: its integer part picks the row within the group, its fractional part the side.
+        u = rng.random(q.size) * counts
+        j = np.minimum(u.astype(np.int64), counts - 1)
+        i = self.starts[q] + j
         if not self.uniform:
-            i = np.where(rng.random(q.size) < self.prob[i], i, self.alias[i])
+            i = np.where(u - j < self.prob[i], i, self.alias[i])
         return self.rows[i]
 
 
@@ -96,7 +124,13 @@ def categorical(probabilities: np.ndarray, rng: np.random.Generator, n: int) -> 
     """n draws of category indices with the given probabilities (normalised here)."""
     p = np.asarray(probabilities, dtype=np.float64)
     cum = np.cumsum(p / p.sum())
-    return np.minimum(np.searchsorted(cum, rng.random(n), side="right"), p.size - 1)
+    u = rng.random(n)
+    if p.size <= 8:  # a few comparisons beat a binary search per draw
+        out = np.zeros(n, dtype=np.int64)
+        for bound in cum[:-1]:
+            out += u >= bound
+        return out
+    return np.minimum(np.searchsorted(cum, u, side="right"), p.size - 1)
 
 
 def inverse_curve(u: np.ndarray, days: np.ndarray, shares: np.ndarray) -> np.ndarray:
@@ -116,15 +150,15 @@ def as_date(ordinals: np.ndarray, name: str) -> pl.Series:
     """Day ordinals (float, NaN = null) to a polars Date series."""
     ordinals = np.asarray(ordinals, dtype=np.float64)
     missing = np.isnan(ordinals)
-    days = pl.Series(name, np.where(missing, 0, ordinals - EPOCH).astype(np.int32)).cast(pl.Date)
-    if missing.any():
-        days = pl.select(pl.when(pl.Series(~missing)).then(days).alias(name)).to_series()
-    return days
+    days = np.where(missing, EPOCH, ordinals).astype(np.int32) - np.int32(EPOCH)
+    # An Arrow date32 array straight from the two buffers: validity bits and days since 1970.
+    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
+    return pl.Series(name, pa.Array.from_buffers(pa.date32(), days.size, [validity, pa.py_buffer(days)]))
 
 
 def coded(vocabulary: tuple[str, ...] | pl.Series, codes: np.ndarray, name: str = "") -> pl.Series:
     """Strings from integer codes into a small vocabulary (a gather: no per-row string building)."""
-    series = vocabulary if isinstance(vocabulary, pl.Series) else pl.Series(name, list(vocabulary), dtype=pl.String)
+    series = vocabulary.rechunk() if isinstance(vocabulary, pl.Series) else pl.Series(name, list(vocabulary), dtype=pl.String)
     return series.gather(np.asarray(codes, dtype=np.int64)).alias(name)
 
 

@@ -39,7 +39,7 @@ def first_names(sex: str) -> pl.Series:
 @cache
 def first_names_both() -> pl.Series:
     """Male first names followed by female ones (index with an offset of len(first_names("M")))."""
-    return pl.concat([first_names("M"), first_names("F")])
+    return pl.concat([first_names("M"), first_names("F")], rechunk=True)
 
 
 def sample(vocabulary: pl.Series, rng: np.random.Generator, n: int) -> pl.Series:

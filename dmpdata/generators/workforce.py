@@ -27,17 +27,20 @@ def _expected_per_department(per_100k: float, area: Area, scale: float) -> np.nd
 def _equipped_from(facility_type: pl.Series, sector: pl.Series, rng: np.random.Generator) -> pl.Series:
     """Date from which a structure's software feeds the DMP (Ségur curve of its type, else of its sector).
 
-    Null when the structure is still not equipped at the curve's last point.
+    Null when the structure is still not equipped at the curve's last point. The draws are stratified within each
+    curve: of its m structures, one falls in each 1/m band of the curve's quantiles (random order), so the share
+    equipped at any date is the curve's to within one structure (the test-size areas hold few of each type).
     """
     curves = reference.load("dmp_equipment")
     own_curve = facility_type.is_in(curves["applies_to"].unique().implode())
     segment = pl.select(pl.when(own_curve).then(facility_type).otherwise(sector)).to_series().to_numpy()
     days = np.full(segment.size, np.nan)
-    u = rng.random(segment.size)
     for (name,), curve in curves.sort("date").group_by("applies_to", maintain_order=True):
         mask = segment == name
+        m = int(mask.sum())
+        u = (rng.permutation(m) + rng.random(m)) / m
         ordinals = np.array([d.toordinal() for d in curve["date"]], dtype=np.float64)
-        days[mask] = np.floor(inverse_curve(u[mask], ordinals, curve["equipped_share"].to_numpy()))
+        days[mask] = np.floor(inverse_curve(u, ordinals, curve["equipped_share"].to_numpy()))
     return as_date(days, "dmp_equipped_from")
 
 

@@ -191,18 +191,33 @@ def unique_nirs_indexed(
     `nirs_indexed(..., order=order_numbers_indexed(...))` (the two halves, for when the order numbers
     are computed over the whole population in one place and the NIRs built chunk by chunk elsewhere).
     """
-    order = order_numbers_indexed(sex, birth_year, birth_month, place_index, places)
-    return nirs_indexed(sex, birth_year, birth_month, place_index, places, order)
+    index, sex, year, month, place_num, keep_letters = _indexed_places(sex, birth_year, birth_month, place_index, places)
+    order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+    return _assemble(sex, year, month, place_num, keep_letters, None, order,
+                     letters_of=lambda rows: places.cast(pl.String).gather(index[rows]))
 
 
 def _indexed_places(sex, birth_year, birth_month, place_index, places):
     index = _as_int64("place_index", place_index)
     sex, year, month = _checked_traits(sex, birth_year, birth_month, place_index=index)
     _check_range("place_index", index, 0, places.len() - 1)
-    _check_place_codes(places)
-    vocab_num, vocab_corsica = _place_numbers(places)
+    vocab_num, vocab_corsica = _vocabulary_numbers(places)
     place_num, keep_letters, _ = _apply_corsica_rule(vocab_num[index], vocab_corsica[index], year)
     return index, sex, year, month, place_num, keep_letters
+
+
+_VOCABULARY: list = []  # [(places, numbers)]: the last birthplace vocabulary checked and encoded
+
+
+def _vocabulary_numbers(places: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """`_place_numbers` of a vocabulary after `_check_place_codes`, kept for the next call with the same Series
+    (generators pass one vocabulary per run, chunk after chunk)."""
+    if _VOCABULARY and _VOCABULARY[0][0] is places:
+        return _VOCABULARY[0][1]
+    _check_place_codes(places)
+    numbers = _place_numbers(places)
+    _VOCABULARY[:] = [(places, numbers)]
+    return numbers
 
 
 def order_numbers_indexed(

@@ -60,7 +60,7 @@ def load(name: str) -> pl.DataFrame:
             exprs.append(pl.col(col).str.to_lowercase().is_in(["true", "1", "yes"]).alias(col))
         else:
             exprs.append(pl.col(col).cast(_DTYPES[dtype]))
-    return raw.select(exprs)
+    return raw.select(exprs).rechunk()  # one chunk: generators gather from these columns
 
 
 def parameter(key: str) -> float:

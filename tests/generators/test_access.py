@@ -17,7 +17,7 @@ from dmpdata.rng import stream
 
 def test_consultations_ten_minutes_into_a_late_encounter_do_not_leave_the_period():
     """Found at 1 M patients: an encounter starting at 23:55 on the last day gave a consultation the next day."""
-    scenario = dmpdata.load_scenario("tiny").with_overrides(patients=400, seed=5)
+    scenario = dmpdata.load_scenario("tiny").with_overrides(patients=1000, seed=5)
     ctx = engine._context(scenario)
     traits = engine.chunk_traits(scenario, 0)
     patients = engine._chunk_patients(scenario, 0, ctx).drop(engine.NIR_TRAITS).with_columns(

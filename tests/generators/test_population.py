@@ -141,3 +141,38 @@ def test_a_regional_preset_stays_in_its_region(tmp_path):
     assert ds.validate().ok
     # People born elsewhere in France or abroad still exist: birthplaces are national.
     assert patients.filter(~pl.col("birth_place_code").str.slice(0, 2).is_in(["02", "59", "60", "62", "80"])).height > 100
+
+
+def test_first_pass_traits_are_the_full_chunks_traits():
+    """The engine's pass 1 generates only the NIR traits; pass 2 regenerates the whole chunk from the same
+    stream: both must agree, or order numbers ranked on pass 1 would not make pass 2's NIRs unique."""
+    from dmpdata import engine
+
+    scenario = dmpdata.load_scenario("tiny").with_overrides(patients=3000, chunk_size=1000)
+    ctx = engine._context(scenario)
+    for k in range(scenario.n_chunks):
+        full = engine._chunk_patients(scenario, k, ctx).select(engine.NIR_TRAITS)
+        assert engine.chunk_traits(scenario, k).equals(full)
+
+
+def test_balanced_residence_matches_department_shares_within_one_person_per_chunk():
+    """Residence communes are drawn by systematic sampling over communes ordered by department: each
+    department gets its expected count of a chunk rounded down or up, never a multinomial scatter."""
+    from dmpdata.generators.geography import area_of
+    from dmpdata.generators.sampling import Balanced
+
+    area = area_of(dmpdata.load_scenario("demo"))
+    residence = area.residence
+    assert residence["dept_idx"].is_sorted()
+    dept_weights = residence.group_by("dept_idx").agg(pl.col("population").sum()).sort("dept_idx")
+    expected = dept_weights["population"].to_numpy() / dept_weights["population"].sum()
+    for seed, n in ((1, 20_000), (2, 777), (3, 1)):
+        picks = area.residence_choice.sample(np.random.default_rng(seed), n)
+        counts = np.bincount(residence["dept_idx"].to_numpy()[picks], minlength=expected.size)
+        assert counts.sum() == n
+        assert np.abs(counts - n * expected).max() < 1 + 1e-9
+    # Unbiased: a category's mean count over many draws is its expected count.
+    weights = np.array([0.05, 0.3, 0.001, 0.649])
+    mean = np.mean([np.bincount(Balanced(weights).sample(np.random.default_rng(s), 10), minlength=4)
+                    for s in range(4000)], axis=0)
+    assert np.allclose(mean, 10 * weights, atol=0.035)  # 4 standard errors of a 0-or-1 count
