@@ -216,6 +216,36 @@ def faker_loop(n: int, repeat: int) -> dict:
     return {"rows": n, "seconds": seconds, "columns": frame.width}
 
 
+def _patients_rows(scenario, k: int, order) -> int:
+    from dmpdata import engine
+
+    return engine.chunk_patients(scenario, k, order).height
+
+
+def engine_stage(n: int, workers: int, repeat: int) -> dict:
+    """The same patients table as the engine makes it on `workers` processes: pass 1 (every chunk's NIR traits),
+    the national order-number ranking, then each chunk's patients with their matricules (pass 2's first step)."""
+    import dmpdata
+    from dmpdata import engine
+    from dmpdata.parallel import pool
+
+    scenario = dmpdata.load_scenario("demo").with_overrides(patients=n)
+    ctx = engine._context(scenario)
+    chunks = range(scenario.n_chunks)
+    seconds = []
+    with pool("local", workers, scenario.n_chunks) as run:
+        run(engine.chunk_traits, [(scenario, k) for k in range(min(workers, scenario.n_chunks))], lambda d, t: None)  # warm
+        for _ in range(repeat):
+            started = time.perf_counter()
+            traits = run(engine.chunk_traits, [(scenario, k) for k in chunks], lambda d, t: None)
+            order = engine._order_numbers(traits, ctx.area)
+            calls = [(scenario, k, order[k * scenario.chunk_size:(k + 1) * scenario.chunk_size]) for k in chunks]
+            rows = sum(run(_patients_rows, calls, lambda d, t: None))
+            seconds.append(time.perf_counter() - started)
+    assert rows == n
+    return {"rows": n, "seconds": seconds, "workers": workers}
+
+
 def _child(kind: str, n: int, repeat: int) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", kind, str(n), str(repeat)],
                          capture_output=True, text=True, check=True)
@@ -223,10 +253,14 @@ def _child(kind: str, n: int, repeat: int) -> dict:
 
 
 def main() -> None:
+    from dmpdata.parallel import available_cores
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=200_000)
     parser.add_argument("--faker-rows", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each side (setup once); medians compared")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="also time the engine's way on N processes (0: every core; 1: skip)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -247,6 +281,13 @@ def main() -> None:
     print(f"conditions stage (vectorised): {vec['conditions_rows']:,} rows in {vec['conditions_seconds']:.2f} s")
     (vec_median, vec_best), (fak_median, fak_best) = rates.values()
     print(f"ratio: {vec_median / fak_median:.0f}x (medians; best runs {vec_best / fak_best:.0f}x)")
+    workers = args.workers or available_cores()
+    if workers > 1:
+        eng = engine_stage(args.patients, workers, args.repeat)
+        median = statistics.median(eng["seconds"])
+        print(f"engine, {workers} worker processes (pass 1 + ranking + patients tables): median {median:.3f} s = "
+              f"{args.patients / median:,.0f} patients/s = {args.patients / median / fak_median:.0f}x the Faker loop "
+              f"(which uses one core)")
 
 
 if __name__ == "__main__":

@@ -120,6 +120,14 @@ def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
     return _chunk_patients(scenario, k, _context(scenario), traits_only=True).select(NIR_TRAITS)
 
 
+def chunk_patients(scenario: Scenario, k: int, order: np.ndarray) -> pl.DataFrame:
+    """Chunk k's patients table, matricules INS included, from the chunk's NIR order numbers (pass 2's first step)."""
+    ctx = _context(scenario)
+    patients = _chunk_patients(scenario, k, ctx)
+    matricule = nirs_indexed(*(patients[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(ctx.area), order)
+    return patients.drop(NIR_TRAITS).with_columns(matricule.alias("ins_matricule"), pl.lit(_test_oid()).alias("ins_oid"))
+
+
 def chunk_history(scenario: Scenario, k: int, order: np.ndarray, root: str) -> dict[str, dict]:
     """Pass 2 for chunk k: patients (with their matricules) and their whole history, written under `root`.
 
@@ -127,11 +135,7 @@ def chunk_history(scenario: Scenario, k: int, order: np.ndarray, root: str) -> d
     Returns each table's file entry for the manifest. Deterministic: depends on (scenario, k) only.
     """
     ctx = _context(scenario)
-    patients = _chunk_patients(scenario, k, ctx)
-    matricule = nirs_indexed(*(patients[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(ctx.area), order)
-    patients = patients.drop(NIR_TRAITS).with_columns(
-        matricule.alias("ins_matricule"), pl.lit(_test_oid()).alias("ins_oid")
-    )
+    patients = chunk_patients(scenario, k, order)
     tables = simulate_chunk(scenario, k, ctx.area, ctx.staff, patients)
     _shift_ids(tables, k)
     return {name: write_part(Path(root), name, k, frame) for name, frame in tables.items()}
