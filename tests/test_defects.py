@@ -270,8 +270,27 @@ _CONSULT = (pl.col("action") == "consult") & (pl.col("actor_kind") == "professio
 granted_despite_the_matrix = _edit(
     "access_events", "event_id", _CONSULT & (pl.col("outcome") == "denied_matrix"), outcome="granted")
 
-granted_despite_the_mask = _edit(
-    "access_events", "event_id", _CONSULT & (pl.col("outcome") == "denied_masked"), outcome="granted")
+def granted_despite_the_mask(path: Path) -> None:
+    """A consult recorded granted one second after the patient masked the document from that reader.
+
+    (Moves the first mask event onto the first granted consult by a professional who is neither the document's
+    author nor the médecin traitant: the data need not hold a masked denial of its own.)"""
+    events = _read(path, "access_events")
+    documents = _read(path, "documents").select("document_id", "author_professional_id")
+    patients = _read(path, "patients").select("patient_id", "gp_professional_id")
+    reader = pl.col("actor_professional_id")
+    victim = (
+        events.filter(_CONSULT & (pl.col("outcome") == "granted") & pl.col("document_id").is_not_null())
+        .join(documents, on="document_id").join(patients, on="patient_id")
+        .filter((reader != pl.col("author_professional_id").fill_null(-1))
+                & (reader != pl.col("gp_professional_id").fill_null(-1)))
+        .sort("event_id").row(0, named=True)
+    )
+    mask = _first(events, "event_id", pl.col("action") == "mask")
+    _rewrite(path, "access_events", lambda e: _set(
+        e, "event_id", mask, patient_id=victim["patient_id"], document_id=victim["document_id"],
+        occurred_at=victim["occurred_at"] - dt.timedelta(seconds=1)))
+
 
 
 def consult_before_submission(path: Path) -> None:

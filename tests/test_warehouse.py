@@ -1,4 +1,5 @@
-"""The DuckDB warehouse: typed tables and keys from the schemas, reference tables, views, reuse and rebuild."""
+"""The DuckDB warehouse: typed tables and keys from the schemas, reference tables, views, derived tables, reuse and
+rebuild."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import polars as pl
 import pytest
 
 import dmpdata
+from dmpdata import warehouse
 from dmpdata.errors import DatasetError
 from dmpdata.schemas import TABLES, columns_of
 from dmpdata.warehouse import META_TABLE, PRIMARY_KEYS, connect, enum_types
@@ -199,6 +201,50 @@ def test_months_view(con, tiny):
     assert df["month"].to_list() == expected.to_list()
     assert df["month"].is_unique().all()
     assert df["days"].sum() == (end - start).days + 1
+
+
+DERIVED = ["encounter_document_counts", "encounter_counts", "patient_years", "sharing_pairs", "sector_reads",
+           "discharge_letters", "lab_reports", "consultation_months", "document_months"]
+
+
+def test_derived_tables_are_documented_and_built(con):
+    text = warehouse.derived_sql()
+    built = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    for table in DERIVED:
+        assert f"-- {table}\n-- grain: one row per" in text, table
+        assert table in built, table
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0, table
+    assert not any(t.startswith("_") for t in built)  # scratch tables are dropped
+
+
+def test_derived_tables_add_up_to_the_dataset_tables(con):
+    def one(sql):
+        return con.execute(sql).fetchall()[0][0]
+
+    assert one("SELECT sum(encounters) FROM encounter_counts") == one("SELECT count(*) FROM encounters")
+    assert one("SELECT sum(documents) FROM encounter_counts") == one(
+        "SELECT count(*) FROM documents WHERE encounter_id IS NOT NULL")
+    assert one("SELECT sum(documents) FROM encounter_document_counts") == one(
+        "SELECT count(*) FROM documents WHERE encounter_id IS NOT NULL")
+    assert one("SELECT sum(encounters) FROM patient_years") == one("SELECT count(*) FROM encounters")
+    assert one("SELECT sum(documents) FROM document_months") == one("SELECT count(*) FROM documents")
+    assert one("SELECT sum(attempts) FROM consultation_months") == one(
+        "SELECT count(*) FROM access_events WHERE action = 'consult'")
+    assert one("SELECT sum(consultations) FROM sector_reads") == one(
+        "SELECT count(*) FROM consultations WHERE granted AND document_id IS NOT NULL AND NOT is_author")
+    assert one("SELECT count(*) FROM discharge_letters") == one(
+        "SELECT count(*) FROM documents_enriched WHERE type_code = '11490-0'")
+    assert one("SELECT count(*) FROM lab_reports") == one(
+        "SELECT count(*) FROM documents_enriched WHERE type_code = '11502-2'")
+    assert one("SELECT sum(consultations) FROM sharing_pairs") == one(
+        "SELECT count(*) FROM consultations WHERE granted AND author_professional_id IS NOT NULL AND NOT is_author")
+
+
+def test_derive_rebuilds_in_place(con):
+    before = con.execute("SELECT * FROM document_months ORDER BY ALL").fetchall()
+    warehouse.derive(con)
+    assert con.execute("SELECT * FROM document_months ORDER BY ALL").fetchall() == before
+    assert con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0] is True
 
 
 # --- file databases: reuse, rebuild, refusal ----------------------------------------------------------------------

@@ -11,9 +11,10 @@ Each SQL file opens with a comment block (see README.md beside this module)::
     --   name     description
 
 The SQL reads only the dataset tables (organizations, professionals, patients, conditions, encounters,
-documents, observations, access_events) and reference tables named ``ref_<name>``, so it runs on any DuckDB
-connection holding them (``dmpdata.warehouse.connect`` builds one). Parameters are bound by DuckDB
-(``$name``), never formatted into the SQL.
+documents, observations, access_events), reference tables named ``ref_<name>`` and the derived tables of
+dmpdata/warehouse/derived.sql (built by ``dmpdata.warehouse.derive(con)``), so it runs on any DuckDB connection
+holding them (``dmpdata.warehouse.connect`` builds one). Parameters are bound by DuckDB (``$name``), never
+formatted into the SQL.
 """
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ def question(name: str) -> Question:
 
 
 def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFrame:
-    """Run analysis `name` on `con` (a DuckDB connection holding the dataset and ref_ tables) into a polars frame.
+    """Run analysis `name` on `con` (a DuckDB connection holding the dataset, ref_ and derived tables) into a frame.
 
     Parameters are the analysis's (`question(name).params`); omitted ones take their declared default. An unknown
     analysis or parameter, or a value of the wrong type, raises DmpdataError.

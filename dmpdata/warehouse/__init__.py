@@ -1,11 +1,22 @@
-"""DuckDB warehouse of a dataset: typed tables with keys, reference tables `ref_<name>`, `dmpdata_meta`, views.
+"""DuckDB warehouse of a dataset: typed tables with keys, reference tables `ref_<name>`, `dmpdata_meta`, views,
+derived tables.
 
-`connect(dataset, db=None, *, validate=True)` returns a DuckDB connection; see dmpdata/warehouse/README.md.
+`connect(dataset, db=None, *, validate=True)` returns a DuckDB connection; `derive(con)` (re)creates the derived
+tables on any connection holding the dataset tables; see dmpdata/warehouse/README.md.
 """
 
 from __future__ import annotations
 
-from dmpdata.warehouse.build import CONFIG, META_TABLE, WAREHOUSE_FORMAT, connect, fingerprint, views_sql
+from dmpdata.warehouse.build import (
+    CONFIG,
+    META_TABLE,
+    WAREHOUSE_FORMAT,
+    connect,
+    derive,
+    derived_sql,
+    fingerprint,
+    views_sql,
+)
 from dmpdata.warehouse.ddl import PRIMARY_KEYS, columns, create_statements, enum_types
 
 __all__ = [
@@ -16,6 +27,8 @@ __all__ = [
     "columns",
     "connect",
     "create_statements",
+    "derive",
+    "derived_sql",
     "enum_types",
     "fingerprint",
     "views_sql",

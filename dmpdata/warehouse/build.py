@@ -1,4 +1,5 @@
-"""Build (or reuse) the DuckDB warehouse of a dataset: typed tables, reference tables, metadata, analysis views."""
+"""Build (or reuse) the DuckDB warehouse of a dataset: typed tables, reference tables, metadata, analysis views and
+derived tables."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from dmpdata.errors import DatasetError
 from dmpdata.schemas import TABLES
 from dmpdata.warehouse.ddl import PRIMARY_KEYS, columns, create_statements, key_statements, literal, quote
 
-__all__ = ["connect", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "views_sql", "fingerprint"]
+__all__ = ["connect", "derive", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "views_sql", "derived_sql", "fingerprint"]
 
 # Bump when the layout of the warehouse changes in a way the fingerprint would not see.
 WAREHOUSE_FORMAT = 1
@@ -40,6 +41,27 @@ def views_sql() -> str:
 
 
 @cache
+def derived_sql() -> str:
+    """The text of derived.sql (the derived tables the analyses read)."""
+    return resource_files(__package__).joinpath("derived.sql").read_text(encoding="utf-8")
+
+
+def derive(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or replace) the derived tables of derived.sql on `con`, from the dataset tables it holds.
+
+    Works on any connection holding the dataset tables (a warehouse, or tables built from frames): the analyses of
+    dmpdata/analyses/ read these tables. `connect()` runs it when it builds a warehouse.
+    """
+    (keep,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    # The tables are aggregates: their row order carries nothing, and DuckDB builds them in parallel without it.
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        con.execute(derived_sql())
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
+
+
+@cache
 def _reference_digest() -> str:
     digest = hashlib.sha256()
     base = resource_files("dmpdata.reference")
@@ -50,13 +72,15 @@ def _reference_digest() -> str:
 
 
 def fingerprint(ds: Dataset) -> str:
-    """What a warehouse is built from: the manifest (file hashes, scenario, seed), the DDL, views and references."""
+    """What a warehouse is built from: the manifest (file hashes, scenario, seed), the DDL, views, derived tables and
+    references."""
     payload = {
         "warehouse_format": WAREHOUSE_FORMAT,
         "dmpdata_version": __version__,
         "manifest": ds.manifest,
         "ddl": create_statements() + key_statements(),
         "views": views_sql(),
+        "derived": derived_sql(),
         "reference": _reference_digest(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -179,6 +203,7 @@ def _build(con: duckdb.DuckDBPyConnection, ds: Dataset, fp: str, validated: bool
     _load_reference(con)
     con.execute(_META_DDL)
     con.execute(views_sql())
+    derive(con)
     _write_meta(con, ds, fp, validated, started)
 
 

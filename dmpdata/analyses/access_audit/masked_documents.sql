@@ -29,20 +29,41 @@ WITH events AS (
     WHERE a.action IN ('mask', 'unmask') OR (a.action = 'consult' AND a.outcome = 'denied_masked')
     GROUP BY a.document_id
 ),
-per_type AS (
+masked AS (  -- documents with at least one such event, per type
     SELECT
         CAST(d.type_code AS VARCHAR) AS type_code,
         CAST(d.class_code AS VARCHAR) AS class_code,
-        count(*) AS documents,
         count(*) FILTER (WHERE e.masks > 0) AS ever_masked,
-        count(*) FILTER (WHERE d.masked_ps) AS masked_at_end,
-        coalesce(sum(e.masks), 0) AS mask_events,
-        coalesce(sum(e.unmasks), 0) AS unmask_events,
+        sum(e.masks) AS mask_events,
+        sum(e.unmasks) AS unmask_events,
         count(DISTINCT d.patient_id) FILTER (WHERE e.masks > 0) AS patients_masking,
-        coalesce(sum(e.denied_masked), 0) AS denied_masked
-    FROM documents AS d
-    LEFT JOIN events AS e ON e.document_id = d.document_id
+        sum(e.denied_masked) AS denied_masked
+    FROM events AS e
+    JOIN documents AS d ON d.document_id = e.document_id
     GROUP BY ALL
+),
+all_documents AS (  -- derived table document_months: every document, with its masked_ps state
+    SELECT
+        CAST(type_code AS VARCHAR) AS type_code,
+        CAST(class_code AS VARCHAR) AS class_code,
+        sum(documents) AS documents,
+        coalesce(sum(documents) FILTER (WHERE masked_ps), 0) AS masked_at_end
+    FROM document_months
+    GROUP BY ALL
+),
+per_type AS (
+    SELECT
+        a.type_code,
+        a.class_code,
+        a.documents,
+        coalesce(m.ever_masked, 0) AS ever_masked,
+        a.masked_at_end,
+        coalesce(m.mask_events, 0) AS mask_events,
+        coalesce(m.unmask_events, 0) AS unmask_events,
+        coalesce(m.patients_masking, 0) AS patients_masking,
+        coalesce(m.denied_masked, 0) AS denied_masked
+    FROM all_documents AS a
+    LEFT JOIN masked AS m ON m.type_code = a.type_code AND m.class_code = a.class_code
 )
 SELECT
     p.type_code,

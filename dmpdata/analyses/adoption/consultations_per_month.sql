@@ -16,19 +16,16 @@
 --   share_granted      granted / attempts
 --   professionals      distinct professionals consulting
 --   patients           distinct patients whose DMP was consulted
-WITH counted AS (
+WITH counted AS (  -- derived table consultation_months: attempts per month, profession and channel
     SELECT
-        CAST(date_trunc('month', a.occurred_at) AS DATE) AS month,
-        CAST(p.profession_code AS VARCHAR) AS profession_code,
-        CAST(a.channel AS VARCHAR) AS channel,
-        count(*) AS attempts,
-        count(*) FILTER (WHERE a.outcome = 'granted') AS granted,
-        count(DISTINCT a.actor_professional_id) AS professionals,
-        count(DISTINCT a.patient_id) AS patients
-    FROM access_events AS a
-    JOIN professionals AS p ON p.professional_id = a.actor_professional_id
-    WHERE a.action = 'consult'
-    GROUP BY ALL
+        month,
+        CAST(profession_code AS VARCHAR) AS profession_code,
+        CAST(channel AS VARCHAR) AS channel,
+        attempts,
+        granted,
+        professionals,
+        patients
+    FROM consultation_months
 )
 SELECT
     c.month,

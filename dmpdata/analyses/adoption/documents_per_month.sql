@@ -14,16 +14,16 @@
 --   region         INSEE code of the patient's region of residence
 --   region_name    name of that region
 --   documents      documents submitted
-WITH counted AS (
+WITH counted AS (  -- derived table document_months: documents per month, type, class, sector, region
     SELECT
-        CAST(date_trunc('month', d.submitted_at) AS DATE) AS month,
-        CAST(d.type_code AS VARCHAR) AS type_code,
-        CAST(d.class_code AS VARCHAR) AS class_code,
-        CAST(d.sector AS VARCHAR) AS sector,
-        CAST(pt.residence_region AS VARCHAR) AS region,
-        count(*) AS documents
-    FROM documents AS d
-    JOIN patients AS pt ON pt.patient_id = d.patient_id
+        month,
+        CAST(type_code AS VARCHAR) AS type_code,
+        CAST(class_code AS VARCHAR) AS class_code,
+        CAST(sector AS VARCHAR) AS sector,
+        CAST(residence_region AS VARCHAR) AS region,
+        sum(documents) AS documents
+    FROM document_months
+    WHERE residence_region IS NOT NULL  -- null: the patient is not in patients
     GROUP BY ALL
 )
 SELECT

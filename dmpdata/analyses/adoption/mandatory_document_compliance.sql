@@ -33,11 +33,12 @@ rules AS (
     FROM ref_document_rules AS r
     JOIN obligations AS o ON o.type_code = r.type_code
 ),
--- Encounters collapse to (kind, activity, prescribes_drugs, day) groups before meeting the rules.
+-- Encounters collapse to (kind, activity, prescribes_drugs, day) groups before meeting the rules (derived tables
+-- encounter_counts and encounter_document_counts hold them).
 encounter_groups AS (
     SELECT CAST(kind AS VARCHAR) AS encounter_kind, CAST(activity AS VARCHAR) AS activity, prescribes_drugs,
-        CAST(end_at AS DATE) AS end_day, count(*) AS encounters
-    FROM encounters
+        end_on AS end_day, sum(encounters) AS encounters
+    FROM encounter_counts
     GROUP BY ALL
 ),
 required AS (
@@ -55,27 +56,28 @@ required_counts AS (
     FROM required
     GROUP BY ALL
 ),
-fed AS (
-    SELECT encounter_id, CAST(type_code AS VARCHAR) AS type_code, count(*) AS documents
-    FROM documents
-    WHERE encounter_id IS NOT NULL AND CAST(type_code AS VARCHAR) IN (SELECT type_code FROM obligations)
+fed_groups AS (  -- encounters with at least one document of a mandatory type, and those documents
+    SELECT CAST(type_code AS VARCHAR) AS type_code, CAST(kind AS VARCHAR) AS encounter_kind,
+        CAST(activity AS VARCHAR) AS activity, prescribes_drugs, end_on AS end_day, sum(encounters) AS encounters,
+        sum(documents) AS documents
+    FROM encounter_document_counts
+    WHERE CAST(type_code AS VARCHAR) IN (SELECT type_code FROM obligations)
     GROUP BY ALL
 ),
 fed_required AS (
-    SELECT DISTINCT f.encounter_id, f.type_code, f.documents, CAST(e.kind AS VARCHAR) AS encounter_kind,
-        CAST(e.end_at AS DATE) AS end_day, ru.obligation_start
-    FROM fed AS f
-    JOIN encounters AS e ON e.encounter_id = f.encounter_id
+    SELECT DISTINCT f.type_code, f.encounter_kind, f.activity, f.prescribes_drugs, f.end_day, f.encounters,
+        f.documents, ru.obligation_start
+    FROM fed_groups AS f
     JOIN rules AS ru
         ON ru.type_code = f.type_code
-       AND CAST(e.kind AS VARCHAR) = ru.encounter_kind
-       AND (ru.activity IS NULL OR CAST(e.activity AS VARCHAR) = ru.activity)
-       AND (ru."when" <> 'prescription' OR e.prescribes_drugs)
-    WHERE CAST(e.end_at AS DATE) >= ru.obligation_start
+       AND f.encounter_kind = ru.encounter_kind
+       AND (ru.activity IS NULL OR f.activity = ru.activity)
+       AND (ru."when" <> 'prescription' OR f.prescribes_drugs)
+    WHERE f.end_day >= ru.obligation_start
 ),
 fed_counts AS (
     SELECT type_code, obligation_start, encounter_kind, year(end_day) AS year,
-        count(*) AS encounters_with_document, sum(documents) AS documents_fed
+        sum(encounters) AS encounters_with_document, sum(documents) AS documents_fed
     FROM fed_required
     GROUP BY ALL
 ),

@@ -29,21 +29,57 @@ WITH months AS (
 ends AS (
     SELECT month, last_day(month) AS month_end FROM months
 ),
-counted AS (
+-- Each figure counts the patients for whom some day (birth, birth and death, …) falls on or before the end of the
+-- month: one pass over patients gives, per kind of day, how many patients reach it in each calendar month; a
+-- running total over the months gives the counts (a person alive = born, minus born and dead by then).
+marks AS (  -- per patient, the first day each condition holds (null: never)
+    SELECT
+        birth_date AS born,
+        CASE WHEN death_date IS NOT NULL THEN greatest(birth_date, death_date) END AS born_dead,
+        CASE WHEN mes_created_at IS NOT NULL THEN greatest(birth_date, mes_created_at) END AS created,
+        CASE WHEN mes_created_at IS NOT NULL AND mes_closed_at IS NOT NULL
+            THEN greatest(birth_date, mes_created_at, mes_closed_at) END AS created_closed,
+        CASE WHEN mes_activated_at IS NOT NULL THEN greatest(birth_date, mes_activated_at) END AS activated,
+        CASE WHEN mes_activated_at IS NOT NULL AND mes_closed_at IS NOT NULL
+            THEN greatest(birth_date, mes_activated_at, mes_closed_at) END AS activated_closed,
+        CASE WHEN mes_opposed_at IS NOT NULL THEN greatest(birth_date, mes_opposed_at) END AS opposed
+    FROM patients
+    WHERE birth_date IS NOT NULL
+),
+reached AS (  -- patients reaching each mark, per calendar month of the day they reach it
+    SELECT mark, CAST(date_trunc('month', day) AS DATE) AS month, count(*) AS patients
+    FROM (
+        UNPIVOT marks
+        ON born, born_dead, created, created_closed, activated, activated_closed, opposed
+        INTO NAME mark VALUE day
+    )
+    GROUP BY ALL
+),
+running AS (  -- patients who reached each mark by the end of each month
     SELECT
         m.month,
         m.month_end,
-        count(*) FILTER (WHERE p.death_date IS NULL OR p.death_date > m.month_end) AS population,
-        count(*) FILTER (
-            WHERE p.mes_created_at <= m.month_end AND (p.mes_closed_at IS NULL OR p.mes_closed_at > m.month_end)
-        ) AS open_profiles,
-        count(*) FILTER (
-            WHERE p.mes_activated_at <= m.month_end AND (p.mes_closed_at IS NULL OR p.mes_closed_at > m.month_end)
-        ) AS activated_profiles,
-        count(*) FILTER (WHERE p.mes_opposed_at <= m.month_end) AS opposed
+        coalesce(sum(r.patients) FILTER (WHERE r.mark = 'born'), 0) AS born,
+        coalesce(sum(r.patients) FILTER (WHERE r.mark = 'born_dead'), 0) AS born_dead,
+        coalesce(sum(r.patients) FILTER (WHERE r.mark = 'created'), 0) AS created,
+        coalesce(sum(r.patients) FILTER (WHERE r.mark = 'created_closed'), 0) AS created_closed,
+        coalesce(sum(r.patients) FILTER (WHERE r.mark = 'activated'), 0) AS activated,
+        coalesce(sum(r.patients) FILTER (WHERE r.mark = 'activated_closed'), 0) AS activated_closed,
+        coalesce(sum(r.patients) FILTER (WHERE r.mark = 'opposed'), 0) AS opposed
     FROM ends AS m
-    JOIN patients AS p ON p.birth_date <= m.month_end
+    LEFT JOIN reached AS r ON r.month <= m.month
     GROUP BY ALL
+),
+counted AS (
+    SELECT
+        month,
+        month_end,
+        CAST(born - born_dead AS BIGINT) AS population,
+        CAST(created - created_closed AS BIGINT) AS open_profiles,
+        CAST(activated - activated_closed AS BIGINT) AS activated_profiles,
+        CAST(opposed AS BIGINT) AS opposed
+    FROM running
+    WHERE born > 0  -- as a join of months with the patients born by then: months before any birth have no row
 )
 SELECT
     c.month,

@@ -17,36 +17,18 @@
 --   share_with_document           encounters_with_document / encounters
 --   share_with_document_if_open   encounters with a document and an open DMP / encounters_dmp_open
 --   documents                     documents attached to those encounters
-WITH docs AS (
-    SELECT encounter_id, count(*) AS documents
-    FROM documents
-    WHERE encounter_id IS NOT NULL
-    GROUP BY encounter_id
-),
-per_encounter AS (
+WITH counted AS (  -- derived table encounter_counts: encounters per day, kind, … and DMP state
     SELECT
-        year(e.start_at) AS year,
-        CAST(e.kind AS VARCHAR) AS encounter_kind,
-        coalesce(
-            p.mes_created_at <= CAST(e.end_at AS DATE)
-            AND (p.mes_closed_at IS NULL OR p.mes_closed_at > CAST(e.end_at AS DATE)),
-            false
-        ) AS dmp_open,
-        d.documents
-    FROM encounters AS e
-    JOIN patients AS p ON p.patient_id = e.patient_id
-    LEFT JOIN docs AS d ON d.encounter_id = e.encounter_id
-),
-counted AS (
-    SELECT
-        year,
-        encounter_kind,
-        count(*) AS encounters,
-        count(*) FILTER (WHERE dmp_open) AS encounters_dmp_open,
-        count(documents) AS encounters_with_document,
-        count(documents) FILTER (WHERE dmp_open) AS encounters_with_document_open,
-        coalesce(sum(documents), 0) AS documents
-    FROM per_encounter
+        year(start_on) AS year,
+        CAST(kind AS VARCHAR) AS encounter_kind,
+        CAST(sum(encounters) AS BIGINT) AS encounters,
+        CAST(coalesce(sum(encounters) FILTER (WHERE dmp_open), 0) AS BIGINT) AS encounters_dmp_open,
+        CAST(sum(encounters_with_document) AS BIGINT) AS encounters_with_document,
+        CAST(coalesce(sum(encounters_with_document) FILTER (WHERE dmp_open), 0) AS BIGINT)
+            AS encounters_with_document_open,
+        CAST(sum(documents) AS BIGINT) AS documents
+    FROM encounter_counts
+    WHERE dmp_open IS NOT NULL  -- null: the patient is not in patients
     GROUP BY ALL
 )
 SELECT

@@ -17,38 +17,19 @@
 --   documents_fed                  documents fed by the author sector (all, read or not)
 --   share_of_author_consultations  consultations / all reads of the author sector's documents
 --   share_of_documents_read        documents / documents_fed
-WITH fed AS (
-    SELECT CAST(sector AS VARCHAR) AS author_sector, count(*) AS documents_fed
-    FROM documents
+WITH fed AS (  -- derived table document_months: documents per month, type, class, sector, …
+    SELECT CAST(sector AS VARCHAR) AS author_sector, sum(documents) AS documents_fed
+    FROM document_months
     GROUP BY ALL
 ),
-reads AS (  -- sectors stay ENUMs here (cheap to group); cast once per pair below
+pairs AS (  -- derived table sector_reads: reads by someone other than the author, per pair of sectors
     SELECT
-        d.sector AS author_sector,
-        p.sector AS reader_sector,
-        a.document_id,
-        a.actor_professional_id
-    FROM access_events AS a
-    JOIN documents AS d ON d.document_id = a.document_id
-    JOIN professionals AS p ON p.professional_id = a.actor_professional_id
-    WHERE a.action = 'consult' AND a.outcome = 'granted'
-      AND a.actor_professional_id IS DISTINCT FROM d.author_professional_id
-),
-pairs AS (
-    SELECT
-        CAST(author_sector AS VARCHAR) AS author_sector,
+        CAST(document_sector AS VARCHAR) AS author_sector,
         CAST(reader_sector AS VARCHAR) AS reader_sector,
-        consultations, documents, readers
-    FROM (
-        SELECT
-            author_sector,
-            reader_sector,
-            count(*) AS consultations,
-            count(DISTINCT document_id) AS documents,
-            count(DISTINCT actor_professional_id) AS readers
-        FROM reads
-        GROUP BY ALL
-    )
+        consultations,
+        documents,
+        readers
+    FROM sector_reads
 )
 SELECT
     p.author_sector,

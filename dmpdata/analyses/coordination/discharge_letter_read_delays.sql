@@ -21,24 +21,13 @@ WITH bands(band_order, delay_band) AS (
     VALUES (1, 'within 1 day'), (2, '1-7 days'), (3, '7-30 days'), (4, '30-90 days'),
            (5, 'over 90 days'), (6, 'never read')
 ),
-letters AS (
-    SELECT d.document_id, d.submitted_at, d.author_professional_id, pt.gp_professional_id
-    FROM documents AS d
-    JOIN patients AS pt ON pt.patient_id = d.patient_id
-    WHERE d.type_code = '11490-0' AND pt.gp_professional_id IS NOT NULL
-),
-first_reads AS (
+first_reads AS (  -- derived table discharge_letters: one row per letter, with its first reads
     SELECT
-        l.document_id,
-        l.submitted_at,
-        min(a.occurred_at) FILTER (WHERE a.actor_professional_id = l.gp_professional_id) AS first_gp_read_at,
-        min(a.occurred_at) FILTER (
-            WHERE a.actor_professional_id IS DISTINCT FROM l.author_professional_id
-        ) AS first_any_read_at
-    FROM letters AS l
-    LEFT JOIN access_events AS a
-        ON a.document_id = l.document_id AND a.action = 'consult' AND a.outcome = 'granted'
-    GROUP BY l.document_id, l.submitted_at
+        submitted_at,
+        first_gp_read_at,
+        first_other_read_at AS first_any_read_at
+    FROM discharge_letters
+    WHERE gp_professional_id IS NOT NULL
 ),
 banded AS (
     SELECT

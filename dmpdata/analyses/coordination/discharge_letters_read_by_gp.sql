@@ -21,35 +21,19 @@
 --   share_read_7d         read_within_7d / letters_with_gp
 --   share_read_30d        read_within_30d / letters_with_gp
 --   share_read_ever       read_ever / letters_with_gp
-WITH letters AS (
-    SELECT
-        d.document_id,
-        d.submitted_at,
-        coalesce(e.end_at, d.created_at) AS discharge_at,
-        pt.gp_professional_id
-    FROM documents AS d
-    JOIN patients AS pt ON pt.patient_id = d.patient_id
-    LEFT JOIN encounters AS e ON e.encounter_id = d.encounter_id
-    WHERE d.type_code = '11490-0'
-),
-gp_reads AS (
-    SELECT l.document_id, min(a.occurred_at) AS first_read_at
-    FROM letters AS l
-    JOIN access_events AS a
-        ON a.document_id = l.document_id AND a.actor_professional_id = l.gp_professional_id
-    WHERE a.action = 'consult' AND a.outcome = 'granted'
-    GROUP BY l.document_id
+WITH letters AS (  -- derived table discharge_letters: one row per letter, with its first reads
+    SELECT document_id, submitted_at, discharge_at, gp_professional_id, first_gp_read_at AS first_read_at
+    FROM discharge_letters
 ),
 counted AS (
     SELECT
         CAST(year(l.discharge_at) AS INTEGER) AS discharge_year,
         CAST(count(*) AS BIGINT) AS letters,
         CAST(count(l.gp_professional_id) AS BIGINT) AS letters_with_gp,
-        CAST(count(*) FILTER (WHERE r.first_read_at <= l.submitted_at + INTERVAL 7 DAY) AS BIGINT) AS read_within_7d,
-        CAST(count(*) FILTER (WHERE r.first_read_at <= l.submitted_at + INTERVAL 30 DAY) AS BIGINT) AS read_within_30d,
-        CAST(count(r.first_read_at) AS BIGINT) AS read_ever
+        CAST(count(*) FILTER (WHERE l.first_read_at <= l.submitted_at + INTERVAL 7 DAY) AS BIGINT) AS read_within_7d,
+        CAST(count(*) FILTER (WHERE l.first_read_at <= l.submitted_at + INTERVAL 30 DAY) AS BIGINT) AS read_within_30d,
+        CAST(count(l.first_read_at) AS BIGINT) AS read_ever
     FROM letters AS l
-    LEFT JOIN gp_reads AS r ON r.document_id = l.document_id
     GROUP BY ALL
 )
 SELECT

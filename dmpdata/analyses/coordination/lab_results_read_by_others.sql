@@ -17,48 +17,16 @@
 --   read_by_other                 reports read by at least one other professional
 --   share_read_by_prescriber      read_by_prescriber / lab_reports
 --   share_read_by_other           read_by_other / lab_reports
-WITH presc_bio AS (
-    SELECT encounter_id, min(author_professional_id) AS prescriber_id
-    FROM documents
-    WHERE type_code = 'PRESC-BIO' AND encounter_id IS NOT NULL
-    GROUP BY encounter_id
-),
-reports AS (
+WITH counted AS (  -- derived table lab_reports: one row per report, its prescriber and who read it
     SELECT
-        d.document_id,
-        d.submitted_at,
-        d.author_professional_id,
-        pb.prescriber_id AS presc_bio_prescriber_id,
-        coalesce(pb.prescriber_id, pt.gp_professional_id) AS prescriber_id
-    FROM documents AS d
-    JOIN patients AS pt ON pt.patient_id = d.patient_id
-    LEFT JOIN presc_bio AS pb ON pb.encounter_id = d.encounter_id
-    WHERE d.type_code = '11502-2'
-),
-reads AS (
-    SELECT
-        r.document_id,
-        bool_or(a.actor_professional_id = r.prescriber_id) AS by_prescriber,
-        bool_or(
-            a.actor_professional_id IS DISTINCT FROM r.prescriber_id
-            AND a.actor_professional_id IS DISTINCT FROM r.author_professional_id
-        ) AS by_other
-    FROM reports AS r
-    JOIN access_events AS a ON a.document_id = r.document_id
-    WHERE a.action = 'consult' AND a.outcome = 'granted'
-    GROUP BY r.document_id
-),
-counted AS (
-    SELECT
-        CAST(year(r.submitted_at) AS INTEGER) AS year,
+        CAST(year(submitted_at) AS INTEGER) AS year,
         CAST(count(*) AS BIGINT) AS lab_reports,
-        CAST(count(r.presc_bio_prescriber_id) AS BIGINT) AS prescriber_from_presc_bio,
-        CAST(count(*) FILTER (WHERE r.presc_bio_prescriber_id IS NULL AND r.prescriber_id IS NOT NULL) AS BIGINT)
+        CAST(count(presc_bio_prescriber_id) AS BIGINT) AS prescriber_from_presc_bio,
+        CAST(count(*) FILTER (WHERE presc_bio_prescriber_id IS NULL AND prescriber_id IS NOT NULL) AS BIGINT)
             AS prescriber_from_gp,
-        CAST(count(*) FILTER (WHERE x.by_prescriber) AS BIGINT) AS read_by_prescriber,
-        CAST(count(*) FILTER (WHERE x.by_other) AS BIGINT) AS read_by_other
-    FROM reports AS r
-    LEFT JOIN reads AS x ON x.document_id = r.document_id
+        CAST(count(*) FILTER (WHERE read_by_prescriber) AS BIGINT) AS read_by_prescriber,
+        CAST(count(*) FILTER (WHERE read_by_other) AS BIGINT) AS read_by_other
+    FROM lab_reports
     GROUP BY ALL
 )
 SELECT

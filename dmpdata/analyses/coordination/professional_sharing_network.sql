@@ -18,19 +18,9 @@
 --   patients                  distinct patients whose documents the reader read from this author
 --   documents                 distinct documents read
 --   consultations             granted reads
-WITH pairs AS (
-    SELECT
-        d.author_professional_id,
-        a.actor_professional_id AS reader_professional_id,
-        count(DISTINCT a.patient_id) AS patients,
-        count(DISTINCT a.document_id) AS documents,
-        count(*) AS consultations
-    FROM access_events AS a
-    JOIN documents AS d ON d.document_id = a.document_id
-    WHERE a.action = 'consult' AND a.outcome = 'granted'
-      AND d.author_professional_id IS NOT NULL
-      AND a.actor_professional_id <> d.author_professional_id
-    GROUP BY ALL
+WITH pairs AS (  -- derived table sharing_pairs: granted reads per author → reader pair
+    SELECT author_professional_id, reader_professional_id, patients, documents, consultations
+    FROM sharing_pairs
 ),
 top AS (
     SELECT *

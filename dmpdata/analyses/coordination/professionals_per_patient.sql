@@ -14,19 +14,10 @@
 --   median_professionals  median number of different professionals per patient
 --   share_2_or_more       share of those patients seen by 2 or more different professionals
 --   share_multi_sector    share of those patients seen in 2 or more care sectors
-WITH seen AS (
-    SELECT DISTINCT year(start_at) AS year, patient_id, professional_id
-    FROM encounters
-),
-per_patient AS (
-    SELECT
-        s.year,
-        s.patient_id,
-        count(*) AS n_professionals,
-        count(DISTINCT p.sector) AS n_sectors
-    FROM seen AS s
-    JOIN professionals AS p ON p.professional_id = s.professional_id
-    GROUP BY ALL
+WITH per_patient AS (  -- derived table patient_years: distinct professionals per patient and year
+    SELECT year, professionals AS n_professionals, multi_sector
+    FROM patient_years
+    WHERE professionals > 0
 )
 SELECT
     CAST(year AS INTEGER) AS year,
@@ -34,7 +25,7 @@ SELECT
     CAST(avg(n_professionals) AS DOUBLE) AS mean_professionals,
     CAST(median(n_professionals) AS DOUBLE) AS median_professionals,
     CAST(avg(CASE WHEN n_professionals >= 2 THEN 1 ELSE 0 END) AS DOUBLE) AS share_2_or_more,
-    CAST(avg(CASE WHEN n_sectors >= 2 THEN 1 ELSE 0 END) AS DOUBLE) AS share_multi_sector
+    CAST(avg(CASE WHEN multi_sector THEN 1 ELSE 0 END) AS DOUBLE) AS share_multi_sector
 FROM per_patient
 GROUP BY year
 ORDER BY year
