@@ -16,19 +16,29 @@
 --   emergency_patients         distinct patients with at least one emergency attempt
 --   share_bris_de_glace        bris_de_glace / attempts
 --   share_centre_15            centre_15 / attempts
-WITH counted AS (
+WITH by_year AS (  -- year() of each distinct first-of-year, not of every row
     SELECT
-        year(occurred_at) AS year,
+        date_trunc('year', occurred_at) AS year_start,
         count(*) AS attempts,
         count(*) FILTER (WHERE access_mode = 'bris_de_glace') AS bris_de_glace,
         count(*) FILTER (WHERE access_mode = 'centre_15') AS centre_15,
         count(*) FILTER (WHERE access_mode IN ('bris_de_glace', 'centre_15') AND outcome = 'granted')
             AS emergency_granted,
-        count(*) FILTER (WHERE outcome = 'denied_emergency_opt_out') AS emergency_denied_opt_out,
-        count(DISTINCT patient_id) FILTER (WHERE access_mode IN ('bris_de_glace', 'centre_15')) AS emergency_patients
+        count(*) FILTER (WHERE outcome = 'denied_emergency_opt_out') AS emergency_denied_opt_out
     FROM access_events
     WHERE action = 'consult'
     GROUP BY ALL
+),
+emergency AS (  -- distinct patients over the few emergency consults only
+    SELECT date_trunc('year', occurred_at) AS year_start, count(DISTINCT patient_id) AS emergency_patients
+    FROM access_events
+    WHERE action = 'consult' AND access_mode IN ('bris_de_glace', 'centre_15')
+    GROUP BY ALL
+),
+counted AS (
+    SELECT year(b.year_start) AS year, b.* EXCLUDE (year_start), coalesce(e.emergency_patients, 0) AS emergency_patients
+    FROM by_year AS b
+    LEFT JOIN emergency AS e USING (year_start)
 )
 SELECT
     CAST(year AS INTEGER) AS year,

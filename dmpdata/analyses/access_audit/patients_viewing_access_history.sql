@@ -16,7 +16,7 @@
 --   patients_viewing_documents    distinct patients who viewed at least one of their documents that year
 --   share_viewing_documents       patients_viewing_documents / activated_patients
 WITH years AS (
-    SELECT unnest(range(min(year(start_at)), max(year(start_at)) + 1)) AS year
+    SELECT unnest(range(year(min(start_at)), year(max(start_at)) + 1)) AS year  -- year() of two values, not of every row
     FROM encounters
 ),
 activated AS (

@@ -23,7 +23,7 @@
 --   share_albuminuria          with_albuminuria / diabetics
 --   share_hba1c_controlled     hba1c_controlled / with_hba1c
 WITH years AS (
-    SELECT unnest(range(min(year(start_at)), max(year(start_at)) + 1)) AS year
+    SELECT unnest(range(year(min(start_at)), year(max(start_at)) + 1)) AS year  -- year() of two values, not of every row
     FROM encounters
 ),
 diabetics AS (
@@ -33,11 +33,11 @@ diabetics AS (
     JOIN patients AS p ON p.patient_id = c.patient_id
     WHERE p.death_date IS NULL OR p.death_date > make_date(CAST(y.year AS INTEGER), 12, 31)
 ),
-fundus AS (
+fundus AS (  -- ophthalmology encounters of type 2 diabetics (the only patients per_patient looks up)
     SELECT DISTINCT e.patient_id, year(e.start_at) AS year
     FROM encounters AS e
-    JOIN professionals AS p ON p.professional_id = e.professional_id
-    WHERE p.specialty_code = 'SM38'
+    WHERE e.professional_id IN (SELECT professional_id FROM professionals WHERE specialty_code = 'SM38')
+      AND e.patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11')
 ),
 labs AS (
     SELECT

@@ -15,7 +15,7 @@
 --   patients    type 2 diabetics with that number of tests
 --   share       patients / type 2 diabetics of the year
 WITH years AS (
-    SELECT unnest(range(min(year(start_at)), max(year(start_at)) + 1)) AS year
+    SELECT unnest(range(year(min(start_at)), year(max(start_at)) + 1)) AS year  -- year() of two values, not of every row
     FROM encounters
 ),
 bands(band_order, band) AS (
