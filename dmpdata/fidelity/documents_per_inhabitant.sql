@@ -1,6 +1,6 @@
 -- metric: documents fed to the DMP by professionals and patients per inhabitant between $from and $to (excluded)
 --         (the Assurance Maladie's reimbursement history is not counted, as in the published volumes); groups as in
---         document_type_share.sql (prescriptions = drug prescriptions, as the published volumes count them)
+--         document_share.sql by type (prescriptions = drug prescriptions, as the published volumes count them)
 -- value: documents per inhabitant over the window; n: inhabitants; se: standard error of the per-person mean
 --        (documents cluster on people, so a Poisson error on the document count would be too optimistic)
 WITH per_person AS (
