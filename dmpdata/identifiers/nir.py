@@ -191,10 +191,8 @@ def unique_nirs_indexed(
     `nirs_indexed(..., order=order_numbers_indexed(...))` (the two halves, for when the order numbers
     are computed over the whole population in one place and the NIRs built chunk by chunk elsewhere).
     """
-    index, sex, year, month, place_num, keep_letters = _indexed_places(sex, birth_year, birth_month, place_index, places)
-    order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
-    return _assemble(sex, year, month, place_num, keep_letters, None, order,
-                     letters_of=lambda rows: places.cast(pl.String).gather(index[rows]))
+    encoded = _indexed_places(sex, birth_year, birth_month, place_index, places)
+    return _assemble_indexed(encoded, places, _ranks(*encoded[1:]))
 
 
 def _indexed_places(sex, birth_year, birth_month, place_index, places):
@@ -225,8 +223,8 @@ def order_numbers_indexed(
 ) -> np.ndarray:
     """The order number (1..999, uint16) of each person: their rank, in input order, among the people
     sharing sex, yy, mm and encoded birthplace. Run it over the whole population."""
-    _, sex, year, month, place_num, keep_letters = _indexed_places(sex, birth_year, birth_month, place_index, places)
-    return order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters))).astype(np.uint16)
+    encoded = _indexed_places(sex, birth_year, birth_month, place_index, places)
+    return _ranks(*encoded[1:]).astype(np.uint16)
 
 
 def nirs_indexed(
@@ -234,10 +232,21 @@ def nirs_indexed(
     order: np.ndarray,
 ) -> pl.Series:
     """The NIRs of these people given their order numbers (from `order_numbers_indexed` over everyone)."""
-    index, sex, year, month, place_num, keep_letters = _indexed_places(sex, birth_year, birth_month, place_index, places)
+    encoded = _indexed_places(sex, birth_year, birth_month, place_index, places)
     order = _as_int64("order", order)
-    _check_lengths(sex=sex, order=order)
+    _check_lengths(sex=encoded[1], order=order)
     _check_range("order", order, 1, MAX_ORDER)
+    return _assemble_indexed(encoded, places, order)
+
+
+def _ranks(sex, year, month, place_num, keep_letters) -> np.ndarray:
+    """Order numbers of people given their encoded traits (`_indexed_places` without the index)."""
+    return order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+
+
+def _assemble_indexed(encoded: tuple, places: pl.Series, order: np.ndarray) -> pl.Series:
+    """NIRs from `_indexed_places`' output: 2A/2B letters read from the vocabulary where they are kept."""
+    index, sex, year, month, place_num, keep_letters = encoded
     return _assemble(sex, year, month, place_num, keep_letters, None, order,
                      letters_of=lambda rows: places.cast(pl.String).gather(index[rows]))
 
