@@ -218,24 +218,23 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
     out = Path(out)
     check_output(out, force)
     report = progress or (lambda stage, done, total: None)
-    with staging(out) as tmp:
-        with pool(engine, workers, scenario.n_chunks, scheduler) as run:
-            report("workforce", 0, 1)
-            ctx = _context(scenario)
-            files: dict[str, list[dict]] = {name: [] for name in TABLES}
-            files["organizations"].append(write_part(tmp, "organizations", 0, ctx.organizations))
-            files["professionals"].append(write_part(tmp, "professionals", 0, ctx.professionals))
-            report("workforce", 1, 1)
+    with pool(engine, workers, scenario.n_chunks, scheduler) as run, staging(out) as tmp:
+        report("workforce", 0, 1)
+        ctx = _context(scenario)
+        files: dict[str, list[dict]] = {name: [] for name in TABLES}
+        files["organizations"].append(write_part(tmp, "organizations", 0, ctx.organizations))
+        files["professionals"].append(write_part(tmp, "professionals", 0, ctx.professionals))
+        report("workforce", 1, 1)
 
-            chunks = range(scenario.n_chunks)
-            traits = run(chunk_traits, [(scenario, k) for k in chunks], lambda d, n: report("population", d, n))
-            order = _order_numbers(traits, ctx.area)
-            del traits
-            report("history", 0, scenario.n_chunks)
-            starts = [k * scenario.chunk_size for k in chunks]
-            calls = [(scenario, k, order[s:s + scenario.chunk_size], str(tmp)) for k, s in zip(chunks, starts, strict=True)]
-            for entries in run(chunk_history, calls, lambda d, n: report("history", d, n)):
-                for name, entry in entries.items():
-                    files[name].append(entry)
+        chunks = range(scenario.n_chunks)
+        traits = run(chunk_traits, [(scenario, k) for k in chunks], lambda d, n: report("population", d, n))
+        order = _order_numbers(traits, ctx.area)
+        del traits
+        report("history", 0, scenario.n_chunks)
+        starts = [k * scenario.chunk_size for k in chunks]
+        calls = [(scenario, k, order[s:s + scenario.chunk_size], str(tmp)) for k, s in zip(chunks, starts, strict=True)]
+        for entries in run(chunk_history, calls, lambda d, n: report("history", d, n)):
+            for name, entry in entries.items():
+                files[name].append(entry)
         (tmp / MANIFEST).write_text(json.dumps(_manifest(scenario, files), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out

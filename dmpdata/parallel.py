@@ -10,14 +10,17 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from dmpdata.errors import DatasetError
 
-__all__ = ["ENGINES", "available_cores", "pool"]
+__all__ = ["ENGINES", "available_cores", "leave_if_bootstrapping", "pool"]
 
 ENGINES = ("local", "dask")
 Run = Callable[[Callable[..., Any], Sequence[tuple], Callable[[int, int], None]], list]
@@ -29,6 +32,17 @@ def available_cores() -> int:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # pragma: no cover - macOS, Windows
         return max(os.cpu_count() or 1, 1)
+
+
+def leave_if_bootstrapping() -> None:
+    """End this process quietly when it is a worker still importing the user's main script.
+
+    A worker process starts by re-importing the `__main__` module of its parent (spawn). When that script calls
+    dmpdata at top level (no `if __name__ == "__main__":` guard), the worker would start the same job again: it
+    stops here instead, before touching any file, and its parent reports the cause in one line.
+    """
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(1)
 
 
 def _inline(fn, calls, on_done) -> list:
@@ -55,6 +69,18 @@ def _stop(executor: ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
+def _broken_pool_message(workers: int) -> str:
+    """What to tell the user when a worker process died before returning (nothing is written then)."""
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    if script and not getattr(main, "__spec__", None):  # `python script.py`: the usual cause is the missing guard
+        return (f"a worker process failed to start or died: worker processes re-import {Path(script).name}, so its "
+                f"code must run under `if __name__ == \"__main__\":` (or pass workers=1); if it is guarded, a worker "
+                f"ran out of memory or was killed (try fewer workers)")
+    return (f"a worker process died before finishing its chunk (out of memory or killed?); try fewer workers than "
+            f"{workers}, or workers=1")
+
+
 @contextmanager
 def _processes(workers: int) -> Iterator[Run]:
     # spawn: a fresh interpreter per worker (polars and threads do not survive fork safely).
@@ -77,6 +103,10 @@ def _processes(workers: int) -> Iterator[Run]:
                     results[index[f]] = f.result()  # re-raises a worker's error here
                     done_count += 1
                 on_done(done_count, len(futures))
+        except BrokenProcessPool:
+            for f in pending:
+                f.cancel()
+            raise DatasetError(_broken_pool_message(workers)) from None
         except BaseException:
             for f in pending:
                 f.cancel()
@@ -137,6 +167,7 @@ def _dask(workers: int, scheduler: str | None) -> Iterator[Run]:
 @contextmanager
 def pool(engine: str, workers: int | None, n_tasks: int, scheduler: str | None = None) -> Iterator[Run]:
     """A runner for `n_tasks` independent tasks on `engine` with `workers` processes (None: every core)."""
+    leave_if_bootstrapping()
     if engine not in ENGINES:
         raise DatasetError(f"unknown engine {engine!r}; choose one of: {', '.join(ENGINES)}")
     if workers is not None and workers < 1:

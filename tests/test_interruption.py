@@ -55,3 +55,30 @@ def test_ctrl_c_during_a_parallel_run_stops_every_worker_and_keeps_nothing(tmp_p
     assert proc.returncode != 0
     assert "interrupted" in stderr and "Traceback" not in stderr + stdout
     assert not out.exists() and not list(tmp_path.glob(".ds*"))
+
+
+def test_a_script_without_a_main_guard_gets_one_clear_error_and_leaves_nothing(tmp_path):
+    """Worker processes re-import the main script: an unguarded top-level `generate` must not run again in each of
+    them (nor leave their work folders behind); the parent says what to do."""
+    script = tmp_path / "unguarded.py"
+    out = tmp_path / "ds"
+    script.write_text(
+        "import dmpdata\n"
+        "scenario = dmpdata.load_scenario('tiny').with_overrides(chunk_size=250)\n"
+        f"dmpdata.generate(scenario, out={str(out)!r}, workers=2)\n"
+        "print('generated')\n"
+    )
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    assert "generated" not in proc.stdout
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("dmpdata.errors.DatasetError:") and 'if __name__ == "__main__":' in last
+    assert "BrokenProcessPool" not in proc.stderr and "RuntimeError" not in proc.stderr  # the workers stay quiet
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["unguarded.py"]  # no dataset, no work folder
+
+    # The same script with the guard runs.
+    script.write_text(script.read_text().replace("dmpdata.generate", "if __name__ == '__main__':\n    dmpdata.generate")
+                      .replace("print('generated')", "    print('generated')"))
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "generated" in proc.stdout, proc.stderr
+    assert dmpdata.open_dataset(out).validate().ok

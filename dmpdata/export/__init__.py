@@ -41,7 +41,9 @@ def export(
     `out` must be absent or empty, or, with `force`, a previous dmpdata export holding nothing else. FHIR
     resources are rendered part by part on `workers` processes (default: every core); same bytes for any number."""
     from dmpdata.engine import SYNTHETIC_NOTICE
+    from dmpdata.parallel import leave_if_bootstrapping
 
+    leave_if_bootstrapping()  # a worker re-importing an unguarded script: stop before writing anything
     if format not in FORMATS:
         raise DmpdataError(f"unknown export format {format!r}; choose one of: {', '.join(FORMATS)}")
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
