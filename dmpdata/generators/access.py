@@ -35,7 +35,7 @@ def _events(**columns) -> pl.DataFrame:
     for name, dtype in _SCHEMA.items():
         value = columns.get(name)
         if value is None:
-            data[name] = pl.Series(name, [None] * n, dtype=dtype)
+            data[name] = pl.repeat(None, n, dtype=dtype, eager=True).alias(name)
         elif isinstance(value, str):
             data[name] = pl.repeat(value, n, dtype=dtype, eager=True).alias(name)
         else:
@@ -80,28 +80,53 @@ def _intervals(start_us: np.ndarray, p_end: float, limit_us: np.ndarray, rng: np
 
 
 def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFrame:
-    """For each session (patient_id, at, …) the up-to-k most recent documents available at that time."""
-    ranked = docs.sort("patient_id", "submitted_us", "document_id").with_columns(
-        pl.int_range(1, pl.len() + 1).over("patient_id").alias("rank")
-    )
+    """For each session (patient_id, at, …) the up-to-k most recent documents available at that time.
+
+    A document is available when submitted by then and still approved (or deleted/replaced after). Returns one
+    row per (session, document): the sessions' columns, the document's `rank` among its patient's documents (by
+    submission), then the documents' columns; sessions in `session` order, most recent document first. Among the
+    3k latest documents submitted by then, the k first available ones are kept.
+    """
+    ranked = docs.sort("patient_id", "submitted_us", "document_id")
+    pid = ranked["patient_id"].to_numpy()
+    new_patient = np.ones(pid.size, dtype=bool)
+    new_patient[1:] = pid[1:] != pid[:-1]
+    first_row = np.maximum.accumulate(np.where(new_patient, np.arange(pid.size), 0))  # each row's patient's first row
+    ranked = ranked.with_columns(pl.Series("rank", np.arange(pid.size) - first_row + 1))
     latest = sessions.sort("at").join_asof(
         ranked.select("patient_id", pl.col("submitted_us").alias("at"), "rank").sort("at"),
         on="at", by="patient_id", strategy="backward", check_sortedness=False,
-    )
-    picks = latest.filter(pl.col("rank").is_not_null()).with_columns(
-        pl.int_ranges(pl.max_horizontal(pl.col("rank") - 3 * k + 1, 1), pl.col("rank") + 1).alias("rank")
-    ).explode("rank")
-    joined = picks.join(ranked, on=["patient_id", "rank"], how="inner")
-    available = joined.filter(
-        (pl.col("submitted_us") <= pl.col("at"))
-        & ((pl.col("status") == "approved") | (pl.col("status_us") > pl.col("at")))
-    )
-    return (
-        available.sort("session", "rank", descending=[False, True])
-        .with_columns(pl.int_range(pl.len()).over("session").alias("_n"))
-        .filter(pl.col("_n") < k)
-        .drop("_n")
-    )
+    ).sort("session")
+    # The candidates: ranks r, r-1, ... (at most 3k, down to 1) of the latest document r of each session.
+    rank = latest["rank"].fill_null(0).to_numpy()
+    count = np.minimum(rank, 3 * k)
+    session_row = np.repeat(np.arange(latest.height), count)
+    ends = np.cumsum(count)
+    offset = np.arange(session_row.size) - np.repeat(ends - count, count)
+    cand_rank = rank[session_row] - offset
+    # The row of a document of rank r: the row of the latest one, minus its rank difference.
+    latest_row = np.zeros(latest.height, dtype=np.int64)
+    found = rank > 0
+    if found.any():
+        starts = np.searchsorted(pid, latest["patient_id"].to_numpy()[found])  # pid is sorted: the patient's first row
+        latest_row[found] = starts + rank[found] - 1
+    row = latest_row[session_row] - offset
+    at = latest["at"].to_numpy()[session_row]
+    status, statuses = string_codes(ranked["status"])
+    available = (ranked["submitted_us"].to_numpy()[row] <= at) & (
+        (status[row] == statuses.get("approved", -1)) | (ranked["status_us"].to_numpy()[row] > at))
+    # The first k available candidates of each session.
+    seen = np.cumsum(available)
+    first = ends - count
+    before = np.zeros(first.size, dtype=np.int64)
+    before[first > 0] = seen[first[first > 0] - 1]
+    keep = available & (seen - np.repeat(before, count) <= k)
+    pick = np.flatnonzero(keep)
+    return pl.concat([
+        latest.drop("rank")[session_row[pick]],
+        pl.DataFrame({"rank": cand_rank[pick]}),
+        ranked.drop("patient_id", "rank")[row[pick]],
+    ], how="horizontal")
 
 
 def _uniform_events(lo_us: np.ndarray, hi_us: np.ndarray, rate_per_year: float, rng: np.random.Generator

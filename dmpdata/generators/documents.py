@@ -87,8 +87,9 @@ def _types() -> pl.DataFrame:
 
 
 @cache
-def _prescribed_pairs() -> set[str]:
-    return {f"{p.name}/{a.id}" for p in load_pathways() for a in p.activities if a.prescribed_by == "gp"}
+def _prescribed_pairs() -> set[tuple[str, str]]:
+    """(pathway, activity) of the activities a GP prescribes."""
+    return {(p.name, a.id) for p in load_pathways() for a in p.activities if a.prescribed_by == "gp"}
 
 
 def _lag(sector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -120,7 +121,12 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
     rules = reference.load("document_rules")
     kind, kinds = string_codes(encounters["kind"])  # integer codes: comparing object arrays costs ~30× more
     activity, activities = string_codes(encounters["activity"])
-    prescribed = (encounters["pathway"] + "/" + encounters["activity"]).is_in(list(_prescribed_pairs())).to_numpy()
+    pathway, pathways = string_codes(encounters["pathway"])
+    gp_prescribed = np.zeros((len(pathways) + 1, len(activities) + 1), dtype=bool)  # the extra row/column: null (-1)
+    for p_name, a_id in _prescribed_pairs():
+        if p_name in pathways and a_id in activities:
+            gp_prescribed[pathways[p_name], activities[a_id]] = True
+    prescribed = gp_prescribed[pathway, activity]
     prescribes = encounters["prescribes_drugs"].to_numpy()
     end_day = encounters["end_at"].cast(pl.Int64).to_numpy() / US_PER_DAY + EPOCH
     enc_prof_row = staff.row_of(encounters["professional_id"].to_numpy())

@@ -34,6 +34,13 @@ def _activity_codes() -> dict[str, tuple[str, ...]]:
 
 
 @cache
+def _vocabularies() -> tuple[list[str], list[str]]:
+    """Every LOINC code the pathways measure and every unit of observation_types, each sorted."""
+    codes = sorted({c for codes in _activity_codes().values() for c in codes})
+    return codes, sorted(set(reference.load("observation_types")["unit"].drop_nulls()))
+
+
+@cache
 def _models() -> dict[tuple[str, str], dict]:
     table = reference.load("observation_types")
     return {(r["loinc_code"], r["population"]): r for r in table.iter_rows(named=True)}
@@ -101,7 +108,13 @@ def generate_observations(
         mask = np.zeros(n, dtype=bool)
         mask[conditions.filter(pl.col("condition_code") == code)["patient_id"].to_numpy() - first_id] = True
         conditions_of[code] = mask
-    key, keys = string_codes(encounters["pathway"] + "/" + encounters["activity"])
+    # One code per (pathway, activity) of the encounters, and the code of each "pathway/activity".
+    pathway, pathways = string_codes(encounters["pathway"])
+    activity, activities = string_codes(encounters["activity"])
+    width = len(activities) + 1
+    key = pathway.astype(np.int64) * width + activity
+    keys = {f"{p}/{a}": i * width + j for p, i in pathways.items() for a, j in activities.items()}
+    loinc_codes, units = _vocabularies()
     enc_person = encounters["patient_id"].to_numpy() - first_id
     enc_us = encounters["start_at"].cast(pl.Int64).to_numpy()
     enc_id = encounters["encounter_id"].to_numpy()
@@ -137,9 +150,10 @@ def generate_observations(
             blocks.append(pl.DataFrame({
                 "encounter_id": enc_id[rows],
                 "patient_id": person + first_id,
-                "loinc_code": pl.repeat(code, rows.size, dtype=pl.String, eager=True),
+                # Codes into the sorted vocabularies (the same order as the strings): strings once sorted.
+                "_loinc": np.full(rows.size, loinc_codes.index(code), dtype=np.int32),
                 "value": value.astype(np.float64),
-                "unit": pl.repeat(unit, rows.size, dtype=pl.String, eager=True),
+                "_unit": np.full(rows.size, units.index(unit), dtype=np.int32),
                 "effective_at": pl.Series(when_us).cast(pl.Datetime("us")),
             }))
     if not blocks:
@@ -152,7 +166,9 @@ def generate_observations(
     return (
         pl.concat(blocks)
         .join(reports, on="encounter_id", how="left", maintain_order="left")
-        .sort("patient_id", "effective_at", "encounter_id", "loinc_code")
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("observation_id"))
+        .sort("patient_id", "effective_at", "encounter_id", "_loinc")
+        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("observation_id"),
+                      pl.lit(pl.Series(loinc_codes, dtype=pl.String)).gather(pl.col("_loinc")).alias("loinc_code"),
+                      pl.lit(pl.Series(units, dtype=pl.String)).gather(pl.col("_unit")).alias("unit"))
         .select("observation_id", "encounter_id", "document_id", "patient_id", "loinc_code", "value", "unit", "effective_at")
     )

@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -188,6 +189,32 @@ def _kind_table() -> dict[str, dict]:
     return {row["kind"]: row for row in kinds.iter_rows(named=True)}
 
 
+class _Names(NamedTuple):
+    """The strings of the encounters' kind, pathway and activity columns, and the code of each (chunks carry codes)."""
+
+    kinds: pl.Series
+    pathways: pl.Series
+    activities: pl.Series
+    kind: dict[str, int]
+    pathway: dict[str, int]
+    activity: dict[str, int]
+    dispensing_share: np.ndarray  # by kind code
+
+
+@cache
+def _names() -> _Names:
+    kinds = list(_kind_table())
+    pathways = ["", *sorted({p.name for p in load_pathways()})]  # "" for dispensings, which follow any pathway
+    activities = sorted({a.id for p in load_pathways() for a in p.activities} | {"dispensing"})
+    return _Names(
+        pl.Series("kind", kinds, dtype=pl.String), pl.Series("pathway", pathways, dtype=pl.String),
+        pl.Series("activity", activities, dtype=pl.String),
+        {k: i for i, k in enumerate(kinds)}, {p: i for i, p in enumerate(pathways)},
+        {a: i for i, a in enumerate(activities)},
+        np.array([_kind_table()[k]["dispensing_share"] for k in kinds], dtype=np.float64),
+    )
+
+
 def _flu_seasons(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
     """(first day, last day + 1) ordinals of each flu campaign overlapping the period."""
     (m0, d0), (m1, d1) = FLU_SEASON
@@ -323,11 +350,19 @@ def generate_encounters(
     encounters = pl.concat([encounters, _dispensing(encounters, dept, death, stop, staff, rng)])
     ids = patients["patient_id"].to_numpy()
     encounters = encounters.with_columns(pl.Series("patient_id", ids[encounters["_row"].to_numpy()]))
-    encounters = encounters.with_row_index("_key").sort("patient_id", "start_at", "_key").with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("encounter_id")
-    )
-    keys = encounters.select(pl.col("_key").alias("_follows"), pl.col("encounter_id").alias("follows_encounter_id"))
-    return encounters.join(keys, on="_follows", how="left", maintain_order="left").select(ENCOUNTER_COLUMNS)
+    encounters = encounters.with_row_index("_key").sort("patient_id", "start_at", "_key")
+    # encounter_id: the rank in that order; a dispensing follows the encounter at row `_follows` before the sort.
+    id_of_row = np.empty(encounters.height, dtype=np.int64)
+    id_of_row[encounters["_key"].to_numpy()] = np.arange(1, encounters.height + 1)
+    follows = encounters["_follows"].to_numpy()
+    names = _names()
+    return encounters.with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("encounter_id"),
+        pl.when(pl.col("_follows") >= 0).then(pl.Series(id_of_row[np.maximum(follows, 0)])).alias("follows_encounter_id"),
+        pl.lit(names.kinds).gather(pl.col("_kind")).alias("kind"),
+        pl.lit(names.pathways).gather(pl.col("_pathway")).alias("pathway"),
+        pl.lit(names.activities).gather(pl.col("_activity")).alias("activity"),
+    ).select(ENCOUNTER_COLUMNS)
 
 
 ENCOUNTER_COLUMNS = [
@@ -378,13 +413,15 @@ def _frame(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.n
     else:
         end = start + int(20 * 60e6)
     share = _kind_table()[kind]["prescribes_drugs_share"]
+    names = _names()
     return pl.DataFrame({
         "_row": person.astype(np.int64),
         "professional_id": staff.ids[pros],
         "organization_id": staff.org[pros],
-        "kind": pl.repeat(kind, person.size, dtype=pl.String, eager=True),
-        "pathway": pl.repeat(pathway, person.size, dtype=pl.String, eager=True),
-        "activity": pl.repeat(activity, person.size, dtype=pl.String, eager=True),
+        # Codes into `_names()`, turned into strings once the chunk's encounters are sorted.
+        "_kind": np.full(person.size, names.kind[kind], dtype=np.int32),
+        "_pathway": np.full(person.size, names.pathway[pathway], dtype=np.int32),
+        "_activity": np.full(person.size, names.activity[activity], dtype=np.int32),
         "start_at": pl.Series(start).cast(pl.Datetime("us")),
         "end_at": pl.Series(end).cast(pl.Datetime("us")),
         "prescribes_drugs": pl.Series(rng.random(person.size) < share),
@@ -395,9 +432,7 @@ def _frame(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.n
 def _dispensing(encounters: pl.DataFrame, dept: np.ndarray, death: np.ndarray, stop: float, staff,
                 rng: np.random.Generator) -> pl.DataFrame:
     """A pharmacy dispensing follows most drug prescriptions within a few days (encounter_kinds.dispensing_share)."""
-    kinds = _kind_table()
-    share = encounters["kind"].replace_strict({k: v["dispensing_share"] for k, v in kinds.items()},
-                                              return_dtype=pl.Float64).to_numpy()
+    share = _names().dispensing_share[encounters["_kind"].to_numpy()]
     source = np.flatnonzero(encounters["prescribes_drugs"].to_numpy() & (rng.random(encounters.height) < share))
     person = encounters["_row"].to_numpy()[source]
     end_us = encounters["end_at"].cast(pl.Int64).to_numpy()[source]
@@ -408,5 +443,5 @@ def _dispensing(encounters: pl.DataFrame, dept: np.ndarray, death: np.ndarray, s
     ok = pros >= 0
     frame = _frame("", "dispensing", "dispensing", person[ok], day[ok], pros[ok], staff, rng,
                    follows=source[ok].astype(np.int64))
-    return frame.with_columns(encounters["pathway"].gather(source[ok]).alias("pathway"))
+    return frame.with_columns(encounters["_pathway"].gather(source[ok]).alias("_pathway"))
 

@@ -168,6 +168,6 @@ def string_codes(values: pl.Series) -> tuple[np.ndarray, dict[str, int]]:
     Comparing codes costs a fraction of comparing numpy object arrays of Python strings.
     """
     distinct = values.drop_nulls().unique().sort()
-    mapping = {v: i for i, v in enumerate(distinct.to_list())}
-    codes = values.replace_strict(mapping, default=-1, return_dtype=pl.Int32).to_numpy()
-    return codes, mapping
+    # An Enum over the distinct values: its physical codes are the positions in `distinct`.
+    codes = values.cast(pl.Enum(distinct)).to_physical().cast(pl.Int32).fill_null(-1).to_numpy()
+    return codes, {v: i for i, v in enumerate(distinct.to_list())}
