@@ -56,10 +56,11 @@ class Dataset:
         """The table as a polars LazyFrame over its Parquet parts."""
         return pl.scan_parquet(self.files(name))
 
-    def validate(self):
+    def validate(self, *, workers: int | None = None):
+        """Check every table and the cross-table rules (a ValidationReport; chunks on `workers` processes)."""
         from dmpdata.validate import validate_path
 
-        return validate_path(self.path)
+        return validate_path(self.path, workers=workers)
 
     def duckdb(self, db=None, *, validate: bool = True):
         """The DuckDB warehouse of this dataset (in memory, or the file `db`, reused when built from this data)."""
