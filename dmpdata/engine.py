@@ -17,7 +17,7 @@ from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.documents import generate_documents
 from dmpdata.generators.geography import area_of
 from dmpdata.generators.observations import generate_observations
-from dmpdata.generators.pathways import generate_encounters
+from dmpdata.generators.pathways import CODE_COLUMNS, generate_encounters
 from dmpdata.generators.population import birthplace_vocabulary, generate_patients
 from dmpdata.generators.staff import Staff
 from dmpdata.generators.workforce import generate_workforce
@@ -82,8 +82,8 @@ def simulate_chunk(scenario: Scenario, k: int, area, staff, patients: pl.DataFra
     documents = generate_documents(scenario, stream(seed, "documents", k), patients, encounters, staff)
     observations = generate_observations(scenario, stream(seed, "documents", k, 1), patients, conditions, encounters, documents)
     access_events, documents = generate_access(scenario, stream(seed, "access", k), patients, encounters, documents, staff)
-    return {"patients": patients, "conditions": conditions, "encounters": encounters, "documents": documents,
-            "observations": observations, "access_events": access_events}
+    return {"patients": patients, "conditions": conditions, "encounters": encounters.drop(CODE_COLUMNS),
+            "documents": documents, "observations": observations, "access_events": access_events}
 
 
 # --- the work of one chunk, runnable in any process (local pool or dask worker) ----------------------------

@@ -10,6 +10,7 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators.documents import US_PER_DAY, curve_at
 from dmpdata.generators.geography import department_index
+from dmpdata.generators.pathways import codes_of
 from dmpdata.generators.sampling import EPOCH, coded, string_codes
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
@@ -281,7 +282,7 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     """Consultation attempts: patient_id, at, actor_row, access_mode, document_id (null = the DMP was closed)."""
     k = int(reference.parameter("consult_docs_per_session"))
     ids = patients["patient_id"].to_numpy()
-    enc_kind, enc_kinds = string_codes(encounters["kind"])
+    enc_kind, enc_kinds = codes_of(encounters, "kind")
     enc_at = encounters["start_at"].cast(pl.Int64).to_numpy()
     enc_prof = staff.row_of(encounters["professional_id"].to_numpy())
     enc_pid = encounters["patient_id"].to_numpy()

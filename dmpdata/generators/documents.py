@@ -10,8 +10,8 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
-from dmpdata.generators.pathways import load_pathways
-from dmpdata.generators.sampling import EPOCH, Categorical, coded, string_codes
+from dmpdata.generators.pathways import codes_of, load_pathways
+from dmpdata.generators.sampling import EPOCH, Categorical, coded
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
@@ -56,18 +56,27 @@ def feeding_share(type_idx: np.ndarray, sector_code: np.ndarray, day: np.ndarray
     """
     factors = factors or {}
     curves = _feeding_curves()
+    names = list(curves)
     types = type_vocabulary().to_list()
-    out = np.zeros(day.size)
     combo = type_idx.astype(np.int64) * 8 + sector_code
-    for value in np.unique(combo):
+    # Per (type, sector) present: its curve (the most specific one; -1 = none) and its factor.
+    curve_of = np.full(len(types) * 8, -1, dtype=np.int16)
+    factor_of = np.ones(len(types) * 8)
+    for value in np.flatnonzero(np.bincount(combo, minlength=len(types) * 8)):
         t, s = types[value // 8], SECTORS[value % 8]
-        rows = np.flatnonzero(combo == value)
-        for key in ((t, s), (t, "*"), ("*", s), ("*", "*")):
-            if key in curves:
-                out[rows] = curve_at(*curves[key], day[rows])
-                break
-        out[rows] *= factors.get(s, 1.0) * factors.get(t, 1.0)
-    return np.minimum(out, 1.0)
+        key = next((k for k in ((t, s), (t, "*"), ("*", s), ("*", "*")) if k in curves), None)
+        curve_of[value] = -1 if key is None else names.index(key)
+        factor_of[value] = factors.get(s, 1.0) * factors.get(t, 1.0)
+    # Rows grouped by curve (one stable radix sort of small integers), each group interpolated at once.
+    curve = curve_of[combo]
+    order = np.argsort(curve, kind="stable")
+    bounds = np.searchsorted(curve[order], np.arange(-1, len(names) + 1))
+    out = np.zeros(day.size)
+    for c in range(len(names)):
+        rows = order[bounds[c + 1]:bounds[c + 2]]
+        if rows.size:
+            out[rows] = curve_at(*curves[names[c]], day[rows])
+    return np.minimum(out * factor_of[combo], 1.0)
 
 
 @cache
@@ -119,9 +128,9 @@ class _Candidates:
 def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death) -> dict:
     """Documents written by professionals (from encounters per document_rules.csv, and the yearly VSM)."""
     rules = reference.load("document_rules")
-    kind, kinds = string_codes(encounters["kind"])  # integer codes: comparing object arrays costs ~30× more
-    activity, activities = string_codes(encounters["activity"])
-    pathway, pathways = string_codes(encounters["pathway"])
+    kind, kinds = codes_of(encounters, "kind")  # integer codes: comparing object arrays costs ~30× more
+    activity, activities = codes_of(encounters, "activity")
+    pathway, pathways = codes_of(encounters, "pathway")
     gp_prescribed = np.zeros((len(pathways) + 1, len(activities) + 1), dtype=bool)  # the extra row/column: null (-1)
     for p_name, a_id in _prescribed_pairs():
         if p_name in pathways and a_id in activities:

@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.generators.pathways import load_pathways
-from dmpdata.generators.sampling import EPOCH, string_codes
+from dmpdata.generators.pathways import codes_of, load_pathways
+from dmpdata.generators.sampling import EPOCH
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_observations", "ckd_epi_2009"]
@@ -109,8 +109,8 @@ def generate_observations(
         mask[conditions.filter(pl.col("condition_code") == code)["patient_id"].to_numpy() - first_id] = True
         conditions_of[code] = mask
     # One code per (pathway, activity) of the encounters, and the code of each "pathway/activity".
-    pathway, pathways = string_codes(encounters["pathway"])
-    activity, activities = string_codes(encounters["activity"])
+    pathway, pathways = codes_of(encounters, "pathway")
+    activity, activities = codes_of(encounters, "activity")
     width = len(activities) + 1
     key = pathway.astype(np.int64) * width + activity
     keys = {f"{p}/{a}": i * width + j for p, i in pathways.items() for a, j in activities.items()}

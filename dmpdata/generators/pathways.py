@@ -14,10 +14,10 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import Area, department_index
-from dmpdata.generators.sampling import EPOCH
+from dmpdata.generators.sampling import EPOCH, string_codes
 from dmpdata.scenario import Scenario
 
-__all__ = ["Activity", "Pathway", "PathwayError", "generate_encounters", "load_pathways", "pathways_dir"]
+__all__ = ["Activity", "Pathway", "PathwayError", "codes_of", "generate_encounters", "load_pathways", "pathways_dir"]
 
 DAYS_PER_YEAR = 365.2425
 MAX_AGE = 120
@@ -362,7 +362,7 @@ def generate_encounters(
         pl.lit(names.kinds).gather(pl.col("_kind")).alias("kind"),
         pl.lit(names.pathways).gather(pl.col("_pathway")).alias("pathway"),
         pl.lit(names.activities).gather(pl.col("_activity")).alias("activity"),
-    ).select(ENCOUNTER_COLUMNS)
+    ).select(*ENCOUNTER_COLUMNS, *CODE_COLUMNS)
 
 
 ENCOUNTER_COLUMNS = [
@@ -373,11 +373,27 @@ _US_PER_DAY = 86_400_000_000
 DAY_HOURS = (8, 19)  # consultations and tests happen between 8:00 and 19:00; stays and emergencies at any hour
 
 
+# Private columns of generate_encounters' frame (dropped when written): the codes of kind, pathway and activity, so
+# that later stages compare integers without re-encoding the strings (see `codes_of`).
+CODE_COLUMNS = ["_kind", "_pathway", "_activity"]
+
+
+def codes_of(encounters: pl.DataFrame, column: str) -> tuple[np.ndarray, dict[str, int]]:
+    """Integer codes of the encounters' `kind`, `pathway` or `activity` and the code of each value: the private code
+    column of a frame from generate_encounters, or codes computed from the strings of any other frame."""
+    if f"_{column}" in encounters.columns:
+        names = _names()
+        mapping = {"kind": names.kind, "pathway": names.pathway, "activity": names.activity}[column]
+        return encounters[f"_{column}"].to_numpy(), mapping
+    return string_codes(encounters[column])
+
+
 def _empty() -> pl.DataFrame:
     return pl.DataFrame(schema={
         "encounter_id": pl.Int64, "patient_id": pl.Int64, "professional_id": pl.Int64, "organization_id": pl.Int64,
         "kind": pl.String, "pathway": pl.String, "activity": pl.String, "start_at": pl.Datetime("us"),
         "end_at": pl.Datetime("us"), "prescribes_drugs": pl.Boolean, "follows_encounter_id": pl.Int64,
+        "_kind": pl.Int32, "_pathway": pl.Int32, "_activity": pl.Int32,
     })
 
 
