@@ -41,10 +41,35 @@ nav a{margin-right:1rem} .tbl{overflow-x:auto}
 
 @cache
 def _vega_bundle() -> str:
-    """Vega, Vega-Lite and Vega-Embed in one script (from vl-convert): the report needs no network."""
+    """Vega, Vega-Lite and Vega-Embed in one script (from vl-convert): the report needs no network.
+
+    Bundling takes vl-convert about two seconds, so the script is kept in dmpdata's cache folder (`cache_dir()`),
+    one file per vl-convert and Vega-Lite version; a cache that cannot be read or written is simply skipped.
+    """
     import vl_convert
 
-    return vl_convert.javascript_bundle(vl_version=alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0])
+    vl_version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+    path = cache_dir() / f"vega-bundle-{vl_version}-vl-convert-{vl_convert.__version__}.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    bundle = vl_convert.javascript_bundle(vl_version=vl_version)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
+            tmp.write(bundle)
+        os.replace(tmp.name, path)  # whole or absent, even with several reports written at once
+    except OSError:
+        pass
+    return bundle
+
+
+def cache_dir() -> Path:
+    """Where dmpdata keeps what it can recompute: $DMPDATA_CACHE, else $XDG_CACHE_HOME/dmpdata, else ~/.cache/dmpdata."""
+    if os.environ.get("DMPDATA_CACHE"):
+        return Path(os.environ["DMPDATA_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dmpdata"
 
 
 def _table(df: pl.DataFrame, rows_shown: int = TABLE_ROWS) -> str:

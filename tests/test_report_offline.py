@@ -42,3 +42,32 @@ def test_report_charts_render_offline(tiny, tmp_path):
     dom = render(path, tmp_path)
     rendered = len(re.findall(r"<div id=\"chart_[a-z0-9_]+\" class=\"chart[^\"]*\"[^>]*>\s*<svg", dom))
     assert rendered == expected, f"{rendered} of {expected} charts rendered offline"
+
+
+def test_the_vega_bundle_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    import vl_convert
+
+    from dmpdata import report
+
+    calls = []
+    real = vl_convert.javascript_bundle
+
+    def counting(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setenv("DMPDATA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(vl_convert, "javascript_bundle", counting)
+    report._vega_bundle.cache_clear()
+    try:
+        first = report._vega_bundle()
+        report._vega_bundle.cache_clear()  # a new process
+        second = report._vega_bundle()
+        assert first == second and len(calls) == 1
+        assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".js"]  # no temporary file left
+        # An unwritable cache is skipped, not an error.
+        monkeypatch.setenv("DMPDATA_CACHE", str(tmp_path / "cache" / next((tmp_path / "cache").iterdir()).name))
+        report._vega_bundle.cache_clear()
+        assert report._vega_bundle() == first and len(calls) == 2
+    finally:
+        report._vega_bundle.cache_clear()

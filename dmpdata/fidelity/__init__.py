@@ -112,9 +112,10 @@ def structural(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                 if "allowed_values" in stats:
                     allowed = pl.DataFrame({"v": [str(v) for v in stats["allowed_values"]]})
                     con.register("_allowed", allowed)
+                    # Rows per distinct value first: the membership test then runs once per value, not per row.
                     add("category adherence", f"{table}.{name}",
-                        f"SELECT avg((CAST({name} AS VARCHAR) IN (SELECT v FROM _allowed))::INT)::DOUBLE FROM {table} "
-                        f"WHERE {name} IS NOT NULL")
+                        f"SELECT (sum(n * (CAST(v AS VARCHAR) IN (SELECT v FROM _allowed))::INT) / sum(n))::DOUBLE "
+                        f"FROM (SELECT {name} AS v, count(*) AS n FROM {table} WHERE {name} IS NOT NULL GROUP BY 1)")
                     con.unregister("_allowed")
     period = "(SELECT period_start FROM dmpdata_meta)", "(SELECT period_end + 1 FROM dmpdata_meta)"
     for table, column in (("encounters", "start_at"), ("documents", "submitted_at"), ("observations", "effective_at"),
