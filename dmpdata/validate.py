@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import pandera.polars as pa
@@ -149,11 +150,22 @@ def _period(manifest: dict) -> pl.DataFrame:
     return pl.DataFrame({"start": [start], "end": [end]})
 
 
+@cache
+def _chunk_schema(name: str) -> pa.DataFrameSchema:
+    """The table's Pandera schema as run on one chunk: without the uniqueness of keys that `_global_unique` counts
+    over every part anyway (the same check twice, and on a chunk only half of it; ~10 % of a chunk's validation)."""
+    schema = MODELS[name].to_schema()
+    for table, keys in (CHECKS[check][1].unique_key for check in GLOBAL):
+        if table == name and len(keys) == 1 and schema.columns[keys[0]].unique:
+            schema = schema.update_column(keys[0], unique=False)
+    return schema
+
+
 def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> None:
-    model = MODELS[name]
-    n_checks = sum(len(c.checks) + 2 for c in model.to_schema().columns.values()) + len(model.to_schema().checks)
+    schema = _chunk_schema(name) if name in PER_PATIENT else MODELS[name].to_schema()
+    n_checks = sum(len(c.checks) + 2 for c in schema.columns.values()) + len(schema.checks)
     try:
-        model.validate(frame, lazy=True)
+        schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         grouped = (

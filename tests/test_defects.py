@@ -368,7 +368,7 @@ DEFECTS = [
     pytest.param(null_sex, ("patients", "not_nullable"), id="null-required-string"),
     pytest.param(death_before_birth, ("patients", "death_after_birth"), id="death-before-birth"),
     pytest.param(gp_is_not_a_physician, ("integrity", "medecin_traitant_is_physician"), id="gp-not-a-physician"),
-    pytest.param(duplicate_encounter_id, ("encounters", "field_uniqueness"), id="duplicate-encounter-id"),
+    pytest.param(duplicate_encounter_id, ("integrity", "encounters_id_unique"), id="duplicate-encounter-id"),
     pytest.param(orphan_follows_encounter, ("integrity", "encounter_follows_an_existing_encounter"),
                  id="orphan-follows-encounter"),
     pytest.param(encounter_after_the_period, ("encounters", "in_range"), id="encounter-outside-2021-2027"),

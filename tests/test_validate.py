@@ -98,3 +98,30 @@ def test_a_nir_contradicting_the_person_is_caught(tiny, tmp_path, column):
         change = lambda p: p.with_columns(pl.col("birth_date").dt.offset_by("1y"))  # noqa: E731
     _rewrite(path, "patients", change)
     assert ("patients", "nir_matches_sex_birth_date_birthplace") in _failed(validate_path(path))
+
+
+def test_a_duplicate_key_is_reported_once_and_the_models_still_enforce_keys(tiny, tmp_path):
+    """validate counts key uniqueness over every part in one place (integrity *_id_unique); the Pandera models used on
+    their own keep `unique=True` on the keys."""
+    import pandera.errors
+
+    from dmpdata.schemas import MODELS
+
+    path = tmp_path / "ds"
+    shutil.copytree(tiny.path, path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    entry = manifest["tables"]["observations"]["files"][0]
+    part = path / entry["path"]
+    frame = pl.read_parquet(part)
+    frame = frame.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(pl.col("observation_id").first())
+                               .otherwise("observation_id").alias("observation_id"))
+    frame.write_parquet(part)
+    import hashlib
+
+    entry["sha256"] = hashlib.sha256(part.read_bytes()).hexdigest()
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    report = validate_path(path)
+    failed = [(f.table, f.check) for f in report.findings if f.failing]
+    assert failed == [("integrity", "observations_id_unique")]
+    with pytest.raises(pandera.errors.SchemaErrors, match="observation_id"):
+        MODELS["observations"].validate(frame, lazy=True)
