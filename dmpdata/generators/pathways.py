@@ -290,7 +290,10 @@ def _seasonal_events(activities: list[Activity], idx: np.ndarray, lo: np.ndarray
 def generate_encounters(
     scenario: Scenario, rng: np.random.Generator, area: Area, staff, patients: pl.DataFrame, conditions: pl.DataFrame
 ) -> pl.DataFrame:
-    """Encounters of one chunk of patients, from every pathway file (ids local to the chunk, from 1)."""
+    """Encounters of one chunk of patients, from every pathway file (ids local to the chunk, from 1).
+
+    The frame also holds the private `CODE_COLUMNS` (integer codes of kind, pathway and activity, read by the later
+    stages through `codes_of`); they are not part of the table and are dropped before it is written."""
     n = patients.height
     birth = patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
     death = patients["death_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH
