@@ -90,28 +90,22 @@ def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFram
     """
     ranked = docs.sort("patient_id", "submitted_us", "document_id")
     pid = ranked["patient_id"].to_numpy()
-    new_patient = np.ones(pid.size, dtype=bool)
-    new_patient[1:] = pid[1:] != pid[:-1]
-    first_row = np.maximum.accumulate(np.where(new_patient, np.arange(pid.size), 0))  # each row's patient's first row
-    ranked = ranked.with_columns(pl.Series("rank", np.arange(pid.size) - first_row + 1))
+    first_row = np.searchsorted(pid, pid)  # pid is sorted: each row's patient's first row
+    ranked = ranked.with_columns(pl.Series("rank", np.arange(pid.size) - first_row + 1),
+                                 pl.Series("_first_row", first_row))
     latest = sessions.sort("at").join_asof(
-        ranked.select("patient_id", pl.col("submitted_us").alias("at"), "rank").sort("at"),
+        ranked.select("patient_id", pl.col("submitted_us").alias("at"), "rank", "_first_row").sort("at"),
         on="at", by="patient_id", strategy="backward", check_sortedness=False,
     ).sort("session")
-    # The candidates: ranks r, r-1, ... (at most 3k, down to 1) of the latest document r of each session.
+    # The candidates: ranks r, r-1, ... (at most 3k, down to 1) of the latest document r of each session, and their
+    # rows (the patient's first row + rank - 1).
     rank = latest["rank"].fill_null(0).to_numpy()
     count = np.minimum(rank, 3 * k)
     session_row = np.repeat(np.arange(latest.height), count)
     ends = np.cumsum(count)
     offset = np.arange(session_row.size) - np.repeat(ends - count, count)
     cand_rank = rank[session_row] - offset
-    # The row of a document of rank r: the row of the latest one, minus its rank difference.
-    latest_row = np.zeros(latest.height, dtype=np.int64)
-    found = rank > 0
-    if found.any():
-        starts = np.searchsorted(pid, latest["patient_id"].to_numpy()[found])  # pid is sorted: the patient's first row
-        latest_row[found] = starts + rank[found] - 1
-    row = latest_row[session_row] - offset
+    row = latest["_first_row"].fill_null(0).to_numpy()[session_row] + cand_rank - 1
     at = latest["at"].to_numpy()[session_row]
     status, statuses = string_codes(ranked["status"])
     available = (ranked["submitted_us"].to_numpy()[row] <= at) & (
@@ -124,9 +118,9 @@ def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFram
     keep = available & (seen - np.repeat(before, count) <= k)
     pick = np.flatnonzero(keep)
     return pl.concat([
-        latest.drop("rank")[session_row[pick]],
+        latest.drop("rank", "_first_row")[session_row[pick]],
         pl.DataFrame({"rank": cand_rank[pick]}),
-        ranked.drop("patient_id", "rank")[row[pick]],
+        ranked.drop("patient_id", "rank", "_first_row")[row[pick]],
     ], how="horizontal")
 
 

@@ -29,8 +29,9 @@ def ckd_epi_2009(creatinine_umol: np.ndarray, age: np.ndarray, male: np.ndarray)
 
 
 @cache
-def _activity_codes() -> dict[str, tuple[str, ...]]:
-    return {f"{p.name}/{a.id}": a.observations for p in load_pathways() for a in p.activities if a.observations}
+def _activity_codes() -> dict[tuple[str, str], tuple[str, ...]]:
+    """(pathway, activity) -> the LOINC codes that activity measures."""
+    return {(p.name, a.id): a.observations for p in load_pathways() for a in p.activities if a.observations}
 
 
 @cache
@@ -108,12 +109,11 @@ def generate_observations(
         mask = np.zeros(n, dtype=bool)
         mask[conditions.filter(pl.col("condition_code") == code)["patient_id"].to_numpy() - first_id] = True
         conditions_of[code] = mask
-    # One code per (pathway, activity) of the encounters, and the code of each "pathway/activity".
+    # One integer per (pathway, activity) of the encounters.
     pathway, pathways = codes_of(encounters, "pathway")
     activity, activities = codes_of(encounters, "activity")
     width = len(activities) + 1
     key = pathway.astype(np.int64) * width + activity
-    keys = {f"{p}/{a}": i * width + j for p, i in pathways.items() for a, j in activities.items()}
     loinc_codes, units = _vocabularies()
     enc_person = encounters["patient_id"].to_numpy() - first_id
     enc_us = encounters["start_at"].cast(pl.Int64).to_numpy()
@@ -122,8 +122,10 @@ def generate_observations(
                if r["derived_from"]}
     start = scenario.start.toordinal()
     blocks = []
-    for activity, codes in _activity_codes().items():
-        rows = np.flatnonzero(key == keys.get(activity, -1))
+    for (pathway_name, activity_id), codes in _activity_codes().items():
+        if pathway_name not in pathways or activity_id not in activities:
+            continue
+        rows = np.flatnonzero(key == pathways[pathway_name] * width + activities[activity_id])
         if rows.size == 0:
             continue
         person = enc_person[rows]
