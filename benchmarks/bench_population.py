@@ -230,15 +230,14 @@ def engine_stage(n: int, workers: int, repeat: int) -> dict:
     from dmpdata.parallel import pool
 
     scenario = dmpdata.load_scenario("demo").with_overrides(patients=n)
-    ctx = engine._context(scenario)
     chunks = range(scenario.n_chunks)
     seconds = []
     with pool("local", workers, scenario.n_chunks) as run:
-        run(engine.chunk_traits, [(scenario, k) for k in range(min(workers, scenario.n_chunks))], lambda d, t: None)  # warm
+        run(engine.chunk_buckets, [(scenario, k) for k in range(min(workers, scenario.n_chunks))], lambda d, t: None)  # warm
         for _ in range(repeat):
             started = time.perf_counter()
-            traits = run(engine.chunk_traits, [(scenario, k) for k in chunks], lambda d, t: None)
-            order = engine._order_numbers(traits, ctx.area)
+            buckets = run(engine.chunk_buckets, [(scenario, k) for k in chunks], lambda d, t: None)
+            order = engine._order_numbers(buckets)
             calls = [(scenario, k, order[k * scenario.chunk_size:(k + 1) * scenario.chunk_size]) for k in chunks]
             rows = sum(run(_patients_rows, calls, lambda d, t: None))
             seconds.append(time.perf_counter() - started)

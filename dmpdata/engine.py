@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from dmpdata.generators.pathways import CODE_COLUMNS, generate_encounters
 from dmpdata.generators.population import birthplace_vocabulary, generate_patients
 from dmpdata.generators.staff import Staff
 from dmpdata.generators.workforce import generate_workforce
-from dmpdata.identifiers import nirs_indexed, order_numbers_indexed, unique_nirs_indexed
+from dmpdata.identifiers import nir_buckets_indexed, nirs_indexed, order_numbers, unique_nirs_indexed
 from dmpdata.rng import stream
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import TABLES, conform
@@ -39,6 +40,7 @@ SYNTHETIC_NOTICE = (
 Progress = Callable[[str, int, int], None]
 
 
+@cache
 def _test_oid() -> str:
     oids = reference.load("ins_oids").filter(pl.col("name") == "INS-NIR-TEST")
     return oids["oid"][0]
@@ -116,8 +118,16 @@ def _chunk_patients(scenario: Scenario, k: int, ctx: _Context, *, traits_only: b
 
 
 def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
-    """Pass 1 for chunk k: the NIR traits (sex, birth year and month, birthplace) of its patients."""
+    """The NIR traits (sex, birth year and month, birthplace index) of chunk k's patients."""
     return _chunk_patients(scenario, k, _context(scenario), traits_only=True).select(NIR_TRAITS)
+
+
+def chunk_buckets(scenario: Scenario, k: int) -> np.ndarray:
+    """Pass 1 for chunk k: the NIR bucket (sex, yy, mm, encoded birthplace; int64) of each of its patients,
+    computed on the worker so that the coordinator's ranking is one sort."""
+    ctx = _context(scenario)
+    traits = _chunk_patients(scenario, k, ctx, traits_only=True)
+    return nir_buckets_indexed(*(traits[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(ctx.area))
 
 
 def chunk_patients(scenario: Scenario, k: int, order: np.ndarray) -> pl.DataFrame:
@@ -191,12 +201,12 @@ def _manifest(scenario: Scenario, files: dict[str, list[dict]]) -> dict:
     }
 
 
-def _order_numbers(traits: list[pl.DataFrame], area) -> np.ndarray:
-    """The NIR order number of every patient: ranks within (sex, yy, mm, birthplace) over the whole dataset.
+def _order_numbers(buckets: list[np.ndarray]) -> np.ndarray:
+    """The NIR order number (uint16) of every patient from every chunk's buckets (`chunk_buckets`, in chunk
+    order): ranks within (sex, yy, mm, birthplace) over the whole dataset.
 
     Only these (2 bytes per patient) travel to the workers, which build their chunk's matricules."""
-    t = pl.concat(traits)
-    return order_numbers_indexed(*(t[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(area))
+    return order_numbers(pl.Series("nir_bucket", np.concatenate(buckets))).astype(np.uint16)
 
 
 def _matricules(traits: list[pl.DataFrame], area) -> pl.Series:
@@ -227,9 +237,9 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
         report("workforce", 1, 1)
 
         chunks = range(scenario.n_chunks)
-        traits = run(chunk_traits, [(scenario, k) for k in chunks], lambda d, n: report("population", d, n))
-        order = _order_numbers(traits, ctx.area)
-        del traits
+        buckets = run(chunk_buckets, [(scenario, k) for k in chunks], lambda d, n: report("population", d, n))
+        order = _order_numbers(buckets)
+        del buckets
         report("history", 0, scenario.n_chunks)
         starts = [k * scenario.chunk_size for k in chunks]
         calls = [(scenario, k, order[s:s + scenario.chunk_size], str(tmp)) for k, s in zip(chunks, starts, strict=True)]

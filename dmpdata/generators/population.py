@@ -17,6 +17,7 @@ from dmpdata.generators.sampling import (
     GroupedChoice,
     as_date,
     categorical,
+    choose,
     inverse_curve,
 )
 from dmpdata.scenario import Scenario
@@ -114,7 +115,7 @@ def _deaths(birth: np.ndarray, male: np.ndarray, start: dt.date, end: dt.date, r
     death = np.full(birth.size, np.nan)
     cursor, stop = start.toordinal(), end.toordinal() + 1
     years = (stop - cursor) / DAYS_PER_YEAR
-    row = np.where(male, 105, 0)
+    row = choose(male, 105, 0)
     age0 = np.clip(((cursor - birth) / DAYS_PER_YEAR).astype(np.int64), 0, 104)
     bound = _hazard_ceiling(int(np.ceil(years)) + 1)[row + age0] * years
     who = np.flatnonzero(threshold < bound)
@@ -169,11 +170,11 @@ def _mes(
     activated_at = np.floor(inverse_curve(rng.random(n), days, shares))
     activated_at = np.maximum(activated_at, notified)  # activating before creation creates the profile early
     created = ~opposed & alive_at_notification & ~((creation > period_end) & np.isnan(activated_at))
-    created_at = np.where(created, np.fmin(creation, activated_at), np.nan)
+    created_at = choose(created, np.fmin(creation, activated_at), np.nan)
     created &= np.isnan(death) | (created_at < death)
-    created_at = np.where(created, created_at, np.nan)
+    created_at = choose(created, created_at, np.nan)
     activated = created & ~np.isnan(activated_at) & (activated_at <= period_end) & (np.isnan(death) | (activated_at < death))
-    activated_at = np.where(activated, activated_at, np.nan)
+    activated_at = choose(activated, activated_at, np.nan)
     closes = activated & (rng.random(n) < reference.parameter("mes_closure_share"))
     closed_at = np.where(closes, np.floor(activated_at + rng.random(n) * (period_end - activated_at)), np.nan)
     # A profile is closed when its holder dies.
@@ -184,12 +185,16 @@ def _mes(
     limit = np.fmin(np.fmin(closed_at, np.where(np.isnan(death), np.inf, death)), period_end + 1)
     opted = activated & (rng.random(n) < reference.parameter("emergency_opt_out_share")) & (opt_out_at < limit)
     opt_out_at = np.where(opted, opt_out_at, np.nan)
-    status = np.select(
-        [opposed, ~created, ~np.isnan(closed_at), activated], [1, 0, 4, 3], default=2
-    )
+    # not_created 0, opposed 1, not_activated 2, activated 3, closed 4: the first that holds of opposed, not
+    # created, closed, activated (later assignments win).
+    status = np.full(n, 2, dtype=np.int8)
+    status[activated] = 3
+    status[~np.isnan(closed_at)] = 4
+    status[~created] = 0
+    status[opposed] = 1
     return {
         "mes_status": (_MES_STATUS, status),
-        "mes_notified_at": np.where(alive_at_notification, notified, np.nan),
+        "mes_notified_at": choose(alive_at_notification, notified, np.nan),
         "mes_created_at": created_at,
         "mes_opposed_at": opposed_at,
         "mes_activated_at": activated_at,
@@ -267,7 +272,7 @@ def generate_patients(
     local = area.birthplace_in_department.pick(_all_department_index(area)[dept_idx], rng)
     anywhere = area.birthplace_choice.sample(rng, n)
     country = _countries().sample(rng, n)
-    place_idx = np.where(abroad, area.birthplaces.height + country, np.where(same_dept, local, anywhere))
+    place_idx = choose(abroad, area.birthplaces.height + country, choose(same_dept, local, anywhere))
     if traits_only:
         return pl.DataFrame(_nir_traits(male, birth, place_idx))
     nia = abroad & (rng.random(n) < reference.parameter("nia_share_of_foreign_born"))
@@ -276,10 +281,10 @@ def generate_patients(
     n_first = 1 + categorical(np.array([reference.parameter(f"first_names_{k}_share") for k in (1, 2, 3)]), rng, n)
     given, n_male = _given_names()
     n_given = given.len() - 1
-    first_of_sex = np.where(male, 0, n_male)  # the vocabulary holds the boys' names, then the girls', then a null
-    names_of_sex = np.where(male, n_male, n_given - n_male)
+    first_of_sex = choose(male, 0, n_male)  # the vocabulary holds the boys' names, then the girls', then a null
+    names_of_sex = choose(male, n_male, n_given - n_male)
     picks = first_of_sex + (rng.random((3, n)) * names_of_sex).astype(np.int64)
-    picks[1:] = np.where(np.arange(1, 3)[:, None] < n_first, picks[1:], n_given)  # no 2nd/3rd name: the null
+    picks[1:] = choose(np.arange(1, 3)[:, None] < n_first, picks[1:], n_given)  # no 2nd/3rd name: the null
     married = ~male & (age >= 25) & (rng.random(n) < reference.parameter("used_name_share_women_over_25"))
     last = vocab.last_names()
     statuses = reference.load("identity_statuses")
@@ -293,7 +298,7 @@ def generate_patients(
         "matricule_kind": (_KIND, nia.astype(np.int8)),
         "identity_status": (statuses["code"], categorical(statuses["share"].to_numpy(), rng, n)),
         "birth_name": (last, rng.integers(0, last.len(), n)),
-        "used_name": (_last_names_or_null(), np.where(married, rng.integers(0, last.len(), n), last.len())),
+        "used_name": (_last_names_or_null(), choose(married, rng.integers(0, last.len(), n), last.len())),
         "sex": (_SEX, male.astype(np.int8)),
         "birth_date": birth,
         "birth_place_code": (_place_codes(area), place_idx),
@@ -305,7 +310,7 @@ def generate_patients(
         "gp_professional_id": gp_id,
         # Private columns for the matricule pass (engine.py), dropped before writing.
         **_nir_traits(male, birth, place_idx),
-        "first_names": [(given, picks[0]), (given, picks[1]), (given, picks[2])],
+        "first_names": _joined_first_names(picks),
         "first_name": (given, picks[0]),
     })
 
@@ -313,19 +318,16 @@ def generate_patients(
 def _frame(columns: dict) -> pl.DataFrame:
     """The chunk's frame from numpy arrays, in one polars select so that its threads share the string work.
 
-    A column is an array (kept as is; float arrays of day ordinals, NaN = null, become dates when the name ends
-    in `_date` or `_at`), a (vocabulary, index) pair (gathered; an index past the end gives a null), or a list
-    of such pairs (joined with spaces, nulls skipped).
+    A column is a polars Series or an array (kept as is; float arrays of day ordinals, NaN = null, become dates
+    when the name ends in `_date` or `_at`) or a (vocabulary, index) pair (gathered; an index past the end gives
+    a null).
     """
-    raw: dict[str, np.ndarray] = {}
+    raw: dict[str, np.ndarray | pl.Series] = {}
     exprs = []
     for name, value in columns.items():
-        if isinstance(value, list):
-            parts = []
-            for k, (vocabulary, index) in enumerate(value):
-                raw[f"_{name}_{k}"] = index
-                parts.append(pl.lit(vocabulary).gather(pl.col(f"_{name}_{k}")))
-            exprs.append(pl.concat_str(parts, separator=" ", ignore_nulls=True).alias(name))
+        if isinstance(value, pl.Series):
+            raw[name] = value
+            exprs.append(pl.col(name))
         elif isinstance(value, tuple):
             vocabulary, index = value
             raw[f"_{name}"] = index
@@ -348,7 +350,7 @@ def _nir_traits(male: np.ndarray, birth: np.ndarray, place_idx: np.ndarray) -> d
     first, years, months = _calendar()
     day = birth.astype(np.int64) - first
     return {
-        "_nir_sex": np.where(male, 1, 2).astype(np.int8),
+        "_nir_sex": (2 - male).astype(np.int8),
         "_birth_year": years[day],
         "_birth_month": months[day],
         "_place_idx": place_idx.astype(np.int32),
@@ -373,6 +375,31 @@ def birthplace_vocabulary(area: Area) -> pl.Series:
 def _given_names() -> tuple[pl.Series, int]:
     """Birth first names, boys' then girls', then one null (no such name); the number of boys' names."""
     return pl.concat([vocab.first_names_both(), pl.Series([None], dtype=pl.String)], rechunk=True), vocab.first_names("M").len()
+
+
+def _joined_first_names(picks: np.ndarray) -> pl.Series:
+    """The birth first names of each person, space-separated, from their three picks into `_given_names`
+    (the null's index for no 2nd/3rd name): one gather from the vocabulary of first-second pairs, and a
+    concatenation only for the people with a third name (a fifth of them), ~3x faster than joining three
+    gathers per row."""
+    pairs, spaced = _first_name_pairs()
+    n_given = _given_names()[0].len() - 1
+    joined = pairs.gather(picks[0] * (n_given + 1) + picks[1])
+    three = np.flatnonzero(picks[2] != n_given)
+    return joined.scatter(three, joined.gather(three) + spaced.gather(picks[2][three])).alias("first_names")
+
+
+@cache
+def _first_name_pairs() -> tuple[pl.Series, pl.Series]:
+    """Every "FIRST SECOND" of two birth first names, at first × (names + 1) + second (second = the null: the
+    first name alone), and every first name with a leading space."""
+    given, _ = _given_names()
+    n_given = given.len() - 1
+    first = given.gather(np.repeat(np.arange(n_given), n_given + 1))
+    second = given.gather(np.tile(np.arange(n_given + 1), n_given))
+    pairs = pl.DataFrame({"a": first, "b": second}).select(
+        pl.concat_str("a", "b", separator=" ", ignore_nulls=True)).to_series().rechunk()
+    return pairs, (" " + given.head(n_given)).rechunk()
 
 
 @cache

@@ -8,6 +8,7 @@ import polars as pl
 __all__ = [
     "build_nir",
     "nir_bucket",
+    "nir_buckets_indexed",
     "nir_is_valid",
     "nir_key",
     "nir_matches_person",
@@ -42,6 +43,8 @@ def _as_int64(name: str, values: np.ndarray) -> np.ndarray:
 
 
 def _check_range(name: str, arr: np.ndarray, lo: int, hi: int) -> None:
+    if not arr.size or (arr.min() >= lo and arr.max() <= hi):  # two reductions; the mask only on failure
+        return
     bad = (arr < lo) | (arr > hi)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -75,7 +78,8 @@ def _apply_corsica_rule(
     keep_letters = corsica & (birth_year >= CORSICA_SPLIT_YEAR)
     to_twenty = corsica & ~keep_letters
     num = num.copy()
-    num[to_twenty] = 20_000 + num[to_twenty] % 1000
+    rows = np.flatnonzero(to_twenty)  # few rows: Corsican births before 1976
+    num[rows] = 20_000 + num[rows] % 1000
     return num, keep_letters, to_twenty
 
 
@@ -125,12 +129,12 @@ def build_nir(
     _check_place_codes(place_code)
 
     place_num, keep_letters, _ = _encoded_place(place_code, year)
-    return _assemble(sex, year, month, place_num, keep_letters, place_code, order)
+    return _assemble(sex, year, month, place_num, keep_letters, order)
 
 
 def _assemble(
     sex: np.ndarray, year: np.ndarray, month: np.ndarray, place_num: np.ndarray, keep_letters: np.ndarray,
-    place_code: pl.Series | None, order: np.ndarray, *, letters_of=None,
+    order: np.ndarray,
 ) -> pl.Series:
     n13 = (
         sex * 10**12
@@ -143,10 +147,12 @@ def _assemble(
     nir = pl.Series("nir", n13 * 100 + (97 - n13 % 97)).cast(pl.String)
     idx = np.flatnonzero(keep_letters)
     if idx.size:
-        sub = nir.gather(idx)
-        letters = (letters_of(idx) if letters_of else place_code.cast(pl.String).gather(idx)).str.slice(0, 2)
-        patched = sub.str.slice(0, 5) + letters + sub.str.slice(7)
-        nir = nir.clone().scatter(idx, patched)
+        # 2A/2B kept (Corsica from 1976): their key was computed on 19/18, which the letters replace in
+        # positions 6-7. A few rows (~0.4 %): patched as bytes rather than by string slicing per row.
+        digits = np.array(nir.gather(idx).to_list(), dtype="S15").view(np.uint8).reshape(-1, 15)
+        digits[:, 5] = ord("2")
+        digits[:, 6] = np.where(place_num[idx] // 1000 == 19, ord("A"), ord("B"))
+        nir.scatter(idx, pl.Series(digits.view("S15").ravel()).cast(pl.String))
     return nir
 
 
@@ -156,8 +162,8 @@ def _checked_traits(sex, birth_year, birth_month, **other) -> tuple[np.ndarray, 
     year = _as_int64("birth_year", birth_year)
     month = _as_int64("birth_month", birth_month)
     _check_lengths(sex=sex, birth_year=year, birth_month=month, **other)
-    bad_sex = (sex != 1) & (sex != 2)
-    if bad_sex.any():
+    bad_sex = (sex != 1) & (sex != 2) if sex.size and (sex.min() < 1 or sex.max() > 2) else None
+    if bad_sex is not None and bad_sex.any():
         raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
     _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
     _check_range("birth_month", month, 1, 12)
@@ -177,7 +183,7 @@ def unique_nirs(
     _check_place_codes(place_code)
     place_num, keep_letters, _ = _encoded_place(place_code, year)
     order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
-    return _assemble(sex, year, month, place_num, keep_letters, place_code, order)
+    return _assemble(sex, year, month, place_num, keep_letters, order)
 
 
 def unique_nirs_indexed(
@@ -192,7 +198,7 @@ def unique_nirs_indexed(
     are computed over the whole population in one place and the NIRs built chunk by chunk elsewhere).
     """
     encoded = _indexed_places(sex, birth_year, birth_month, place_index, places)
-    return _assemble_indexed(encoded, places, _ranks(*encoded[1:]))
+    return _assemble(*encoded[1:], _ranks(*encoded[1:]))
 
 
 def _indexed_places(sex, birth_year, birth_month, place_index, places):
@@ -227,6 +233,16 @@ def order_numbers_indexed(
     return _ranks(*encoded[1:]).astype(np.uint16)
 
 
+def nir_buckets_indexed(
+    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series
+) -> np.ndarray:
+    """`nir_bucket` (int64 array) for birthplaces given as indices into `places`. Computed chunk by chunk
+    where the traits are drawn, so that ranking everyone is one `order_numbers` over the concatenated buckets:
+    `order_numbers(pl.Series(buckets))` equals `order_numbers_indexed(...)` over the same people."""
+    encoded = _indexed_places(sex, birth_year, birth_month, place_index, places)
+    return _bucket(*encoded[1:])
+
+
 def nirs_indexed(
     sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series,
     order: np.ndarray,
@@ -236,19 +252,12 @@ def nirs_indexed(
     order = _as_int64("order", order)
     _check_lengths(sex=encoded[1], order=order)
     _check_range("order", order, 1, MAX_ORDER)
-    return _assemble_indexed(encoded, places, order)
+    return _assemble(*encoded[1:], order)
 
 
 def _ranks(sex, year, month, place_num, keep_letters) -> np.ndarray:
     """Order numbers of people given their encoded traits (`_indexed_places` without the index)."""
     return order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
-
-
-def _assemble_indexed(encoded: tuple, places: pl.Series, order: np.ndarray) -> pl.Series:
-    """NIRs from `_indexed_places`' output: 2A/2B letters read from the vocabulary where they are kept."""
-    index, sex, year, month, place_num, keep_letters = encoded
-    return _assemble(sex, year, month, place_num, keep_letters, None, order,
-                     letters_of=lambda rows: places.cast(pl.String).gather(index[rows]))
 
 
 def _bucket(sex: np.ndarray, year: np.ndarray, month: np.ndarray, place_num: np.ndarray, keep_letters: np.ndarray) -> np.ndarray:
@@ -306,10 +315,10 @@ def order_numbers(bucket: pl.Series) -> np.ndarray:
     ordered = packed >> row_bits
     is_start = np.ones(n, dtype=bool)
     is_start[1:] = ordered[1:] != ordered[:-1]
+    starts = np.flatnonzero(is_start)
     positions = np.arange(n, dtype=np.int64)
-    group_start = np.maximum.accumulate(np.where(is_start, positions, 0))
     ranks = np.empty(n, dtype=np.int64)
-    ranks[order] = positions - group_start + 1
+    ranks[order] = positions - starts[np.cumsum(is_start) - 1] + 1  # position within its run of equal keys
     if ranks.size and ranks.max() > MAX_ORDER:
         full = (
             pl.DataFrame({"bucket": bucket})

@@ -147,12 +147,21 @@ def test_first_pass_traits_are_the_full_chunks_traits():
     """The engine's pass 1 generates only the NIR traits; pass 2 regenerates the whole chunk from the same
     stream: both must agree, or order numbers ranked on pass 1 would not make pass 2's NIRs unique."""
     from dmpdata import engine
+    from dmpdata.generators.population import birthplace_vocabulary
+    from dmpdata.identifiers import order_numbers_indexed
 
     scenario = dmpdata.load_scenario("tiny").with_overrides(patients=3000, chunk_size=1000)
     ctx = engine._context(scenario)
+    traits = []
     for k in range(scenario.n_chunks):
         full = engine._chunk_patients(scenario, k, ctx).select(engine.NIR_TRAITS)
         assert engine.chunk_traits(scenario, k).equals(full)
+        traits.append(full)
+    # Pass 1 ships each chunk's NIR buckets; ranking them is ranking everyone's traits.
+    order = engine._order_numbers([engine.chunk_buckets(scenario, k) for k in range(scenario.n_chunks)])
+    t = pl.concat(traits)
+    expected = order_numbers_indexed(*(t[c].to_numpy() for c in engine.NIR_TRAITS), birthplace_vocabulary(ctx.area))
+    assert order.dtype == np.uint16 and np.array_equal(order, expected)
 
 
 def test_balanced_residence_matches_department_shares_within_one_person_per_chunk():

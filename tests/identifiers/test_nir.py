@@ -371,5 +371,12 @@ def test_order_numbers_over_everyone_then_nirs_chunk_by_chunk_equal_unique_nirs(
     chunks = [nirs_indexed(sex[s:s + 7_000], year[s:s + 7_000], month[s:s + 7_000], index[s:s + 7_000], places,
                            order[s:s + 7_000]) for s in range(0, n, 7_000)]
     assert pl.concat(chunks).equals(unique_nirs_indexed(sex, year, month, index, places))
+    # The buckets, computed chunk by chunk, rank to the same order numbers.
+    from dmpdata.identifiers import nir_buckets_indexed
+
+    buckets = np.concatenate([nir_buckets_indexed(sex[s:s + 7_000], year[s:s + 7_000], month[s:s + 7_000],
+                                                  index[s:s + 7_000], places) for s in range(0, n, 7_000)])
+    assert np.array_equal(order_numbers(pl.Series(buckets)), order)
+    assert np.array_equal(buckets, nir_bucket(sex, year, month, places.gather(index)).to_numpy())
     with pytest.raises(ValueError, match="order"):
         nirs_indexed(sex[:3], year[:3], month[:3], index[:3], places, np.zeros(3, dtype=np.uint16))
