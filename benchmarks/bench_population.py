@@ -2,9 +2,11 @@
 
 Run:  uv run python benchmarks/bench_population.py [--patients 200000] [--faker-rows 20000] [--repeat 5]
 
-Both sides run in one invocation on the same machine, each in its own subprocess so that peak RSS is
-measured separately; each side prepares its lookups once, then times `--repeat` runs. Prints patients/s of
-each side (median and best run), the ratio of the medians, and peak memory.
+Both sides run in one invocation on the same machine, each in its own long-lived subprocess (peak RSS measured
+apart); each prepares its lookups once. Then `--repeat` rounds each time one run of every side in turn (the
+vectorised stage, the Faker loop, and the engine's way on every core), so that the sides share the machine's
+slow and fast spells. Prints patients/s of each side (median and best run), the ratio per round (median,
+lowest, highest) and peak memory.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import sys
 import time
 
 
-def vectorised(n: int, repeat: int) -> dict:
+def vectorised(n: int):
+    """(one timed run, extras from its output): the population stage as benchmarks/README describe it."""
     import polars as pl
 
     import dmpdata
@@ -47,19 +50,17 @@ def vectorised(n: int, repeat: int) -> dict:
                                                 pl.lit("1.2.250.1.213.1.4.10").alias("ins_oid"))
                 for c, s in zip(chunks, starts, strict=True)]
 
-    seconds = []
-    for _ in range(repeat):
+    def extras(chunks: list[pl.DataFrame]) -> dict:
         started = time.perf_counter()
-        chunks = once()
-        seconds.append(time.perf_counter() - started)
-    started = time.perf_counter()
-    conditions = sum(generate_conditions(scenario, stream(scenario.seed, "conditions", k), chunk).height
-                     for k, chunk in enumerate(chunks))
-    return {"rows": n, "seconds": seconds, "columns": chunks[0].width,
-            "conditions_rows": conditions, "conditions_seconds": time.perf_counter() - started}
+        conditions = sum(generate_conditions(scenario, stream(scenario.seed, "conditions", k), chunk).height
+                         for k, chunk in enumerate(chunks))
+        return {"columns": chunks[0].width, "conditions_rows": conditions,
+                "conditions_seconds": time.perf_counter() - started}
+
+    return once, extras
 
 
-def faker_loop(n: int, repeat: int) -> dict:
+def faker_loop(n: int):
     """The same generator logic, the usual way: one Python iteration per person.
 
     Each field follows the rules of the vectorised stage (residence by population, sex and age by
@@ -130,9 +131,7 @@ def faker_loop(n: int, repeat: int) -> dict:
         band_ages[c] = (ages, list(itertools.accumulate(float(weights[cell_sex[c]][a]) for a in ages)))
     np.random.seed(0)
 
-    seconds = []
-    for _ in range(repeat):
-        started = time.perf_counter()
+    def once() -> pl.DataFrame:
         rows = []
         buckets: dict[str, int] = {}
         for i in range(n):
@@ -211,9 +210,9 @@ def faker_loop(n: int, repeat: int) -> dict:
                 "emergency_access_opt_out": opt_out is not None, "emergency_opt_out_at": opt_out,
                 "gp_professional_id": gp,
             })
-        frame = pl.DataFrame(rows, infer_schema_length=None)
-        seconds.append(time.perf_counter() - started)
-    return {"rows": n, "seconds": seconds, "columns": frame.width}
+        return pl.DataFrame(rows, infer_schema_length=None)
+
+    return once, lambda frame: {"columns": frame.width}
 
 
 def _patients_rows(scenario, k: int, order) -> int:
@@ -222,71 +221,120 @@ def _patients_rows(scenario, k: int, order) -> int:
     return engine.chunk_patients(scenario, k, order).height
 
 
-def engine_stage(n: int, workers: int, repeat: int) -> dict:
-    """The same patients table as the engine makes it on `workers` processes: pass 1 (every chunk's NIR traits),
+class Side:
+    """One side of the comparison in its own long-lived process (its peak RSS apart): set up once, then timed once
+    per round on request, so that the sides alternate and share the machine's ups and downs."""
+
+    def __init__(self, kind: str, n: int):
+        self.kind, self.n = kind, n
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(n)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            raise SystemExit(f"the {kind} side failed to start")
+        self.seconds: list[float] = []
+
+    def run(self) -> float:
+        self.proc.stdin.write("run\n")
+        self.proc.stdin.flush()
+        self.seconds.append(float(self.proc.stdout.readline()))
+        return self.seconds[-1]
+
+    def close(self) -> dict:
+        self.proc.stdin.write("stop\n")
+        self.proc.stdin.flush()
+        result = json.loads(self.proc.stdout.readline())
+        self.proc.wait()
+        return result
+
+
+def serve(kind: str, n: int) -> None:
+    once, extras = (vectorised if kind == "vectorised" else faker_loop)(n)
+    print("ready", flush=True)
+    last = None
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
+        last = None  # one run's output in memory at a time
+        started = time.perf_counter()
+        last = once()
+        print(time.perf_counter() - started, flush=True)
+    result = extras(last)
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result), flush=True)
+
+
+def _patients_rows(scenario, k: int, order) -> int:
+    from dmpdata import engine
+
+    return engine.chunk_patients(scenario, k, order).height
+
+
+def engine_stage(n: int, run) -> float:
+    """The same patients table as the engine makes it on the pool's processes: pass 1 (every chunk's NIR buckets),
     the national order-number ranking, then each chunk's patients with their matricules (pass 2's first step)."""
     import dmpdata
     from dmpdata import engine
-    from dmpdata.parallel import pool
 
     scenario = dmpdata.load_scenario("demo").with_overrides(patients=n)
     chunks = range(scenario.n_chunks)
-    seconds = []
-    with pool("local", workers, scenario.n_chunks) as run:
-        run(engine.chunk_buckets, [(scenario, k) for k in range(min(workers, scenario.n_chunks))], lambda d, t: None)  # warm
-        for _ in range(repeat):
-            started = time.perf_counter()
-            buckets = run(engine.chunk_buckets, [(scenario, k) for k in chunks], lambda d, t: None)
-            order = engine._order_numbers(buckets)
-            calls = [(scenario, k, order[k * scenario.chunk_size:(k + 1) * scenario.chunk_size]) for k in chunks]
-            rows = sum(run(_patients_rows, calls, lambda d, t: None))
-            seconds.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    buckets = run(engine.chunk_buckets, [(scenario, k) for k in chunks], lambda d, t: None)
+    order = engine._order_numbers(buckets)
+    calls = [(scenario, k, order[k * scenario.chunk_size:(k + 1) * scenario.chunk_size]) for k in chunks]
+    rows = sum(run(_patients_rows, calls, lambda d, t: None))
     assert rows == n
-    return {"rows": n, "seconds": seconds, "workers": workers}
-
-
-def _child(kind: str, n: int, repeat: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(n), str(repeat)],
-                         capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return time.perf_counter() - started
 
 
 def main() -> None:
-    from dmpdata.parallel import available_cores
+    import contextlib
+
+    import dmpdata
+    from dmpdata import engine
+    from dmpdata.parallel import available_cores, pool
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=200_000)
     parser.add_argument("--faker-rows", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each side (setup once); medians compared")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds; each times every side once (setup once)")
     parser.add_argument("--workers", type=int, default=0,
                         help="also time the engine's way on N processes (0: every core; 1: skip)")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        kind, n, repeat = args.child[0], int(args.child[1]), int(args.child[2])
-        result = vectorised(n, repeat) if kind == "vectorised" else faker_loop(n, repeat)
-        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps(result))
+    if args.serve:
+        serve(args.serve[0], int(args.serve[1]))
         return
-    vec = _child("vectorised", args.patients, args.repeat)
-    fak = _child("faker", args.faker_rows, args.repeat)
-    rates = {}
-    for label, r in (("population stage (vectorised)", vec), ("Faker row loop (same fields) ", fak)):
-        median, best = statistics.median(r["seconds"]), min(r["seconds"])
-        rates[label] = (r["rows"] / median, r["rows"] / best)
-        print(f"{label}: {r['rows']:>9,} patients, {len(r['seconds'])} runs, median {median:.3f} s = "
-              f"{rates[label][0]:>11,.0f} patients/s (best {rates[label][1]:,.0f}), {r['columns']} columns, "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB")
-    print(f"conditions stage (vectorised): {vec['conditions_rows']:,} rows in {vec['conditions_seconds']:.2f} s")
-    (vec_median, vec_best), (fak_median, fak_best) = rates.values()
-    print(f"ratio: {vec_median / fak_median:.0f}x (medians; best runs {vec_best / fak_best:.0f}x)")
     workers = args.workers or available_cores()
-    if workers > 1:
-        eng = engine_stage(args.patients, workers, args.repeat)
-        median = statistics.median(eng["seconds"])
+    vec, fak = Side("vectorised", args.patients), Side("faker", args.faker_rows)
+    eng: list[float] = []
+    scenario = dmpdata.load_scenario("demo").with_overrides(patients=args.patients)
+    with pool("local", workers, scenario.n_chunks) if workers > 1 else contextlib.nullcontext() as run:
+        if run is not None:
+            run(engine.chunk_buckets, [(scenario, k) for k in range(min(workers, scenario.n_chunks))],
+                lambda d, t: None)  # start and warm the workers
+        for _ in range(args.repeat):
+            vec.run()
+            fak.run()
+            if run is not None:
+                eng.append(engine_stage(args.patients, run))
+    results = {"population stage (vectorised)": (vec, vec.close()), "Faker row loop (same fields) ": (fak, fak.close())}
+    for label, (side, r) in results.items():
+        median, best = statistics.median(side.seconds), min(side.seconds)
+        print(f"{label}: {side.n:>9,} patients, {len(side.seconds)} runs, median {median:.3f} s = "
+              f"{side.n / median:>11,.0f} patients/s (best {side.n / best:,.0f}), {r['columns']} columns, "
+              f"peak RSS {r['peak_rss_mb']:.0f} MB")
+    vec_r = results["population stage (vectorised)"][1]
+    print(f"conditions stage (vectorised): {vec_r['conditions_rows']:,} rows in {vec_r['conditions_seconds']:.2f} s")
+    fak_rates = [fak.n / t for t in fak.seconds]
+    per_round = [vec.n / t / f for t, f in zip(vec.seconds, fak_rates, strict=True)]
+    print(f"ratio, one process: {statistics.median(per_round):.0f}x (median of {len(per_round)} rounds, each timing "
+          f"both sides in turn; lowest round {min(per_round):.0f}x, highest {max(per_round):.0f}x)")
+    if eng:
+        rounds = [args.patients / t / f for t, f in zip(eng, fak_rates, strict=True)]
+        median = statistics.median(eng)
         print(f"engine, {workers} worker processes (pass 1 + ranking + patients tables): median {median:.3f} s = "
-              f"{args.patients / median:,.0f} patients/s = {args.patients / median / fak_median:.0f}x the Faker loop "
-              f"(which uses one core)")
+              f"{args.patients / median:,.0f} patients/s = {statistics.median(rounds):.0f}x the Faker loop, which uses "
+              f"one core (median of the rounds; lowest {min(rounds):.0f}x, highest {max(rounds):.0f}x)")
 
 
 if __name__ == "__main__":

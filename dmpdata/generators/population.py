@@ -159,10 +159,11 @@ def _mes(
     newborn_delay = reference.parameter("mes_newborn_creation_delay_days")
     # Children born after their area's notification get a profile once registered.
     born_later = birth >= notified
-    notified = np.where(born_later, birth, notified)
-    creation = notified + np.where(born_later, newborn_delay, window)
+    notified = np.maximum(notified, birth)
+    creation = notified + choose(born_later, newborn_delay, window)
     period_end = scenario.end.toordinal()
-    alive_at_notification = np.isnan(death) | (death > notified)
+    survives = np.isnan(death)  # alive at the period's end
+    alive_at_notification = survives | (death > notified)
     opposed = alive_at_notification & (rng.random(n) < reference.parameter("mes_opposition_share"))
     opposed_at = np.where(opposed, np.floor(notified + rng.random(n) * window), np.nan)
 
@@ -171,27 +172,22 @@ def _mes(
     activated_at = np.maximum(activated_at, notified)  # activating before creation creates the profile early
     created = ~opposed & alive_at_notification & ~((creation > period_end) & np.isnan(activated_at))
     created_at = choose(created, np.fmin(creation, activated_at), np.nan)
-    created &= np.isnan(death) | (created_at < death)
+    created &= survives | (created_at < death)
     created_at = choose(created, created_at, np.nan)
-    activated = created & ~np.isnan(activated_at) & (activated_at <= period_end) & (np.isnan(death) | (activated_at < death))
+    activated = created & ~np.isnan(activated_at) & (activated_at <= period_end) & (survives | (activated_at < death))
     activated_at = choose(activated, activated_at, np.nan)
     closes = activated & (rng.random(n) < reference.parameter("mes_closure_share"))
     closed_at = np.where(closes, np.floor(activated_at + rng.random(n) * (period_end - activated_at)), np.nan)
-    # A profile is closed when its holder dies.
-    died_with_profile = created & ~np.isnan(death)
-    closed_at = np.where(died_with_profile, np.fmin(np.where(np.isnan(closed_at), np.inf, closed_at), death), closed_at)
+    # A profile is closed when its holder dies (fmin skips NaN: no death, or no earlier closure).
+    closed_at = choose(created, np.fmin(closed_at, death), closed_at)
     # Activated users may untick the default consent to emergency access (bris de glace / centre 15).
     opt_out_at = np.floor(activated_at + rng.random(n) * reference.parameter("emergency_opt_out_within_days"))
-    limit = np.fmin(np.fmin(closed_at, np.where(np.isnan(death), np.inf, death)), period_end + 1)
+    limit = np.fmin(np.fmin(closed_at, death), period_end + 1)
     opted = activated & (rng.random(n) < reference.parameter("emergency_opt_out_share")) & (opt_out_at < limit)
     opt_out_at = np.where(opted, opt_out_at, np.nan)
-    # not_created 0, opposed 1, not_activated 2, activated 3, closed 4: the first that holds of opposed, not
-    # created, closed, activated (later assignments win).
-    status = np.full(n, 2, dtype=np.int8)
-    status[activated] = 3
-    status[~np.isnan(closed_at)] = 4
-    status[~created] = 0
-    status[opposed] = 1
+    # not_created 0, opposed 1, not_activated 2, activated 3, closed 4. Opposed profiles are never created;
+    # activated and closed ones always are, and closed wins over activated.
+    status = (created * (2 + np.maximum(activated, 2 * ~np.isnan(closed_at))) + opposed).astype(np.int8)
     return {
         "mes_status": (_MES_STATUS, status),
         "mes_notified_at": choose(alive_at_notification, notified, np.nan),
@@ -248,7 +244,7 @@ def generate_patients(
     ref = scenario.start.toordinal()
     residence = area.residence
     commune_idx = area.residence_choice.sample(rng, n)
-    dept_idx = residence["dept_idx"].to_numpy()[commune_idx]
+    dept_idx = _residence_departments(area)[commune_idx]
     dept_codes = area.departments["code"]
 
     cells, cell_male, _, _ = _age_sex_cells(area)
@@ -325,14 +321,11 @@ def _frame(columns: dict) -> pl.DataFrame:
     raw: dict[str, np.ndarray | pl.Series] = {}
     exprs = []
     for name, value in columns.items():
-        if isinstance(value, pl.Series):
-            raw[name] = value
-            exprs.append(pl.col(name))
-        elif isinstance(value, tuple):
+        if isinstance(value, tuple):
             vocabulary, index = value
             raw[f"_{name}"] = index
             exprs.append(pl.lit(vocabulary).gather(pl.col(f"_{name}")).alias(name))
-        elif value.dtype == np.float64 and name.endswith(("_date", "_at")):
+        elif isinstance(value, np.ndarray) and value.dtype == np.float64 and name.endswith(("_date", "_at")):
             raw[name] = as_date(value, name)
             exprs.append(pl.col(name))
         else:
@@ -421,6 +414,12 @@ def _age_sex_cells(area: Area) -> tuple[GroupedChoice, np.ndarray, np.ndarray, n
     n_dept, n_cells = shares.shape
     chooser = GroupedChoice(np.repeat(np.arange(n_dept), n_cells), shares.ravel(), n_dept)
     return chooser, cell_sex == "M", cell_min, cell_max
+
+
+@cache
+def _residence_departments(area: Area) -> np.ndarray:
+    """The department index of each residence commune of the area."""
+    return area.residence["dept_idx"].to_numpy()
 
 
 @cache
