@@ -295,17 +295,22 @@ def demo(
     from dmpdata.dataset import generate as generate_api
     from dmpdata.dataset import open_dataset
     from dmpdata.engine import is_dmpdata_dataset
-    from dmpdata.validate import validate_path
+    from dmpdata.validate import validate_path, validated_before
 
     started = time.perf_counter()
     with user_errors():
         reuse = is_dmpdata_dataset(out) and not force and open_dataset(out).manifest["scenario"]["name"] == "demo"
         if reuse:
-            report = validate_path(out)
-            reuse = report.ok
-            if reuse:
-                out_console.print(f"reusing the valid demo dataset in {out}", highlight=False)
-                _print_report(report)
+            record = validated_before(out)
+            if record is not None:
+                out_console.print(f"reusing the demo dataset in {out}: validated clean on {record.get('validated_at')} "
+                                  f"({record.get('checks')} checks), files unchanged since (sha256)", highlight=False)
+            else:
+                report = validate_path(out)
+                reuse = report.ok
+                if reuse:
+                    out_console.print(f"reusing the valid demo dataset in {out}", highlight=False)
+                    _print_report(report)
         if not reuse:
             with progress_bar() as bar:
                 generate_api("demo", out=out, force=is_dmpdata_dataset(out), progress=bar)

@@ -13,6 +13,7 @@ import altair as alt
 import polars as pl
 
 from dmpdata import __version__
+from dmpdata.cache import cache_dir, read_cached, write_cached  # noqa: F401 - cache_dir: report.cache_dir stays
 
 __all__ = ["build", "write"]
 
@@ -49,27 +50,12 @@ def _vega_bundle() -> str:
     import vl_convert
 
     vl_version = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
-    path = cache_dir() / f"vega-bundle-{vl_version}-vl-convert-{vl_convert.__version__}.js"
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        pass
-    bundle = vl_convert.javascript_bundle(vl_version=vl_version)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            tmp.write(bundle)
-        os.replace(tmp.name, path)  # whole or absent, even with several reports written at once
-    except OSError:
-        pass
+    name = f"vega-bundle-{vl_version}-vl-convert-{vl_convert.__version__}.js"
+    bundle = read_cached(name)
+    if bundle is None:
+        bundle = vl_convert.javascript_bundle(vl_version=vl_version)
+        write_cached(name, bundle)  # whole or absent, even with several reports written at once
     return bundle
-
-
-def cache_dir() -> Path:
-    """Where dmpdata keeps what it can recompute: $DMPDATA_CACHE, else $XDG_CACHE_HOME/dmpdata, else ~/.cache/dmpdata."""
-    if os.environ.get("DMPDATA_CACHE"):
-        return Path(os.environ["DMPDATA_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dmpdata"
 
 
 def _table(df: pl.DataFrame, rows_shown: int = TABLE_ROWS) -> str:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import re
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -18,7 +21,7 @@ from dmpdata.dataset import sha256_of
 from dmpdata.schemas import MODELS, TABLES
 from dmpdata.schemas.integrity import CHECKS
 
-__all__ = ["Finding", "ValidationReport", "validate_path"]
+__all__ = ["Finding", "ValidationReport", "validate_path", "validated_before"]
 
 MANIFEST = "manifest.json"
 
@@ -333,4 +336,78 @@ def validate_path(path: Path | str, *, workers: int | None = None,
         if name not in broken:
             readable.add(name)
     _global_unique(path, manifest, report, readable)
+    if report.ok:
+        _remember(path, manifest, report)
     return report
+
+
+# --- records of clean validations --------------------------------------------------------------------------------
+# A clean verdict holds for as long as the files, the manifest and the code that judged them are the same: it is
+# recorded in dmpdata's cache folder under a key made of the manifest (which carries every file's sha256) and of
+# that code, so that loading a dataset just validated checks its files' checksums instead of validating it again.
+
+_RECORDS = "validated"
+
+
+@cache
+def _code_digest() -> str:
+    """What a verdict depends on besides the data: dmpdata's version and validation code (this module, the schemas,
+    the cross-table checks), the reference tables (code sets) and the versions of pandera, polars and duckdb."""
+    from importlib.metadata import version
+
+    from dmpdata import __version__, reference
+
+    h = hashlib.sha256()
+    for dist in ("pandera", "polars", "duckdb"):
+        h.update(f"{dist}={version(dist)};".encode())
+    h.update(f"dmpdata={__version__};reference={reference.digest()};".encode())
+    here = Path(__file__).resolve().parent
+    try:
+        for source in [here / "validate.py", *sorted((here / "schemas").glob("*.py"))]:
+            h.update(source.name.encode())
+            h.update(source.read_bytes())
+    except OSError:  # sources not readable (a frozen install): records from this process only
+        import uuid
+
+        h.update(uuid.uuid4().bytes)
+    return h.hexdigest()
+
+
+def _record_name(manifest: dict) -> str:
+    payload = json.dumps({"manifest": manifest, "code": _code_digest()}, sort_keys=True, default=str)
+    return f"{_RECORDS}/{hashlib.sha256(payload.encode()).hexdigest()}.json"
+
+
+def _remember(path: Path, manifest: dict, report: ValidationReport) -> None:
+    from dmpdata.cache import write_cached
+
+    record = {"dataset": str(path.resolve()), "checks": report.checks_run, "rows": sum(report.rows.values()),
+              "validated_at": dt.datetime.now().replace(microsecond=0).isoformat()}
+    write_cached(_record_name(manifest), json.dumps(record, indent=2) + "\n")
+
+
+def validated_before(path: Path | str, manifest: dict | None = None) -> dict | None:
+    """The record of a clean validation of this dataset (its manifest, by the same code), provided every file the
+    manifest lists still has its sha256; None otherwise (never validated clean, or a file changed since).
+
+    Checking the checksums reads every file once (a few seconds per GB), a fraction of validating it again.
+    """
+    from dmpdata.cache import read_cached
+
+    path = Path(path)
+    if manifest is None:
+        try:
+            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+    try:
+        record = json.loads(read_cached(_record_name(manifest)) or "null")
+        files = [f for entry in manifest["tables"].values() for f in entry["files"]]
+        parts = [(path / f["path"], f["sha256"]) for f in files]
+    except (TypeError, KeyError, ValueError, AttributeError):
+        return None
+    if not isinstance(record, dict) or not all(p.is_file() for p, _ in parts):
+        return None
+    with ThreadPoolExecutor(max_workers=4) as hashing:  # hashlib releases the GIL on large blocks
+        sums = list(hashing.map(lambda part: sha256_of(part[0]), parts))
+    return record if all(got == want for got, (_, want) in zip(sums, parts, strict=True)) else None

@@ -7,6 +7,15 @@ import pytest
 import dmpdata
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory):
+    """dmpdata's cache folder (Vega script, records of clean validations) in a folder of this session, not the
+    user's: tests start from an empty cache and leave nothing behind."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DMPDATA_CACHE", str(tmp_path_factory.mktemp("dmpdata-cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
     """The `tiny` preset (seed 7), generated once; tests must not modify it (copy it first)."""

@@ -125,3 +125,53 @@ def test_a_duplicate_key_is_reported_once_and_the_models_still_enforce_keys(tiny
     assert failed == [("integrity", "observations_id_unique")]
     with pytest.raises(pandera.errors.SchemaErrors, match="observation_id"):
         MODELS["observations"].validate(frame, lazy=True)
+
+
+def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unchanged(tiny, tmp_path, monkeypatch):
+    """`validate` then `load` validates once: load finds the record of the clean validation (same manifest, same
+    validation code) and only checks the files' sha256. A changed file, or other validation code, means validating
+    again."""
+    import dmpdata
+    from dmpdata import validate as validate_module
+    from dmpdata.dataset import Dataset
+    from dmpdata.errors import DatasetError
+    from dmpdata.validate import validated_before
+
+    path = _copy(tiny, tmp_path)  # same files, same manifest: a verdict on tiny would hold for it too
+    report = validate_path(path)
+    assert report.ok
+    record = validated_before(path)
+    assert record is not None and record["checks"] == report.checks_run and record["rows"] == sum(report.rows.values())
+
+    calls = []
+    real = Dataset.validate
+    monkeypatch.setattr(Dataset, "validate", lambda self, **kw: calls.append(self.path) or real(self, **kw))
+    con = dmpdata.open_dataset(path).duckdb(tmp_path / "a.duckdb")
+    assert con.execute("SELECT validated FROM dmpdata_meta").fetchone() == (True,)
+    con.close()
+    assert calls == []  # the clean verdict was reused
+
+    # Other validation code: the record no longer applies.
+    monkeypatch.setattr(validate_module, "_code_digest", lambda: "other validation code")
+    assert validated_before(path) is None
+    monkeypatch.undo()
+    assert validated_before(path) is not None
+
+    # A file changed behind the manifest's back: loading validates again, and refuses it.
+    part = path / json.loads((path / "manifest.json").read_text())["tables"]["patients"]["files"][0]["path"]
+    pl.read_parquet(part).with_columns(pl.col("birth_name").str.to_lowercase()).write_parquet(part)
+    assert validated_before(path) is None
+    monkeypatch.setattr(Dataset, "validate", lambda self, **kw: calls.append(self.path) or real(self, **kw))
+    with pytest.raises(DatasetError, match="checksums_match_manifest"):
+        dmpdata.open_dataset(path).duckdb(tmp_path / "b.duckdb")
+    assert calls == [path]
+    assert not (tmp_path / "b.duckdb").exists()
+
+
+def test_no_record_of_an_invalid_dataset(tiny, tmp_path):
+    from dmpdata.validate import validated_before
+
+    path = _copy(tiny, tmp_path)
+    _rewrite(path, "patients", lambda f: f.with_columns(pl.lit("X").alias("sex")))
+    assert not validate_path(path).ok
+    assert validated_before(path) is None

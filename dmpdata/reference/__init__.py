@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
 from importlib.resources import files
 
 import polars as pl
 
-__all__ = ["load", "names", "parameter", "columns"]
+__all__ = ["load", "names", "parameter", "columns", "digest"]
 
 _DTYPES: dict[str, pl.DataType] = {
     "String": pl.String(),
@@ -20,6 +21,16 @@ _DTYPES: dict[str, pl.DataType] = {
 
 def _dir():
     return files(__name__)
+
+
+@cache
+def digest() -> str:
+    """sha256 over every reference table's name and bytes (what depends on them can tell they changed)."""
+    h = hashlib.sha256()
+    for name in names():
+        h.update(name.encode())
+        h.update(_dir().joinpath(f"{name}.csv").read_bytes())
+    return h.hexdigest()
 
 
 @cache

@@ -61,16 +61,6 @@ def derive(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
 
 
-@cache
-def _reference_digest() -> str:
-    digest = hashlib.sha256()
-    base = resource_files("dmpdata.reference")
-    for name in reference.names():
-        digest.update(name.encode())
-        digest.update(base.joinpath(f"{name}.csv").read_bytes())
-    return digest.hexdigest()
-
-
 def fingerprint(ds: Dataset) -> str:
     """What a warehouse is built from: the manifest (file hashes, scenario, seed), the DDL, views, derived tables and
     references."""
@@ -81,7 +71,7 @@ def fingerprint(ds: Dataset) -> str:
         "ddl": create_statements() + key_statements(),
         "views": views_sql(),
         "derived": derived_sql(),
-        "reference": _reference_digest(),
+        "reference": reference.digest(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -92,6 +82,10 @@ def _one_line(err: BaseException) -> str:
 
 
 def _check_valid(ds: Dataset) -> None:
+    from dmpdata.validate import validated_before
+
+    if validated_before(ds.path, ds.manifest) is not None:  # validated clean, files unchanged: not again
+        return
     report = ds.validate()
     if report.ok:
         return
