@@ -356,7 +356,14 @@ def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, 
         pl.Series("gp", gp[person]),
     ).with_columns(pl.when(pl.col("no_dmp")).then(None).otherwise("document_id").alias("document_id"))
     frame = frame.filter(pl.col("no_dmp") | pl.col("document_id").is_not_null())
-    frame = frame.unique(["session", "document_id", "patient_id", "at", "actor_id"], keep="first", maintain_order=True)
+    # One profile-level trace per (session, patient, time, actor): only those rows (no document) can repeat, so only
+    # they are de-duplicated (first kept, order kept), not the whole frame.
+    profile = np.flatnonzero(frame["no_dmp"].to_numpy())
+    if profile.size:
+        keep = np.ones(frame.height, dtype=bool)
+        keep[profile] = frame[profile].select(
+            pl.struct("session", "patient_id", "at", "actor_id").is_first_distinct()).to_series().to_numpy()
+        frame = frame.filter(pl.Series(keep))
     blocked = frame.select("patient_id", "actor_id", "at").with_row_index("_r").join(
         blocks.rename({"target": "actor_id"}), on=["patient_id", "actor_id"], how="inner"
     ).filter((pl.col("block_us") <= pl.col("at")) & (pl.col("at") < pl.col("unblock_us"))).select("_r").unique()
