@@ -178,7 +178,7 @@ def _report(r: dict) -> None:
           f"{r['bytes'] / n:,.0f} bytes/patient on disk ({r['bytes'] / 2**30:.2f} GiB)")
     print(f"generate  {r['generate_s']:7.1f} s  {n / r['generate_s']:>10,.0f} patients/s  {rows / r['generate_s']:>12,.0f} rows/s"
           f"  peak RSS {r['generate_rss_mb']:,.0f} MB")
-    print(f"pass 1 (NIR traits of every chunk on the workers + the global order-number ranking): "
+    print(f"pass 1 (NIR buckets of every chunk on the workers + the global order-number ranking): "
           f"{r['patients_stage_s']:.2f} s = "
           f"{n / r['patients_stage_s']:,.0f} patients/s")
     if "raw_parquet_s" in r:
