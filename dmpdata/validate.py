@@ -220,6 +220,7 @@ def _validate_group(path: str, manifest: dict, group: dict[str, list[dict]]) -> 
         _schema_checks(name, frame, report)
         frames[name] = frame
     frames["_scenario"] = _period(manifest)
+    frames["_memo"] = {}  # joins the checks share (integrity._pairs), for this chunk only
     for check_name, (tables, check) in CHECKS.items():
         if check_name in GLOBAL and set(tables) - set(SHARED):
             continue
@@ -232,6 +233,9 @@ def _validate_group(path: str, manifest: dict, group: dict[str, list[dict]]) -> 
         except Exception as err:  # noqa: BLE001 - e.g. a column of the wrong type (already reported by its schema)
             failing, examples = 1, [f"could not run: {type(err).__name__}: {str(err)[:150]}"]
         report.add("integrity", check_name, failing, examples)
+    connection = frames["_memo"].get("access_rule")
+    if connection is not None:
+        connection.close()
     return report
 
 

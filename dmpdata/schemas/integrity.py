@@ -28,12 +28,39 @@ def _unique(table: str, *keys: str) -> Callable[[Frames], Failure]:
     return check
 
 
+def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.DataFrame:
+    """Row pairs (`_l`, `_t`): every row of `table` whose `via` is set, with the row of `target` whose `key` equals
+    it (`_t` null when none; one pair per match when the key repeats).
+
+    A foreign-key check and the checks comparing columns across the same link share one join: the pairs are kept
+    in `frames["_memo"]` when the caller provides that dict (dmpdata.validate does, per chunk).
+    """
+    memo = frames.get("_memo")
+    name = (table, via, target, key)
+    if isinstance(memo, dict) and name in memo:
+        return memo[name]
+    left = frames[table].select(via).with_row_index("_l").filter(pl.col(via).is_not_null())
+    right = frames[target].select(pl.col(key).alias(via)).with_row_index("_t")
+    pairs = left.join(right, on=via, how="left", maintain_order="left").select("_l", "_t")
+    if isinstance(memo, dict):
+        memo[name] = pairs
+    return pairs
+
+
+def _paired(frames: Frames, table: str, via: str, target: str, key: str, mine: list[str], theirs: dict[str, str]
+            ) -> pl.DataFrame:
+    """The matched pairs of `_pairs` as one frame: columns `mine` of the `table` row, then `theirs` (target column
+    -> name) of the `target` row."""
+    pairs = _pairs(frames, table, via, target, key).filter(pl.col("_t").is_not_null())
+    return pl.concat([frames[table].select(mine)[pairs["_l"]],
+                      frames[target].select(pl.col(c).alias(a) for c, a in theirs.items())[pairs["_t"]]],
+                     how="horizontal")
+
+
 def _foreign_key(table: str, column: str, target: str, target_column: str) -> Callable[[Frames], Failure]:
     def check(frames: Frames) -> Failure:
-        orphans = frames[table].filter(pl.col(column).is_not_null()).join(
-            frames[target].select(target_column), left_on=column, right_on=target_column, how="anti"
-        )
-        return orphans.height, _examples(orphans.select(column))
+        orphans = _pairs(frames, table, column, target, target_column).filter(pl.col("_t").is_null())["_l"]
+        return orphans.len(), _examples(frames[table].select(column)[orphans])
 
     check.__doc__ = f"{table}.{column} points to an existing {target}.{target_column}"
     check.foreign_key = (table, column, target, target_column)  # read by the fidelity scorecard
@@ -42,12 +69,10 @@ def _foreign_key(table: str, column: str, target: str, target_column: str) -> Ca
 
 def _gp_is_physician(frames: Frames) -> Failure:
     """patients.gp_professional_id (médecin traitant) is a physician (TRE_G15 code of médecin)."""
-    gps = frames["patients"].filter(pl.col("gp_professional_id").is_not_null()).join(
-        frames["professionals"].select("professional_id", "profession_code"),
-        left_on="gp_professional_id", right_on="professional_id", how="inner",
-    )
+    gps = _paired(frames, "patients", "gp_professional_id", "professionals", "professional_id",
+                  ["patient_id", "gp_professional_id"], {"profession_code": "profession_code"})
     wrong = gps.filter(pl.col("profession_code") != _physician_code())
-    return wrong.height, _examples(wrong.select("patient_id", "gp_professional_id", "profession_code"))
+    return wrong.height, _examples(wrong)
 
 
 def _physician_code() -> str:
@@ -58,9 +83,8 @@ def _physician_code() -> str:
 
 def _onset_before_death(frames: Frames) -> Failure:
     """conditions.onset_date is not after the patient's death, nor before birth."""
-    joined = frames["conditions"].join(
-        frames["patients"].select("patient_id", "birth_date", "death_date"), on="patient_id", how="inner"
-    )
+    joined = _paired(frames, "conditions", "patient_id", "patients", "patient_id", frames["conditions"].columns,
+                     {"birth_date": "birth_date", "death_date": "death_date"})
     bad = joined.filter(
         (pl.col("onset_date") < pl.col("birth_date"))
         | (pl.col("death_date").is_not_null() & (pl.col("onset_date") > pl.col("death_date")))
@@ -73,12 +97,9 @@ def _same(table: str, column: str, target: str, target_column: str, via: str, vi
     """Rows of `table` whose `column` differs from `target_column` of the `target` row they point to via `via`."""
 
     def check(frames: Frames) -> Failure:
-        joined = frames[table].filter(pl.col(via).is_not_null()).join(
-            frames[target].select(pl.col(via_target or via).alias(via), pl.col(target_column).alias("_other")),
-            on=via, how="inner",
-        )
+        joined = _paired(frames, table, via, target, via_target or via, [via, column], {target_column: "_other"})
         bad = joined.filter(pl.col(column) != pl.col("_other"))
-        return bad.height, _examples(bad.select(via, column, "_other"))
+        return bad.height, _examples(bad)
 
     check.__doc__ = doc
     return check
@@ -112,25 +133,25 @@ def _versions(frames: Frames) -> Failure:
 
 def _encounter_in_period(frames: Frames) -> Failure:
     """Care happens while the patient is alive (encounters start after birth and not after death)."""
-    joined = frames["encounters"].join(
-        frames["patients"].select("patient_id", "birth_date", "death_date"), on="patient_id", how="inner")
+    joined = _paired(frames, "encounters", "patient_id", "patients", "patient_id", ["encounter_id", "patient_id", "start_at"],
+                     {"birth_date": "birth_date", "death_date": "death_date"})
     bad = joined.filter(
         (pl.col("start_at").dt.date() < pl.col("birth_date"))
         | (pl.col("death_date").is_not_null() & (pl.col("start_at").dt.date() > pl.col("death_date")))
     )
-    return bad.height, _examples(bad.select("encounter_id", "patient_id", "start_at", "birth_date", "death_date"))
+    return bad.height, _examples(bad)
 
 
 def _fed_while_open(frames: Frames) -> Failure:
     """Documents are submitted only while the patient's DMP is open (never after opposition or closure)."""
-    joined = frames["documents"].join(
-        frames["patients"].select("patient_id", "mes_created_at", "mes_closed_at"), on="patient_id", how="inner")
+    joined = _paired(frames, "documents", "patient_id", "patients", "patient_id", ["document_id", "patient_id", "submitted_at"],
+                     {"mes_created_at": "mes_created_at", "mes_closed_at": "mes_closed_at"})
     day = pl.col("submitted_at").dt.date()
     bad = joined.filter(
         pl.col("mes_created_at").is_null() | (day < pl.col("mes_created_at"))
         | (pl.col("mes_closed_at").is_not_null() & (day >= pl.col("mes_closed_at")))
     )
-    return bad.height, _examples(bad.select("document_id", "patient_id", "submitted_at", "mes_created_at", "mes_closed_at"))
+    return bad.height, _examples(bad)
 
 
 def _within_period(table: str, column: str) -> Callable[[Frames], Failure]:
@@ -149,8 +170,15 @@ def _rule(name: str) -> Callable[[Frames], Failure]:
     def check(frames: Frames) -> Failure:
         from dmpdata.schemas import access_rule
 
+        memo = frames.get("_memo")
+        if isinstance(memo, dict):  # one DuckDB connection on the chunk's tables for the three rule checks
+            if "access_rule" not in memo:
+                memo["access_rule"] = access_rule.connect({t: frames[t] for t in access_rule.REQUIRED_COLUMNS})
+            source = memo["access_rule"]
+        else:
+            source = frames
         if name == "outcomes":
-            expected = access_rule.recompute_outcomes(frames)
+            expected = access_rule.recompute_outcomes(source)
             actual = frames["access_events"].filter(
                 (pl.col("action") == "consult") & (pl.col("actor_kind") == "professional")).select("event_id", "outcome")
             bad = expected.join(actual, on="event_id", how="full", coalesce=True).filter(
@@ -158,9 +186,9 @@ def _rule(name: str) -> Callable[[Frames], Failure]:
                 | (pl.col("expected_outcome") != pl.col("outcome")))
             return bad.height, _examples(bad)
         if name == "contract":
-            bad = access_rule.contract_violations(frames)
+            bad = access_rule.contract_violations(source)
             return bad.height, _examples(bad)
-        bad = access_rule.masked_ps_mismatches(frames)
+        bad = access_rule.masked_ps_mismatches(source)
         return bad.height, _examples(bad)
 
     check.__doc__ = {
