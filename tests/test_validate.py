@@ -175,3 +175,25 @@ def test_no_record_of_an_invalid_dataset(tiny, tmp_path):
     _rewrite(path, "patients", lambda f: f.with_columns(pl.lit("X").alias("sex")))
     assert not validate_path(path).ok
     assert validated_before(path) is None
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_row_pairs_by_arithmetic_equal_the_join(dense):
+    """integrity._pairs finds a target row by arithmetic when the target's keys are consecutive (ids within a
+    chunk): the same pairs as the join, dangling and null references included."""
+    import numpy as np
+
+    from dmpdata.schemas import integrity
+
+    rng = np.random.default_rng(3)
+    keys = np.arange(1_000, 1_500) if dense else np.sort(rng.choice(5_000, 500, replace=False))
+    target = pl.DataFrame({"id": keys, "x": rng.integers(0, 9, keys.size)})
+    via = pl.Series("ref", rng.integers(900, 1_600 if dense else 5_100, 2_000)).set(pl.Series(rng.random(2_000) < 0.1), None)
+    frames = {"t": target, "s": pl.DataFrame({"ref": via})}
+    assert (integrity._dense_start(target["id"]) is not None) == dense
+    got = integrity._pairs({**frames, "_memo": {}}, "s", "ref", "t", "id")
+    expected = (frames["s"].with_row_index("_l").filter(pl.col("ref").is_not_null())
+                .join(target.select(pl.col("id").alias("ref")).with_row_index("_t"), on="ref", how="left",
+                      maintain_order="left").select("_l", "_t"))
+    assert got.equals(expected)
+    assert got["_t"].null_count() > 0 and got["_t"].null_count() < got.height

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import polars as pl
 
 from dmpdata import reference
@@ -40,11 +41,27 @@ def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.Da
     if isinstance(memo, dict) and name in memo:
         return memo[name]
     left = frames[table].select(via).with_row_index("_l").filter(pl.col(via).is_not_null())
-    right = frames[target].select(pl.col(key).alias(via)).with_row_index("_t")
-    pairs = left.join(right, on=via, how="left", maintain_order="left").select("_l", "_t")
+    first = _dense_start(frames[target][key])
+    if first is not None and left.schema[via].is_integer():
+        # The target's keys are first, first + 1, ... in row order (ids within a chunk are): the row is arithmetic.
+        row = left[via].to_numpy().astype(np.int64, copy=False) - first
+        found = (row >= 0) & (row < frames[target].height)
+        pairs = left.select("_l", pl.Series("_t", np.where(found, row, 0), dtype=pl.UInt32).set(pl.Series(~found), None))
+    else:
+        right = frames[target].select(pl.col(key).alias(via)).with_row_index("_t")
+        pairs = left.join(right, on=via, how="left", maintain_order="left").select("_l", "_t")
     if isinstance(memo, dict):
         memo[name] = pairs
     return pairs
+
+
+def _dense_start(keys: pl.Series) -> int | None:
+    """The first key when `keys` are consecutive integers in row order (k, k + 1, ...), else None."""
+    if not keys.dtype.is_integer() or keys.len() == 0 or keys.null_count():
+        return None
+    values = keys.to_numpy()
+    first = int(values[0])
+    return first if values[-1] - first == values.size - 1 and bool((np.diff(values) == 1).all()) else None
 
 
 def _paired(frames: Frames, table: str, via: str, target: str, key: str, mine: list[str], theirs: dict[str, str]
