@@ -3,6 +3,7 @@ clean validations). Nothing in it is needed: a cache that cannot be read or writ
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -29,13 +30,14 @@ def write_cached(name: str, text: str) -> None:
     """Write cache file `name` whole or not at all (several processes may write it at once); skipped when the
     cache folder cannot be written."""
     path = cache_dir() / name
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            tmp.write(text)
-        os.replace(tmp.name, path)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp") as fh:
+            tmp = fh.name
+            fh.write(text)
+        os.replace(tmp, path)
     except OSError:
-        try:
-            os.unlink(tmp.name)  # type: ignore[possibly-undefined]
-        except (OSError, NameError):
-            pass
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

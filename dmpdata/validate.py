@@ -356,7 +356,8 @@ _RECORDS = "validated"
 @cache
 def _code_digest() -> str:
     """What a verdict depends on besides the data: dmpdata's version and validation code (this module, the schemas,
-    the cross-table checks), the reference tables (code sets) and the versions of pandera, polars and duckdb."""
+    the cross-table checks, the identifier checks), the reference tables (code sets) and the versions of pandera,
+    polars and duckdb."""
     from importlib.metadata import version
 
     from dmpdata import __version__, reference
@@ -367,7 +368,8 @@ def _code_digest() -> str:
     h.update(f"dmpdata={__version__};reference={reference.digest()};".encode())
     here = Path(__file__).resolve().parent
     try:
-        for source in [here / "validate.py", *sorted((here / "schemas").glob("*.py"))]:
+        for source in [here / "validate.py", *sorted((here / "schemas").glob("*.py")),
+                       *sorted((here / "identifiers").glob("*.py"))]:
             h.update(source.name.encode())
             h.update(source.read_bytes())
     except OSError:  # sources not readable (a frozen install): records from this process only
