@@ -125,9 +125,8 @@ def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
 def chunk_buckets(scenario: Scenario, k: int) -> np.ndarray:
     """Pass 1 for chunk k: the NIR bucket (sex, yy, mm, encoded birthplace; int64) of each of its patients,
     computed on the worker so that the coordinator's ranking is one sort."""
-    ctx = _context(scenario)
-    traits = _chunk_patients(scenario, k, ctx, traits_only=True)
-    return nir_buckets_indexed(*(traits[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(ctx.area))
+    traits = chunk_traits(scenario, k)
+    return nir_buckets_indexed(*(traits[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(_context(scenario).area))
 
 
 def chunk_patients(scenario: Scenario, k: int, order: np.ndarray) -> pl.DataFrame:

@@ -13,7 +13,7 @@ import altair as alt
 import polars as pl
 
 from dmpdata import __version__
-from dmpdata.cache import cache_dir, read_cached, write_cached  # noqa: F401 - cache_dir: report.cache_dir stays
+from dmpdata.cache import read_cached, write_cached
 
 __all__ = ["build", "write"]
 
@@ -44,7 +44,7 @@ nav a{margin-right:1rem} .tbl{overflow-x:auto}
 def _vega_bundle() -> str:
     """Vega, Vega-Lite and Vega-Embed in one script (from vl-convert): the report needs no network.
 
-    Bundling takes vl-convert about two seconds, so the script is kept in dmpdata's cache folder (`cache_dir()`),
+    Bundling takes vl-convert about two seconds, so the script is kept in dmpdata's cache folder (`cache.cache_dir()`),
     one file per vl-convert and Vega-Lite version; a cache that cannot be read or written is simply skipped.
     """
     import vl_convert

@@ -37,11 +37,14 @@ def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.Da
     in `frames["_memo"]` when the caller provides that dict (dmpdata.validate does, per chunk).
     """
     memo = frames.get("_memo")
+    memo = memo if isinstance(memo, dict) else {}  # without the caller's memo: nothing shared, same answer
     name = (table, via, target, key)
-    if isinstance(memo, dict) and name in memo:
+    if name in memo:
         return memo[name]
     left = frames[table].select(via).with_row_index("_l").filter(pl.col(via).is_not_null())
-    first = _dense_start(frames[target][key])
+    if ("dense", target, key) not in memo:  # a target serves several links: its keys are looked at once
+        memo[("dense", target, key)] = _dense_start(frames[target][key])
+    first = memo[("dense", target, key)]
     if first is not None and left.schema[via].is_integer():
         # The target's keys are first, first + 1, ... in row order (ids within a chunk are): the row is arithmetic.
         row = left[via].to_numpy().astype(np.int64, copy=False) - first
@@ -50,8 +53,7 @@ def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.Da
     else:
         right = frames[target].select(pl.col(key).alias(via)).with_row_index("_t")
         pairs = left.join(right, on=via, how="left", maintain_order="left").select("_l", "_t")
-    if isinstance(memo, dict):
-        memo[name] = pairs
+    memo[name] = pairs
     return pairs
 
 
@@ -188,12 +190,10 @@ def _rule(name: str) -> Callable[[Frames], Failure]:
         from dmpdata.schemas import access_rule
 
         memo = frames.get("_memo")
-        if isinstance(memo, dict):  # one DuckDB connection on the chunk's tables for the three rule checks
-            if "access_rule" not in memo:
-                memo["access_rule"] = access_rule.connect({t: frames[t] for t in access_rule.REQUIRED_COLUMNS})
-            source = memo["access_rule"]
-        else:
-            source = frames
+        memo = memo if isinstance(memo, dict) else {}
+        if "access_rule" not in memo:  # one DuckDB connection on the chunk's tables for the three rule checks
+            memo["access_rule"] = access_rule.connect({t: frames[t] for t in access_rule.REQUIRED_COLUMNS})
+        source = memo["access_rule"]
         if name == "outcomes":
             expected = access_rule.recompute_outcomes(source)
             actual = frames["access_events"].filter(
