@@ -11,7 +11,7 @@ from dmpdata import reference
 from dmpdata.generators.documents import US_PER_DAY, curve_at
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of
-from dmpdata.generators.sampling import EPOCH, coded, string_codes
+from dmpdata.generators.sampling import EPOCH, coded, sort_rows, string_codes
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
@@ -262,9 +262,7 @@ def generate_access(
     parts.append(_decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng))
 
     events = (
-        pl.concat(parts)
-        .with_row_index("_k")
-        .sort("patient_id", "occurred_at", "_k")
+        sort_rows(pl.concat(parts), "patient_id", "occurred_at")  # stable: simultaneous events keep their order
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("event_id"),
                       pl.col("occurred_at").cast(pl.Datetime("us")))
         .select(EVENT_COLUMNS)

@@ -11,7 +11,7 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of, load_pathways
-from dmpdata.generators.sampling import EPOCH, Categorical, coded
+from dmpdata.generators.sampling import EPOCH, Categorical, coded, sort_rows
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
@@ -356,8 +356,9 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
             pl.when(pl.col("author_kind") == "professional").then("organization_id").alias("organization_id"),
             (pl.lit("2.25.") + pl.col("_hi").cast(pl.String) + pl.col("_lo").cast(pl.String).str.zfill(19)).alias("unique_id"),
         )
-        .sort("patient_id", "submitted_at", "_key")
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"))
     )
+    # `_key` is the row number (the joins keep the row order): a stable sort orders same-time documents by it.
+    frame = sort_rows(frame, "patient_id", "submitted_at").with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"))
     ids = frame.select(pl.col("_key").alias("_replaces"), pl.col("document_id").alias("replaces_document_id"))
     return frame.join(ids, on="_replaces", how="left", maintain_order="left").select(DOCUMENT_COLUMNS)

@@ -9,7 +9,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.pathways import codes_of, load_pathways
-from dmpdata.generators.sampling import EPOCH
+from dmpdata.generators.sampling import EPOCH, sort_rows
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_observations", "ckd_epi_2009"]
@@ -165,10 +165,9 @@ def generate_observations(
     reports = documents.filter(
         (pl.col("type_code") == LAB_REPORT) & pl.col("encounter_id").is_not_null() & pl.col("replaces_document_id").is_null()
     ).group_by("encounter_id").agg(pl.col("document_id").min())
+    observations = pl.concat(blocks).join(reports, on="encounter_id", how="left", maintain_order="left")
     return (
-        pl.concat(blocks)
-        .join(reports, on="encounter_id", how="left", maintain_order="left")
-        .sort("patient_id", "effective_at", "encounter_id", "_loinc")
+        sort_rows(observations, "patient_id", "effective_at", "encounter_id", "_loinc")
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("observation_id"),
                       pl.lit(pl.Series(loinc_codes, dtype=pl.String)).gather(pl.col("_loinc")).alias("loinc_code"),
                       pl.lit(pl.Series(units, dtype=pl.String)).gather(pl.col("_unit")).alias("unit"))

@@ -14,7 +14,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import Area, department_index
-from dmpdata.generators.sampling import EPOCH, string_codes
+from dmpdata.generators.sampling import EPOCH, sort_rows, string_codes
 from dmpdata.scenario import Scenario
 
 __all__ = ["Activity", "Pathway", "PathwayError", "codes_of", "generate_encounters", "load_pathways", "pathways_dir"]
@@ -353,7 +353,8 @@ def generate_encounters(
     encounters = pl.concat([encounters, _dispensing(encounters, dept, death, stop, staff, rng)])
     ids = patients["patient_id"].to_numpy()
     encounters = encounters.with_columns(pl.Series("patient_id", ids[encounters["_row"].to_numpy()]))
-    encounters = encounters.with_row_index("_key").sort("patient_id", "start_at", "_key")
+    # A stable sort: encounters at the same time keep their row order (`_key`).
+    encounters = sort_rows(encounters.with_row_index("_key"), "patient_id", "start_at")
     # encounter_id: the rank in that order; a dispensing follows the encounter at row `_follows` before the sort.
     id_of_row = np.empty(encounters.height, dtype=np.int64)
     id_of_row[encounters["_key"].to_numpy()] = np.arange(1, encounters.height + 1)

@@ -1,0 +1,75 @@
+"""The sampling helpers that replace polars or numpy calls for speed give the same answers as those calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dmpdata.generators.sampling import choose, sort_rows
+
+_INT64 = st.integers(-(2**63), 2**63 - 1)
+
+
+def _frame(draw, n: int) -> pl.DataFrame:
+    """Three key columns with few distinct values (ties), one of them over the whole Int64 range, and a payload."""
+    wide = draw(st.lists(_INT64, min_size=1, max_size=4))
+    return pl.DataFrame({
+        "a": draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)),
+        "b": [wide[i] for i in draw(st.lists(st.integers(0, len(wide) - 1), min_size=n, max_size=n))],
+        "c": pl.Series(draw(st.lists(st.integers(-5, 5), min_size=n, max_size=n)), dtype=pl.Int32),
+        "payload": [f"row {i}" for i in range(n)],
+    })
+
+
+@st.composite
+def frames(draw) -> pl.DataFrame:
+    return _frame(draw, draw(st.integers(0, 60)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(frames(), st.permutations(["a", "b", "c"]), st.integers(1, 3))
+def test_sort_rows_is_polars_stable_sort(frame, keys, n_keys):
+    """Same rows, same order as polars' stable sort, whatever the keys' ranges: keys packed in one word, in several
+    (the Int64-wide column needs a word of its own), negative values, constant columns, ties kept in row order."""
+    by = keys[:n_keys]
+    assert sort_rows(frame, *by).equals(frame.sort(*by, maintain_order=True))
+
+
+def test_sort_rows_on_a_chunk_like_frame_packs_one_word():
+    """Patient ids of a chunk and five years of microseconds share one 64-bit word; the order is polars'."""
+    rng = np.random.default_rng(3)
+    n = 50_000
+    start = int(dt.datetime(2021, 1, 1).timestamp() * 1e6)
+    frame = pl.DataFrame({
+        "patient_id": 40_001 + rng.integers(0, 20_000, n),
+        "at": pl.Series(start + rng.integers(0, 5 * 365 * 86_400, n) * 1_000_000).cast(pl.Datetime("us")),
+        "row": np.arange(n),
+    })
+    frame = pl.concat([frame, frame.head(1000)])  # exact duplicates of keys: ties kept in row order
+    assert sort_rows(frame, "patient_id", "at").equals(frame.sort("patient_id", "at", maintain_order=True))
+
+
+def test_sort_rows_falls_back_on_nulls_and_non_integers():
+    frame = pl.DataFrame({"a": [3, None, 1, 1], "s": ["x", "b", "a", "c"], "d": [dt.date(2024, 1, i) for i in (4, 3, 2, 1)]})
+    assert sort_rows(frame, "a", "d").equals(frame.sort("a", "d", maintain_order=True))  # nulls first, like polars
+    assert sort_rows(frame, "s").equals(frame.sort("s", maintain_order=True))
+    assert sort_rows(frame, "d")["d"].is_sorted()
+    assert sort_rows(frame.head(0), "a").height == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.floats(allow_nan=True), st.floats(allow_nan=True),
+                          st.integers(-(2**40), 2**40), st.integers(-(2**40), 2**40)), min_size=1, max_size=30))
+def test_choose_is_np_where(rows):
+    """The branch-free selection returns np.where's values (NaN and signed zeros included) and dtype."""
+    mask, fa, fb, ia, ib = (np.array(col) for col in zip(*rows, strict=True))
+    got, want = choose(mask, fa, fb), np.where(mask, fa, fb)
+    assert got.dtype == want.dtype and np.array_equal(got.view(np.int64), want.view(np.int64))
+    got, want = choose(mask, ia, ib), np.where(mask, ia, ib)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert np.array_equal(choose(mask, mask, ~mask), np.where(mask, mask, ~mask))
+    assert np.array_equal(choose(mask, 2.5, fb).view(np.int64), np.where(mask, 2.5, fb).view(np.int64))
