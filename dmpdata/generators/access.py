@@ -85,28 +85,28 @@ def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFram
 
     A document is available when submitted by then and still approved (or deleted/replaced after). Returns one
     row per (session, document): the sessions' columns, the document's `rank` among its patient's documents (by
-    submission), then the documents' columns; sessions in `session` order, most recent document first. Among the
+    submission), then the documents' columns; sessions in their given order, most recent document first. Among the
     3k latest documents submitted by then, the k first available ones are kept.
     """
     ranked = docs.sort("patient_id", "submitted_us", "document_id")
     pid = ranked["patient_id"].to_numpy()
     first_row = np.searchsorted(pid, pid)  # pid is sorted: each row's patient's first row
-    ranked = ranked.with_columns(pl.Series("rank", np.arange(pid.size) - first_row + 1),
-                                 pl.Series("_first_row", first_row))
-    latest = sessions.sort("at").join_asof(
-        ranked.select("patient_id", pl.col("submitted_us").alias("at"), "rank", "_first_row").sort("at"),
-        on="at", by="patient_id", strategy="backward", check_sortedness=False,
-    ).sort("session")
+    ranked = ranked.with_columns(pl.Series("rank", np.arange(pid.size) - first_row + 1))
+    # The latest document r of each session: its patient's last one submitted by then.
+    last = latest_at_or_before(pid, ranked["submitted_us"].to_numpy(), sessions["patient_id"].to_numpy(),
+                               sessions["at"].to_numpy())
+    found = last >= 0
+    rank = np.zeros(last.size, dtype=np.int64)  # r, 0 when nothing was submitted by then
+    rank[found] = last[found] - first_row[last[found]] + 1
     # The candidates: ranks r, r-1, ... (at most 3k, down to 1) of the latest document r of each session, and their
-    # rows (the patient's first row + rank - 1).
-    rank = latest["rank"].fill_null(0).to_numpy()
+    # rows (the patient's first row + rank - 1 = r's row - offset).
     count = np.minimum(rank, 3 * k)
-    session_row = np.repeat(np.arange(latest.height), count)
+    session_row = np.repeat(np.arange(sessions.height), count)
     ends = np.cumsum(count)
     offset = np.arange(session_row.size) - np.repeat(ends - count, count)
     cand_rank = rank[session_row] - offset
-    row = latest["_first_row"].fill_null(0).to_numpy()[session_row] + cand_rank - 1
-    at = latest["at"].to_numpy()[session_row]
+    row = last[session_row] - offset
+    at = sessions["at"].to_numpy()[session_row]
     status, statuses = string_codes(ranked["status"])
     available = (ranked["submitted_us"].to_numpy()[row] <= at) & (
         (status[row] == statuses.get("approved", -1)) | (ranked["status_us"].to_numpy()[row] > at))
@@ -118,10 +118,37 @@ def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFram
     keep = available & (seen - np.repeat(before, count) <= k)
     pick = np.flatnonzero(keep)
     return pl.concat([
-        latest.drop("rank", "_first_row")[session_row[pick]],
+        sessions[session_row[pick]],
         pl.DataFrame({"rank": cand_rank[pick]}),
-        ranked.drop("patient_id", "rank", "_first_row")[row[pick]],
+        ranked.drop("patient_id", "rank")[row[pick]],
     ], how="horizontal")
+
+
+def latest_at_or_before(key: np.ndarray, at: np.ndarray, query_key: np.ndarray, query_at: np.ndarray) -> np.ndarray:
+    """For each query (key, at), the row of the last (key, at) pair at or before it with the same key; -1 if none.
+
+    `key` and `at` are integer arrays sorted by (key, at); ties give the last row. This is polars' backward
+    `join_asof(on=at, by=key)` without its three sorts: both pairs are packed into one UInt64 (a chunk's patient ids
+    take 15 bits, its times 48) and looked up with one `searchsorted`. When the ranges do not fit in 64 bits,
+    polars does it.
+    """
+    if key.size == 0 or query_key.size == 0:
+        return np.full(query_key.size, -1, dtype=np.int64)
+    key_lo, at_lo = min(int(key.min()), int(query_key.min())), min(int(at.min()), int(query_at.min()))
+    key_bits = (max(int(key.max()), int(query_key.max())) - key_lo).bit_length()
+    at_bits = (max(int(at.max()), int(query_at.max())) - at_lo).bit_length()
+    if key_bits + at_bits <= 64:
+        def packed(k: np.ndarray, t: np.ndarray) -> np.ndarray:  # differences wrap modulo 2**64: exact here
+            return ((k - np.int64(key_lo)).view(np.uint64) << np.uint64(at_bits)) | (t - np.int64(at_lo)).view(np.uint64)
+
+        row = np.searchsorted(packed(key, at), packed(query_key, query_at), side="right") - 1
+        same = row >= 0
+        same[same] = key[row[same]] == query_key[same]
+        return np.where(same, row, -1)
+    rows = pl.DataFrame({"key": key, "at": at, "row": np.arange(key.size)}).sort("at", "row")
+    queries = pl.DataFrame({"key": query_key, "at": query_at, "query": np.arange(query_key.size)}).sort("at")
+    found = queries.join_asof(rows, on="at", by="key", strategy="backward", check_sortedness=False).sort("query")
+    return found["row"].fill_null(-1).to_numpy()
 
 
 def _uniform_events(lo_us: np.ndarray, hi_us: np.ndarray, rate_per_year: float, rng: np.random.Generator

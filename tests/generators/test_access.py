@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import dmpdata
 from dmpdata import engine
-from dmpdata.generators.access import generate_access
+from dmpdata.generators.access import generate_access, latest_at_or_before
 from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.documents import generate_documents
 from dmpdata.generators.pathways import generate_encounters
@@ -37,3 +40,27 @@ def test_consultations_ten_minutes_into_a_late_encounter_do_not_leave_the_period
     end = dt.datetime.combine(scenario.end + dt.timedelta(days=1), dt.time())
     assert events["occurred_at"].max() < end
     assert events.filter(pl.col("occurred_at").dt.date() == scenario.end).height > 0  # the last day still has traces
+
+
+def _brute_latest(key, at, query_key, query_at):
+    out = []
+    for qk, qa in zip(query_key, query_at, strict=True):
+        rows = [i for i in range(len(key)) if key[i] == qk and at[i] <= qa]
+        out.append(rows[-1] if rows else -1)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(-20, 20)), max_size=40),
+       st.lists(st.tuples(st.integers(-1, 5), st.integers(-25, 25)), max_size=20),
+       st.sampled_from([1, 2**40]))
+def test_latest_at_or_before_is_a_backward_asof_join(pairs, queries, scale):
+    """Each query gets its key's last row at or before its time (ties: the last row), -1 if none, by one packed
+    searchsorted (scale 1) or, when keys and times do not fit in 64 bits together (scale 2**40), by polars."""
+    pairs = sorted(pairs)
+    key = np.array([k * scale for k, _ in pairs], dtype=np.int64)
+    at = np.array([t * scale for _, t in pairs], dtype=np.int64)
+    query_key = np.array([k * scale for k, _ in queries], dtype=np.int64)
+    query_at = np.array([t * scale for _, t in queries], dtype=np.int64)
+    got = latest_at_or_before(key, at, query_key, query_at)
+    assert got.tolist() == _brute_latest(key.tolist(), at.tolist(), query_key.tolist(), query_at.tolist())
