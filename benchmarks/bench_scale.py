@@ -6,7 +6,8 @@ Each size runs in its own subprocess. For each size it reports, on this machine 
 - generation of the full five-year history (every table): patients/s, rows/s, bytes per patient on disk;
 - the I/O limit: the same number of rows per table and chunk, with the same column types, of random data
   written straight to Parquet by the same workers and writer settings; the ratio generation / limit;
-- `validate` and `load` (DuckDB file) throughput;
+- `validate` and `load` (DuckDB file) throughput, and their floors on this machine: polars reading every part
+  once, and DuckDB copying the parts into a database file (CREATE TABLE AS SELECT *, no types, keys or views);
 - peak RSS of the whole process tree (parent + worker processes, sampled every 50 ms) for each step;
 - at 1 M patients (or the largest size), each analysis's time (median of 3);
 - the patients table against a Faker row loop (benchmarks/bench_population.py, same fields).
@@ -96,6 +97,42 @@ def random_chunk(k: int, shapes: dict[str, tuple[int, dict[str, str]]], root: st
     return total
 
 
+def read_floor(out: Path, ds) -> float:
+    """The floor of `validate`: polars reading every Parquet part once (all cores), no check."""
+    import polars as pl
+
+    started = time.perf_counter()
+    for entry in ds.manifest["tables"].values():
+        for f in entry["files"]:
+            pl.read_parquet(out / f["path"])
+    return time.perf_counter() - started
+
+
+def copy_floor(out: Path, ds) -> float:
+    """The floor of `load`: DuckDB copying every table from its Parquet parts into a new database file (CREATE TABLE
+    AS SELECT *, then CHECKPOINT), with the warehouse build's memory limit: no typed columns, keys or derived tables."""
+    import duckdb
+
+    from dmpdata.warehouse.build import BUILD_MEMORY_LIMIT, CONFIG
+
+    db = out.parent / f"copy-floor-{out.name}.duckdb"
+    started = time.perf_counter()
+    con = duckdb.connect(str(db), config={**CONFIG, "memory_limit": BUILD_MEMORY_LIMIT,
+                                          "temp_directory": str(db) + ".spill"})
+    try:
+        for table, entry in ds.manifest["tables"].items():
+            parts = ", ".join(f"'{out / f['path']}'" for f in entry["files"])
+            if parts:
+                con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet([{parts}])')
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    elapsed = time.perf_counter() - started
+    db.unlink(missing_ok=True)
+    shutil.rmtree(str(db) + ".spill", ignore_errors=True)
+    return elapsed
+
+
 def run_size(n: int, workers: int | None, work: Path, analyses_too: bool, skip_checks: bool) -> dict:
     import polars as pl
 
@@ -157,6 +194,8 @@ def run_size(n: int, workers: int | None, work: Path, analyses_too: bool, skip_c
             con = ds.duckdb(out / "warehouse.duckdb", validate=False)
             result["load_s"] = time.perf_counter() - started
         result["load_rss_mb"] = rss.mb
+        result["read_floor_s"] = read_floor(out, ds)
+        result["copy_floor_s"] = copy_floor(out, ds)
         if analyses_too:
             timings = {}
             for q in analyses.questions():
@@ -189,6 +228,12 @@ def _report(r: dict) -> None:
         print(f"load      {r['load_s']:7.1f} s  {rows / r['load_s']:>12,.0f} rows/s  peak RSS {r['load_rss_mb']:,.0f} MB")
         total = r["generate_s"] + r["validate_s"] + r["load_s"]
         print(f"generate + validate + load: {total:.1f} s")
+        if "copy_floor_s" in r:
+            print(f"floors on this machine: reading every part with polars {r['read_floor_s']:.1f} s (validate is "
+                  f"{r['validate_s'] / r['read_floor_s']:.1f}x it); DuckDB copying the parts into a database file "
+                  f"{r['copy_floor_s']:.1f} s (load is {r['load_s'] / r['copy_floor_s']:.2f}x it); raw Parquet write + "
+                  f"DuckDB copy = {r['raw_parquet_s'] + r['copy_floor_s']:.1f} s before any value is generated or "
+                  f"checked")
     if "analyses_s" in r:
         worst = max(r["analyses_s"].items(), key=lambda kv: kv[1])
         for name, s in r["analyses_s"].items():
