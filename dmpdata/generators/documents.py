@@ -340,6 +340,9 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     obligations = reference.load("mandatory_documents").group_by("type_code").agg(pl.col("obligation_start").min())
     formats = reference.load("format_codes")
     kos = formats.filter(pl.col("format_code").str.starts_with("1.2.840.10008"))["format_code"]
+    # Sorted first, while the frame holds few and short strings (`_key` is the row number and the frame is in its
+    # order: a stable sort orders same-time documents by it); the joins below keep the order.
+    frame = sort_rows(frame, "patient_id", "submitted_at")
     frame = (
         frame.join(_types(), on="type_code", how="left", maintain_order="left")
         .join(obligations, on="type_code", how="left", maintain_order="left")
@@ -354,11 +357,15 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
             pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
             pl.when(pl.col("author_kind") == "professional").then("author_professional_id").alias("author_professional_id"),
             pl.when(pl.col("author_kind") == "professional").then("organization_id").alias("organization_id"),
-            (pl.lit("2.25.") + pl.col("_hi").cast(pl.String) + pl.col("_lo").cast(pl.String).str.zfill(19)).alias("unique_id"),
+            pl.concat_str(pl.lit("2.25."), pl.col("_hi").cast(pl.String), pl.col("_lo").cast(pl.String).str.zfill(19))
+            .alias("unique_id"),
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"),
         )
     )
-    # `_key` is the row number (the joins keep the row order): a stable sort orders same-time documents by it.
-    frame = sort_rows(frame, "patient_id", "submitted_at").with_columns(
-        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"))
-    ids = frame.select(pl.col("_key").alias("_replaces"), pl.col("document_id").alias("replaces_document_id"))
-    return frame.join(ids, on="_replaces", how="left", maintain_order="left").select(DOCUMENT_COLUMNS)
+    # document_id: the rank in that order; a new version replaces the document of row `_replaces` before the sort.
+    id_of_key = np.empty(frame.height, dtype=np.int64)
+    id_of_key[frame["_key"].to_numpy()] = np.arange(1, frame.height + 1)
+    replaces = frame["_replaces"].to_numpy()
+    return frame.with_columns(
+        pl.when(pl.col("_replaces") >= 0).then(pl.Series(id_of_key[np.maximum(replaces, 0)])).alias("replaces_document_id")
+    ).select(DOCUMENT_COLUMNS)
