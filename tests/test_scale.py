@@ -140,3 +140,40 @@ def test_bad_scale_options_are_one_clear_error(tmp_path, args, message):
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "x").exists()
     assert not list(tmp_path.iterdir())  # no work folder left behind either
+
+
+def _worker_environment() -> dict[str, str | None]:
+    import os
+
+    names = ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "_RJEM_MALLOC_CONF")
+    return {name: os.environ.get(name) for name in names}
+
+
+def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypatch):
+    """The local pool's workers keep freed memory for the next chunk (allocator variables set for them only) and
+    share the cores; a variable the user set is left as is, and this process's environment is restored after."""
+    import os
+
+    from dmpdata.parallel import WORKER_ALLOCATOR_ENV, pool
+
+    for name in ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000")  # what polars sets
+    before = dict(os.environ)
+    with pool("local", 2, 2) as run:
+        seen = run(_worker_environment, [(), ()], lambda done, total: None)
+    assert dict(os.environ) == before
+    for env in seen:
+        assert env["MALLOC_MMAP_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_MMAP_THRESHOLD_"]
+        assert env["MALLOC_TRIM_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_TRIM_THRESHOLD_"]
+        assert env["_RJEM_MALLOC_CONF"].endswith(",dirty_decay_ms:-1,muzzy_decay_ms:-1")  # after polars' defaults
+        assert int(env["POLARS_MAX_THREADS"]) >= 1
+
+    monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:0")
+    monkeypatch.setenv("POLARS_MAX_THREADS", "3")
+    with pool("local", 2, 2) as run:
+        seen = run(_worker_environment, [(), ()], lambda done, total: None)
+    for env in seen:
+        assert env["MALLOC_MMAP_THRESHOLD_"] == "65536" and env["POLARS_MAX_THREADS"] == "3"
+        assert env["_RJEM_MALLOC_CONF"].endswith("dirty_decay_ms:0")  # polars puts its defaults first, the user's last
