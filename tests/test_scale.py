@@ -145,8 +145,7 @@ def test_bad_scale_options_are_one_clear_error(tmp_path, args, message):
 def _worker_environment() -> dict[str, str | None]:
     import os
 
-    names = ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "_RJEM_MALLOC_CONF")
-    return {name: os.environ.get(name) for name in names}
+    return {name: os.environ.get(name) for name in ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")}
 
 
 def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypatch):
@@ -158,7 +157,6 @@ def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypa
 
     for name in ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000")  # what polars sets
     before = dict(os.environ)
     with pool("local", 2, 2) as run:
         seen = run(_worker_environment, [(), ()], lambda done, total: None)
@@ -166,14 +164,12 @@ def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypa
     for env in seen:
         assert env["MALLOC_MMAP_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_MMAP_THRESHOLD_"]
         assert env["MALLOC_TRIM_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_TRIM_THRESHOLD_"]
-        assert env["_RJEM_MALLOC_CONF"].endswith(",dirty_decay_ms:-1,muzzy_decay_ms:-1")  # after polars' defaults
         assert int(env["POLARS_MAX_THREADS"]) >= 1
 
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
-    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:0")
     monkeypatch.setenv("POLARS_MAX_THREADS", "3")
     with pool("local", 2, 2) as run:
         seen = run(_worker_environment, [(), ()], lambda done, total: None)
     for env in seen:
         assert env["MALLOC_MMAP_THRESHOLD_"] == "65536" and env["POLARS_MAX_THREADS"] == "3"
-        assert env["_RJEM_MALLOC_CONF"].endswith("dirty_decay_ms:0")  # polars puts its defaults first, the user's last
+        assert env["MALLOC_TRIM_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_TRIM_THRESHOLD_"]
