@@ -338,10 +338,11 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     sessions = pl.concat(sessions).with_row_index("session").with_columns(pl.col("session").cast(pl.Int64))
 
     docs_min = docs.select("patient_id", "submitted_us", "document_id", "status", "status_us")
-    picked = _sessions(docs_min, sessions.select("session", "patient_id", "at"), k).join(
-        sessions.select("session", "actor_row", "access_mode"), on="session", how="left")
+    picked = _sessions(docs_min, sessions, k)
     # Sessions that found nothing to read leave a profile-level trace only when the DMP is closed or absent.
-    empty = sessions.join(picked.select("session").unique(), on="session", how="anti")
+    read_something = np.zeros(sessions.height, dtype=bool)
+    read_something[picked["session"].to_numpy()] = True  # `session` is the row number
+    empty = sessions.filter(pl.Series(~read_something))
     consults = pl.concat([
         picked.select("session", "patient_id", "at", "actor_row", "access_mode", "document_id"),
         empty.with_columns(pl.lit(None, dtype=pl.Int64).alias("document_id")).select(
@@ -364,6 +365,20 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
                              "access_mode": pl.repeat("normal", rows.size, dtype=pl.String, eager=True),
                              "document_id": hosp["document_id"].to_numpy()[rows]})
     return pl.concat([consults, gp_reads.select(consults.columns)])
+
+
+def _of_documents(document_id: pl.Series, docs: pl.DataFrame, columns: tuple[str, ...]) -> list[pl.Series]:
+    """`columns` of the documents `document_id` points to (null where it is null): a left join on document_id, done
+    as a gather when the documents' ids are consecutive in row order (as generated: a chunk's documents are 1..n)."""
+    ids = docs["document_id"].to_numpy()
+    lo, hi = document_id.min(), document_id.max()
+    dense = ids.size and int(ids[-1]) - int(ids[0]) == ids.size - 1 and bool((np.diff(ids) == 1).all())
+    if dense and (lo is None or (ids[0] <= lo and hi <= ids[-1])):  # every id found: no dangling reference
+        row = document_id.cast(pl.Int64) - int(ids[0])
+        return [docs[c].gather(row) for c in columns]
+    found = document_id.to_frame("document_id").join(docs.select("document_id", *columns), on="document_id", how="left",
+                                                     maintain_order="left")
+    return [found[c] for c in columns]
 
 
 def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng) -> pl.DataFrame:
@@ -395,9 +410,8 @@ def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, 
     matrix = reference.load("access_matrix").select("profession_code", "type_code", "allowed")
     frame = (
         frame.with_row_index("_r")
-        .with_columns(pl.col("_r").is_in(blocked["_r"].implode()).alias("blocked"))
-        .join(docs.select("document_id", "type_code", "author_professional_id"), on="document_id", how="left",
-              maintain_order="left")
+        .with_columns(pl.col("_r").is_in(blocked["_r"].implode()).alias("blocked"),
+                      *_of_documents(frame["document_id"], docs, ("type_code", "author_professional_id")))
         .join(matrix, left_on=["profession", "type_code"], right_on=["profession_code", "type_code"], how="left",
               maintain_order="left")
         .join(masks, on="document_id", how="left", maintain_order="left")

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import dmpdata
 from dmpdata import engine
-from dmpdata.generators.access import generate_access, latest_at_or_before
+from dmpdata.generators.access import _of_documents, generate_access, latest_at_or_before
 from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.documents import generate_documents
 from dmpdata.generators.pathways import generate_encounters
@@ -64,3 +64,16 @@ def test_latest_at_or_before_is_a_backward_asof_join(pairs, queries, scale):
     query_at = np.array([t * scale for _, t in queries], dtype=np.int64)
     got = latest_at_or_before(key, at, query_key, query_at)
     assert got.tolist() == _brute_latest(key.tolist(), at.tolist(), query_key.tolist(), query_at.tolist())
+
+
+def test_document_columns_by_gather_equal_the_join():
+    """The consultations' document columns: gathered by id when the documents' ids are consecutive, joined
+    otherwise (gaps, ids out of range); both give the left join's answer, nulls included."""
+    docs = pl.DataFrame({"document_id": [11, 12, 13, 14], "type_code": ["a", "b", "c", "d"], "author": [1, 2, None, 4]})
+    for ids, table in (([12, None, 14, 11, 12], docs), ([12, None, 15, 11], docs),
+                       ([12, None, 14], docs.filter(pl.col("document_id") != 13)), ([None, None], docs),
+                       ([11, 12], docs.head(0))):
+        document_id = pl.Series("document_id", ids, dtype=pl.Int64)
+        want = document_id.to_frame().join(table, on="document_id", how="left", maintain_order="left")
+        got = _of_documents(document_id, table, ("type_code", "author"))
+        assert [s.to_list() for s in got] == [want["type_code"].to_list(), want["author"].to_list()]
