@@ -41,6 +41,9 @@ class ValidationReport:
     findings: list[Finding] = field(default_factory=list)
     checks_run: int = 0
     rows: dict[str, int] = field(default_factory=dict)
+    # Per (table, key) of the keys unique across chunks: each chunk's (min, max) when its keys strictly increase
+    # down its rows (then unique within it), None when they do not; read by _global_unique.
+    key_spans: dict[tuple[str, tuple[str, ...]], list[tuple[int, int] | None]] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +69,8 @@ class ValidationReport:
             self._record(f)
         for name, n in other.rows.items():
             self.rows[name] = self.rows.get(name, 0) + n
+        for key, spans in other.key_spans.items():
+            self.key_spans.setdefault(key, []).extend(spans)
         if count_checks:
             self.checks_run += other.checks_run
 
@@ -203,6 +208,7 @@ def _plan(manifest: dict) -> list[dict[str, list[dict]]]:
 
 # Uniqueness must hold across chunks: these checks run once over every part, in DuckDB (bounded memory).
 GLOBAL = {name for name, (_, check) in CHECKS.items() if hasattr(check, "unique_key")}
+_GLOBAL_KEYS = sorted({tuple(CHECKS[name][1].unique_key) for name in GLOBAL}, key=str)
 
 
 def _validate_group(path: str, manifest: dict, group: dict[str, list[dict]]) -> ValidationReport:
@@ -219,6 +225,9 @@ def _validate_group(path: str, manifest: dict, group: dict[str, list[dict]]) -> 
             continue
         _schema_checks(name, frame, report)
         frames[name] = frame
+        for table, keys in _GLOBAL_KEYS:
+            if table == name and frame.height:
+                report.key_spans[(table, keys)] = [_span(frame[keys[0]]) if len(keys) == 1 else None]
     frames["_scenario"] = _period(manifest)
     frames["_memo"] = {}  # joins the checks share (integrity._pairs), for this chunk only
     for check_name, (tables, check) in CHECKS.items():
@@ -265,8 +274,27 @@ def _quiet(stage: str, done: int, total: int) -> None:
     return None
 
 
+def _span(values: pl.Series) -> tuple[int, int] | None:
+    """(first, last) of integer keys that strictly increase down the rows (so are unique among them), else None."""
+    if not values.dtype.is_integer() or values.null_count():
+        return None
+    array = values.to_numpy()
+    return (int(array[0]), int(array[-1])) if bool((array[1:] > array[:-1]).all()) else None
+
+
+def _disjoint(spans: list[tuple[int, int] | None]) -> bool:
+    """Every chunk's keys strictly increase and no two chunks' [first, last] ranges overlap: the keys are unique over
+    the whole table, without counting them."""
+    if not spans or any(s is None for s in spans):
+        return False
+    ordered = sorted(spans)
+    return all(prev[1] < nxt[0] for prev, nxt in zip(ordered, ordered[1:]))
+
+
 def _global_unique(path: Path, manifest: dict, report: ValidationReport, readable: set[str]) -> None:
-    """Keys unique over the whole table (every part), counted by DuckDB so memory stays bounded."""
+    """Keys unique over the whole table (every part): proven from each chunk's key span when every chunk's keys
+    increase and the spans do not overlap (ids as dmpdata writes them), otherwise counted by DuckDB over every part
+    (memory bounded), which names the duplicates."""
     import duckdb
 
     spill = tempfile.mkdtemp(prefix=".dmpdata-validate-")
@@ -277,6 +305,9 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
             table, keys = CHECKS[check_name][1].unique_key
             if table not in readable:
                 report.add("integrity", check_name, 1, [f"not run: table(s) {[table]} unavailable"])
+                continue
+            if _disjoint(report.key_spans.get((table, tuple(keys)), [])):
+                report.add("integrity", check_name, 0)
                 continue
             files = [str(path / f["path"]) for f in manifest["tables"][table]["files"]]
             cols = ", ".join(f'"{k}"' for k in keys)

@@ -173,3 +173,26 @@ def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypa
     for env in seen:
         assert env["MALLOC_MMAP_THRESHOLD_"] == "65536" and env["POLARS_MAX_THREADS"] == "3"
         assert env["MALLOC_TRIM_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_TRIM_THRESHOLD_"]
+
+
+def test_ids_unique_across_chunks_are_proven_from_spans_or_counted():
+    """A key is unique over the table without counting it when each chunk's keys strictly increase and the chunks'
+    ranges do not overlap; anything else (an unsorted chunk, overlapping ranges, nulls) is left to DuckDB's count."""
+    from dmpdata.validate import _disjoint, _span
+
+    assert _span(pl.Series([3, 5, 9])) == (3, 9)
+    assert _span(pl.Series([3, 5, 5])) is None and _span(pl.Series([5, 3])) is None
+    assert _span(pl.Series([1, None, 3])) is None and _span(pl.Series(["a", "b"])) is None
+    assert _disjoint([(21, 30), (1, 10), (11, 20)])
+    assert not _disjoint([(1, 10), (10, 20)]) and not _disjoint([(1, 10), None]) and not _disjoint([])
+
+
+def test_a_chunk_whose_increasing_ids_overlap_another_chunk_is_found(chunked, tmp_path):
+    path = _broken_copy(chunked, tmp_path)
+    start = pl.read_parquet(path / "encounters/part-00000.parquet")["encounter_id"][0]
+    # Chunk 2's encounter ids renumbered from chunk 0's first id: increasing within the chunk, duplicates across.
+    _rewrite(path, "encounters/part-00002.parquet",
+             lambda f: f.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + start).alias("encounter_id")))
+    report = validate_path(path, workers=2)
+    found = {(f.table, f.check): f for f in report.findings}
+    assert found[("integrity", "encounters_id_unique")].failing > 0
