@@ -294,7 +294,7 @@ def _disjoint(spans: list[tuple[int, int] | None]) -> bool:
 def _global_unique(path: Path, manifest: dict, report: ValidationReport, readable: set[str]) -> None:
     """Keys unique over the whole table (every part): proven from each chunk's key span when every chunk's keys
     increase and the spans do not overlap (ids as dmpdata writes them), otherwise counted by DuckDB over every part
-    (memory bounded), which names the duplicates."""
+    (memory bounded): their hashes first, the keys when a hash repeats, which names the duplicates."""
     import duckdb
 
     spill = tempfile.mkdtemp(prefix=".dmpdata-validate-")
@@ -312,6 +312,14 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
             files = [str(path / f["path"]) for f in manifest["tables"][table]["files"]]
             cols = ", ".join(f'"{k}"' for k in keys)
             try:
+                # Equal keys have equal hashes: no repeated hash, no duplicate. Grouping 64-bit hashes is ~3x faster
+                # than grouping the keys (documents.unique_id: 21 M strings at 1 M patients); the keys themselves
+                # are grouped only when a hash repeats, to name the duplicates (or clear a hash collision).
+                repeated = con.execute(f"SELECT 1 FROM read_parquet($files) GROUP BY hash({cols}) HAVING count(*) > 1 "
+                                       f"LIMIT 1", {"files": files}).fetchall()
+                if not repeated:
+                    report.add("integrity", check_name, 0)
+                    continue
                 cur = con.execute(
                     f"SELECT {cols}, count(*) AS len FROM read_parquet($files) GROUP BY ALL HAVING count(*) > 1 "
                     f"ORDER BY {cols}", {"files": files})
