@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 import pandera.polars as pa
@@ -206,7 +207,7 @@ def _plan(manifest: dict) -> list[dict[str, list[dict]]]:
     return [groups[k] for k in sorted(groups)] or [{}]
 
 
-# Uniqueness must hold across chunks: these checks run once over every part, in DuckDB (bounded memory).
+# Uniqueness must hold across chunks: these checks run once over every part (_global_unique), not per chunk.
 GLOBAL = {name for name, (_, check) in CHECKS.items() if hasattr(check, "unique_key")}
 _GLOBAL_KEYS = sorted({tuple(CHECKS[name][1].unique_key) for name in GLOBAL}, key=str)
 
@@ -288,7 +289,7 @@ def _disjoint(spans: list[tuple[int, int] | None]) -> bool:
     if not spans or any(s is None for s in spans):
         return False
     ordered = sorted(spans)
-    return all(prev[1] < nxt[0] for prev, nxt in zip(ordered, ordered[1:]))
+    return all(prev[1] < nxt[0] for prev, nxt in pairwise(ordered))
 
 
 def _global_unique(path: Path, manifest: dict, report: ValidationReport, readable: set[str]) -> None:
@@ -340,7 +341,8 @@ def validate_path(path: Path | str, *, workers: int | None = None,
 
     Works chunk by chunk (the per-patient tables' parts of one chunk, plus organizations and
     professionals), on `workers` processes (default: every core), so memory stays bounded by the
-    chunk size; keys that must be unique across chunks are counted over every part by DuckDB.
+    chunk size; keys that must be unique across chunks are proven so from each chunk's key range, or counted over
+    every part by DuckDB.
     """
     from dmpdata.parallel import pool
 

@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 import dmpdata
 from dmpdata import engine
-from dmpdata.generators.access import _of_documents, generate_access, latest_at_or_before
+from dmpdata.generators.access import (
+    _of_documents,
+    generate_access,
+    latest_at_or_before,
+)
 from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.documents import generate_documents
 from dmpdata.generators.pathways import generate_encounters
