@@ -409,7 +409,7 @@ def _code_digest() -> str:
     h.update(f"dmpdata={__version__};reference={reference.digest()};".encode())
     here = Path(__file__).resolve().parent
     try:
-        for source in [here / "validate.py", *sorted((here / "schemas").glob("*.py")),
+        for source in [here / "validate.py", here / "keys.py", *sorted((here / "schemas").glob("*.py")),
                        *sorted((here / "identifiers").glob("*.py"))]:
             h.update(source.name.encode())
             h.update(source.read_bytes())

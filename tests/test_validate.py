@@ -183,6 +183,7 @@ def test_row_pairs_by_arithmetic_equal_the_join(dense):
     chunk): the same pairs as the join, dangling and null references included."""
     import numpy as np
 
+    from dmpdata.keys import dense_start
     from dmpdata.schemas import integrity
 
     rng = np.random.default_rng(3)
@@ -190,7 +191,7 @@ def test_row_pairs_by_arithmetic_equal_the_join(dense):
     target = pl.DataFrame({"id": keys, "x": rng.integers(0, 9, keys.size)})
     via = pl.Series("ref", rng.integers(900, 1_600 if dense else 5_100, 2_000)).set(pl.Series(rng.random(2_000) < 0.1), None)
     frames = {"t": target, "s": pl.DataFrame({"ref": via})}
-    assert (integrity._dense_start(target["id"]) is not None) == dense
+    assert (dense_start(target["id"]) is not None) == dense
     got = integrity._pairs({**frames, "_memo": {}}, "s", "ref", "t", "id")
     expected = (frames["s"].with_row_index("_l").filter(pl.col("ref").is_not_null())
                 .join(target.select(pl.col("id").alias("ref")).with_row_index("_t"), on="ref", how="left",

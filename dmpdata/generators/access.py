@@ -13,6 +13,7 @@ from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of
 from dmpdata.generators.sampling import EPOCH, coded, sort_rows, string_codes
 from dmpdata.generators.staff import SECTORS
+from dmpdata.keys import dense_start, packed_words
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_access", "EVENT_COLUMNS"]
@@ -128,24 +129,21 @@ def latest_at_or_before(key: np.ndarray, at: np.ndarray, query_key: np.ndarray, 
     """For each query (key, at), the row of the last (key, at) pair at or before it with the same key; -1 if none.
 
     `key` and `at` are integer arrays sorted by (key, at); ties give the last row. This is polars' backward
-    `join_asof(on=at, by=key)` without its three sorts: both pairs are packed into one UInt64 (a chunk's patient ids
-    take 15 bits, its times 48) and looked up with one `searchsorted`. When the ranges do not fit in 64 bits,
-    polars does it.
+    `join_asof(on=at, by=key)` without its three sorts: pairs and queries are packed into one UInt64 word
+    (`keys.packed_words`: a chunk's patient ids take 15 bits, its times 48) and looked up with one `searchsorted`.
+    When the ranges do not fit in one word, polars does it.
     """
-    if key.size == 0 or query_key.size == 0:
+    n = key.size
+    if n == 0 or query_key.size == 0:
         return np.full(query_key.size, -1, dtype=np.int64)
-    key_lo, at_lo = min(int(key.min()), int(query_key.min())), min(int(at.min()), int(query_at.min()))
-    key_bits = (max(int(key.max()), int(query_key.max())) - key_lo).bit_length()
-    at_bits = (max(int(at.max()), int(query_at.max())) - at_lo).bit_length()
-    if key_bits + at_bits <= 64:
-        def packed(k: np.ndarray, t: np.ndarray) -> np.ndarray:  # differences wrap modulo 2**64: exact here
-            return ((k - np.int64(key_lo)).view(np.uint64) << np.uint64(at_bits)) | (t - np.int64(at_lo)).view(np.uint64)
-
-        row = np.searchsorted(packed(key, at), packed(query_key, query_at), side="right") - 1
+    words = packed_words([np.concatenate([key, query_key]), np.concatenate([at, query_at])])
+    if len(words) <= 1:
+        word = words[0] if words else np.zeros(n + query_key.size, dtype=np.uint64)
+        row = np.searchsorted(word[:n], word[n:], side="right") - 1
         same = row >= 0
         same[same] = key[row[same]] == query_key[same]
         return np.where(same, row, -1)
-    rows = pl.DataFrame({"key": key, "at": at, "row": np.arange(key.size)}).sort("at", "row")
+    rows = pl.DataFrame({"key": key, "at": at, "row": np.arange(n)}).sort("at", "row")
     queries = pl.DataFrame({"key": query_key, "at": query_at, "query": np.arange(query_key.size)}).sort("at")
     found = queries.join_asof(rows, on="at", by="key", strategy="backward", check_sortedness=False).sort("query")
     return found["row"].fill_null(-1).to_numpy()
@@ -370,11 +368,10 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
 def _of_documents(document_id: pl.Series, docs: pl.DataFrame, columns: tuple[str, ...]) -> list[pl.Series]:
     """`columns` of the documents `document_id` points to (null where it is null): a left join on document_id, done
     as a gather when the documents' ids are consecutive in row order (as generated: a chunk's documents are 1..n)."""
-    ids = docs["document_id"].to_numpy()
+    first = dense_start(docs["document_id"])
     lo, hi = document_id.min(), document_id.max()
-    dense = ids.size and int(ids[-1]) - int(ids[0]) == ids.size - 1 and bool((np.diff(ids) == 1).all())
-    if dense and (lo is None or (ids[0] <= lo and hi <= ids[-1])):  # every id found: no dangling reference
-        row = document_id.cast(pl.Int64) - int(ids[0])
+    if first is not None and (lo is None or (first <= lo and hi < first + docs.height)):  # every id is found
+        row = document_id.cast(pl.Int64) - first
         return [docs[c].gather(row) for c in columns]
     found = document_id.to_frame("document_id").join(docs.select("document_id", *columns), on="document_id", how="left",
                                                      maintain_order="left")

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
+from dmpdata.keys import dense_start
 
 __all__ = ["CHECKS", "Failure"]
 
@@ -43,7 +44,7 @@ def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.Da
         return memo[name]
     left = frames[table].select(via).with_row_index("_l").filter(pl.col(via).is_not_null())
     if ("dense", target, key) not in memo:  # a target serves several links: its keys are looked at once
-        memo[("dense", target, key)] = _dense_start(frames[target][key])
+        memo[("dense", target, key)] = dense_start(frames[target][key])
     first = memo[("dense", target, key)]
     if first is not None and left.schema[via].is_integer():
         # The target's keys are first, first + 1, ... in row order (ids within a chunk are): the row is arithmetic.
@@ -55,15 +56,6 @@ def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.Da
         pairs = left.join(right, on=via, how="left", maintain_order="left").select("_l", "_t")
     memo[name] = pairs
     return pairs
-
-
-def _dense_start(keys: pl.Series) -> int | None:
-    """The first key when `keys` are consecutive integers in row order (k, k + 1, ...), else None."""
-    if not keys.dtype.is_integer() or keys.len() == 0 or keys.null_count():
-        return None
-    values = keys.to_numpy()
-    first = int(values[0])
-    return first if values[-1] - first == values.size - 1 and bool((np.diff(values) == 1).all()) else None
 
 
 def _paired(frames: Frames, table: str, via: str, target: str, key: str, mine: list[str], theirs: dict[str, str]
