@@ -14,7 +14,7 @@ import dmpdata
 from dmpdata import warehouse
 from dmpdata.errors import DatasetError
 from dmpdata.schemas import TABLES, columns_of
-from dmpdata.warehouse import META_TABLE, PRIMARY_KEYS, connect, enum_types
+from dmpdata.warehouse import META_TABLE, PRIMARY_KEYS, UNDECLARED_KEYS, connect, enum_types
 
 REQUIRED_REFERENCE = [
     "document_types", "access_matrix", "professions", "specialties", "departments", "regions", "mandatory_documents",
@@ -115,9 +115,31 @@ def test_primary_keys(con, table):
         "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'",
         [table],
     ).fetchall()
+    key = ", ".join(PRIMARY_KEYS[table])
+    rows, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({key})) FROM {table}").fetchall()[0]
+    assert rows == distinct > 0  # declared or not, the key is unique in the loaded table
+    if table in UNDECLARED_KEYS:
+        assert keys == []
+        return
     assert [tuple(k[0]) for k in keys] == [PRIMARY_KEYS[table]]
     with pytest.raises(duckdb.ConstraintException):
         con.execute(f"INSERT INTO {table} SELECT * FROM {table} LIMIT 1")
+
+
+def test_undeclared_keys_are_the_event_tables():
+    assert UNDECLARED_KEYS == {"encounters", "documents", "observations", "access_events"}
+    assert UNDECLARED_KEYS < set(PRIMARY_KEYS) == set(TABLES)
+
+
+def test_event_table_ids_are_stored_in_increasing_order(con):
+    """What makes an id lookup fast without the key's index: DuckDB's zone maps over ids stored in order."""
+    for table in sorted(UNDECLARED_KEYS):
+        (key,) = PRIMARY_KEYS[table]
+        ordered = con.execute(
+            f"SELECT bool_and(d > 0) FROM (SELECT {key} - lag({key}) OVER (ORDER BY rowid) AS d FROM {table}) "
+            f"WHERE d IS NOT NULL"
+        ).fetchall()[0][0]
+        assert ordered, table
 
 
 def test_not_null_enforced(con):

@@ -1,5 +1,5 @@
-"""DuckDB warehouse of a dataset: typed tables with keys, reference tables `ref_<name>`, `dmpdata_meta`, views,
-derived tables.
+"""DuckDB warehouse of a dataset: typed tables (primary keys declared on the four small ones), reference tables
+`ref_<name>`, `dmpdata_meta`, views, derived tables.
 
 `connect(dataset, db=None, *, validate=True)` returns a DuckDB connection; `derive(con)` (re)creates the derived
 tables on any connection holding the dataset tables; see dmpdata/warehouse/README.md.
@@ -17,12 +17,13 @@ from dmpdata.warehouse.build import (
     fingerprint,
     views_sql,
 )
-from dmpdata.warehouse.ddl import PRIMARY_KEYS, columns, create_statements, enum_types
+from dmpdata.warehouse.ddl import PRIMARY_KEYS, UNDECLARED_KEYS, columns, create_statements, enum_types
 
 __all__ = [
     "CONFIG",
     "META_TABLE",
     "PRIMARY_KEYS",
+    "UNDECLARED_KEYS",
     "WAREHOUSE_FORMAT",
     "columns",
     "connect",

@@ -68,7 +68,7 @@ def fingerprint(ds: Dataset) -> str:
         "warehouse_format": WAREHOUSE_FORMAT,
         "dmpdata_version": __version__,
         "manifest": ds.manifest,
-        "ddl": create_statements() + key_statements(),
+        "ddl": create_statements() + list(key_statements().values()),
         "views": views_sql(),
         "derived": derived_sql(),
         "reference": reference.digest(),
@@ -188,7 +188,7 @@ def _build(con: duckdb.DuckDBPyConnection, ds: Dataset, fp: str, validated: bool
     _create_tables(con)
     for table in TABLES:
         _load_table(con, ds, table)
-    for table, stmt in zip(TABLES, key_statements(), strict=True):
+    for table, stmt in key_statements().items():
         try:
             con.execute(stmt)
         except duckdb.Error as err:
@@ -265,7 +265,9 @@ def connect(dataset: Dataset | str | os.PathLike, db: str | os.PathLike | None =
     db=None builds an in-memory database. With a file path, a warehouse built from the same dataset (same manifest,
     hence same file hashes, scenario and seed) by the same dmpdata is reused as is; anything else is rebuilt into a
     temporary file renamed over `db`. validate=True first runs `dataset.validate()` (only when building) and raises
-    DatasetError naming the failing checks; no database file is written then.
+    DatasetError naming the failing checks; no database file is written then. validate=False loads without those
+    checks: only row counts, the column types, ENUM code sets, NOT NULL and the four small tables' primary keys are
+    enforced, the event tables' ids (`ddl.UNDECLARED_KEYS`) are not.
     """
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
     fp = fingerprint(ds)
