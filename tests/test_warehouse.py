@@ -14,7 +14,13 @@ import dmpdata
 from dmpdata import warehouse
 from dmpdata.errors import DatasetError
 from dmpdata.schemas import TABLES, columns_of
-from dmpdata.warehouse import META_TABLE, PRIMARY_KEYS, UNDECLARED_KEYS, connect, enum_types
+from dmpdata.warehouse import (
+    META_TABLE,
+    PRIMARY_KEYS,
+    UNDECLARED_KEYS,
+    connect,
+    enum_types,
+)
 
 REQUIRED_REFERENCE = [
     "document_types", "access_matrix", "professions", "specialties", "departments", "regions", "mandatory_documents",

@@ -17,7 +17,13 @@ from dmpdata.warehouse.build import (
     fingerprint,
     views_sql,
 )
-from dmpdata.warehouse.ddl import PRIMARY_KEYS, UNDECLARED_KEYS, columns, create_statements, enum_types
+from dmpdata.warehouse.ddl import (
+    PRIMARY_KEYS,
+    UNDECLARED_KEYS,
+    columns,
+    create_statements,
+    enum_types,
+)
 
 __all__ = [
     "CONFIG",
