@@ -3,6 +3,7 @@ rebuild."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 
@@ -266,6 +267,41 @@ def test_derived_tables_add_up_to_the_dataset_tables(con):
         "SELECT count(*) FROM documents_enriched WHERE type_code = '11502-2'")
     assert one("SELECT sum(consultations) FROM sharing_pairs") == one(
         "SELECT count(*) FROM consultations WHERE granted AND author_professional_id IS NOT NULL AND NOT is_author")
+
+
+def test_derived_tables_do_not_depend_on_the_patient_batches(con):
+    """derive() runs the joins of derived.sql batch by batch of patients: any batch size gives the same tables."""
+    from dmpdata.warehouse.build import _patient_batches
+
+    def snapshot():
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in DERIVED}
+
+    encounters = con.execute("SELECT count(*) FROM encounters").fetchall()[0][0]
+    try:
+        warehouse.derive(con, batch_rows=10 * encounters)
+        assert len(_patient_batches(con, 10 * encounters)) == 1
+        whole = snapshot()
+        batches = _patient_batches(con, encounters // 7)
+        assert len(batches) >= 7
+        (lo, hi), = con.execute("SELECT min(patient_id), max(patient_id) FROM patients").fetchall()
+        assert batches[0][0] <= lo and hi < batches[-1][1]
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(batches))  # contiguous, no gap or overlap
+        warehouse.derive(con, batch_rows=encounters // 7)
+        assert snapshot() == whole
+        assert all(rows for rows in whole.values())
+    finally:
+        warehouse.derive(con)
+
+
+def test_derived_sql_statements():
+    from dmpdata.warehouse.build import _statements
+
+    assert _statements("-- a comment; with a semicolon\nSELECT 1;\n\nSELECT\n  2 -- two\n;\n") == [
+        "SELECT 1", "SELECT\n  2 -- two"]
+    with pytest.raises(ValueError, match="without `;`"):
+        _statements("SELECT 1;\nSELECT 2\n")
+    batched = [s for s in _statements(warehouse.derived_sql()) if "$lo" in s]
+    assert len(batched) >= 5 and all(s.startswith("CREATE OR REPLACE ") for s in batched)
 
 
 def test_derive_rebuilds_in_place(con):

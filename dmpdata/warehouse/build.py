@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
+import re
 import shutil
 import time
 import uuid
@@ -22,7 +24,8 @@ from dmpdata.errors import DatasetError
 from dmpdata.schemas import TABLES
 from dmpdata.warehouse.ddl import PRIMARY_KEYS, columns, create_statements, key_statements, literal, quote
 
-__all__ = ["connect", "derive", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "views_sql", "derived_sql", "fingerprint"]
+__all__ = ["connect", "derive", "DERIVE_BATCH_ROWS", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "views_sql", "derived_sql",
+           "fingerprint"]
 
 # Bump when the layout of the warehouse changes in a way the fingerprint would not see.
 WAREHOUSE_FORMAT = 1
@@ -46,17 +49,72 @@ def derived_sql() -> str:
     return resource_files(__package__).joinpath("derived.sql").read_text(encoding="utf-8")
 
 
-def derive(con: duckdb.DuckDBPyConnection) -> None:
+# Encounters per batch of patients when derive() runs a batched statement of derived.sql (see there): about 700,000
+# patients of the default scenario. Their joins then fit the build's 2 GB memory limit instead of spilling.
+DERIVE_BATCH_ROWS = 40_000_000
+_BATCHED = re.compile(r"CREATE OR REPLACE (?:TEMP )?TABLE\s+(\S+)\s+AS\s+(.*)", re.DOTALL)
+
+
+def _statements(sql: str) -> list[str]:
+    """The statements of a SQL script whose statements end with `;` at the end of a line (comments dropped)."""
+    statements, lines = [], []
+    for line in sql.splitlines():
+        if line.lstrip().startswith("--"):
+            continue
+        lines.append(line)
+        if line.rstrip().endswith(";"):
+            statement = "\n".join(lines).strip().removesuffix(";").strip()
+            if statement:
+                statements.append(statement)
+            lines = []
+    if "\n".join(lines).strip():
+        raise ValueError(f"derived.sql ends with a statement without `;`: {' '.join(lines)[:80]}")
+    return statements
+
+
+def _patient_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[tuple[int, int]]:
+    """[lo, hi) ranges of patient_id covering every patient of the dataset tables, about `batch_rows` encounters
+    each (at least one batch; patient ids as dmpdata writes them are dense, so equal id ranges weigh alike)."""
+    lo, hi, encounters = con.execute(
+        "SELECT min(lo), max(hi), sum(n) FILTER (WHERE t = 'encounters') FROM ("
+        + " UNION ALL ".join(f"SELECT '{t}' AS t, min(patient_id) AS lo, max(patient_id) AS hi, count(*) AS n FROM {t}"
+                             for t in ("patients", "encounters", "documents", "access_events"))
+        + ")"
+    ).fetchall()[0]
+    if lo is None:
+        return [(0, 1)]
+    n = max(1, -(-int(encounters or 0) // max(1, batch_rows)))
+    edges = [lo + (hi + 1 - lo) * i // n for i in range(n + 1)]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def derive(con: duckdb.DuckDBPyConnection, *, batch_rows: int | None = None) -> None:
     """Create (or replace) the derived tables of derived.sql on `con`, from the dataset tables it holds.
 
     Works on any connection holding the dataset tables (a warehouse, or tables built from frames): the analyses of
-    dmpdata/analyses/ read these tables. `connect()` runs it when it builds a warehouse.
+    dmpdata/analyses/ read these tables. `connect()` runs it when it builds a warehouse. Statements of derived.sql
+    that use `$lo`/`$hi` run once per batch of patients of about `batch_rows` encounters (`DERIVE_BATCH_ROWS`);
+    the tables are the same whatever the batch size.
     """
     (keep,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
     # The tables are aggregates: their row order carries nothing, and DuckDB builds them in parallel without it.
     con.execute("SET preserve_insertion_order = false")
     try:
-        con.execute(derived_sql())
+        batches = None
+        for statement in _statements(derived_sql()):
+            if "$lo" not in statement:
+                con.execute(statement)
+                continue
+            if batches is None:
+                batches = _patient_batches(con, DERIVE_BATCH_ROWS if batch_rows is None else batch_rows)
+            batched = _BATCHED.fullmatch(statement)
+            if batched is None:
+                raise ValueError(f"derived.sql: a statement using $lo/$hi must be CREATE OR REPLACE [TEMP] TABLE … AS "
+                                 f"<query>: {statement[:80]}")
+            table, query = batched.groups()
+            for i, (lo, hi) in enumerate(batches):
+                params = {name: value for name, value in (("lo", lo), ("hi", hi)) if f"${name}" in statement}
+                con.execute(statement if i == 0 else f"INSERT INTO {table} {query}", params)
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
 
