@@ -24,8 +24,8 @@ from dmpdata.errors import DatasetError
 from dmpdata.schemas import TABLES
 from dmpdata.warehouse.ddl import PRIMARY_KEYS, columns, create_statements, key_statements, literal, quote
 
-__all__ = ["connect", "derive", "DERIVE_BATCH_ROWS", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "views_sql", "derived_sql",
-           "fingerprint"]
+__all__ = ["connect", "derive", "DERIVE_BATCH_ROWS", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "views_sql",
+           "derived_sql", "fingerprint"]
 
 # Bump when the layout of the warehouse changes in a way the fingerprint would not see.
 WAREHOUSE_FORMAT = 1

@@ -29,8 +29,8 @@ import polars as pl
 
 from dmpdata.schemas import MODELS, TABLES
 
-__all__ = ["Column", "EnumType", "MAX_ENUM_VALUES", "PRIMARY_KEYS", "UNDECLARED_KEYS", "columns", "enum_types", "create_statements",
-           "key_statements", "quote", "literal"]
+__all__ = ["Column", "EnumType", "MAX_ENUM_VALUES", "PRIMARY_KEYS", "UNDECLARED_KEYS", "columns", "enum_types",
+           "create_statements", "key_statements", "quote", "literal"]
 
 # Code sets larger than this (communes, birthplaces: ~35,000 values) stay VARCHAR.
 MAX_ENUM_VALUES = 1000
