@@ -293,6 +293,12 @@ def test_derived_tables_do_not_depend_on_the_patient_batches(con):
         warehouse.derive(con)
 
 
+def test_derive_refuses_a_bad_batch_size(con):
+    for bad in (0, -5, 2.5):
+        with pytest.raises(ValueError, match="batch_rows must be a positive number"):
+            warehouse.derive(con, batch_rows=bad)
+
+
 def test_derived_sql_statements():
     from dmpdata.warehouse.build import _statements
 

@@ -83,7 +83,7 @@ def _patient_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[tu
     ).fetchall()[0]
     if lo is None:
         return [(0, 1)]
-    n = max(1, -(-int(encounters or 0) // max(1, batch_rows)))
+    n = max(1, -(-int(encounters or 0) // batch_rows))
     edges = [lo + (hi + 1 - lo) * i // n for i in range(n + 1)]
     return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
@@ -96,6 +96,8 @@ def derive(con: duckdb.DuckDBPyConnection, *, batch_rows: int | None = None) -> 
     that use `$lo`/`$hi` run once per batch of patients of about `batch_rows` encounters (`DERIVE_BATCH_ROWS`);
     the tables are the same whatever the batch size.
     """
+    if batch_rows is not None and (not isinstance(batch_rows, int) or batch_rows < 1):
+        raise ValueError(f"batch_rows must be a positive number of encounters, not {batch_rows!r}")
     (keep,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
     # The tables are aggregates: their row order carries nothing, and DuckDB builds them in parallel without it.
     con.execute("SET preserve_insertion_order = false")
