@@ -300,7 +300,7 @@ def test_derive_refuses_a_bad_batch_size(con):
 
 
 def test_derived_sql_statements():
-    from dmpdata.warehouse.build import _statements
+    from dmpdata.warehouse.build import _derived_plan, _statements
 
     assert _statements("-- a comment; with a semicolon\nSELECT 1;\n\nSELECT\n  2 -- two\n;\n") == [
         "SELECT 1", "SELECT\n  2 -- two"]
@@ -308,6 +308,9 @@ def test_derived_sql_statements():
         _statements("SELECT 1;\nSELECT 2\n")
     batched = [s for s in _statements(warehouse.derived_sql()) if "$lo" in s]
     assert len(batched) >= 5 and all(s.startswith("CREATE OR REPLACE ") for s in batched)
+    plan = dict(_derived_plan())
+    assert all(plan[s].startswith("INSERT INTO _") or plan[s].startswith("INSERT INTO patient_years ") for s in batched)
+    assert sum(append is not None for append in plan.values()) == len(batched)
 
 
 def test_derive_rebuilds_in_place(con):

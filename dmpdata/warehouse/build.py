@@ -72,6 +72,24 @@ def _statements(sql: str) -> list[str]:
     return statements
 
 
+@cache
+def _derived_plan() -> tuple[tuple[str, str | None], ...]:
+    """derived.sql as (statement, None) for a statement run once, (statement, `INSERT INTO <table> <query>`) for a
+    statement run per batch of patients (it uses $lo and $hi): the second form runs for every batch but the first."""
+    plan = []
+    for statement in _statements(derived_sql()):
+        if "$lo" not in statement and "$hi" not in statement:
+            plan.append((statement, None))
+            continue
+        batched = _BATCHED.fullmatch(statement)
+        if batched is None or "$lo" not in statement or "$hi" not in statement:
+            raise ValueError(f"derived.sql: a statement run per batch uses both $lo and $hi and is one CREATE OR "
+                             f"REPLACE [TEMP] TABLE … AS <query>: {statement[:80]}")
+        table, query = batched.groups()
+        plan.append((statement, f"INSERT INTO {table} {query}"))
+    return tuple(plan)
+
+
 def _patient_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[tuple[int, int]]:
     """[lo, hi) ranges of patient_id covering every patient of the dataset tables, about `batch_rows` encounters
     each (at least one batch; patient ids as dmpdata writes them are dense, so equal id ranges weigh alike)."""
@@ -103,20 +121,14 @@ def derive(con: duckdb.DuckDBPyConnection, *, batch_rows: int | None = None) -> 
     con.execute("SET preserve_insertion_order = false")
     try:
         batches = None
-        for statement in _statements(derived_sql()):
-            if "$lo" not in statement:
+        for statement, append in _derived_plan():
+            if append is None:
                 con.execute(statement)
                 continue
             if batches is None:
                 batches = _patient_batches(con, DERIVE_BATCH_ROWS if batch_rows is None else batch_rows)
-            batched = _BATCHED.fullmatch(statement)
-            if batched is None:
-                raise ValueError(f"derived.sql: a statement using $lo/$hi must be CREATE OR REPLACE [TEMP] TABLE … AS "
-                                 f"<query>: {statement[:80]}")
-            table, query = batched.groups()
             for i, (lo, hi) in enumerate(batches):
-                params = {name: value for name, value in (("lo", lo), ("hi", hi)) if f"${name}" in statement}
-                con.execute(statement if i == 0 else f"INSERT INTO {table} {query}", params)
+                con.execute(append if i else statement, {"lo": lo, "hi": hi})
     finally:
         con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
 
