@@ -145,7 +145,8 @@ def test_bad_scale_options_are_one_clear_error(tmp_path, args, message):
 def _worker_environment() -> dict[str, str | None]:
     import os
 
-    return {name: os.environ.get(name) for name in ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")}
+    return {name: os.environ.get(name) for name in ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
+                                                    "_RJEM_MALLOC_CONF")}
 
 
 def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypatch):
@@ -155,8 +156,9 @@ def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypa
 
     from dmpdata.parallel import WORKER_ALLOCATOR_ENV, pool
 
-    for name in ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
+    for name in ("POLARS_MAX_THREADS", *WORKER_ALLOCATOR_ENV):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000")  # as `import polars` leaves it
     before = dict(os.environ)
     with pool("local", 2, 2) as run:
         seen = run(_worker_environment, [(), ()], lambda done, total: None)
@@ -164,14 +166,19 @@ def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypa
     for env in seen:
         assert env["MALLOC_MMAP_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_MMAP_THRESHOLD_"]
         assert env["MALLOC_TRIM_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_TRIM_THRESHOLD_"]
+        # the worker's `import polars` puts its own options first: the last dirty_decay_ms is the one jemalloc takes
+        decay = [o for o in env["_RJEM_MALLOC_CONF"].split(",") if o.startswith("dirty_decay_ms:")]
+        assert decay[-1] == "dirty_decay_ms:10000"  # polars' jemalloc keeps its pages between chunks
         assert int(env["POLARS_MAX_THREADS"]) >= 1
 
     monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")
     monkeypatch.setenv("POLARS_MAX_THREADS", "3")
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "narenas:2")
     with pool("local", 2, 2) as run:
         seen = run(_worker_environment, [(), ()], lambda done, total: None)
     for env in seen:
         assert env["MALLOC_MMAP_THRESHOLD_"] == "65536" and env["POLARS_MAX_THREADS"] == "3"
+        assert env["_RJEM_MALLOC_CONF"].endswith(",narenas:2") and "10000" not in env["_RJEM_MALLOC_CONF"]
         assert env["MALLOC_TRIM_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_TRIM_THRESHOLD_"]
 
 
