@@ -150,6 +150,16 @@ def chunk_history(scenario: Scenario, k: int, order: np.ndarray, root: str) -> d
     return {name: write_part(Path(root), name, k, frame) for name, frame in tables.items()}
 
 
+def workforce_parts(scenario: Scenario, root: str) -> dict[str, dict]:
+    """The organizations and professionals tables written under `root`, with their manifest entries.
+
+    Runs on a worker like the chunks (which build the same workforce anyway): the coordinating process never holds
+    the workforce, only the chunks' NIR order numbers (~190 MB less in it)."""
+    ctx = _context(scenario)
+    return {"organizations": write_part(Path(root), "organizations", 0, ctx.organizations),
+            "professionals": write_part(Path(root), "professionals", 0, ctx.professionals)}
+
+
 def write_part(root: Path, table: str, part: int, frame: pl.DataFrame) -> dict:
     """Write one Parquet part of `table` and return its manifest entry."""
     frame = conform(table, frame)
@@ -229,11 +239,10 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
     report = progress or (lambda stage, done, total: None)
     with pool(engine, workers, scenario.n_chunks, scheduler) as run, staging(out) as tmp:
         report("workforce", 0, 1)
-        ctx = _context(scenario)
         files: dict[str, list[dict]] = {name: [] for name in TABLES}
-        files["organizations"].append(write_part(tmp, "organizations", 0, ctx.organizations))
-        files["professionals"].append(write_part(tmp, "professionals", 0, ctx.professionals))
-        report("workforce", 1, 1)
+        (workforce,) = run(workforce_parts, [(scenario, str(tmp))], lambda d, n: report("workforce", d, n))
+        for name, entry in workforce.items():
+            files[name].append(entry)
 
         chunks = range(scenario.n_chunks)
         buckets = run(chunk_buckets, [(scenario, k) for k in chunks], lambda d, n: report("population", d, n))
