@@ -65,27 +65,30 @@ ID_COLUMNS = {
 }
 
 
-def _shift_ids(tables: dict[str, pl.DataFrame], k: int) -> None:
-    """Make chunk k's local ids (1..n) global (in place): k × ID_STRIDE + n."""
-    base = k * ID_STRIDE
-    for (table, column), refs in ID_COLUMNS.items():
-        if tables[table].height >= ID_STRIDE:  # pragma: no cover - needs > 10^10 rows in one chunk
-            raise RuntimeError(f"chunk {k}: {tables[table].height} {table} rows exceed the id stride; lower chunk_size")
-        if base:
-            for name, col in [(table, column), *refs]:
-                tables[name] = tables[name].with_columns(pl.col(col) + base)
+def _shifted(table: str, frame: pl.DataFrame, k: int) -> pl.DataFrame:
+    """Chunk k's `table` with its local ids (1..n) and the local ids it references made global: k × ID_STRIDE + n."""
+    if any(owner == table for owner, _ in ID_COLUMNS) and frame.height >= ID_STRIDE:  # pragma: no cover - 10^10 rows
+        raise RuntimeError(f"chunk {k}: {frame.height} {table} rows exceed the id stride; lower chunk_size")
+    columns = [col for key, refs in ID_COLUMNS.items() for name, col in [key, *refs] if name == table]
+    return frame.with_columns(pl.col(columns) + k * ID_STRIDE) if k and columns else frame
 
 
-def simulate_chunk(scenario: Scenario, k: int, area, staff, patients: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Every per-patient stage for chunk k: conditions, encounters, documents, observations, access traces."""
+def simulate_chunk(scenario: Scenario, k: int, area, staff, patients: pl.DataFrame,
+                   emit: Callable[[str, pl.DataFrame], None]) -> None:
+    """Every per-patient stage for chunk k: conditions, encounters, documents, observations, access traces.
+
+    Each table goes to `emit(name, frame)` (local ids) once final; observations, which no later stage reads, before
+    the access stage, so that the chunk's peak memory does not hold them."""
     seed = scenario.seed
     conditions = generate_conditions(scenario, stream(seed, "conditions", k), patients)
     encounters = generate_encounters(scenario, stream(seed, "pathways", k), area, staff, patients, conditions)
     documents = generate_documents(scenario, stream(seed, "documents", k), patients, encounters, staff)
-    observations = generate_observations(scenario, stream(seed, "documents", k, 1), patients, conditions, encounters, documents)
+    emit("observations", generate_observations(scenario, stream(seed, "documents", k, 1), patients, conditions,
+                                               encounters, documents))
     access_events, documents = generate_access(scenario, stream(seed, "access", k), patients, encounters, documents, staff)
-    return {"patients": patients, "conditions": conditions, "encounters": encounters.drop(CODE_COLUMNS),
-            "documents": documents, "observations": observations, "access_events": access_events}
+    for name, frame in (("patients", patients), ("conditions", conditions), ("encounters", encounters.drop(CODE_COLUMNS)),
+                        ("documents", documents), ("access_events", access_events)):
+        emit(name, frame)
 
 
 # --- the work of one chunk, runnable in any process (local pool or dask worker) ----------------------------
@@ -144,10 +147,13 @@ def chunk_history(scenario: Scenario, k: int, order: np.ndarray, root: str) -> d
     Returns each table's file entry for the manifest. Deterministic: depends on (scenario, k) only.
     """
     ctx = _context(scenario)
-    patients = chunk_patients(scenario, k, order)
-    tables = simulate_chunk(scenario, k, ctx.area, ctx.staff, patients)
-    _shift_ids(tables, k)
-    return {name: write_part(Path(root), name, k, frame) for name, frame in tables.items()}
+    entries: dict[str, dict] = {}
+
+    def emit(name: str, frame: pl.DataFrame) -> None:
+        entries[name] = write_part(Path(root), name, k, _shifted(name, frame, k))
+
+    simulate_chunk(scenario, k, ctx.area, ctx.staff, chunk_patients(scenario, k, order), emit)
+    return {name: entries[name] for name in TABLES if name in entries}
 
 
 def workforce_parts(scenario: Scenario, root: str) -> dict[str, dict]:
