@@ -302,6 +302,8 @@ def consult_before_submission(path: Path) -> None:
         e, "event_id", victim["event_id"], occurred_at=victim["submitted_at"] - dt.timedelta(hours=1)))
 
 
+masked_without_a_mask_event = _edit("documents", "document_id", ~pl.col("masked_ps"), masked_ps=True)
+
 orphan_access_event_document = _edit(
     "access_events", "event_id", pl.col("document_id").is_not_null() & ~_CONSULT, document_id=ORPHAN)
 
@@ -393,6 +395,7 @@ DEFECTS = [
     pytest.param(granted_despite_the_mask, ("integrity", "consult_outcomes_follow_the_rule"), id="granted-despite-mask"),
     pytest.param(consult_before_submission, ("integrity", "consultations_target_available_documents"),
                  id="consult-before-submission"),
+    pytest.param(masked_without_a_mask_event, ("integrity", "masked_ps_matches_mask_events"), id="masked-without-event"),
     pytest.param(orphan_access_event_document, ("integrity", "access_event_document_exists"), id="orphan-event-document"),
     pytest.param(unknown_channel, ("access_events", "isin"), id="unknown-channel"),
     pytest.param(mandatory_stored_as_integer, ("documents", "dtype"), id="column-type-mismatch"),
