@@ -248,12 +248,15 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
     dask.distributed cluster (engine "dask", `scheduler` address or a local cluster); the bytes written
     are the same whatever the engine and the number of workers.
     """
-    from dmpdata.parallel import pool
+    from dmpdata.parallel import leave_if_bootstrapping, pool
 
+    leave_if_bootstrapping()  # a worker re-importing an unguarded script stops before touching any file
     out = Path(out)
     check_output(out, force)
     report = progress or (lambda stage, done, total: None)
-    with pool(engine, workers, scenario.n_chunks, scheduler) as run, staging(out) as tmp:
+    # The pool inside the staging folder: on an error or Ctrl-C its workers are stopped before the folder is removed
+    # (a worker still writing a part could otherwise leave the folder behind).
+    with staging(out) as tmp, pool(engine, workers, scenario.n_chunks, scheduler) as run:
         report("workforce", 0, 1)
         files: dict[str, list[dict]] = {name: [] for name in TABLES}
         (workforce,) = run(workforce_parts, [(scenario, str(tmp))], lambda d, n: report("workforce", d, n))

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -115,6 +116,20 @@ def _worker_env(workers: int) -> dict[str, str]:
     return env
 
 
+def _start_ignoring_interrupts(executor: ProcessPoolExecutor, workers: int) -> None:
+    """Start every worker now with SIGINT ignored from its first instruction (exec keeps an ignored signal, and
+    Python then installs no KeyboardInterrupt handler). The pool would start them one by one as tasks come, and a
+    Ctrl-C reaching one still importing, before `_ignore_interrupts` runs, printed its traceback."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for _ in range(workers):  # each submit starts a process while none is idle
+            executor.submit(os.getpid)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @contextmanager
 def _processes(workers: int) -> Iterator[Run]:
     # spawn: a fresh interpreter per worker (polars and threads do not survive fork safely).
@@ -148,6 +163,7 @@ def _processes(workers: int) -> Iterator[Run]:
         return results
 
     try:
+        _start_ignoring_interrupts(executor, workers)  # with the environment above
         yield run
     except BaseException:
         _stop(executor)
