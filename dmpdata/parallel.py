@@ -96,16 +96,16 @@ WORKER_ALLOCATOR_ENV = {
     "MALLOC_TRIM_THRESHOLD_": str(8 * 2**30),
     "_RJEM_MALLOC_CONF": "dirty_decay_ms:10000",
 }
-# What `import polars` itself writes into _RJEM_MALLOC_CONF when the user set nothing (polars 2; with POLARS_THP=1
-# it adds the two thp options): such a value is polars', not the user's, and is replaced.
-_POLARS_JEMALLOC_OPTIONS = frozenset({"dirty_decay_ms:500", "muzzy_decay_ms:1000", "thp:always", "metadata_thp:always"})
+# Options a library writes into a variable itself, when the user set nothing: `import polars` puts these into
+# _RJEM_MALLOC_CONF (polars 2; the thp ones with POLARS_THP=1). A value made of them only is not the user's.
+_PRESET_OPTIONS = {
+    "_RJEM_MALLOC_CONF": frozenset({"dirty_decay_ms:500", "muzzy_decay_ms:1000", "thp:always", "metadata_thp:always"}),
+}
 
 
 def _user_set(name: str) -> bool:
     value = os.environ.get(name)
-    if value is None:
-        return False
-    return name != "_RJEM_MALLOC_CONF" or not set(value.split(",")) <= _POLARS_JEMALLOC_OPTIONS
+    return value is not None and not set(value.split(",")) <= _PRESET_OPTIONS.get(name, frozenset())
 
 
 def _worker_env(workers: int) -> dict[str, str]:
