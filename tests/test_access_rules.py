@@ -20,6 +20,7 @@ from dmpdata.schemas.access_rule import (
     contract_violations,
     masked_ps_mismatches,
     missing_tables,
+    outcome_mismatches,
     recompute_outcomes,
 )
 
@@ -275,6 +276,36 @@ def test_golden_same_answer_from_frames_and_connection(golden):
     from_con = recompute_outcomes(con, matrix=matrix, details=True)
     assert from_path.equals(from_frames)
     assert from_path.equals(from_con)
+
+
+def test_outcome_mismatches_names_exactly_the_consults_whose_outcome_is_not_the_rules(golden):
+    """What validation runs: the disagreements computed in DuckDB are those of comparing recompute_outcomes with the
+    recorded outcomes (wrong, null, or on a consult the rule cannot evaluate), and none when they agree."""
+    _, frames, matrix, expected = golden
+    events = frames["access_events"]
+    consult = (pl.col("action") == "consult") & (pl.col("actor_kind") == "professional")
+    right = events.with_columns(
+        pl.when(consult).then(pl.col("event_id").replace_strict({e: w for e, (w, _) in expected.items()}, default=None))
+        .otherwise(pl.lit("granted")).alias("outcome"))
+    assert outcome_mismatches({**frames, "access_events": right}, matrix=matrix).is_empty()
+
+    wrong_id, null_id = sorted(expected)[:2]
+    unevaluable = pl.DataFrame([(9901, T("2024-06-01 10:00"), MAIN, 999, "professional", OTHER, None, "consult",
+                                 "normal", "granted")], schema=right.schema, orient="row")  # unknown document
+    tampered = pl.concat([right.with_columns(
+        pl.when(pl.col("event_id") == wrong_id)
+        .then(pl.lit("granted" if expected[wrong_id][0] != "granted" else "denied_matrix"))
+        .when(pl.col("event_id") == null_id).then(pl.lit(None, dtype=pl.String))
+        .otherwise(pl.col("outcome")).alias("outcome")), unevaluable])
+    tables = {**frames, "access_events": tampered}
+    got = outcome_mismatches(tables, matrix=matrix)
+    assert got.columns == ["event_id", "expected_outcome", "outcome"]
+    assert got["event_id"].to_list() == [wrong_id, null_id, 9901]
+    by_join = (recompute_outcomes(tables, matrix=matrix)
+               .join(tampered.filter(consult).select("event_id", "outcome"), on="event_id", how="full", coalesce=True)
+               .filter(pl.col("expected_outcome").is_null() | pl.col("outcome").is_null()
+                       | (pl.col("expected_outcome") != pl.col("outcome"))).sort("event_id"))
+    assert got.equals(by_join.select(got.columns))
 
 
 def test_same_instant_block_events_are_ordered_by_event_id():

@@ -205,12 +205,7 @@ def _rule(name: str) -> Callable[[Frames], Failure]:
             memo["access_rule"] = access_rule.connect(_rule_frames(frames))
         source = memo["access_rule"]
         if name == "outcomes":
-            expected = access_rule.recompute_outcomes(source)
-            actual = frames["access_events"].filter(
-                (pl.col("action") == "consult") & (pl.col("actor_kind") == "professional")).select("event_id", "outcome")
-            bad = expected.join(actual, on="event_id", how="full", coalesce=True).filter(
-                pl.col("expected_outcome").is_null() | pl.col("outcome").is_null()
-                | (pl.col("expected_outcome") != pl.col("outcome")))
+            bad = access_rule.outcome_mismatches(source)
             return bad.height, _examples(bad)
         if name == "contract":
             bad = access_rule.contract_violations(source)
