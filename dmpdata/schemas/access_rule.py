@@ -145,11 +145,6 @@ LEFT JOIN {MATRIX_TABLE} mx ON mx.profession_code = pr.profession_code AND mx.ty
 """
 
 
-def _facts_sql(*carried: str) -> str:
-    """The facts query, with these access_events columns of each consult carried through to its result."""
-    return _FACTS_SQL.format(carried="".join(f", {c}" for c in carried),
-                             carried_out="".join(f", c.{c}" for c in carried))
-
 _OUTCOME_SQL = """
 CASE
     WHEN NOT evaluable THEN NULL
@@ -161,6 +156,12 @@ CASE
     ELSE 'granted'
 END
 """
+
+
+def _facts_sql(*carried: str) -> str:
+    """The facts query, with these access_events columns of each consult carried through to its result."""
+    return _FACTS_SQL.format(carried="".join(f", {c}" for c in carried),
+                             carried_out="".join(f", c.{c}" for c in carried))
 
 
 def missing_tables(dataset: str | Path) -> list[str]:
@@ -243,7 +244,8 @@ def outcome_mismatches(con_or_frames, *, matrix: pl.DataFrame | None = None) -> 
     columns.
 
     The same verdict as comparing `recompute_outcomes` with the consults' outcomes, computed where the facts are:
-    only the disagreements leave DuckDB (a third less time than fetching every consult's expected outcome).
+    only the disagreements leave DuckDB (fetching every consult's expected outcome and comparing them in polars
+    took ~50 ms more per chunk of 20,000 patients).
     """
     con = connect(con_or_frames, matrix=matrix)
     query = f"""
