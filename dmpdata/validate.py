@@ -170,6 +170,25 @@ def _chunk_schema(name: str) -> pa.DataFrameSchema:
     return schema
 
 
+# An `isin` check with more allowed values than this is named in a report by its first ones and their count.
+_NAMED_VALUES = 8
+
+
+@cache
+def _check_labels(name: str) -> dict[str, str]:
+    """Report names of table `name`'s `isin` checks that list many values: Pandera names such a check by its whole
+    list (the patients' residence_commune: 35,000 commune codes, a 315 KB name printed in full by `dmpdata validate`
+    and by `load`'s one-line error). Here: `isin(35,228 values: '01001', '01002', …)`."""
+    labels = {}
+    for column in MODELS[name].to_schema().columns.values():
+        for check in column.checks:
+            values = (check.statistics or {}).get("allowed_values")
+            if check.name == "isin" and values is not None and len(values) > _NAMED_VALUES:
+                shown = ", ".join(repr(v) for v in list(values)[:3])
+                labels[check.error] = f"isin({len(values):,} values: {shown}, …)"
+    return labels
+
+
 def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> None:
     schema = _chunk_schema(name) if name in PER_PATIENT else MODELS[name].to_schema()
     n_checks = sum(len(c.checks) + 2 for c in schema.columns.values()) + len(schema.checks)
@@ -182,8 +201,10 @@ def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> 
             .group_by("column", "check", maintain_order=True)
             .agg(pl.len().alias("n"), pl.col("failure_case").head(3).alias("examples"))
         )
+        labels = _check_labels(name)
         for row in grouped.iter_rows(named=True):
-            report.add(name, row["check"], row["n"], [str(e) for e in row["examples"]], column=row["column"] or None)
+            report.add(name, labels.get(row["check"], row["check"]), row["n"], [str(e) for e in row["examples"]],
+                       column=row["column"] or None)
         report.checks_run += max(n_checks - grouped.height, 0)
         return
     except pa.errors.SchemaError as err:  # pragma: no cover - lazy=True raises SchemaErrors

@@ -13,6 +13,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -134,6 +135,7 @@ def nir_contradicts_birthplace(path: Path) -> None:
 
 
 production_oid = _edit("patients", "patient_id", ins_oid=PRODUCTION_OID)
+unknown_residence_commune = _edit("patients", "patient_id", residence_commune="00000")
 
 
 def duplicate_patient_id(path: Path) -> None:
@@ -366,6 +368,7 @@ DEFECTS = [
     pytest.param(nir_contradicts_birth_date, ("patients", "nir_matches_sex_birth_date_birthplace"), id="nir-vs-birth-date"),
     pytest.param(nir_contradicts_birthplace, ("patients", "nir_matches_sex_birth_date_birthplace"), id="nir-vs-birthplace"),
     pytest.param(production_oid, ("patients", "isin"), id="production-oid"),
+    pytest.param(unknown_residence_commune, ("patients", "isin"), id="unknown-commune"),
     pytest.param(duplicate_patient_id, ("integrity", "patients_id_unique"), id="duplicate-patient-id"),
     pytest.param(null_sex, ("patients", "not_nullable"), id="null-required-string"),
     pytest.param(death_before_birth, ("patients", "death_after_birth"), id="death-before-birth"),
@@ -452,6 +455,17 @@ def test_validate_catches_the_defect_and_names_it(damaged, request, defect, expe
     assert expected in found, f"{defect.__name__}: expected a finding {expected}, got {sorted(found)}"
     finding = next(f for f in report.findings if (f.table, f.check.split("(")[0]) == expected)
     assert finding.failing >= 1 and finding.examples, finding
+
+
+def test_a_check_listing_thousands_of_codes_is_named_in_a_few_words(damaged):
+    """Pandera names an `isin` check by its whole list: 35,000 commune codes made a 315 KB check name, printed in
+    full by `dmpdata validate` and `load`. The report names it by its first values and their count."""
+    _, report = damaged["unknown-commune"]
+    finding = next(f for f in report.findings if f.column == "residence_commune")
+    assert re.fullmatch(r"isin\(\d{2},\d{3} values: '\d{5}', '\d{5}', '\d{5}', …\)", finding.check), finding.check
+    assert finding.examples == ("00000",)
+    short = next(f for f in damaged["production-oid"][1].findings if f.column == "ins_oid")
+    assert short.check == "isin(['1.2.250.1.213.1.4.10'])"  # a short list stays as Pandera names it
 
 
 def test_the_untouched_fixture_is_valid(tiny):
