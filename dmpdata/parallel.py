@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,7 +147,9 @@ def _processes(workers: int) -> Iterator[Run]:
         pending, done_count = set(futures), 0
         try:
             while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                # Each task as it ends: its progress, and a worker's error at once. (FIRST_EXCEPTION waited for every
+                # task when none failed: progress bars stood still until the end.)
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
                     results[index[f]] = f.result()  # re-raises a worker's error here
                     done_count += 1

@@ -149,6 +149,23 @@ def _worker_environment() -> dict[str, str | None]:
                                                     "_RJEM_MALLOC_CONF")}
 
 
+def test_a_pool_reports_each_task_as_it_ends():
+    """Progress bars follow the work: the local pool calls on_done after each task, not once at the end."""
+    import time
+
+    from dmpdata.parallel import pool
+
+    seen: list[tuple[int, float]] = []
+    started = time.perf_counter()
+    with pool("local", 2, 4) as run:
+        results = run(time.sleep, [(0.1,), (0.1,), (1.5,), (1.5,)],
+                      lambda done, total: seen.append((done, time.perf_counter() - started)))
+    assert results == [None] * 4
+    assert [done for done, _ in seen] == sorted({done for done, _ in seen}) and seen[-1][0] == 4
+    first_two = next(at for done, at in seen if done >= 2)
+    assert first_two < seen[-1][1] - 0.5, f"the two short tasks were reported only with the long ones: {seen}"
+
+
 def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypatch):
     """The local pool's workers keep freed memory for the next chunk (allocator variables set for them only) and
     share the cores; a variable the user set is left as is, and this process's environment is restored after."""
