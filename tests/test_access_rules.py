@@ -270,6 +270,9 @@ def test_golden_same_answer_from_frames_and_connection(golden):
     path, frames, matrix, _ = golden
     from_path = recompute_outcomes(path, matrix=matrix, details=True)
     from_frames = recompute_outcomes(frames, matrix=matrix, details=True)
+    from_arrow = recompute_outcomes({name: frame.to_arrow() for name, frame in frames.items()}, matrix=matrix,
+                                    details=True)
+    assert from_path.equals(from_arrow)
     con = duckdb.connect()
     for name, frame in frames.items():
         con.register(name, frame)

@@ -205,10 +205,12 @@ def connect(source, *, matrix: pl.DataFrame | None = None) -> duckdb.DuckDBPyCon
             for name in REQUIRED_COLUMNS:
                 frame = source[name]
                 frame = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-                # Arrow with polars' own string views (no copy): DuckDB reads them as they are. Registering the polars
-                # frame itself converted its strings to Arrow's older layout, copying every one (17 of the 34 ms this
-                # took on a chunk of 20,000 patients).
-                con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+                if isinstance(frame, pl.DataFrame):
+                    # Arrow with polars' own string views (no copy): DuckDB reads them as they are. Registering the
+                    # polars frame itself converted its strings to Arrow's older layout, copying every one (17 of
+                    # the 34 ms this took on a chunk of 20,000 patients).
+                    frame = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+                con.register(name, frame)  # or whatever DuckDB registers as is (Arrow, pandas)
         else:
             root = Path(getattr(source, "path", source))
             absent = missing_tables(root)
