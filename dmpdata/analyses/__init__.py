@@ -87,9 +87,14 @@ _CONTINUATION = re.compile(r"^-- {4,}(\S.*)$")
 _PARAM = re.compile(r"^\$([a-z_][a-z0-9_]*)\s+([A-Z]+)\s*=\s*(\S.*?)\s*$")
 
 
+# What a parameter of each type must be, as an error message says it.
+_EXPECTED = {"DATE": "a date (YYYY-MM-DD)", "INTEGER": "an integer", "DOUBLE": "a number", "BOOLEAN": "true or false",
+             "VARCHAR": "a string"}
+
+
 def _parse_value(duck_type: str, raw: Any, *, where: str) -> Any:
     """Coerce a value (from a header default or a caller) to the Python type DuckDB binds for `duck_type`."""
-    bad = DmpdataError(f"{where}: expected a {duck_type}, got {raw!r}")
+    bad = DmpdataError(f"{where}: expected {_EXPECTED.get(duck_type, duck_type)}, got {raw!r}")
     if duck_type == "DATE":
         if isinstance(raw, _dt.datetime):
             return raw.date()
