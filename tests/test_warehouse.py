@@ -415,8 +415,13 @@ def test_foreign_database_is_not_overwritten(tiny, tmp_path):
     db = tmp_path / "mine.duckdb"
     with duckdb.connect(str(db)) as c:
         c.execute("CREATE TABLE precious AS SELECT 42 AS answer")
-    with pytest.raises(DatasetError, match="did not build"):
+    with pytest.raises(DatasetError, match="is not a warehouse built by dmpdata"):
         connect(tiny, db)
+    data_file = tmp_path / "notes.json"  # DuckDB opens a JSON file as a database of its contents
+    data_file.write_text('{"keep": "me"}')
+    with pytest.raises(DatasetError, match="is not a warehouse built by dmpdata.*not overwriting"):
+        connect(tiny, data_file)
+    assert data_file.read_text() == '{"keep": "me"}'
     not_db = tmp_path / "notes.duckdb"
     not_db.write_text("not a database")
     with pytest.raises(DatasetError, match="not overwriting"):

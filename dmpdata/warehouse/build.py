@@ -288,7 +288,8 @@ def _existing_state(db: Path) -> tuple[str, bool] | None:
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [META_TABLE]
         ).fetchall()[0][0]
         if not ours:
-            raise DatasetError(f"{db} is a DuckDB database that dmpdata did not build (no {META_TABLE} table); "
+            # (DuckDB also opens data files, a JSON or CSV file for instance, as a database of their contents.)
+            raise DatasetError(f"{db} exists and is not a warehouse built by dmpdata (no {META_TABLE} table); "
                                f"not overwriting it")
         try:
             row = con.execute(f"SELECT fingerprint, validated FROM {META_TABLE}").fetchall()
