@@ -212,6 +212,7 @@ def report(
     path: Annotated[Path, typer.Argument(help="Dataset folder.")],
     out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file (default: report.html in the dataset folder).")] = None,
     db: DbOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out even when it is not a dmpdata report.")] = False,
 ) -> None:
     """Write one self-contained HTML report (headline figures, every analysis's chart and table), readable offline."""
     from dmpdata import report as report_module
@@ -219,8 +220,9 @@ def report(
     started = time.perf_counter()
     target = out or path / "report.html"
     with user_errors():
+        report_module.check_target(target, force)  # before loading anything
         ds, con = _connect(path, db)
-        report_module.write(con, target, title="dmpdata report", dataset_label=_label(ds))
+        report_module.write(con, target, force=force, title="dmpdata report", dataset_label=_label(ds))
     out_console.print(f"wrote {target} in {time.perf_counter() - started:.1f} s", highlight=False)
 
 

@@ -14,8 +14,12 @@ import polars as pl
 
 from dmpdata import __version__
 from dmpdata.cache import read_cached, write_cached
+from dmpdata.errors import DatasetError
 
-__all__ = ["build", "write"]
+__all__ = ["build", "check_target", "is_report", "write"]
+
+# In every report's head: what `write` recognises as a report it may replace.
+GENERATOR = "dmpdata"
 
 SECTIONS = {
     "coordination": "Care coordination",
@@ -149,7 +153,8 @@ def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str
     nav.append("<a href='#fidelity'>Fidelity</a>")
     kpis = "".join(f"<div class='kpi'><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in _headlines(con))
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="generator" content="{GENERATOR} {__version__}">
+<title>{html.escape(title)}</title>
 <style>{STYLE}</style>
 <script>{_vega_bundle()}</script></head>
 <body><h1>{html.escape(title)}</h1><p class="sub">{html.escape(dataset_label)} · dmpdata {__version__}</p>
@@ -162,9 +167,33 @@ def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str
 """
 
 
-def write(con, path: str | Path, **kwargs) -> Path:
-    """Write the report atomically (a temporary file renamed into place)."""
+def is_report(path: str | Path) -> bool:
+    """True when `path` is an HTML report dmpdata wrote (its head names dmpdata as generator; reports from before
+    that marker have a title starting with "dmpdata")."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return f'<meta name="generator" content="{GENERATOR} ' in head or "<title>dmpdata" in head
+
+
+def check_target(path: Path, force: bool) -> None:
+    """Refuse (DatasetError) a target that is a folder, or an existing file other than a dmpdata report without
+    `force`."""
+    if path.is_dir():
+        raise DatasetError(f"{path} is a folder: give the report a file name (for instance {path / 'report.html'})")
+    if path.exists() and not force and not is_report(path):
+        raise DatasetError(f"{path} exists and is not a dmpdata report; not overwriting it (add --force to replace it)")
+
+
+def write(con, path: str | Path, *, force: bool = False, **kwargs) -> Path:
+    """Write the report atomically (a temporary file renamed into place).
+
+    An existing file is replaced only when it is a dmpdata report, or with `force`: anything else is the user's.
+    """
     path = Path(path)
+    check_target(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = build(con, **kwargs)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

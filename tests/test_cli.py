@@ -58,3 +58,25 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert lines and lines[0].startswith("error:") or result.stdout, (args, result.stderr, result.stdout)
     assert (tmp_path / "user" / "notes.txt").read_text() == "mine"
+
+
+def test_report_never_overwrites_a_file_it_did_not_write_without_force(tiny, tmp_path):
+    """`report --out` replaces a previous dmpdata report, refuses anything else (one line, nothing loaded, file
+    intact) unless --force, and refuses a folder."""
+    db = str(tmp_path / "w.duckdb")
+    mine = tmp_path / "notes.html"
+    mine.write_text("<html>my own notes</html>")
+    result = _run("report", str(tiny.path), "--db", db, "--out", str(mine))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "exists and is not a dmpdata report; not overwriting it (add --force" in result.stderr
+    assert mine.read_text() == "<html>my own notes</html>"
+    assert not (tmp_path / "w.duckdb").exists(), "the refusal comes before any work"
+
+    result = runner.invoke(app, ["report", str(tiny.path), "--db", db, "--out", str(mine), "--force"])
+    assert result.exit_code == 0, result.output
+    assert '<meta name="generator" content="dmpdata ' in mine.read_text(encoding="utf-8")[:300]
+    result = runner.invoke(app, ["report", str(tiny.path), "--db", db, "--out", str(mine)])
+    assert result.exit_code == 0, result.output  # its own report: replaced without --force
+
+    result = _run("report", str(tiny.path), "--db", db, "--out", str(tmp_path))
+    assert result.returncode != 0 and "is a folder" in result.stderr and "Traceback" not in result.stderr
