@@ -168,14 +168,15 @@ def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str
 
 
 def is_report(path: str | Path) -> bool:
-    """True when `path` is an HTML report dmpdata wrote (its head names dmpdata as generator; reports from before
-    that marker have a title starting with "dmpdata")."""
+    """True when `path` is an HTML report dmpdata wrote: its head names dmpdata as generator, or (a report from
+    before that marker) its title is one the command line gives."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096).decode("utf-8", errors="replace")
     except OSError:
         return False
-    return f'<meta name="generator" content="{GENERATOR} ' in head or "<title>dmpdata" in head
+    return (f'<meta name="generator" content="{GENERATOR} ' in head
+            or any(f"<title>{title}</title>" in head for title in ("dmpdata report", "dmpdata demo report")))
 
 
 def check_target(path: Path, force: bool) -> None:

@@ -80,3 +80,18 @@ def test_report_never_overwrites_a_file_it_did_not_write_without_force(tiny, tmp
 
     result = _run("report", str(tiny.path), "--db", db, "--out", str(tmp_path))
     assert result.returncode != 0 and "is a folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_only_dmpdata_reports_count_as_reports(tmp_path):
+    from dmpdata.report import is_report
+
+    page = tmp_path / "page.html"
+    for text, expected in [
+        ('<html><head><meta charset="utf-8"><meta name="generator" content="dmpdata 0.1.0">', True),
+        ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>dmpdata report</title>', True),  # older
+        ("<html><head><title>dmpdata notes</title></head>", False),  # a user's page about dmpdata
+        ("<html>mine</html>", False),
+    ]:
+        page.write_text(text)
+        assert is_report(page) is expected, text
+    assert is_report(tmp_path / "absent.html") is False
