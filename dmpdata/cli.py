@@ -12,6 +12,7 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -30,7 +31,7 @@ DEMO_DIR = Path("datasets/demo")
 
 def fail(message: str, code: int = 2) -> None:
     """One readable line on stderr and a non-zero exit: how every user mistake ends."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -90,18 +91,18 @@ def generate(
         ds = generate_api(scenario, out=out, patients=patients, seed=seed, force=force, progress=report,
                           workers=workers, engine=engine, scheduler=scheduler)
     rows = ", ".join(f"{n:,} {t}" for t, n in ds.row_counts.items())
-    out_console.print(f"wrote {ds.path} in {time.perf_counter() - started:.1f} s: {rows}", highlight=False)
+    out_console.print(f"wrote {ds.path} in {time.perf_counter() - started:.1f} s: {rows}", highlight=False, markup=False)
 
 
 def _print_report(report) -> None:
     if report.ok:
-        out_console.print(f"[green]✔[/] {report.summary()}", highlight=False)
+        out_console.print(f"[green]✔[/] {escape(report.summary())}", highlight=False)
         return
-    table = Table(title=report.summary(), title_justify="left")
+    table = Table(title=escape(report.summary()), title_justify="left")
     for col in ("table", "check", "column", "failing", "examples"):
         table.add_column(col, overflow="fold")
     for f in report.findings:
-        table.add_row(f.table, f.check, f.column or "", f"{f.failing:,}", "\n".join(f.examples))
+        table.add_row(*(escape(cell) for cell in (f.table, f.check, f.column or "", f"{f.failing:,}", "\n".join(f.examples))))
     out_console.print(table)
 
 
@@ -141,7 +142,7 @@ def _connect(path: Path, db: Path | None, *, validate: bool = True):
         if report is None or report.ok:
             raise
         _print_report(report)
-        err_console.print(f"[bold red]error:[/] {path} is not a valid dataset; not loading it", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(path))} is not a valid dataset; not loading it", highlight=False)
         raise typer.Exit(1) from None
 
 
@@ -157,7 +158,7 @@ def load(
         tables = con.sql("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchall()[0][0]
         con.close()
     out_console.print(f"loaded {path} into {_db_path(path, db)} ({tables} tables) in {time.perf_counter() - started:.1f} s",
-                      highlight=False)
+                      highlight=False, markup=False)
 
 
 class OutputFormat(str, Enum):
@@ -185,7 +186,7 @@ def analyze(
                 table.add_column(col, overflow="fold")
             for q in analyses.questions():
                 params = ", ".join(f"{k} ({t}, default {d})" for k, (t, d) in q.params.items()) or "—"
-                table.add_row(q.name, q.section, q.question, params)
+                table.add_row(*(escape(cell) for cell in (q.name, q.section, q.question, params)))
             out_console.print(table)
             return
         values = {}
@@ -223,7 +224,7 @@ def report(
         report_module.check_target(target, force)  # before loading anything
         ds, con = _connect(path, db)
         report_module.write(con, target, force=force, title="dmpdata report", dataset_label=_label(ds))
-    out_console.print(f"wrote {target} in {time.perf_counter() - started:.1f} s", highlight=False)
+    out_console.print(f"wrote {target} in {time.perf_counter() - started:.1f} s", highlight=False, markup=False)
 
 
 @app.command()
@@ -239,7 +240,7 @@ def fidelity(
         _, con = _connect(path, db)
         card = fidelity_module.scorecard(con)
         diagnostics = fidelity_module.structural(con)
-    table = Table(title=f"Fidelity of {path} against published figures", title_justify="left")
+    table = Table(title=escape(f"Fidelity of {path} against published figures"), title_justify="left")
     table.add_column("target", no_wrap=True)
     for col in ("published", "generated", "rel. error", "tolerance", ""):
         table.add_column(col, justify="right")
@@ -276,7 +277,7 @@ def scenarios() -> None:
     """List the preset scenarios."""
     from dmpdata.scenario import load_scenario, preset_names, presets_dir
 
-    table = Table(title=f"Presets in {presets_dir()}", title_justify="left")
+    table = Table(title=escape(f"Presets in {presets_dir()}"), title_justify="left")
     table.add_column("name", no_wrap=True)
     for col in ("patients", "area", "period", "seed", "description"):
         table.add_column(col, overflow="fold")
@@ -284,7 +285,7 @@ def scenarios() -> None:
         for name in preset_names():
             s = load_scenario(name)
             area = ", ".join([*(f"region {r}" for r in s.regions), *(f"dept {d}" for d in s.departments)]) or "France"
-            table.add_row(s.name, f"{s.patients:,}", area, f"{s.start} → {s.end}", str(s.seed), s.description)
+            table.add_row(*(escape(cell) for cell in (s.name, f"{s.patients:,}", area, f"{s.start} → {s.end}", str(s.seed), s.description)))
     out_console.print(table)
 
 
@@ -306,12 +307,13 @@ def demo(
             record = validated_before(out)
             if record is not None:
                 out_console.print(f"reusing the demo dataset in {out}: validated clean on {record.get('validated_at')} "
-                                  f"({record.get('checks')} checks), files unchanged since (sha256)", highlight=False)
+                                  f"({record.get('checks')} checks), files unchanged since (sha256)", highlight=False,
+                                  markup=False)
             else:
                 report = validate_path(out)
                 reuse = report.ok
                 if reuse:
-                    out_console.print(f"reusing the valid demo dataset in {out}", highlight=False)
+                    out_console.print(f"reusing the valid demo dataset in {out}", highlight=False, markup=False)
                     _print_report(report)
         if not reuse:
             with progress_bar() as bar:
@@ -319,7 +321,7 @@ def demo(
         # Loading validates the dataset when it (re)builds the warehouse: an invalid dataset stops here.
         ds, con = _connect(out, None)
         if not reuse:
-            out_console.print(f"[green]✔[/] {out}: valid (checked while loading into DuckDB)", highlight=False)
+            out_console.print(f"[green]✔[/] {escape(str(out))}: valid (checked while loading into DuckDB)", highlight=False)
         from dmpdata import report as report_module
 
         html_path = report_module.write(con, out / "report.html", title="dmpdata demo report", dataset_label=_label(ds))
@@ -331,7 +333,7 @@ def demo(
         f"report   {html_path}  (open it in a browser; works offline)\n"
         f"notebooks: uv run jupyter lab notebooks/\n"
         f"done in {time.perf_counter() - started:.1f} s",
-        highlight=False,
+        highlight=False, markup=False,
     )
 
 
@@ -349,7 +351,7 @@ def _summary(ds) -> None:
         (pl.col("matricule_kind") == "NIA").sum().alias("nia"),
     ).collect().row(0, named=True)
     conditions = ds.table("conditions").group_by("condition_code").len().sort("condition_code").collect()
-    table = Table(title=f"{ds.path} — synthetic data, scenario {ds.manifest['scenario']['name']!r}", title_justify="left")
+    table = Table(title=escape(f"{ds.path} — synthetic data, scenario {ds.manifest['scenario']['name']!r}"), title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, n in ds.row_counts.items():
@@ -398,7 +400,7 @@ def export_command(
         result = export(path, out, format=fmt, subset=subset, force=force, progress=report, workers=workers)
     files = ", ".join(f"{n:,} {name}" for name, n in result.counts.items())
     out_console.print(f"wrote {result.path} ({result.format}, {result.patients:,} patients) in "
-                      f"{time.perf_counter() - started:.1f} s: {files}", highlight=False)
+                      f"{time.perf_counter() - started:.1f} s: {files}", highlight=False, markup=False)
 
 
 def main() -> None:
@@ -407,7 +409,7 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as err:  # a bug, not a user mistake: still one line, with a hint
-        err_console.print(f"[bold red]internal error:[/] {type(err).__name__}: {err} (set DMPDATA_DEBUG=1 for the traceback)",
+        err_console.print(f"[bold red]internal error:[/] {escape(f'{type(err).__name__}: {err}')} (set DMPDATA_DEBUG=1 for the traceback)",
                           highlight=False)
         import os
 

@@ -188,9 +188,14 @@ def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
     return tuple(sorted(set(value)))
 
 
+# An example of each table of factors, as its error message shows it (README, "Scenarios").
+_FACTOR_EXAMPLES = {"prevalence_factor": "[prevalence_factor] E11 = 0.5", "feeding_factor": "[feeding_factor] ville = 2.0"}
+
+
 def _factors(value: Any, origin: str, key: str) -> dict[str, float]:
     if not isinstance(value, dict):
-        raise ScenarioError(f"{origin}: {key!r} must be a table like {{E11 = 0.5}}, got {value!r}")
+        example = _FACTOR_EXAMPLES.get(key, f"[{key}] CODE = 0.5")
+        raise ScenarioError(f"{origin}: {key!r} must be a table of factors (e.g. {example}), got {value!r}")
     out = {}
     for code, factor in value.items():
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 <= factor <= 20:

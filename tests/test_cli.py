@@ -95,3 +95,16 @@ def test_only_dmpdata_reports_count_as_reports(tmp_path):
         page.write_text(text)
         assert is_report(page) is expected, text
     assert is_report(tmp_path / "absent.html") is False
+
+
+def test_messages_keep_their_square_brackets(tmp_path):
+    """rich reads `[...]` as markup: a message or path with brackets must print as it is, not lose them."""
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "s"\npatients = 100\nfeeding_factor = -2\n')
+    result = _run("generate", "--scenario", str(scenario), "--out", str(tmp_path / "a"))
+    assert result.returncode != 0
+    assert "(e.g. [feeding_factor] ville = 2.0)" in result.stderr, result.stderr
+    out = tmp_path / "[bold]run"
+    result = _run("generate", "--patients", "100", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "[bold]run" in result.stdout.replace("\n", ""), result.stdout  # (rich may fold a long line)
