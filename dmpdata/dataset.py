@@ -54,7 +54,7 @@ class Dataset:
 
     def table(self, name: str) -> pl.LazyFrame:
         """The table as a polars LazyFrame over its Parquet parts."""
-        return pl.scan_parquet(self.files(name))
+        return pl.scan_parquet(self.files(name), glob=False)  # paths as they are: a folder may be named [x]
 
     def validate(self, *, workers: int | None = None):
         """Check every table and the cross-table rules (a ValidationReport; chunks on `workers` processes)."""

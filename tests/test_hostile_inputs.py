@@ -295,3 +295,25 @@ def test_load_scenario_on_any_text_only_ever_raises_scenario_error(text):
         else:
             assert 1 <= scenario.patients <= 100_000_000
             assert scenario.start < scenario.end
+
+
+def test_a_dataset_in_a_folder_named_with_glob_characters_works(tmp_path):
+    """Polars and DuckDB expand `[x]`, `*` and `?` in a path as a pattern: every path dmpdata reads is taken as it
+    is. (A dataset under `run[1]/` failed validation: "expanded paths were empty".)"""
+    import dmpdata
+    from dmpdata.schemas.access_rule import recompute_outcomes
+    from dmpdata.validate import validate_path
+
+    out = tmp_path / "run[1]" / "d?s"
+    ds = dmpdata.generate("tiny", out=out, patients=150, seed=3)
+    report = validate_path(out, workers=1)
+    assert report.ok, report.to_frame()
+    assert ds.table("patients").collect().height == 150
+    assert recompute_outcomes(out).height > 0
+    con = ds.duckdb(tmp_path / "w.duckdb")
+    assert con.execute("SELECT count(*) FROM patients").fetchone()[0] == 150
+    con.close()
+    from dmpdata.export import export
+
+    assert export(out, tmp_path / "csv[2]", format="csv").patients == 150
+    assert export(out, tmp_path / "fhir[3]", format="fhir").patients == 150

@@ -217,8 +217,9 @@ def connect(source, *, matrix: pl.DataFrame | None = None) -> duckdb.DuckDBPyCon
             if absent:
                 raise FileNotFoundError(f"{root} has no table(s) {absent}")
             for name in REQUIRED_COLUMNS:
-                glob = str(root / name / "*.parquet").replace("'", "''")
-                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{glob}')")
+                # The parts listed here, not a glob for DuckDB: a folder may be named with glob characters ([x]).
+                parts = ", ".join("'" + str(p).replace("'", "''") + "'" for p in sorted((root / name).glob("*.parquet")))
+                con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{parts}])")
     for name, needed in REQUIRED_COLUMNS.items():
         have = {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}
         lacking = [c for c in needed if c not in have]
