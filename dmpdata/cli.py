@@ -12,9 +12,9 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     name="dmpdata",
@@ -23,15 +23,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
+# No console markup: messages, paths and data print as they are ("[x]" included); colour comes from `_styled`.
+out_console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
+PASS, FAIL = Text("pass", style="green"), Text("FAIL", style="bold red")
+
+
+def _styled(label: str, style: str, rest: str) -> Text:
+    """`label` in `style`, then `rest` as it is."""
+    return Text.assemble((label, style), " ", rest)
 
 DEMO_DIR = Path("datasets/demo")
 
 
 def fail(message: str, code: int = 2) -> None:
     """One readable line on stderr and a non-zero exit: how every user mistake ends."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print(_styled("error:", "bold red", message), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -91,18 +98,18 @@ def generate(
         ds = generate_api(scenario, out=out, patients=patients, seed=seed, force=force, progress=report,
                           workers=workers, engine=engine, scheduler=scheduler)
     rows = ", ".join(f"{n:,} {t}" for t, n in ds.row_counts.items())
-    out_console.print(f"wrote {ds.path} in {time.perf_counter() - started:.1f} s: {rows}", highlight=False, markup=False)
+    out_console.print(f"wrote {ds.path} in {time.perf_counter() - started:.1f} s: {rows}", highlight=False)
 
 
 def _print_report(report) -> None:
     if report.ok:
-        out_console.print(f"[green]✔[/] {escape(report.summary())}", highlight=False)
+        out_console.print(_styled("✔", "green", report.summary()))
         return
-    table = Table(title=escape(report.summary()), title_justify="left")
+    table = Table(title=report.summary(), title_justify="left")
     for col in ("table", "check", "column", "failing", "examples"):
         table.add_column(col, overflow="fold")
     for f in report.findings:
-        table.add_row(*(escape(cell) for cell in (f.table, f.check, f.column or "", f"{f.failing:,}", "\n".join(f.examples))))
+        table.add_row(f.table, f.check, f.column or "", f"{f.failing:,}", "\n".join(f.examples))
     out_console.print(table)
 
 
@@ -142,7 +149,7 @@ def _connect(path: Path, db: Path | None, *, validate: bool = True):
         if report is None or report.ok:
             raise
         _print_report(report)
-        err_console.print(f"[bold red]error:[/] {escape(str(path))} is not a valid dataset; not loading it", highlight=False)
+        err_console.print(_styled("error:", "bold red", f"{path} is not a valid dataset; not loading it"))
         raise typer.Exit(1) from None
 
 
@@ -158,7 +165,7 @@ def load(
         tables = con.sql("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchall()[0][0]
         con.close()
     out_console.print(f"loaded {path} into {_db_path(path, db)} ({tables} tables) in {time.perf_counter() - started:.1f} s",
-                      highlight=False, markup=False)
+                      highlight=False)
 
 
 class OutputFormat(str, Enum):
@@ -186,7 +193,7 @@ def analyze(
                 table.add_column(col, overflow="fold")
             for q in analyses.questions():
                 params = ", ".join(f"{k} ({t}, default {d})" for k, (t, d) in q.params.items()) or "—"
-                table.add_row(*(escape(cell) for cell in (q.name, q.section, q.question, params)))
+                table.add_row(q.name, q.section, q.question, params)
             out_console.print(table)
             return
         values = {}
@@ -224,7 +231,7 @@ def report(
         report_module.check_target(target, force)  # before loading anything
         ds, con = _connect(path, db)
         report_module.write(con, target, force=force, title="dmpdata report", dataset_label=_label(ds))
-    out_console.print(f"wrote {target} in {time.perf_counter() - started:.1f} s", highlight=False, markup=False)
+    out_console.print(f"wrote {target} in {time.perf_counter() - started:.1f} s", highlight=False)
 
 
 @app.command()
@@ -240,7 +247,7 @@ def fidelity(
         _, con = _connect(path, db)
         card = fidelity_module.scorecard(con)
         diagnostics = fidelity_module.structural(con)
-    table = Table(title=escape(f"Fidelity of {path} against published figures"), title_justify="left")
+    table = Table(title=f"Fidelity of {path} against published figures", title_justify="left")
     table.add_column("target", no_wrap=True)
     for col in ("published", "generated", "rel. error", "tolerance", ""):
         table.add_column(col, justify="right")
@@ -249,7 +256,7 @@ def fidelity(
         tolerance = (f"±{row['tolerance'] * 100:.1f} pts" if row["tolerance_kind"] == "absolute"
                      else f"±{row['tolerance']:.0%} rel.")
         table.add_row(row["target"], f"{row['published']:.4g}", f"{row['generated']:.4g}", f"{row['relative_error']:+.1%}",
-                      tolerance, "[green]pass[/]" if row["passed"] else "[bold red]FAIL[/]")
+                      tolerance, PASS if row["passed"] else FAIL)
     out_console.print(table)
     summary = diagnostics.group_by("category", maintain_order=True).agg(
         pl.len().alias("checks"), pl.col("score").min().alias("worst"), pl.col("passed").all().alias("passed"))
@@ -258,7 +265,7 @@ def fidelity(
         table.add_column(col)
     for row in summary.iter_rows(named=True):
         table.add_row(row["category"], str(row["checks"]), f"{row['worst']:.2%}",
-                      "[green]pass[/]" if row["passed"] else "[bold red]FAIL[/]")
+                      PASS if row["passed"] else FAIL)
     out_console.print(table)
     failed = int((~card["passed"]).sum()) + int((~diagnostics["passed"]).sum())
     out_console.print(f"{card['passed'].sum()} of {card.height} targets pass; "
@@ -277,7 +284,7 @@ def scenarios() -> None:
     """List the preset scenarios."""
     from dmpdata.scenario import load_scenario, preset_names, presets_dir
 
-    table = Table(title=escape(f"Presets in {presets_dir()}"), title_justify="left")
+    table = Table(title=f"Presets in {presets_dir()}", title_justify="left")
     table.add_column("name", no_wrap=True)
     for col in ("patients", "area", "period", "seed", "description"):
         table.add_column(col, overflow="fold")
@@ -285,7 +292,7 @@ def scenarios() -> None:
         for name in preset_names():
             s = load_scenario(name)
             area = ", ".join([*(f"region {r}" for r in s.regions), *(f"dept {d}" for d in s.departments)]) or "France"
-            table.add_row(*(escape(cell) for cell in (s.name, f"{s.patients:,}", area, f"{s.start} → {s.end}", str(s.seed), s.description)))
+            table.add_row(s.name, f"{s.patients:,}", area, f"{s.start} → {s.end}", str(s.seed), s.description)
     out_console.print(table)
 
 
@@ -307,13 +314,12 @@ def demo(
             record = validated_before(out)
             if record is not None:
                 out_console.print(f"reusing the demo dataset in {out}: validated clean on {record.get('validated_at')} "
-                                  f"({record.get('checks')} checks), files unchanged since (sha256)", highlight=False,
-                                  markup=False)
+                                  f"({record.get('checks')} checks), files unchanged since (sha256)", highlight=False)
             else:
                 report = validate_path(out)
                 reuse = report.ok
                 if reuse:
-                    out_console.print(f"reusing the valid demo dataset in {out}", highlight=False, markup=False)
+                    out_console.print(f"reusing the valid demo dataset in {out}", highlight=False)
                     _print_report(report)
         if not reuse:
             with progress_bar() as bar:
@@ -321,7 +327,7 @@ def demo(
         # Loading validates the dataset when it (re)builds the warehouse: an invalid dataset stops here.
         ds, con = _connect(out, None)
         if not reuse:
-            out_console.print(f"[green]✔[/] {escape(str(out))}: valid (checked while loading into DuckDB)", highlight=False)
+            out_console.print(_styled("✔", "green", f"{out}: valid (checked while loading into DuckDB)"))
         from dmpdata import report as report_module
 
         html_path = report_module.write(con, out / "report.html", title="dmpdata demo report", dataset_label=_label(ds))
@@ -333,7 +339,7 @@ def demo(
         f"report   {html_path}  (open it in a browser; works offline)\n"
         f"notebooks: uv run jupyter lab notebooks/\n"
         f"done in {time.perf_counter() - started:.1f} s",
-        highlight=False, markup=False,
+        highlight=False,
     )
 
 
@@ -351,7 +357,7 @@ def _summary(ds) -> None:
         (pl.col("matricule_kind") == "NIA").sum().alias("nia"),
     ).collect().row(0, named=True)
     conditions = ds.table("conditions").group_by("condition_code").len().sort("condition_code").collect()
-    table = Table(title=escape(f"{ds.path} — synthetic data, scenario {ds.manifest['scenario']['name']!r}"), title_justify="left")
+    table = Table(title=f"{ds.path} — synthetic data, scenario {ds.manifest['scenario']['name']!r}", title_justify="left")
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, n in ds.row_counts.items():
@@ -400,7 +406,7 @@ def export_command(
         result = export(path, out, format=fmt, subset=subset, force=force, progress=report, workers=workers)
     files = ", ".join(f"{n:,} {name}" for name, n in result.counts.items())
     out_console.print(f"wrote {result.path} ({result.format}, {result.patients:,} patients) in "
-                      f"{time.perf_counter() - started:.1f} s: {files}", highlight=False, markup=False)
+                      f"{time.perf_counter() - started:.1f} s: {files}", highlight=False)
 
 
 def main() -> None:
@@ -409,8 +415,8 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as err:  # a bug, not a user mistake: still one line, with a hint
-        err_console.print(f"[bold red]internal error:[/] {escape(f'{type(err).__name__}: {err}')} (set DMPDATA_DEBUG=1 for the traceback)",
-                          highlight=False)
+        err_console.print(_styled("internal error:", "bold red",
+                                  f"{type(err).__name__}: {err} (set DMPDATA_DEBUG=1 for the traceback)"))
         import os
 
         if os.environ.get("DMPDATA_DEBUG"):
