@@ -203,14 +203,9 @@ def _rule(name: str) -> Callable[[Frames], Failure]:
         memo = memo if isinstance(memo, dict) else {}
         if "access_rule" not in memo:  # one DuckDB connection on the chunk's tables for the three rule checks
             memo["access_rule"] = access_rule.connect(_rule_frames(frames))
-        source = memo["access_rule"]
-        if name == "outcomes":
-            bad = access_rule.outcome_mismatches(source)
-            return bad.height, _examples(bad)
-        if name == "contract":
-            bad = access_rule.contract_violations(source)
-            return bad.height, _examples(bad)
-        bad = access_rule.masked_ps_mismatches(source)
+        finder = {"outcomes": access_rule.outcome_mismatches, "contract": access_rule.contract_violations,
+                  "masked": access_rule.masked_ps_mismatches}[name]
+        bad = finder(memo["access_rule"])
         return bad.height, _examples(bad)
 
     check.__doc__ = {
