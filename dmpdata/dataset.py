@@ -12,7 +12,7 @@ import polars as pl
 from dmpdata.errors import DatasetError
 from dmpdata.scenario import Scenario, load_scenario
 
-__all__ = ["Dataset", "open_dataset", "generate", "sha256_of"]
+__all__ = ["Dataset", "open_dataset", "generate", "read_part", "sha256_of"]
 
 
 def sha256_of(path: Path) -> str:
@@ -22,6 +22,12 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def read_part(path: str | Path, columns: list[str] | None = None) -> pl.DataFrame:
+    """One Parquet part, its path taken as it is: polars would expand `[x]`, `*` or `?` in it as a pattern (a dataset
+    under `run[1]/` read nothing)."""
+    return pl.read_parquet(path, columns=columns, glob=False)
 
 
 class Dataset:

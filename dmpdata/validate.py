@@ -18,7 +18,7 @@ from pathlib import Path
 import pandera.polars as pa
 import polars as pl
 
-from dmpdata.dataset import sha256_of
+from dmpdata.dataset import read_part, sha256_of
 from dmpdata.schemas import MODELS, TABLES
 from dmpdata.schemas.integrity import CHECKS
 
@@ -130,7 +130,7 @@ def _read_parts(path: Path, name: str, files: list[dict], report: ValidationRepo
         if sha256_of(part) != f.get("sha256"):
             bad_sum.append(f"{f['path']}: sha256 differs from the manifest (file changed or corrupted)")
         try:
-            frame = pl.read_parquet(part, glob=False)
+            frame = read_part(part)
         except Exception as err:  # noqa: BLE001 - any reader error means an unreadable part
             unreadable.append(f"{f['path']}: {type(err).__name__}: {str(err)[:120]}")
             continue
@@ -306,7 +306,7 @@ def _shared_frames(path: str, entries: str) -> dict[str, pl.DataFrame]:
             if entry is None:
                 continue
             try:
-                parts = [pl.read_parquet(Path(path) / f["path"], glob=False) for f in entry.get("files", [])]
+                parts = [read_part(Path(path) / f["path"]) for f in entry.get("files", [])]
             except Exception:  # noqa: BLE001 - unreadable parts are reported by the parent's own read
                 parts = []
             if parts:

@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from dmpdata import dictionary
-from dmpdata.dataset import Dataset
+from dmpdata.dataset import Dataset, read_part
 from dmpdata.export.subset import Selection
 from dmpdata.schemas import MODELS
 
@@ -43,7 +43,7 @@ def write_csv(ds: Dataset, selection: Selection, root: Path,
         rows = 0
         with open(root / name, "wb") as fh:
             for i, path in enumerate(files):
-                frame = selection.rows(table, pl.read_parquet(path, glob=False))
+                frame = selection.rows(table, read_part(path))
                 frame.write_csv(fh, include_header=i == 0)
                 rows += frame.height
                 report(table, i + 1, len(files))

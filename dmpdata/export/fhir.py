@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.dataset import Dataset
+from dmpdata.dataset import Dataset, read_part
 from dmpdata.errors import DatasetError
 from dmpdata.export.subset import Selection
 from dmpdata.export.terms import mapped, url
@@ -545,7 +545,7 @@ def render_part(table: str, part: str, selection: Selection, organizations: pl.D
     """Render one Parquet part of a per-patient table into NDJSON files under `work` (runs on a worker).
 
     Returns (resource type -> file, resource type -> lines, the part's consent-relevant events or None)."""
-    frame = selection.rows(table, pl.read_parquet(part, glob=False))
+    frame = selection.rows(table, read_part(part))
     files, counts = {}, {}
     for resource_type, render in _PER_PART[table]:
         lines = render(frame, organizations) if table == "documents" else render(frame)
@@ -605,7 +605,7 @@ def write_fhir(ds: Dataset, selection: Selection, root: Path,
     work.mkdir()
     try:
         def shared(table: str) -> pl.DataFrame:
-            parts = [selection.rows(table, pl.read_parquet(p, glob=False)) for p in (ds.files(table) if table in ds.tables else [])]
+            parts = [selection.rows(table, read_part(p)) for p in (ds.files(table) if table in ds.tables else [])]
             return pl.concat(parts) if parts else pl.DataFrame()
 
         professionals = shared("professionals")

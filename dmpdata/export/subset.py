@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.dataset import Dataset
+from dmpdata.dataset import Dataset, read_part
 from dmpdata.errors import DmpdataError
 
 __all__ = ["PATIENT_TABLES", "Selection", "Subset", "SubsetError", "select"]
@@ -96,14 +96,14 @@ def select(ds: Dataset, subset: Subset | None, progress: Progress | None = None)
     files = ds.files("patients")
     parts = []
     for i, path in enumerate(files):
-        frame = pl.read_parquet(path, columns=["patient_id", "residence_department"], glob=False)
+        frame = read_part(path, ["patient_id", "residence_department"])
         if subset.departments:
             frame = frame.filter(pl.col("residence_department").is_in(subset.departments))
         parts.append(frame["patient_id"])
         report("subset", i + 1, len(files))
     chosen = _ids(parts)
     for code in subset.conditions:
-        having = _ids([pl.read_parquet(p, columns=["patient_id", "condition_code"], glob=False)
+        having = _ids([read_part(p, ["patient_id", "condition_code"])
                        .filter(pl.col("condition_code") == code)["patient_id"] for p in ds.files("conditions")])
         chosen = chosen.filter(chosen.is_in(having.implode()))
     if subset.patients is not None:
@@ -116,13 +116,13 @@ def select(ds: Dataset, subset: Subset | None, progress: Progress | None = None)
     for table, columns in PROFESSIONAL_REFS.items():
         wanted = columns + ORGANIZATION_REFS.get(table, ())
         for path in ds.files(table) if table in ds.tables else []:
-            frame = selection.rows(table, pl.read_parquet(path, columns=["patient_id", *wanted], glob=False))
+            frame = selection.rows(table, read_part(path, ["patient_id", *wanted]))
             professionals += [frame[c] for c in columns]
             organizations += [frame[c] for c in ORGANIZATION_REFS.get(table, ())]
     selection.professional_ids = _ids(professionals).rename("professional_id")
     # a kept professional brings their structure (professionals.organization_id)
     for path in ds.files("professionals"):
-        frame = selection.rows("professionals", pl.read_parquet(path, columns=["professional_id", "organization_id"], glob=False))
+        frame = selection.rows("professionals", read_part(path, ["professional_id", "organization_id"]))
         organizations.append(frame["organization_id"])
     selection.organization_ids = _ids(organizations).rename("organization_id")
     selection.counts = {"patients": chosen.len(), "professionals": selection.professional_ids.len(),
