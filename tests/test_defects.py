@@ -174,6 +174,8 @@ orphan_follows_encounter = _edit(
 encounter_after_the_period = _edit(
     "encounters", "encounter_id", start_at=dt.datetime(2030, 3, 1, 9), end_at=dt.datetime(2030, 3, 1, 10))
 
+unknown_activity = _edit("encounters", "encounter_id", activity="hba1c_typo")
+
 encounter_ends_before_it_starts = _edit(
     "encounters", "encounter_id", end_at=pl.col("start_at") - pl.duration(hours=1))
 
@@ -380,6 +382,7 @@ DEFECTS = [
     pytest.param(encounter_before_the_scenario_period, ("integrity", "encounter_within_scenario_period"),
                  id="encounter-before-scenario-start"),
     pytest.param(encounter_ends_before_it_starts, ("encounters", "end_not_before_start"), id="encounter-end-before-start"),
+    pytest.param(unknown_activity, ("encounters", "isin"), id="unknown-activity"),
     pytest.param(encounter_after_death, ("integrity", "encounter_within_life"), id="encounter-after-death"),
     pytest.param(orphan_document_encounter, ("integrity", "document_encounter_exists"), id="orphan-document-encounter"),
     pytest.param(orphan_document_patient, ("integrity", "document_patient_exists"), id="orphan-document-patient"),

@@ -7,7 +7,7 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
-from dmpdata.schemas._common import codes
+from dmpdata.schemas._common import activity_ids, codes, pathway_names
 
 _TIMES = {"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}
 
@@ -18,8 +18,8 @@ class Encounters(pa.DataFrameModel):
     professional_id: pl.Int64 = pa.Field(ge=1)
     organization_id: pl.Int64 = pa.Field(ge=1)
     kind: pl.String = pa.Field(isin=codes("encounter_kinds", "kind"))
-    pathway: pl.String
-    activity: pl.String
+    pathway: pl.String = pa.Field(isin=pathway_names())
+    activity: pl.String = pa.Field(isin=activity_ids())
     start_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
     end_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
     prescribes_drugs: pl.Boolean
