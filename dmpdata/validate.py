@@ -15,6 +15,7 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
+import pandera.backends.polars.builtin_checks  # noqa: F401 - registers the polars forms of the built-in checks
 import pandera.polars as pa
 import polars as pl
 
@@ -212,9 +213,104 @@ def _light_isin(check: pa.Check, table: str) -> pa.Check:
     return pa.Check(in_codes, name="isin_codes", error=label, ignore_na=check.ignore_na)
 
 
+class _NotPlain(Exception):
+    """A check `_Recorder` cannot read as expressions: it is run on the frame as Pandera would run it."""
+
+
+class _Recorder:
+    """Stands for the frame in a Pandera check function and keeps the expressions the function selects: Pandera's
+    built-in checks and most of dmpdata's are `data.lazyframe.select(<boolean expressions>)`. Anything else a check
+    does with the frame (a join, say) raises _NotPlain."""
+
+    def __init__(self) -> None:
+        self.exprs: list[pl.Expr] | None = None
+
+    def select(self, *exprs, **named) -> _Recorder:
+        flat = [e for item in exprs for e in (item if isinstance(item, (list, tuple)) else [item])]
+        flat += [e.alias(k) for k, e in named.items() if isinstance(e, pl.Expr)]
+        if self.exprs is not None or not flat or not all(isinstance(e, pl.Expr) for e in flat) or (
+                len(flat) < len(exprs) + len(named)):
+            raise _NotPlain("select")
+        self.exprs = flat
+        return self
+
+    def __getattr__(self, name: str):
+        raise _NotPlain(name)
+
+
+def _verdict(check: pa.Check, key: str, frame: pl.DataFrame) -> pl.Expr | pl.LazyFrame:
+    """Whether `check` passes on every row of `frame`, as Pandera judges it (PolarsCheckBackend: several output
+    columns are and-ed; a null passes with ignore_na, else it fails): one boolean expression over the frame, or, for
+    a check that is not a plain select, a one-row LazyFrame computing it."""
+    if check.element_wise or check.groupby is not None:
+        raise _NotPlain(check.name)  # Pandera's own path
+    recorder = _Recorder()
+    try:
+        out = check._check_fn(pa.PolarsData(recorder, key), **check._check_kwargs)
+    except _NotPlain:
+        out = check._check_fn(pa.PolarsData(frame.lazy(), key), **check._check_kwargs)
+        if isinstance(out, bool):
+            return pl.LazyFrame({"_": [out]})
+        outputs = out.collect_schema().names()
+        single = pl.col(outputs[0]) if len(outputs) == 1 else pl.all_horizontal(outputs)
+        return out.select(single.fill_null(check.ignore_na).all().alias("_"))
+    if out is not recorder or not recorder.exprs:
+        raise _NotPlain(check.name)
+    single = recorder.exprs[0] if len(recorder.exprs) == 1 else pl.all_horizontal(recorder.exprs)
+    return single.fill_null(check.ignore_na).all()
+
+
+def _verdicts(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[pl.Expr | pl.LazyFrame]:
+    """Every check `schema.validate` runs on `frame` as `_verdict`s: dtypes (compared here), nullability,
+    uniqueness, column and table checks. Raises _NotPlain for what this does not model (coercion, defaults, regex
+    or optional columns, a non-strict schema, …)."""
+    if (schema.strict is not True or schema.coerce or schema.unique or schema.parsers
+            or getattr(schema, "add_missing_columns", False) or getattr(schema, "drop_invalid_rows", False)):
+        raise _NotPlain("schema options")
+    names, columns = list(schema.columns), frame.schema
+    if (list(columns) != names) if schema.ordered else (set(columns) != set(names) or len(columns) != len(names)):
+        return [pl.lit(False)]  # missing or extra columns: Pandera names them
+    verdicts = []
+    for name, column in schema.columns.items():
+        if (column.regex or not column.required or column.coerce or column.default is not None or column.parsers
+                or getattr(column, "drop_invalid_rows", False)):
+            raise _NotPlain(name)
+        if column.dtype is not None and not column.dtype.check(columns[name]):
+            return [pl.lit(False)]  # a wrong dtype: Pandera names it
+        col = pl.col(name)
+        if not column.nullable:
+            verdicts.append((col.is_not_null() & col.is_not_nan() if columns[name].is_float() else col.is_not_null()).all())
+        if column.unique:
+            verdicts.append(col.is_duplicated().any().not_())
+        verdicts.extend(_verdict(check, name, frame) for check in column.checks)
+    verdicts.extend(_verdict(check, "*", frame) for check in schema.checks)
+    return verdicts
+
+
+def _passes(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> bool:
+    """True when every check of `schema` passes on `frame`; False when one fails or this cannot tell.
+
+    Pandera runs each check as its own query and builds its outputs and failure cases even when there are none:
+    about twice the time of evaluating the same expressions together in one select (a chunk's documents: 96 -> 53
+    ms). Pandera then runs only when this is False, and its report is the one given.
+    """
+    try:
+        verdicts = _verdicts(schema, frame)
+        exprs = [v.alias(f"_{i}") for i, v in enumerate(verdicts) if isinstance(v, pl.Expr)]
+        queries = [frame.lazy().select(pl.lit(True).alias("_"), *exprs),
+                   *(v for v in verdicts if isinstance(v, pl.LazyFrame))]
+        rows = [row for result in pl.collect_all(queries) for row in result.rows()]
+    except Exception:  # noqa: BLE001 - _NotPlain, or a check that cannot run on this frame: Pandera reports it
+        return False
+    return len(rows) == len(queries) and all(v is True for row in rows for v in row)
+
+
 def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> None:
     schema = _chunk_schema(name) if name in PER_PATIENT else MODELS[name].to_schema()
     n_checks = sum(len(c.checks) + 2 for c in schema.columns.values()) + len(schema.checks)
+    if _passes(schema, frame):
+        report.checks_run += n_checks
+        return
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
