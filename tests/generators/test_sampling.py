@@ -53,6 +53,25 @@ def test_sort_rows_on_a_chunk_like_frame_packs_one_word():
     assert sort_rows(frame, "patient_id", "at").equals(frame.sort("patient_id", "at", maintain_order=True))
 
 
+def test_sort_rows_on_frames_of_many_parts_nearly_in_order():
+    """As the generators build them: a frame concatenated from many parts, each in order, so that the whole is
+    nearly in order; keys in one word and in two, a frame already in order."""
+    rng = np.random.default_rng(5)
+    parts = []
+    for k in range(30):
+        n = 2_000
+        parts.append(pl.DataFrame({
+            "patient_id": np.sort(rng.integers(1, 500, n)), "at": rng.integers(0, 10**6, n),
+            "wide": rng.integers(-(2**62), 2**62, n), "part": np.full(n, k),
+        }))
+    frame = pl.concat(parts, rechunk=False)
+    assert frame.n_chunks() == 30
+    for by in (("patient_id", "at"), ("patient_id", "wide", "at"), ("part", "patient_id")):
+        assert sort_rows(frame, *by).equals(frame.sort(*by, maintain_order=True)), by
+    in_order = frame.sort("part", "patient_id", maintain_order=True)
+    assert sort_rows(in_order, "part", "patient_id").equals(in_order)
+
+
 def test_sort_rows_falls_back_on_nulls_and_non_integers():
     frame = pl.DataFrame({"a": [3, None, 1, 1], "s": ["x", "b", "a", "c"], "d": [dt.date(2024, 1, i) for i in (4, 3, 2, 1)]})
     assert sort_rows(frame, "a", "d").equals(frame.sort("a", "d", maintain_order=True))  # nulls first, like polars
