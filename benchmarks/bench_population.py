@@ -215,12 +215,6 @@ def faker_loop(n: int):
     return once, lambda frame: {"columns": frame.width}
 
 
-def _patients_rows(scenario, k: int, order) -> int:
-    from dmpdata import engine
-
-    return engine.chunk_patients(scenario, k, order).height
-
-
 class Side:
     """One side of the comparison in its own long-lived process (its peak RSS apart): set up once, then timed once
     per round on request, so that the sides alternate and share the machine's ups and downs."""
