@@ -21,6 +21,7 @@ from dmpdata.schemas.access_rule import (
     masked_ps_mismatches,
     missing_tables,
     outcome_mismatches,
+    rule_findings,
     recompute_outcomes,
 )
 
@@ -309,6 +310,34 @@ def test_outcome_mismatches_names_exactly_the_consults_whose_outcome_is_not_the_
                .filter(pl.col("expected_outcome").is_null() | pl.col("outcome").is_null()
                        | (pl.col("expected_outcome") != pl.col("outcome"))).sort("event_id"))
     assert got.equals(by_join.select(got.columns))
+
+
+def test_rule_findings_gives_both_checks_in_one_query(golden):
+    """What validation runs: rule_findings reads the contract's problems from the rule's facts; its two frames are
+    outcome_mismatches and contract_violations, on tables where both find something and where neither does."""
+    _, frames, matrix, expected = golden
+    frames = {**frames, "documents": frames["documents"].with_columns(  # what the contract reads besides the rule
+        pl.lit(T("2020-01-01 00:00")).alias("submitted_at"), pl.lit("approved").alias("status"),
+        pl.lit(None, dtype=pl.Datetime("us")).alias("status_at"))}
+    events = frames["access_events"]
+    consult = (pl.col("action") == "consult") & (pl.col("actor_kind") == "professional")
+    right = events.with_columns(
+        pl.when(consult).then(pl.col("event_id").replace_strict({e: w for e, (w, _) in expected.items()}, default=None))
+        .otherwise(pl.lit("granted")).alias("outcome"))
+    wrong_id = sorted(expected)[0]
+    unknown_document = pl.DataFrame([(9901, T("2024-06-01 10:00"), MAIN, 999, "professional", OTHER, None, "consult",
+                                      "normal", "granted")], schema=right.schema, orient="row")
+    tampered = pl.concat([right.with_columns(
+        pl.when(pl.col("event_id") == wrong_id).then(pl.lit("denied_blocked")).otherwise(pl.col("outcome"))
+        .alias("outcome"),
+        pl.when(pl.col("event_id") == wrong_id).then(pl.lit(None, dtype=pl.String)).otherwise(pl.col("access_mode"))
+        .alias("access_mode")), unknown_document])
+    for tables in ({**frames, "access_events": right}, {**frames, "access_events": tampered}):
+        mismatches, problems = rule_findings(tables, matrix=matrix)
+        assert mismatches.equals(outcome_mismatches(tables, matrix=matrix))
+        assert problems.equals(contract_violations(tables, matrix=matrix))
+    assert mismatches["event_id"].to_list() == [wrong_id, 9901]
+    assert set(problems["event_id"]) == {wrong_id, 9901}
 
 
 def test_same_instant_block_events_are_ordered_by_event_id():

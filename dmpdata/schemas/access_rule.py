@@ -41,6 +41,7 @@ __all__ = [
     "missing_tables",
     "outcome_mismatches",
     "recompute_outcomes",
+    "rule_findings",
 ]
 
 OUTCOMES = (
@@ -119,7 +120,7 @@ with_mask AS (
 )
 SELECT
     c.event_id, c.t AS occurred_at, c.patient_id, c.document_id, c.prof_id AS actor_professional_id,
-    c.access_mode{{carried_out}}, pr.profession_code, doc.type_code,
+    c.access_mode{{carried_out}}{{contract}}, pr.profession_code, doc.type_code,
     coalesce(pa.patient_id IS NOT NULL AND pr.professional_id IS NOT NULL AND c.access_mode IN {ACCESS_MODES!r}
         AND ((doc.document_id IS NOT NULL AND doc.patient_id = c.patient_id)
              -- a profile-level attempt (no document) is judged only when there is no open DMP (rule 1)
@@ -158,10 +159,42 @@ END
 """
 
 
-def _facts_sql(*carried: str) -> str:
-    """The facts query, with these access_events columns of each consult carried through to its result."""
+# What the contract checks read of a professional consult, besides its own columns: the consulted document, patient
+# and professional as found by the joins (aliases doc, pa, pr).
+_CONTRACT_COLUMNS = ("doc.document_id AS doc_found, doc.patient_id AS doc_patient, doc.submitted_at, doc.status, "
+                     "doc.status_at, pa.patient_id AS patient_found, pr.professional_id AS prof_found")
+
+# The contract's problems, from `c` (one row per professional consult: event_id, t, patient_id, document_id,
+# access_mode, outcome and _CONTRACT_COLUMNS) and from the other events of access_events.
+_PROBLEMS_SQL = f"""
+    SELECT event_id, 'consult of an unknown patient' AS problem FROM c WHERE patient_found IS NULL
+    UNION ALL SELECT event_id, 'consult by a null or unknown professional' FROM c WHERE prof_found IS NULL
+    UNION ALL SELECT event_id, 'consult of an unknown document' FROM c WHERE document_id IS NOT NULL AND doc_found IS NULL
+    -- a consult without a document is a profile-level attempt, legitimate only when there is no open DMP
+    UNION ALL SELECT event_id, 'consult without a document on an open DMP' FROM c
+        WHERE document_id IS NULL AND outcome IS DISTINCT FROM 'denied_no_dmp'
+    UNION ALL SELECT event_id, 'consulted document belongs to another patient' FROM c
+        WHERE doc_found IS NOT NULL AND doc_patient IS DISTINCT FROM patient_id
+    UNION ALL SELECT event_id, 'consult with a null or unknown access_mode' FROM c
+        WHERE access_mode IS NULL OR access_mode NOT IN {ACCESS_MODES!r}
+    UNION ALL SELECT event_id, 'consulted document not yet submitted at t' FROM c
+        WHERE doc_found IS NOT NULL AND NOT coalesce(submitted_at <= t, false)
+    UNION ALL SELECT event_id, 'consulted document no longer approved at t' FROM c
+        WHERE doc_found IS NOT NULL AND status <> 'approved' AND NOT coalesce(status_at > t, false)
+    UNION ALL SELECT event_id, 'non-consult event (or consult by a non-professional) not granted'
+        FROM access_events
+        WHERE NOT (action = 'consult' AND actor_kind = 'professional') AND outcome IS DISTINCT FROM 'granted'
+    UNION ALL SELECT event_id, 'block/unblock without target_professional_id' FROM access_events
+        WHERE action IN ('block_professional', 'unblock_professional') AND target_professional_id IS NULL
+"""
+
+
+def _facts_sql(*carried: str, contract: bool = False) -> str:
+    """The facts query, with these access_events columns of each consult carried through to its result (and, with
+    `contract`, t and the _CONTRACT_COLUMNS that _PROBLEMS_SQL reads)."""
     return _FACTS_SQL.format(carried="".join(f", {c}" for c in carried),
-                             carried_out="".join(f", c.{c}" for c in carried))
+                             carried_out="".join(f", c.{c}" for c in carried),
+                             contract=f", c.t, {_CONTRACT_COLUMNS}" if contract else "")
 
 
 def missing_tables(dataset: str | Path) -> list[str]:
@@ -255,12 +288,17 @@ def outcome_mismatches(con_or_frames, *, matrix: pl.DataFrame | None = None) -> 
     took ~50 ms more per chunk of 20,000 patients).
     """
     con = connect(con_or_frames, matrix=matrix)
-    query = f"""
+    facts = f"({_facts_sql('outcome')})"
+    return con.sql(f"SELECT * FROM ({_mismatches_sql(facts)}) ORDER BY event_id").pl()
+
+
+def _mismatches_sql(facts: str) -> str:
+    """The consults of `facts` (a FROM item: the facts query in parentheses, or a name) whose outcome is not the
+    rule's."""
+    return f"""
     SELECT event_id, expected_outcome, outcome FROM (
-        SELECT event_id, {_OUTCOME_SQL} AS expected_outcome, outcome FROM ({_facts_sql("outcome")}))
-    WHERE expected_outcome IS NULL OR outcome IS NULL OR expected_outcome <> outcome
-    ORDER BY event_id"""
-    return con.sql(query).pl()
+        SELECT event_id, {_OUTCOME_SQL} AS expected_outcome, outcome FROM {facts})
+    WHERE expected_outcome IS NULL OR outcome IS NULL OR expected_outcome <> outcome"""
 
 
 def contract_violations(con_or_frames, *, matrix: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -274,38 +312,36 @@ def contract_violations(con_or_frames, *, matrix: pl.DataFrame | None = None) ->
     con = connect(con_or_frames, matrix=matrix)
     query = f"""
     WITH c AS (
-        SELECT e.event_id, e.occurred_at AS t, e.patient_id, e.document_id, e.actor_professional_id, e.access_mode,
-               d.document_id AS doc_found, d.patient_id AS doc_patient, d.submitted_at, d.status, d.status_at,
-               pa.patient_id AS patient_found, pr.professional_id AS prof_found, e.outcome
+        SELECT e.event_id, e.occurred_at AS t, e.patient_id, e.document_id, e.access_mode, e.outcome,
+               {_CONTRACT_COLUMNS}
         FROM access_events e
-        LEFT JOIN documents d ON d.document_id = e.document_id
+        LEFT JOIN documents doc ON doc.document_id = e.document_id
         LEFT JOIN patients pa ON pa.patient_id = e.patient_id
         LEFT JOIN professionals pr ON pr.professional_id = e.actor_professional_id
         WHERE e.action = 'consult' AND e.actor_kind = 'professional'
-    ), problems AS (
-        SELECT event_id, 'consult of an unknown patient' AS problem FROM c WHERE patient_found IS NULL
-        UNION ALL SELECT event_id, 'consult by a null or unknown professional' FROM c WHERE prof_found IS NULL
-        UNION ALL SELECT event_id, 'consult of an unknown document' FROM c WHERE document_id IS NOT NULL AND doc_found IS NULL
-        -- a consult without a document is a profile-level attempt, legitimate only when there is no open DMP
-        UNION ALL SELECT event_id, 'consult without a document on an open DMP' FROM c
-            WHERE document_id IS NULL AND outcome IS DISTINCT FROM 'denied_no_dmp'
-        UNION ALL SELECT event_id, 'consulted document belongs to another patient' FROM c
-            WHERE doc_found IS NOT NULL AND doc_patient IS DISTINCT FROM patient_id
-        UNION ALL SELECT event_id, 'consult with a null or unknown access_mode' FROM c
-            WHERE access_mode IS NULL OR access_mode NOT IN {ACCESS_MODES!r}
-        UNION ALL SELECT event_id, 'consulted document not yet submitted at t' FROM c
-            WHERE doc_found IS NOT NULL AND NOT coalesce(submitted_at <= t, false)
-        UNION ALL SELECT event_id, 'consulted document no longer approved at t' FROM c
-            WHERE doc_found IS NOT NULL AND status <> 'approved' AND NOT coalesce(status_at > t, false)
-        UNION ALL SELECT event_id, 'non-consult event (or consult by a non-professional) not granted'
-            FROM access_events
-            WHERE NOT (action = 'consult' AND actor_kind = 'professional') AND outcome IS DISTINCT FROM 'granted'
-        UNION ALL SELECT event_id, 'block/unblock without target_professional_id' FROM access_events
-            WHERE action IN ('block_professional', 'unblock_professional') AND target_professional_id IS NULL
-    )
+    ), problems AS ({_PROBLEMS_SQL})
     SELECT * FROM problems ORDER BY event_id, problem
     """
     return con.sql(query).pl()
+
+
+def rule_findings(con_or_frames, *, matrix: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(outcome_mismatches, contract_violations) in one query: both join every professional consult to its patient,
+    professional and document, and here the contract's problems are read from the rule's facts (a chunk of 20,000
+    patients: 150 ms against 250 ms for the two). Needs the columns of both."""
+    con = connect(con_or_frames, matrix=matrix)
+    query = f"""
+    WITH c AS MATERIALIZED ({_facts_sql("outcome", contract=True)}),
+    problems AS ({_PROBLEMS_SQL})
+    SELECT true AS is_outcome, event_id, expected_outcome, outcome, NULL AS problem FROM ({_mismatches_sql("c")})
+    UNION ALL SELECT false, event_id, NULL, NULL, problem FROM problems
+    """
+    found = con.sql(query).pl()
+    mismatches = (found.filter(pl.col("is_outcome")).select("event_id", "expected_outcome", "outcome")
+                  .sort("event_id", nulls_last=True, maintain_order=True))
+    problems = (found.filter(~pl.col("is_outcome")).select("event_id", "problem")
+                .sort("event_id", "problem", nulls_last=True, maintain_order=True))
+    return mismatches, problems
 
 
 def masked_ps_mismatches(con_or_frames, *, matrix: pl.DataFrame | None = None) -> pl.DataFrame:

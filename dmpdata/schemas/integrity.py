@@ -203,9 +203,12 @@ def _rule(name: str) -> Callable[[Frames], Failure]:
         memo = memo if isinstance(memo, dict) else {}
         if "access_rule" not in memo:  # one DuckDB connection on the chunk's tables for the three rule checks
             memo["access_rule"] = access_rule.connect(_rule_frames(frames))
-        finder = {"outcomes": access_rule.outcome_mismatches, "contract": access_rule.contract_violations,
-                  "masked": access_rule.masked_ps_mismatches}[name]
-        bad = finder(memo["access_rule"])
+        if name == "masked":
+            bad = access_rule.masked_ps_mismatches(memo["access_rule"])
+        else:  # the outcome and contract checks share one query (rule_findings), run by whichever comes first
+            if "rule_findings" not in memo:
+                memo["rule_findings"] = access_rule.rule_findings(memo["access_rule"])
+            bad = memo["rule_findings"][0 if name == "outcomes" else 1]
         return bad.height, _examples(bad)
 
     check.__doc__ = {
