@@ -119,7 +119,8 @@ def _same(table: str, column: str, target: str, target_column: str, via: str, vi
 def _type_class(frames: Frames) -> Failure:
     """documents.class_code is the ASS_X16 class of its type_code (reference table document_types)."""
     classes = reference.load("document_types").select("type_code", pl.col("class_code").alias("_x16"))
-    bad = frames["documents"].join(classes, on="type_code", how="left").filter(
+    documents = frames["documents"].select("document_id", "type_code", "class_code")
+    bad = documents.join(classes, on="type_code", how="left").filter(
         pl.col("_x16").is_null() | (pl.col("class_code") != pl.col("_x16"))
     )
     return bad.height, _examples(bad.select("document_id", "type_code", "class_code", "_x16"))
@@ -127,7 +128,8 @@ def _type_class(frames: Frames) -> Failure:
 
 def _versions(frames: Frames) -> Failure:
     """A new version replaces a deprecated document of the same patient and type, deprecated when it arrived."""
-    docs = frames["documents"]
+    docs = frames["documents"].select("document_id", "patient_id", "type_code", "status", "status_at", "submitted_at",
+                                      "replaces_document_id")  # what it reads, not the frame's other columns
     old = docs.select("document_id", pl.col("patient_id").alias("_p"), pl.col("type_code").alias("_t"),
                       pl.col("status").alias("_s"), pl.col("status_at").alias("_at"))
     new = docs.filter(pl.col("replaces_document_id").is_not_null()).join(
