@@ -17,7 +17,8 @@ from dmpdata.generators.geography import Area, department_index
 from dmpdata.generators.sampling import EPOCH, sort_rows, string_codes
 from dmpdata.scenario import Scenario
 
-__all__ = ["Activity", "Pathway", "PathwayError", "codes_of", "generate_encounters", "load_pathways", "pathways_dir"]
+__all__ = ["Activity", "Pathway", "PathwayError", "activity_ids", "codes_of", "generate_encounters", "load_pathways",
+           "pathway_names", "pathways_dir"]
 
 DAYS_PER_YEAR = 365.2425
 MAX_AGE = 120
@@ -184,6 +185,19 @@ def load_pathways() -> tuple[Pathway, ...]:
 
 
 @cache
+def pathway_names() -> list[str]:
+    """Names of the pathway files: the encounters' `pathway` codes."""
+    return sorted({p.name for p in load_pathways()})
+
+
+@cache
+def activity_ids() -> list[str]:
+    """Activities of the pathway files, and `dispensing` (a pharmacy's dispensing after a prescribing encounter):
+    the encounters' `activity` codes."""
+    return sorted({a.id for p in load_pathways() for a in p.activities} | {"dispensing"})
+
+
+@cache
 def _kind_table() -> dict[str, dict]:
     kinds = reference.load("encounter_kinds")
     return {row["kind"]: row for row in kinds.iter_rows(named=True)}
@@ -204,8 +218,8 @@ class _Names(NamedTuple):
 @cache
 def _names() -> _Names:
     kinds = list(_kind_table())
-    pathways = ["", *sorted({p.name for p in load_pathways()})]  # "" for dispensings, which follow any pathway
-    activities = sorted({a.id for p in load_pathways() for a in p.activities} | {"dispensing"})
+    pathways = ["", *pathway_names()]  # "" for dispensings, which follow any pathway
+    activities = activity_ids()
     return _Names(
         pl.Series("kind", kinds, dtype=pl.String), pl.Series("pathway", pathways, dtype=pl.String),
         pl.Series("activity", activities, dtype=pl.String),

@@ -36,19 +36,3 @@ def dmp_types() -> list[str]:
     table = reference.load("document_types").filter(pl.col("in_x16"))
     return table["type_code"].sort().to_list()
 
-
-@cache
-def pathway_names() -> list[str]:
-    """Names of the care pathways dmpdata ships (dmpdata/pathways/*.toml): the encounters' `pathway` codes."""
-    from dmpdata.generators.pathways import load_pathways
-
-    return sorted({p.name for p in load_pathways()})
-
-
-@cache
-def activity_ids() -> list[str]:
-    """Activities of those pathways, and `dispensing` (a pharmacy's dispensing after a prescribing encounter): the
-    encounters' `activity` codes."""
-    from dmpdata.generators.pathways import load_pathways
-
-    return sorted({a.id for p in load_pathways() for a in p.activities} | {"dispensing"})
