@@ -227,9 +227,7 @@ class _Recorder:
 
     def select(self, *exprs, **named) -> _Recorder:
         flat = [e for item in exprs for e in (item if isinstance(item, (list, tuple)) else [item])]
-        flat += [e.alias(k) for k, e in named.items() if isinstance(e, pl.Expr)]
-        if self.exprs is not None or not flat or not all(isinstance(e, pl.Expr) for e in flat) or (
-                len(flat) < len(exprs) + len(named)):
+        if self.exprs is not None or named or not flat or not all(isinstance(e, pl.Expr) for e in flat):
             raise _NotPlain("select")
         self.exprs = flat
         return self
@@ -305,8 +303,13 @@ def _passes(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> bool:
     return len(rows) == len(queries) and all(v is True for row in rows for v in row)
 
 
+def _schema_of(name: str) -> pa.DataFrameSchema:
+    """The Pandera schema validation runs on table `name`'s frames (a chunk's, for the per-patient tables)."""
+    return _chunk_schema(name) if name in PER_PATIENT else MODELS[name].to_schema()
+
+
 def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> None:
-    schema = _chunk_schema(name) if name in PER_PATIENT else MODELS[name].to_schema()
+    schema = _schema_of(name)
     n_checks = sum(len(c.checks) + 2 for c in schema.columns.values()) + len(schema.checks)
     if _passes(schema, frame):
         report.checks_run += n_checks

@@ -202,13 +202,6 @@ def test_row_pairs_by_arithmetic_equal_the_join(dense):
 
 # --- validate's one-select path (validate._passes): Pandera's verdict, found faster; Pandera reports failures ---
 
-def _table_schema(name):
-    from dmpdata import validate as V
-    from dmpdata.schemas import MODELS
-
-    return V._chunk_schema(name) if name in V.PER_PATIENT else MODELS[name].to_schema()
-
-
 def _pandera_passes(schema, frame) -> bool:
     import pandera.errors
 
@@ -226,7 +219,7 @@ def test_the_one_select_path_reads_every_check_of_every_table(tiny_frames):
     from dmpdata.schemas import TABLES
 
     for name in TABLES:
-        schema, frame = _table_schema(name), tiny_frames[name]
+        schema, frame = V._schema_of(name), tiny_frames[name]
         expected = sum(len(c.checks) + (not c.nullable) + bool(c.unique) for c in schema.columns.values())
         assert len(V._verdicts(schema, frame)) == expected + len(schema.checks), name
         assert V._passes(schema, frame), name
@@ -267,7 +260,7 @@ def test_the_one_select_path_agrees_with_pandera_on_damaged_tables(tiny_frames):
 
     judged = failed = 0
     for name in TABLES:
-        schema, frame = _table_schema(name), tiny_frames[name].head(300)
+        schema, frame = V._schema_of(name), tiny_frames[name].head(300)
         assert frame.height >= 2, name
         copies = [copy for column in frame.columns for copy in _damaged_copies(frame, column)]
         copies.append(frame.with_columns(pl.lit(1).alias("extra_column")))
