@@ -335,13 +335,11 @@ def rule_findings(con_or_frames, *, matrix: pl.DataFrame | None = None) -> tuple
     problems AS ({_PROBLEMS_SQL})
     SELECT true AS is_outcome, event_id, expected_outcome, outcome, NULL AS problem FROM ({_mismatches_sql("c")})
     UNION ALL SELECT false, event_id, NULL, NULL, problem FROM problems
+    ORDER BY is_outcome DESC, event_id, problem
     """
-    found = con.sql(query).pl()
-    mismatches = (found.filter(pl.col("is_outcome")).select("event_id", "expected_outcome", "outcome")
-                  .sort("event_id", nulls_last=True, maintain_order=True))
-    problems = (found.filter(~pl.col("is_outcome")).select("event_id", "problem")
-                .sort("event_id", "problem", nulls_last=True, maintain_order=True))
-    return mismatches, problems
+    found = con.sql(query).pl()  # filtering keeps the order: each frame in the order its own function gives
+    return (found.filter(pl.col("is_outcome")).select("event_id", "expected_outcome", "outcome"),
+            found.filter(~pl.col("is_outcome")).select("event_id", "problem"))
 
 
 def masked_ps_mismatches(con_or_frames, *, matrix: pl.DataFrame | None = None) -> pl.DataFrame:
