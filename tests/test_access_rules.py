@@ -282,15 +282,22 @@ def test_golden_same_answer_from_frames_and_connection(golden):
     assert from_path.equals(from_con)
 
 
+_PROFESSIONAL_CONSULT = (pl.col("action") == "consult") & (pl.col("actor_kind") == "professional")
+
+
+def _with_right_outcomes(events: pl.DataFrame, expected: dict) -> pl.DataFrame:
+    """The golden events with each consult's outcome worked out by hand, and every other event granted."""
+    return events.with_columns(
+        pl.when(_PROFESSIONAL_CONSULT)
+        .then(pl.col("event_id").replace_strict({e: w for e, (w, _) in expected.items()}, default=None))
+        .otherwise(pl.lit("granted")).alias("outcome"))
+
+
 def test_outcome_mismatches_names_exactly_the_consults_whose_outcome_is_not_the_rules(golden):
     """What validation runs: the disagreements computed in DuckDB are those of comparing recompute_outcomes with the
     recorded outcomes (wrong, null, or on a consult the rule cannot evaluate), and none when they agree."""
     _, frames, matrix, expected = golden
-    events = frames["access_events"]
-    consult = (pl.col("action") == "consult") & (pl.col("actor_kind") == "professional")
-    right = events.with_columns(
-        pl.when(consult).then(pl.col("event_id").replace_strict({e: w for e, (w, _) in expected.items()}, default=None))
-        .otherwise(pl.lit("granted")).alias("outcome"))
+    right = _with_right_outcomes(frames["access_events"], expected)
     assert outcome_mismatches({**frames, "access_events": right}, matrix=matrix).is_empty()
 
     wrong_id, null_id = sorted(expected)[:2]
@@ -306,7 +313,7 @@ def test_outcome_mismatches_names_exactly_the_consults_whose_outcome_is_not_the_
     assert got.columns == ["event_id", "expected_outcome", "outcome"]
     assert got["event_id"].to_list() == [wrong_id, null_id, 9901]
     by_join = (recompute_outcomes(tables, matrix=matrix)
-               .join(tampered.filter(consult).select("event_id", "outcome"), on="event_id", how="full", coalesce=True)
+               .join(tampered.filter(_PROFESSIONAL_CONSULT).select("event_id", "outcome"), on="event_id", how="full", coalesce=True)
                .filter(pl.col("expected_outcome").is_null() | pl.col("outcome").is_null()
                        | (pl.col("expected_outcome") != pl.col("outcome"))).sort("event_id"))
     assert got.equals(by_join.select(got.columns))
@@ -319,11 +326,7 @@ def test_rule_findings_gives_both_checks_in_one_query(golden):
     frames = {**frames, "documents": frames["documents"].with_columns(  # what the contract reads besides the rule
         pl.lit(T("2020-01-01 00:00")).alias("submitted_at"), pl.lit("approved").alias("status"),
         pl.lit(None, dtype=pl.Datetime("us")).alias("status_at"))}
-    events = frames["access_events"]
-    consult = (pl.col("action") == "consult") & (pl.col("actor_kind") == "professional")
-    right = events.with_columns(
-        pl.when(consult).then(pl.col("event_id").replace_strict({e: w for e, (w, _) in expected.items()}, default=None))
-        .otherwise(pl.lit("granted")).alias("outcome"))
+    right = _with_right_outcomes(frames["access_events"], expected)
     wrong_id = sorted(expected)[0]
     unknown_document = pl.DataFrame([(9901, T("2024-06-01 10:00"), MAIN, 999, "professional", OTHER, None, "consult",
                                       "normal", "granted")], schema=right.schema, orient="row")
