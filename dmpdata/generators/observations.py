@@ -9,13 +9,33 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.pathways import codes_of, load_pathways
-from dmpdata.generators.sampling import EPOCH, sort_rows
+from dmpdata.generators.sampling import EPOCH
+from dmpdata.keys import dense_start
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_observations", "ckd_epi_2009"]
 
 LAB_REPORT = "11502-2"
 US_PER_DAY = 86_400_000_000
+
+
+def _lab_reports(documents: pl.DataFrame, enc_id: np.ndarray) -> pl.Series:
+    """The lab report of each encounter (by encounter row; null when none): the first document_id among the
+    original (not replacing) lab reports written for it."""
+    lab = documents.select(
+        pl.col("encounter_id"), pl.col("document_id"),
+        ((pl.col("type_code") == LAB_REPORT) & pl.col("encounter_id").is_not_null()
+         & pl.col("replaces_document_id").is_null()).alias("lab"),
+    ).filter("lab")
+    first = dense_start(pl.Series(enc_id)) if enc_id.size else 1
+    if first is None:
+        raise ValueError("generate_observations: the encounters are not numbered in row order, as generate_encounters "
+                         "numbers them")
+    rows = lab["encounter_id"].to_numpy() - first
+    none = np.iinfo(np.int64).max
+    report = np.full(enc_id.size, none, dtype=np.int64)
+    np.minimum.at(report, rows, lab["document_id"].to_numpy())
+    return pl.Series("document_id", report).set(pl.Series(report == none), None)
 
 
 def ckd_epi_2009(creatinine_umol: np.ndarray, age: np.ndarray, male: np.ndarray) -> np.ndarray:
@@ -149,27 +169,31 @@ def generate_observations(
                     measured[code], _ = _latent(code, rng, male, conditions_of, person, years)
                 value = measured[code]
                 unit = next(r["unit"] for (c, _), r in _models().items() if c == code)
-            blocks.append(pl.DataFrame({
-                "encounter_id": enc_id[rows],
-                "patient_id": person + first_id,
-                # Codes into the sorted vocabularies (the same order as the strings): strings once sorted.
-                "_loinc": np.full(rows.size, loinc_codes.index(code), dtype=np.int32),
-                "value": value.astype(np.float64),
-                "_unit": np.full(rows.size, units.index(unit), dtype=np.int32),
-                "effective_at": pl.Series(when_us).cast(pl.Datetime("us")),
-            }))
+            # Codes into the sorted vocabularies (the same order as the strings): strings once sorted.
+            blocks.append((rows, loinc_codes.index(code), value.astype(np.float64), units.index(unit)))
     if not blocks:
         return pl.DataFrame(schema={"observation_id": pl.Int64, "encounter_id": pl.Int64, "document_id": pl.Int64,
                                     "patient_id": pl.Int64, "loinc_code": pl.String, "value": pl.Float64,
                                     "unit": pl.String, "effective_at": pl.Datetime("us")})
-    reports = documents.filter(
-        (pl.col("type_code") == LAB_REPORT) & pl.col("encounter_id").is_not_null() & pl.col("replaces_document_id").is_null()
-    ).group_by("encounter_id").agg(pl.col("document_id").min())
-    observations = pl.concat(blocks).join(reports, on="encounter_id", how="left", maintain_order="left")
+    # In (patient, time, encounter, LOINC) order. The encounters are in (patient, start) order and numbered in it,
+    # and a result takes its encounter's start: that order is (encounter row, LOINC code). Each block is in
+    # encounter order already, so numpy's stable sort merges runs (no polars sort of the frame).
+    rows = np.concatenate([b[0] for b in blocks])
+    loinc = np.concatenate([np.full(b[0].size, b[1], dtype=np.int32) for b in blocks])
+    order = np.argsort(rows * len(loinc_codes) + loinc, kind="stable")
+    rows, loinc = rows[order], loinc[order]
+    observations = pl.DataFrame({
+        "observation_id": np.arange(1, rows.size + 1, dtype=np.int64),
+        "encounter_id": enc_id[rows],
+        "patient_id": enc_person[rows] + first_id,
+        "_loinc": loinc,
+        "value": np.concatenate([b[2] for b in blocks])[order],
+        "_unit": np.concatenate([np.full(b[0].size, b[3], dtype=np.int32) for b in blocks])[order],
+        "effective_at": pl.Series(enc_us[rows]).cast(pl.Datetime("us")),
+    })
     return (
-        sort_rows(observations, "patient_id", "effective_at", "encounter_id", "_loinc")
-        .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("observation_id"),
-                      pl.lit(pl.Series(loinc_codes, dtype=pl.String)).gather(pl.col("_loinc")).alias("loinc_code"),
+        observations.with_columns(_lab_reports(documents, enc_id)[rows].alias("document_id"))
+        .with_columns(pl.lit(pl.Series(loinc_codes, dtype=pl.String)).gather(pl.col("_loinc")).alias("loinc_code"),
                       pl.lit(pl.Series(units, dtype=pl.String)).gather(pl.col("_unit")).alias("unit"))
         .select("observation_id", "encounter_id", "document_id", "patient_id", "loinc_code", "value", "unit", "effective_at")
     )
