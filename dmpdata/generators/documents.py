@@ -11,7 +11,7 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of, load_pathways
-from dmpdata.generators.sampling import EPOCH, Categorical, coded, sort_rows
+from dmpdata.generators.sampling import EPOCH, Categorical, sort_rows
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
@@ -91,11 +91,6 @@ def _type_index() -> dict[str, int]:
 
 
 @cache
-def _types() -> pl.DataFrame:
-    return reference.load("document_types").select("type_code", "class_code", "structured_format_code")
-
-
-@cache
 def _prescribed_pairs() -> set[tuple[str, str]]:
     """(pathway, activity) of the activities a GP prescribes."""
     return {(p.name, a.id) for p in load_pathways() for a in p.activities if a.prescribed_by == "gp"}
@@ -135,21 +130,25 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
     for p_name, a_id in _prescribed_pairs():
         if p_name in pathways and a_id in activities:
             gp_prescribed[pathways[p_name], activities[a_id]] = True
-    prescribed = gp_prescribed[pathway, activity]
     prescribes = encounters["prescribes_drugs"].to_numpy()
     end_day = encounters["end_at"].cast(pl.Int64).to_numpy() / US_PER_DAY + EPOCH
     enc_prof_row = staff.row_of(encounters["professional_id"].to_numpy())
     enc_id = encounters["encounter_id"].to_numpy()
+    # The rows of each kind in row order (code c at by_kind[bounds[c + 1]:bounds[c + 2]], null = -1): one stable
+    # radix sort of the small codes instead of comparing every encounter's kind for every rule.
+    by_kind = np.argsort(kind.astype(np.int16), kind="stable")
+    bounds = np.searchsorted(kind[by_kind], np.arange(-1, len(kinds) + 1), side="left")
+    bounds = np.append(bounds, kind.size)
     cands = _Candidates()
     for rule in rules.iter_rows(named=True):
-        mask = kind == kinds.get(rule["encounter_kind"], -1)
+        code = kinds.get(rule["encounter_kind"], -1)
+        idx = by_kind[bounds[code + 1]:bounds[code + 2]]
         if rule["activity"]:
-            mask &= activity == activities.get(rule["activity"], -1)
+            idx = idx[activity[idx] == activities.get(rule["activity"], -1)]
         if rule["when"] == "prescription":
-            mask &= prescribes
+            idx = idx[prescribes[idx]]
         elif rule["when"] == "prescribed":
-            mask &= prescribed
-        idx = np.flatnonzero(mask)
+            idx = idx[gp_prescribed[pathway[idx], activity[idx]]]
         idx = idx[rng.random(idx.size) < rule["probability"]]  # one draw per eligible encounter only
         if idx.size == 0:
             continue
@@ -316,51 +315,60 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     structured_draw = rng.random(n) < reference.parameter("structured_format_share")
     hi = rng.integers(1, 10**18, n, dtype=np.int64)
     lo = rng.integers(0, 2**63 - 1, n, dtype=np.int64)
+    types = _type_table()
+    doc_type = docs["type"].astype(np.int64)
+    # format_code as an index into `types.formats`: the KOS format for IMG-KOS, else the type's structured format when
+    # it has one and the author is a professional who structures it or the Assurance Maladie, else the PDF (N1).
+    structured = (kind != 1) & types.has_structured[doc_type] & (structured_draw | (kind == 2))
+    format_index = np.where(doc_type == types.kos_type, 1, np.where(structured, 2 + doc_type, 0))
+    created = days_to_datetime(docs["created"])
+    # Mandatory: a type under an obligation, created on or after the day it started.
+    mandatory = created.cast(pl.Int64).to_numpy() // US_PER_DAY >= types.obligation_day[doc_type]
     frame = pl.DataFrame({
         "_key": docs["key"].astype(np.int64),
         "_replaces": docs["replaces"].astype(np.int64),
         "patient_id": patients["patient_id"].to_numpy()[docs["person"]],
         "encounter_id": pl.Series(docs["encounter"].astype(np.int64)),
-        "type_code": coded(type_vocabulary(), docs["type"], "type_code"),
-        "author_kind": coded(("professional", "patient", "assurance_maladie"), kind, "author_kind"),
+        "_type": doc_type.astype(np.int32),
+        "_kind": kind.astype(np.int8),
         "author_professional_id": pl.Series(np.where(is_prof, staff.ids[safe_author], 0)),
         "organization_id": pl.Series(np.where(is_prof, staff.org[safe_author], 0)),
-        "sector": coded((*SECTORS, "patient", "assurance_maladie"), sector, "sector"),
-        "created_at": days_to_datetime(docs["created"]),
+        "_sector": sector.astype(np.int8),
+        "created_at": created,
         "submitted_at": days_to_datetime(docs["submitted"]),
-        "confidentiality": coded(("N", "R", "V"), confidentiality, "confidentiality"),
+        "_confidentiality": confidentiality.astype(np.int8),
         "masked_ps": pl.Series(np.zeros(n, dtype=bool)),
         "invisible_patient": pl.Series(invisible_patient),
         "invisible_legal_reps": pl.Series(invisible_reps),
-        "status": coded(("approved", "deprecated", "archived", "deleted"), docs["status"], "status"),
+        "_status": docs["status"].astype(np.int8),
         "status_at": days_to_datetime(docs["status_at"]),
-        "_structured": pl.Series(structured_draw),
+        "_format": format_index.astype(np.int32),
+        "mandatory": mandatory,
         "_hi": pl.Series(hi), "_lo": pl.Series(lo),
     })
-    obligations = reference.load("mandatory_documents").group_by("type_code").agg(pl.col("obligation_start").min())
-    formats = reference.load("format_codes")
-    kos = formats.filter(pl.col("format_code").str.starts_with("1.2.840.10008"))["format_code"]
-    # Sorted first, while the frame holds few and short strings (`_key` is the row number and the frame is in its
-    # order: a stable sort orders same-time documents by it); the joins below keep the order.
+    # Sorted first, while the frame holds numbers only (`_key` is the row number and the frame is in its order: a
+    # stable sort orders same-time documents by it); the strings are gathered from their vocabularies after.
     frame = sort_rows(frame, "patient_id", "submitted_at")
-    frame = (
-        frame.join(_types(), on="type_code", how="left", maintain_order="left")
-        .join(obligations, on="type_code", how="left", maintain_order="left")
-        .with_columns(
-            pl.when(pl.col("type_code") == "IMG-KOS").then(pl.lit(kos[0] if kos.len() else N1_PDF))
-            .when((pl.col("author_kind") != "patient") & pl.col("structured_format_code").is_not_null()
-                  & (pl.col("_structured") | (pl.col("author_kind") == "assurance_maladie")))
-            .then(pl.col("structured_format_code"))
-            .otherwise(pl.lit(N1_PDF)).alias("format_code"),
-            (pl.col("obligation_start").is_not_null() & (pl.col("created_at").dt.date() >= pl.col("obligation_start")))
-            .alias("mandatory"),
-            pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
-            pl.when(pl.col("author_kind") == "professional").then("author_professional_id").alias("author_professional_id"),
-            pl.when(pl.col("author_kind") == "professional").then("organization_id").alias("organization_id"),
-            pl.concat_str(pl.lit("2.25."), pl.col("_hi").cast(pl.String), pl.col("_lo").cast(pl.String).str.zfill(19))
-            .alias("unique_id"),
-            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"),
-        )
+
+    def gather(vocabulary: tuple[str, ...] | pl.Series, code: str) -> pl.Expr:
+        values = vocabulary if isinstance(vocabulary, pl.Series) else pl.Series(list(vocabulary), dtype=pl.String)
+        return pl.lit(values).gather(pl.col(code))
+
+    professional = pl.col("_kind") == 0
+    frame = frame.with_columns(
+        gather(types.type_code, "_type").alias("type_code"),
+        gather(types.class_code, "_type").alias("class_code"),
+        gather(types.formats, "_format").alias("format_code"),
+        gather(("professional", "patient", "assurance_maladie"), "_kind").alias("author_kind"),
+        gather((*SECTORS, "patient", "assurance_maladie"), "_sector").alias("sector"),
+        gather(("N", "R", "V"), "_confidentiality").alias("confidentiality"),
+        gather(("approved", "deprecated", "archived", "deleted"), "_status").alias("status"),
+        pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
+        pl.when(professional).then("author_professional_id").alias("author_professional_id"),
+        pl.when(professional).then("organization_id").alias("organization_id"),
+        pl.concat_str(pl.lit("2.25."), pl.col("_hi").cast(pl.String), pl.col("_lo").cast(pl.String).str.zfill(19))
+        .alias("unique_id"),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"),
     )
     # document_id: the rank in that order; a new version replaces the document of row `_replaces` before the sort.
     id_of_key = np.empty(frame.height, dtype=np.int64)
@@ -369,3 +377,31 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     return frame.with_columns(
         pl.when(pl.col("_replaces") >= 0).then(pl.Series(id_of_key[np.maximum(replaces, 0)])).alias("replaces_document_id")
     ).select(DOCUMENT_COLUMNS)
+
+
+class _TypeTable:
+    """What documents take from their type, by index into `type_vocabulary()`: code, class, formats, obligation."""
+
+    def __init__(self):
+        table = reference.load("document_types")
+        self.type_code = table["type_code"]
+        self.class_code = table["class_code"]
+        structured = table["structured_format_code"]
+        self.has_structured = structured.is_not_null().to_numpy()
+        kos = reference.load("format_codes").filter(pl.col("format_code").str.starts_with("1.2.840.10008"))["format_code"]
+        # 0: the PDF (N1); 1: the format of IMG-KOS; 2 + type index: that type's structured format.
+        self.formats = pl.concat([pl.Series([N1_PDF, kos[0] if kos.len() else N1_PDF], dtype=pl.String), structured],
+                                 rechunk=True)
+        codes = self.type_code.to_list()
+        self.kos_type = codes.index("IMG-KOS") if "IMG-KOS" in codes else -1
+        starts = reference.load("mandatory_documents").group_by("type_code").agg(pl.col("obligation_start").min())
+        first_day = dict(zip(starts["type_code"].to_list(), starts["obligation_start"].cast(pl.Int64).to_list(),
+                             strict=True))
+        never = np.iinfo(np.int64).max  # no obligation: never mandatory
+        self.obligation_day = np.array([never if first_day.get(c) is None else first_day[c] for c in codes],
+                                       dtype=np.int64)
+
+
+@cache
+def _type_table() -> _TypeTable:
+    return _TypeTable()
