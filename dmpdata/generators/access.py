@@ -250,8 +250,9 @@ def generate_access(
 
     p_act, at = _uniform_events(np.where(activated < big - DAY, activated, 0), np.where(activated < big - DAY, end_of_profile, 0),
                                 reference.parameter("patient_block_rate_per_year"), rng)
-    authored = docs.filter(pl.col("author_kind") == "professional").select(
-        "patient_id", "submitted_us", "document_id", "status", "status_us", "author_professional_id")
+    # (Filters select their columns first: the documents' other columns, unique_id's strings above all, are not copied.)
+    authored = docs.lazy().filter(pl.col("author_kind") == "professional").select(
+        "patient_id", "submitted_us", "document_id", "status", "status_us", "author_professional_id").collect()
     sessions = pl.DataFrame({"session": np.arange(p_act.size), "patient_id": ids[p_act], "at": at})
     picked = _sessions(authored, sessions, 1)
     blocks = picked.select("patient_id", pl.col("author_professional_id").alias("target"), pl.col("at").alias("block_us")).sort(
@@ -270,7 +271,8 @@ def generate_access(
                          channel=channel.filter(pl.Series(ub)), outcome="granted"))
 
     # D. Patients view their documents and their access history.
-    visible = docs.filter(~pl.col("invisible_patient")).select("patient_id", "submitted_us", "document_id", "status", "status_us")
+    visible = docs.lazy().filter(~pl.col("invisible_patient")).select(
+        "patient_id", "submitted_us", "document_id", "status", "status_us").collect()
     lo = np.where(activated < big - DAY, activated, 0)
     hi = np.where(activated < big - DAY, end_of_profile, 0)
     p_view, at = _uniform_events(lo, hi, reference.parameter("patient_view_rate_per_year"), rng)
@@ -348,7 +350,8 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     ])
 
     # The médecin traitant reads hospital documents some days after they arrive.
-    hosp = docs.filter(pl.col("sector") == "etablissement")
+    hosp = docs.lazy().filter(pl.col("sector") == "etablissement").select(
+        "patient_id", "submitted_us", "author_professional_id", "status", "status_us", "document_id").collect()
     pid = hosp["patient_id"].to_numpy()
     their_gp = gp[pid - first_id]
     sub = hosp["submitted_us"].to_numpy()
