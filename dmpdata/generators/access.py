@@ -89,9 +89,11 @@ def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFram
     submission), then the documents' columns; sessions in their given order, most recent document first. Among the
     3k latest documents submitted by then, the k first available ones are kept.
     """
-    ranked = docs.sort("patient_id", "submitted_us", "document_id")
+    ranked = docs if _in_order(docs) else docs.sort("patient_id", "submitted_us", "document_id")
     pid = ranked["patient_id"].to_numpy()
-    first_row = np.searchsorted(pid, pid)  # pid is sorted: each row's patient's first row
+    # pid is sorted: each row's patient's first row is the last row so far where the patient changes.
+    rows = np.arange(pid.size)
+    first_row = np.maximum.accumulate(np.where(np.r_[True, pid[1:] != pid[:-1]], rows, 0)) if pid.size else rows
     ranked = ranked.with_columns(pl.Series("rank", np.arange(pid.size) - first_row + 1))
     # The latest document r of each session: its patient's last one submitted by then.
     last = latest_at_or_before(pid, ranked["submitted_us"].to_numpy(), sessions["patient_id"].to_numpy(),
@@ -108,9 +110,8 @@ def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFram
     cand_rank = rank[session_row] - offset
     row = last[session_row] - offset
     at = sessions["at"].to_numpy()[session_row]
-    status, statuses = string_codes(ranked["status"])
-    available = (ranked["submitted_us"].to_numpy()[row] <= at) & (
-        (status[row] == statuses.get("approved", -1)) | (ranked["status_us"].to_numpy()[row] > at))
+    approved = (ranked["status"] == "approved").to_numpy()
+    available = (ranked["submitted_us"].to_numpy()[row] <= at) & (approved[row] | (ranked["status_us"].to_numpy()[row] > at))
     # The first k available candidates of each session.
     seen = np.cumsum(available)
     first = ends - count
@@ -123,6 +124,19 @@ def _sessions(docs: pl.DataFrame, sessions: pl.DataFrame, k: int) -> pl.DataFram
         pl.DataFrame({"rank": cand_rank[pick]}),
         ranked.drop("patient_id", "rank")[row[pick]],
     ], how="horizontal")
+
+
+def _in_order(docs: pl.DataFrame) -> bool:
+    """Whether documents are in (patient_id, submitted_us, document_id) order already, as a chunk's documents are
+    (numbered in that order) and any filter of them keeps them: then `_sessions` need not sort them."""
+    columns = ("patient_id", "submitted_us", "document_id")
+    if docs.height < 2:
+        return True
+    if any(docs[c].null_count() for c in columns):
+        return False
+    p, s, d = (docs[c].to_numpy() for c in columns)
+    same_p, same_s = p[1:] == p[:-1], s[1:] == s[:-1]
+    return bool(np.all((p[1:] > p[:-1]) | (same_p & ((s[1:] > s[:-1]) | (same_s & (d[1:] >= d[:-1]))))))
 
 
 def latest_at_or_before(key: np.ndarray, at: np.ndarray, query_key: np.ndarray, query_at: np.ndarray) -> np.ndarray:

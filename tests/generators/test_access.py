@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 import dmpdata
 from dmpdata import engine
 from dmpdata.generators.access import (
+    _in_order,
     _of_documents,
+    _sessions,
     generate_access,
     latest_at_or_before,
 )
@@ -81,3 +83,33 @@ def test_document_columns_by_gather_equal_the_join():
         want = document_id.to_frame().join(table, on="document_id", how="left", maintain_order="left")
         got = _of_documents(document_id, table, ("type_code", "author"))
         assert [s.to_list() for s in got] == [want["type_code"].to_list(), want["author"].to_list()]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 30), st.sampled_from(["approved", "deprecated", "deleted"]),
+                          st.integers(0, 40)), min_size=0, max_size=30),
+       st.lists(st.tuples(st.integers(0, 5), st.integers(-5, 45)), max_size=15),
+       st.integers(1, 3), st.randoms(use_true_random=False))
+def test_sessions_read_the_same_documents_whatever_their_order(docs, sessions, k, random):
+    """`_sessions` skips its sort when the documents are in (patient, submission, id) order already, as a chunk's are;
+    in any other order it sorts them: both give the same rows. `_in_order` says which case it is."""
+    frame = pl.DataFrame(
+        {"patient_id": [d[0] for d in docs], "submitted_us": [d[1] for d in docs],
+         "document_id": list(range(1, len(docs) + 1)), "status": [d[2] for d in docs],
+         "status_us": [d[1] + d[3] for d in docs]},
+        schema={"patient_id": pl.Int64, "submitted_us": pl.Int64, "document_id": pl.Int64, "status": pl.String,
+                "status_us": pl.Int64})
+    ordered = frame.sort("patient_id", "submitted_us", "document_id")
+    shuffled = ordered.sample(fraction=1.0, shuffle=True, seed=random.randrange(2**32))
+    assert _in_order(ordered)
+    assert _in_order(shuffled) == shuffled.equals(ordered)
+    queries = pl.DataFrame({"session": list(range(len(sessions))), "patient_id": [q[0] for q in sessions],
+                            "at": [q[1] for q in sessions]}, schema={"session": pl.Int64, "patient_id": pl.Int64,
+                                                                     "at": pl.Int64})
+    want = _sessions(ordered, queries, k)
+    assert _sessions(shuffled, queries, k).equals(want)
+    # Each session reads at most k documents of its patient, available then, most recent first.
+    assert want.group_by("session").len()["len"].max() in (None, *range(1, k + 1))
+    owners = want.join(ordered.select("document_id", pl.col("patient_id").alias("owner")), on="document_id")
+    assert owners.height == want.height and (owners["owner"] == owners["patient_id"]).all()
+    assert want.filter(pl.col("submitted_us") > pl.col("at")).height == 0
