@@ -30,16 +30,55 @@ _SCHEMA = {
 DAY = US_PER_DAY
 
 
-def _events(**columns) -> pl.DataFrame:
-    """A frame of events with every column of _SCHEMA (missing ones null), times in µs."""
-    n = len(next(iter(columns.values())))
+class _Codes:
+    """The string columns of a chunk's events as UInt8 codes (255: null) into vocabularies grown as values come, so
+    that the events' sort moves one byte per value instead of a string; `decode` gathers the strings once sorted.
+
+    A string column of `_events` is given as a string (every row), a (vocabulary, codes into it) pair, or a polars
+    Series of strings."""
+
+    NULL = 255
+
+    def __init__(self):
+        self.words: dict[str, dict[str, int]] = {name: {} for name, dtype in _SCHEMA.items() if dtype == pl.String}
+
+    def _code(self, name: str, word: str) -> int:
+        words = self.words[name]
+        if word not in words:
+            if len(words) == self.NULL:  # pragma: no cover - the schemas' code sets hold a few values each
+                raise ValueError(f"access_events.{name}: more than {self.NULL} distinct values")
+            words[word] = len(words)
+        return words[word]
+
+    def encode(self, name: str, value, n: int) -> np.ndarray:
+        if value is None:
+            return np.full(n, self.NULL, dtype=np.uint8)
+        if isinstance(value, str):
+            return np.full(n, self._code(name, value), dtype=np.uint8)
+        if isinstance(value, tuple):
+            vocabulary, codes = value
+            lookup = np.array([self._code(name, w) for w in vocabulary], dtype=np.uint8)
+            return lookup[np.asarray(codes, dtype=np.int64)]
+        words = value.drop_nulls().unique().sort().to_list()
+        lookup = np.array([self._code(name, w) for w in words] + [self.NULL], dtype=np.uint8)
+        return lookup[value.cast(pl.Enum(words)).to_physical().fill_null(len(words)).to_numpy()]
+
+    def decode(self, name: str) -> pl.Expr:
+        words = list(self.words[name])
+        vocabulary = pl.Series(words + [None] * (self.NULL + 1 - len(words)), dtype=pl.String)
+        return pl.lit(vocabulary).gather(pl.col(name)).alias(name)
+
+
+def _events(codes: _Codes, **columns) -> pl.DataFrame:
+    """A frame of events with every column of _SCHEMA (missing ones null), times in µs, strings as `codes`."""
+    n = next(len(v[1]) if isinstance(v, tuple) else len(v) for v in columns.values() if not isinstance(v, str))
     data = {}
     for name, dtype in _SCHEMA.items():
         value = columns.get(name)
-        if value is None:
+        if dtype == pl.String:
+            data[name] = codes.encode(name, value, n)
+        elif value is None:
             data[name] = pl.repeat(None, n, dtype=dtype, eager=True).alias(name)
-        elif isinstance(value, str):
-            data[name] = pl.repeat(value, n, dtype=dtype, eager=True).alias(name)
         else:
             data[name] = pl.Series(name, value).cast(dtype)
     return pl.DataFrame(data)
@@ -65,12 +104,12 @@ def _professional_channel(staff, rows: np.ndarray, us: np.ndarray, rng: np.rando
                               reference.parameter("indirect_auth_share_etablissement"),
                               reference.parameter("indirect_auth_share_ville"))
     indirect = rng.random(rows.size) < indirect_share
-    return coded(("lps", "web_ps"), web, "channel"), coded(("DIRECTE", "INDIRECTE"), indirect, "auth_mode")
+    return (("lps", "web_ps"), web), (("DIRECTE", "INDIRECTE"), indirect)
 
 
-def _patient_channel(n: int, rng: np.random.Generator) -> pl.Series:
+def _patient_channel(n: int, rng: np.random.Generator) -> tuple[tuple[str, ...], np.ndarray]:
     """The Mon espace santé app or website (split assumed)."""
-    return coded(("mes_app", "mes_web"), rng.random(n) >= reference.parameter("patient_app_share"), "channel")
+    return ("mes_app", "mes_web"), rng.random(n) >= reference.parameter("patient_app_share")
 
 
 def _intervals(start_us: np.ndarray, p_end: float, limit_us: np.ndarray, rng: np.random.Generator,
@@ -202,6 +241,7 @@ def generate_access(
     d_status_us = docs["status_us"].to_numpy()
     d_alive_until = np.where(d_status == statuses.get("approved", -1), stop_us, d_status_us)  # available until then
     parts: list[pl.DataFrame] = []
+    codes = _Codes()
 
     # A. Submissions, new versions and deletions.
     author_kind, author_kinds = string_codes(docs["author_kind"])
@@ -209,38 +249,38 @@ def generate_access(
     prof = np.flatnonzero(author_kind == author_kinds.get("professional", -1))
     rows = staff.row_of(docs["author_professional_id"].to_numpy()[prof])
     channel, auth = _professional_channel(staff, rows, d_sub[prof], rng)
-    parts.append(_events(occurred_at=d_sub[prof], patient_id=ids[d_person[prof]], document_id=docs["document_id"].to_numpy()[prof],
+    parts.append(_events(codes, occurred_at=d_sub[prof], patient_id=ids[d_person[prof]], document_id=docs["document_id"].to_numpy()[prof],
                          actor_kind="professional", actor_professional_id=staff.ids[rows],
-                         action=coded(("submit", "new_version"), versioned[prof]), access_mode="normal",
+                         action=(("submit", "new_version"), versioned[prof]), access_mode="normal",
                          channel=channel, auth_mode=auth, outcome="granted"))
     pat = np.flatnonzero(author_kind == author_kinds.get("patient", -1))
-    parts.append(_events(occurred_at=d_sub[pat], patient_id=ids[d_person[pat]], document_id=docs["document_id"].to_numpy()[pat],
+    parts.append(_events(codes, occurred_at=d_sub[pat], patient_id=ids[d_person[pat]], document_id=docs["document_id"].to_numpy()[pat],
                          actor_kind="patient", action="upload", channel=_patient_channel(pat.size, rng), outcome="granted"))
     am = np.flatnonzero(author_kind == author_kinds.get("assurance_maladie", -1))
-    parts.append(_events(occurred_at=d_sub[am], patient_id=ids[d_person[am]], document_id=docs["document_id"].to_numpy()[am],
-                         actor_kind="assurance_maladie", action=coded(("submit", "new_version"), versioned[am]),
+    parts.append(_events(codes, occurred_at=d_sub[am], patient_id=ids[d_person[am]], document_id=docs["document_id"].to_numpy()[am],
+                         actor_kind="assurance_maladie", action=(("submit", "new_version"), versioned[am]),
                          channel="am_system", outcome="granted"))
     gone = np.flatnonzero(d_status == statuses.get("deleted", -1))
     rows = staff.row_of(docs["author_professional_id"].to_numpy()[gone])
     channel, auth = _professional_channel(staff, rows, d_status_us[gone], rng)
-    parts.append(_events(occurred_at=d_status_us[gone], patient_id=ids[d_person[gone]], document_id=docs["document_id"].to_numpy()[gone],
+    parts.append(_events(codes, occurred_at=d_status_us[gone], patient_id=ids[d_person[gone]], document_id=docs["document_id"].to_numpy()[gone],
                          actor_kind="professional", actor_professional_id=staff.ids[rows], action="delete",
                          access_mode="normal", channel=channel, auth_mode=auth, outcome="granted"))
 
     # B. The profile's life: activation, emergency opt-out, closure (by the holder, or by the Assurance Maladie at death).
     act = np.flatnonzero(activated < big - DAY)
     act_at = activated[act] + (rng.random(act.size) * DAY).astype(np.int64)
-    parts.append(_events(occurred_at=act_at, patient_id=ids[act], actor_kind="patient", action="activate",
+    parts.append(_events(codes, occurred_at=act_at, patient_id=ids[act], actor_kind="patient", action="activate",
                          channel=_patient_channel(act.size, rng), outcome="granted"))
     opted = np.flatnonzero(opt_out < big - DAY)
-    parts.append(_events(occurred_at=opt_out[opted] + (rng.random(opted.size) * DAY).astype(np.int64), patient_id=ids[opted],
+    parts.append(_events(codes, occurred_at=opt_out[opted] + (rng.random(opted.size) * DAY).astype(np.int64), patient_id=ids[opted],
                          actor_kind="patient", action="opt_out_emergency", channel=_patient_channel(opted.size, rng), outcome="granted"))
     shut = np.flatnonzero(closed < big - DAY)
     at_death = closed[shut] == death[shut]
     by_patient = _patient_channel(shut.size, rng)
-    parts.append(_events(occurred_at=closed[shut], patient_id=ids[shut],
-                         actor_kind=coded(("patient", "assurance_maladie"), at_death), action="close",
-                         channel=pl.select(pl.when(pl.Series(at_death)).then(pl.lit("am_system")).otherwise(by_patient)).to_series(),
+    parts.append(_events(codes, occurred_at=closed[shut], patient_id=ids[shut],
+                         actor_kind=(("patient", "assurance_maladie"), at_death), action="close",
+                         channel=(("mes_app", "mes_web", "am_system"), np.where(at_death, 2, by_patient[1])),
                          outcome="granted"))
 
     # C. Patients mask documents (some unmask them later) and block professionals (some unblock them).
@@ -252,11 +292,11 @@ def generate_access(
     unmask_at = _intervals(mask_at[m_idx], reference.parameter("patient_unmask_share"), limit[m_idx], rng, 1, 180)
     doc_ids = docs["document_id"].to_numpy()
     channel = _patient_channel(m_idx.size, rng)
-    parts.append(_events(occurred_at=mask_at[m_idx], patient_id=ids[d_person[m_idx]], document_id=doc_ids[m_idx],
+    parts.append(_events(codes, occurred_at=mask_at[m_idx], patient_id=ids[d_person[m_idx]], document_id=doc_ids[m_idx],
                          actor_kind="patient", action="mask", channel=channel, outcome="granted"))
     un = unmask_at >= 0
-    parts.append(_events(occurred_at=unmask_at[un], patient_id=ids[d_person[m_idx][un]], document_id=doc_ids[m_idx][un],
-                         actor_kind="patient", action="unmask", channel=channel.filter(pl.Series(un)), outcome="granted"))
+    parts.append(_events(codes, occurred_at=unmask_at[un], patient_id=ids[d_person[m_idx][un]], document_id=doc_ids[m_idx][un],
+                         actor_kind="patient", action="unmask", channel=(channel[0], channel[1][un]), outcome="granted"))
     masks = pl.DataFrame({"document_id": doc_ids[m_idx], "mask_us": mask_at[m_idx],
                           "unmask_us": np.where(unmask_at >= 0, unmask_at, big)})
     final_masked = np.zeros(d_sub.size, dtype=bool)
@@ -276,13 +316,13 @@ def generate_access(
                          end_of_profile[b_person], rng, 1, 365)
     blocks = blocks.with_columns(pl.Series("unblock_us", np.where(unblock >= 0, unblock, big)))
     channel = _patient_channel(blocks.height, rng)
-    parts.append(_events(occurred_at=blocks["block_us"].to_numpy(), patient_id=blocks["patient_id"].to_numpy(), actor_kind="patient",
+    parts.append(_events(codes, occurred_at=blocks["block_us"].to_numpy(), patient_id=blocks["patient_id"].to_numpy(), actor_kind="patient",
                          target_professional_id=blocks["target"].to_numpy(), action="block_professional", channel=channel,
                          outcome="granted"))
     ub = unblock >= 0
-    parts.append(_events(occurred_at=unblock[ub], patient_id=blocks["patient_id"].to_numpy()[ub], actor_kind="patient",
+    parts.append(_events(codes, occurred_at=unblock[ub], patient_id=blocks["patient_id"].to_numpy()[ub], actor_kind="patient",
                          target_professional_id=blocks["target"].to_numpy()[ub], action="unblock_professional",
-                         channel=channel.filter(pl.Series(ub)), outcome="granted"))
+                         channel=(channel[0], channel[1][ub]), outcome="granted"))
 
     # D. Patients view their documents and their access history.
     visible = docs.lazy().filter(~pl.col("invisible_patient")).select(
@@ -291,21 +331,21 @@ def generate_access(
     hi = np.where(activated < big - DAY, end_of_profile, 0)
     p_view, at = _uniform_events(lo, hi, reference.parameter("patient_view_rate_per_year"), rng)
     viewed = _sessions(visible, pl.DataFrame({"session": np.arange(p_view.size), "patient_id": ids[p_view], "at": at}), 1)
-    parts.append(_events(occurred_at=viewed["at"].to_numpy(), patient_id=viewed["patient_id"].to_numpy(),
+    parts.append(_events(codes, occurred_at=viewed["at"].to_numpy(), patient_id=viewed["patient_id"].to_numpy(),
                          document_id=viewed["document_id"].to_numpy(), actor_kind="patient", action="view",
                          channel=_patient_channel(viewed.height, rng), outcome="granted"))
     p_hist, at = _uniform_events(lo, hi, reference.parameter("patient_view_history_rate_per_year"), rng)
-    parts.append(_events(occurred_at=at, patient_id=ids[p_hist], actor_kind="patient", action="view_history",
+    parts.append(_events(codes, occurred_at=at, patient_id=ids[p_hist], actor_kind="patient", action="view_history",
                          channel=_patient_channel(p_hist.size, rng), outcome="granted"))
 
     # E. Professionals consult the DMP.
     consults = _consultations(scenario, rng, patients, encounters, docs, staff, first_id, dept, gp, death, stop_us, blocks)
-    parts.append(_decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng))
+    parts.append(_decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng, codes))
 
     events = (
         sort_rows(pl.concat(parts), "patient_id", "occurred_at")  # stable: simultaneous events keep their order
         .with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("event_id"),
-                      pl.col("occurred_at").cast(pl.Datetime("us")))
+                      pl.col("occurred_at").cast(pl.Datetime("us")), *(codes.decode(name) for name in codes.words))
         .select(EVENT_COLUMNS)
     )
     return events, documents.with_columns(pl.Series("masked_ps", final_masked))
@@ -395,7 +435,7 @@ def _of_documents(document_id: pl.Series, docs: pl.DataFrame, columns: tuple[str
     return [found[c] for c in columns]
 
 
-def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng) -> pl.DataFrame:
+def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng, codes: _Codes) -> pl.DataFrame:
     """Each attempt's outcome under the DMP's rules (DESIGN.md §5), in order: no DMP, blocked, matrix, emergency
     opt-out, masked."""
     person = consults["patient_id"].to_numpy() - first_id
@@ -434,19 +474,20 @@ def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, 
             pl.col("access_mode").is_in(["bris_de_glace", "centre_15"]).alias("emergency"),
         )
     )
-    outcome = (
-        pl.when(pl.col("no_dmp")).then(pl.lit("denied_no_dmp"))
-        .when(pl.col("blocked")).then(pl.lit("denied_blocked"))
-        .when(~pl.col("emergency") & ~pl.col("allowed").fill_null(False)).then(pl.lit("denied_matrix"))
-        .when(pl.col("emergency") & pl.col("opted_out")).then(pl.lit("denied_emergency_opt_out"))
+    outcomes = ("denied_no_dmp", "denied_blocked", "denied_matrix", "denied_emergency_opt_out", "denied_masked", "granted")
+    outcome = (  # an index into `outcomes`
+        pl.when(pl.col("no_dmp")).then(0)
+        .when(pl.col("blocked")).then(1)
+        .when(~pl.col("emergency") & ~pl.col("allowed").fill_null(False)).then(2)
+        .when(pl.col("emergency") & pl.col("opted_out")).then(3)
         .when(pl.col("masked") & (pl.col("actor_id") != pl.col("author_professional_id").fill_null(-1))
-              & (pl.col("actor_id") != pl.col("gp"))).then(pl.lit("denied_masked"))
-        .otherwise(pl.lit("granted"))
+              & (pl.col("actor_id") != pl.col("gp"))).then(4)
+        .otherwise(5)
     )
-    frame = frame.with_columns(outcome.alias("outcome"))
+    frame = frame.with_columns(outcome.cast(pl.Int8).alias("outcome"))
     actor = staff.row_of(frame["actor_id"].to_numpy())
     channel, auth = _professional_channel(staff, actor, frame["at"].to_numpy(), rng)
-    return _events(occurred_at=frame["at"].to_numpy(), patient_id=frame["patient_id"].to_numpy(),
+    return _events(codes, occurred_at=frame["at"].to_numpy(), patient_id=frame["patient_id"].to_numpy(),
                    document_id=frame["document_id"], actor_kind="professional", actor_professional_id=frame["actor_id"].to_numpy(),
                    action="consult", access_mode=frame["access_mode"], channel=channel, auth_mode=auth,
-                   outcome=frame["outcome"])
+                   outcome=(outcomes, frame["outcome"].to_numpy()))

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 import dmpdata
 from dmpdata import engine
 from dmpdata.generators.access import (
+    _Codes,
+    _events,
     _in_order,
     _of_documents,
     _sessions,
@@ -113,3 +115,25 @@ def test_sessions_read_the_same_documents_whatever_their_order(docs, sessions, k
     owners = want.join(ordered.select("document_id", pl.col("patient_id").alias("owner")), on="document_id")
     assert owners.height == want.height and (owners["owner"] == owners["patient_id"]).all()
     assert want.filter(pl.col("submitted_us") > pl.col("at")).height == 0
+
+
+def test_event_strings_travel_as_codes_and_come_back_the_same():
+    """`_events` keeps its string columns as one-byte codes (given as a string, a (vocabulary, codes) pair or a
+    Series with nulls); `_Codes.decode` gives back the very strings, nulls included, whatever the parts' order."""
+    codes = _Codes()
+    parts = [
+        _events(codes, occurred_at=[3, 1], patient_id=[1, 2], action="view", channel=(("mes_app", "mes_web"), [1, 0]),
+                outcome="granted"),
+        _events(codes, occurred_at=[2, 5, 4], patient_id=[1, 1, 2], action=(("submit", "new_version"), [True, False, True]),
+                access_mode=pl.Series(["normal", None, "bris_de_glace"]), channel=(("lps", "web_ps"), [0, 0, 1]),
+                auth_mode=(("DIRECTE", "INDIRECTE"), [1, 0, 0]), outcome="denied_matrix"),
+    ]
+    events = pl.concat(parts).sort("occurred_at").with_columns(codes.decode(name) for name in codes.words)
+    assert events.select("action", "access_mode", "channel", "auth_mode", "outcome", "actor_kind").rows() == [
+        ("view", None, "mes_app", None, "granted", None),
+        ("new_version", "normal", "lps", "INDIRECTE", "denied_matrix", None),
+        ("view", None, "mes_web", None, "granted", None),
+        ("new_version", "bris_de_glace", "web_ps", "DIRECTE", "denied_matrix", None),
+        ("submit", None, "lps", "DIRECTE", "denied_matrix", None),
+    ]
+    assert all(events[name].dtype == pl.String for name in codes.words)
