@@ -366,8 +366,9 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
         pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
         pl.when(professional).then("author_professional_id").alias("author_professional_id"),
         pl.when(professional).then("organization_id").alias("organization_id"),
-        pl.concat_str(pl.lit("2.25."), pl.col("_hi").cast(pl.String), pl.col("_lo").cast(pl.String).str.zfill(19))
-        .alias("unique_id"),
+        # 2.25.<hi, then lo on 19 digits> (hi >= 1), written as the decimal of one 128-bit integer: one cast to text.
+        pl.concat_str(pl.lit("2.25."), (pl.col("_hi").cast(pl.Int128) * pl.lit(10**19, dtype=pl.Int128)
+                                        + pl.col("_lo").cast(pl.Int128)).cast(pl.String)).alias("unique_id"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"),
     )
     # document_id: the rank in that order; a new version replaces the document of row `_replaces` before the sort.
