@@ -243,32 +243,33 @@ def _flu_seasons(start: dt.date, end: dt.date) -> list[tuple[int, int]]:
 
 
 def _band_rates(activity: Activity, male: np.ndarray) -> np.ndarray:
-    """Rate per year by [person, band]."""
+    """Rate per year by [band, person] (one row per age band: the per-person work runs along contiguous rows)."""
     m = np.array([b[2] for b in activity.bands])
     f = np.array([b[3] for b in activity.bands])
-    return np.where(male[:, None], m[None, :], f[None, :])
+    return np.where(male[None, :], m[:, None], f[:, None])
 
 
 def _continuous_events(activity: Activity, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray, birth: np.ndarray,
                        rates: np.ndarray, adherence: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson events over each person's window [lo, hi), piecewise-constant rate by age band."""
+    """Poisson events over each person's window [lo, hi), piecewise-constant rate by age band (`rates` by [band,
+    person]). Arrays are [band, person]: every step runs along contiguous rows of people."""
     band_lo = np.array([b[0] for b in activity.bands], dtype=np.float64) * DAYS_PER_YEAR
     band_hi = (np.array([b[1] for b in activity.bands], dtype=np.float64) + 1) * DAYS_PER_YEAR
-    seg_lo = np.maximum(lo[:, None], birth[:, None] + band_lo[None, :])
-    seg_hi = np.minimum(hi[:, None], birth[:, None] + band_hi[None, :])
+    seg_lo = np.maximum(lo[None, :], birth[None, :] + band_lo[:, None])
+    seg_hi = np.minimum(hi[None, :], birth[None, :] + band_hi[:, None])
     overlap = np.clip(seg_hi - seg_lo, 0, None)
-    weight = rates * overlap / DAYS_PER_YEAR * adherence[:, None]
-    cum = np.cumsum(weight, axis=1)
-    total = cum[:, -1]
+    weight = rates * overlap / DAYS_PER_YEAR * adherence[None, :]
+    cum = np.cumsum(weight, axis=0)
+    total = cum[-1]
     counts = rng.poisson(total)
     person = np.repeat(np.arange(idx.size), counts)
     if person.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     u = rng.random(person.size) * total[person]
-    band = np.minimum((cum[person] < u[:, None]).sum(axis=1), len(activity.bands) - 1)
-    before = np.where(band > 0, cum[person, np.maximum(band - 1, 0)], 0.0)
-    within = (u - before) / np.maximum(weight[person, band], 1e-300)
-    day = seg_lo[person, band] + np.clip(within, 0, 1) * overlap[person, band]
+    band = np.minimum((cum[:, person] < u[None, :]).sum(axis=0), len(activity.bands) - 1)
+    before = np.where(band > 0, cum[np.maximum(band - 1, 0), person], 0.0)
+    within = (u - before) / np.maximum(weight[band, person], 1e-300)
+    day = seg_lo[band, person] + np.clip(within, 0, 1) * overlap[band, person]
     return idx[person], day
 
 
@@ -287,7 +288,7 @@ def _seasonal_events(activities: list[Activity], idx: np.ndarray, lo: np.ndarray
             for activity in activities:
                 ages_lo = np.array([b[0] for b in activity.bands])
                 band = np.clip(np.searchsorted(ages_lo, age, side="right") - 1, 0, len(activity.bands) - 1)
-                rates.append(_band_rates(activity, male)[np.arange(idx.size), band])
+                rates.append(_band_rates(activity, male)[band, np.arange(idx.size)])
             cum = np.cumsum(np.array(rates) * adherence[None, :], axis=0)
             u = rng.random(idx.size)
             hit = (w_lo < w_hi) & (u < np.minimum(cum[-1], 1.0))
