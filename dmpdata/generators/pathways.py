@@ -14,7 +14,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import Area, department_index
-from dmpdata.generators.sampling import EPOCH, sort_rows, string_codes
+from dmpdata.generators.sampling import EPOCH, cumsum_rows, sort_rows, string_codes
 from dmpdata.scenario import Scenario
 
 __all__ = ["Activity", "Pathway", "PathwayError", "activity_ids", "codes_of", "generate_encounters", "load_pathways",
@@ -259,7 +259,7 @@ def _continuous_events(activity: Activity, idx: np.ndarray, lo: np.ndarray, hi: 
     seg_hi = np.minimum(hi[None, :], birth[None, :] + band_hi[:, None])
     overlap = np.clip(seg_hi - seg_lo, 0, None)
     weight = rates * overlap / DAYS_PER_YEAR * adherence[None, :]
-    cum = np.cumsum(weight, axis=0)
+    cum = cumsum_rows(weight)
     total = cum[-1]
     counts = rng.poisson(total)
     person = np.repeat(np.arange(idx.size), counts)
@@ -289,7 +289,7 @@ def _seasonal_events(activities: list[Activity], idx: np.ndarray, lo: np.ndarray
                 ages_lo = np.array([b[0] for b in activity.bands])
                 band = np.clip(np.searchsorted(ages_lo, age, side="right") - 1, 0, len(activity.bands) - 1)
                 rates.append(_band_rates(activity, male)[band, np.arange(idx.size)])
-            cum = np.cumsum(np.array(rates) * adherence[None, :], axis=0)
+            cum = cumsum_rows(np.array(rates) * adherence[None, :])
             u = rng.random(idx.size)
             hit = (w_lo < w_hi) & (u < np.minimum(cum[-1], 1.0))
             which = (cum < u[None, :]).sum(axis=0)

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmpdata.generators.sampling import choose, sort_rows
+from dmpdata.generators.sampling import choose, cumsum_rows, sort_rows
 
 _INT64 = st.integers(-(2**63), 2**63 - 1)
 
@@ -92,3 +92,14 @@ def test_choose_is_np_where(rows):
     assert got.dtype == want.dtype and np.array_equal(got, want)
     assert np.array_equal(choose(mask, mask, ~mask), np.where(mask, mask, ~mask))
     assert np.array_equal(choose(mask, 2.5, fb).view(np.int64), np.where(mask, 2.5, fb).view(np.int64))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 6), st.integers(0, 40), st.integers(0, 2**32 - 1))
+def test_cumsum_rows_is_numpy_cumsum_bit_for_bit(rows, columns, seed):
+    """The loop adds the rows in numpy's order: the very same floats (rates of very different sizes included)."""
+    rng = np.random.default_rng(seed)
+    a = rng.random((rows, columns)) * 10.0 ** rng.integers(-300, 300, (rows, columns))
+    got = cumsum_rows(a)
+    assert got.shape == a.shape and got.dtype == np.float64
+    assert np.array_equal(got.view(np.int64), np.cumsum(a, axis=0).view(np.int64))
