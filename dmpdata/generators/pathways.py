@@ -266,7 +266,10 @@ def _continuous_events(activity: Activity, idx: np.ndarray, lo: np.ndarray, hi: 
     if person.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     u = rng.random(person.size) * total[person]
-    band = np.minimum((cum[:, person] < u[None, :]).sum(axis=0), len(activity.bands) - 1)
+    band = np.zeros(person.size, dtype=np.int64)  # bands whose cumulative rate is below u, counted band by band
+    for row in cum:
+        band += row[person] < u
+    band = np.minimum(band, len(activity.bands) - 1)
     before = np.where(band > 0, cum[np.maximum(band - 1, 0), person], 0.0)
     within = (u - before) / np.maximum(weight[band, person], 1e-300)
     day = seg_lo[band, person] + np.clip(within, 0, 1) * overlap[band, person]
