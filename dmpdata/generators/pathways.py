@@ -370,9 +370,13 @@ def generate_encounters(
     encounters = pl.concat(blocks)
     encounters = pl.concat([encounters, _dispensing(encounters, dept, death, stop, staff, rng)])
     ids = patients["patient_id"].to_numpy()
-    encounters = encounters.with_columns(pl.Series("patient_id", ids[encounters["_row"].to_numpy()]))
-    # A stable sort: encounters at the same time keep their row order (`_key`).
-    encounters = sort_rows(encounters.with_row_index("_key"), "patient_id", "start_at")
+    if not bool(np.all(ids[1:] > ids[:-1])):
+        raise ValueError("generate_encounters: patient ids must increase row by row, as a chunk's do")
+    # A stable sort by (patient, start): encounters at the same time keep their row order (`_key`). Patient ids grow
+    # with the patients' rows, so the rows stand for them; the frame carries only small codes and staff rows through
+    # the sort, and the ids are looked up after it.
+    encounters = sort_rows(encounters.with_row_index("_key"), "_row", "start_at")
+    pros = encounters["_pros"].to_numpy()
     # encounter_id: the rank in that order; a dispensing follows the encounter at row `_follows` before the sort.
     id_of_row = np.empty(encounters.height, dtype=np.int64)
     id_of_row[encounters["_key"].to_numpy()] = np.arange(1, encounters.height + 1)
@@ -380,6 +384,9 @@ def generate_encounters(
     names = _names()
     return encounters.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("encounter_id"),
+        pl.Series("patient_id", ids[encounters["_row"].to_numpy()]),
+        pl.Series("professional_id", staff.ids[pros]),
+        pl.Series("organization_id", staff.org[pros]),
         pl.when(pl.col("_follows") >= 0).then(pl.Series(id_of_row[np.maximum(follows, 0)])).alias("follows_encounter_id"),
         pl.lit(names.kinds).gather(pl.col("_kind")).alias("kind"),
         pl.lit(names.pathways).gather(pl.col("_pathway")).alias("pathway"),
@@ -454,8 +461,7 @@ def _frame(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.n
     names = _names()
     return pl.DataFrame({
         "_row": person.astype(np.int64),
-        "professional_id": staff.ids[pros],
-        "organization_id": staff.org[pros],
+        "_pros": pros.astype(np.int32),  # staff rows: professional and organisation ids once sorted
         # Codes into `_names()`, turned into strings once the chunk's encounters are sorted.
         "_kind": np.full(person.size, names.kind[kind], dtype=np.int32),
         "_pathway": np.full(person.size, names.pathway[pathway], dtype=np.int32),
