@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.generators.documents import US_PER_DAY, curve_at
+from dmpdata.generators.documents import US_PER_DAY, curve_at, type_vocabulary
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of
 from dmpdata.generators.sampling import EPOCH, coded, sort_rows, string_codes
@@ -422,6 +422,22 @@ def _consultations(scenario, rng, patients, encounters, docs, staff, first_id, d
     return pl.concat([consults, gp_reads.select(consults.columns)])
 
 
+@lru_cache(maxsize=4)
+def _access_matrix(staff) -> tuple[np.ndarray, np.ndarray]:
+    """(the profession of each staff row, allowed[profession, document type]) from access_matrix.csv: professions
+    are indexed in the matrix's order, types as in `type_vocabulary()`; the last row and column (a profession or type
+    the matrix does not list) allow nothing."""
+    matrix = reference.load("access_matrix").select("profession_code", "type_code", "allowed")
+    professions = {code: i for i, code in enumerate(dict.fromkeys(matrix["profession_code"].to_list()))}
+    types = {code: i for i, code in enumerate(type_vocabulary().to_list())}
+    allowed = np.zeros((len(professions) + 1, len(types) + 1), dtype=bool)
+    for profession, type_code, ok in matrix.iter_rows():
+        if ok and type_code in types:
+            allowed[professions[profession], types[type_code]] = True
+    profession_of_row = np.array([professions.get(code, len(professions)) for code in staff.profession], dtype=np.int64)
+    return profession_of_row, allowed
+
+
 def _of_documents(document_id: pl.Series, docs: pl.DataFrame, columns: tuple[str, ...]) -> list[pl.Series]:
     """`columns` of the documents `document_id` points to (null where it is null): a left join on document_id, done
     as a gather when the documents' ids are consecutive in row order (as generated: a chunk's documents are 1..n)."""
@@ -445,7 +461,7 @@ def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, 
     no_dmp = ~((created[person] <= day) & (day < closed[person]))
     # Documents only exist in an open DMP: an attempt on a closed/absent one is a profile-level trace.
     frame = consults.with_columns(
-        pl.Series("actor_id", staff.ids[actor]), pl.Series("profession", staff.profession[actor]),
+        pl.Series("actor_id", staff.ids[actor]), pl.Series("_actor", actor.astype(np.int32)),
         pl.Series("no_dmp", no_dmp), pl.Series("opted_out", opt_out[person] <= day),
         pl.Series("gp", gp[person]),
     ).with_columns(pl.when(pl.col("no_dmp")).then(None).otherwise("document_id").alias("document_id"))
@@ -461,13 +477,15 @@ def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, 
     blocked = frame.select("patient_id", "actor_id", "at").with_row_index("_r").join(
         blocks.rename({"target": "actor_id"}), on=["patient_id", "actor_id"], how="inner"
     ).filter((pl.col("block_us") <= pl.col("at")) & (pl.col("at") < pl.col("unblock_us"))).select("_r").unique()
-    matrix = reference.load("access_matrix").select("profession_code", "type_code", "allowed")
+    frame = frame.with_row_index("_r").with_columns(
+        pl.col("_r").is_in(blocked["_r"].implode()).alias("blocked"),
+        *_of_documents(frame["document_id"], docs, ("type_code", "author_professional_id")))
+    # The access matrix: whether the actor's profession may read the document's type (no row: no).
+    profession_of_row, allowed = _access_matrix(staff)
+    types = type_vocabulary()
+    type_index = frame["type_code"].cast(pl.Enum(types)).to_physical().fill_null(types.len()).to_numpy()
     frame = (
-        frame.with_row_index("_r")
-        .with_columns(pl.col("_r").is_in(blocked["_r"].implode()).alias("blocked"),
-                      *_of_documents(frame["document_id"], docs, ("type_code", "author_professional_id")))
-        .join(matrix, left_on=["profession", "type_code"], right_on=["profession_code", "type_code"], how="left",
-              maintain_order="left")
+        frame.with_columns(pl.Series("allowed", allowed[profession_of_row[frame["_actor"].to_numpy()], type_index]))
         .join(masks, on="document_id", how="left", maintain_order="left")
         .with_columns(
             ((pl.col("mask_us") <= pl.col("at")) & (pl.col("at") < pl.col("unmask_us"))).fill_null(False).alias("masked"),
@@ -478,15 +496,14 @@ def _decide(consults, docs, blocks, masks, staff, created, closed, opt_out, gp, 
     outcome = (  # an index into `outcomes`
         pl.when(pl.col("no_dmp")).then(0)
         .when(pl.col("blocked")).then(1)
-        .when(~pl.col("emergency") & ~pl.col("allowed").fill_null(False)).then(2)
+        .when(~pl.col("emergency") & ~pl.col("allowed")).then(2)
         .when(pl.col("emergency") & pl.col("opted_out")).then(3)
         .when(pl.col("masked") & (pl.col("actor_id") != pl.col("author_professional_id").fill_null(-1))
               & (pl.col("actor_id") != pl.col("gp"))).then(4)
         .otherwise(5)
     )
     frame = frame.with_columns(outcome.cast(pl.Int8).alias("outcome"))
-    actor = staff.row_of(frame["actor_id"].to_numpy())
-    channel, auth = _professional_channel(staff, actor, frame["at"].to_numpy(), rng)
+    channel, auth = _professional_channel(staff, frame["_actor"].to_numpy(), frame["at"].to_numpy(), rng)
     return _events(codes, occurred_at=frame["at"].to_numpy(), patient_id=frame["patient_id"].to_numpy(),
                    document_id=frame["document_id"], actor_kind="professional", actor_professional_id=frame["actor_id"].to_numpy(),
                    action="consult", access_mode=frame["access_mode"], channel=channel, auth_mode=auth,
