@@ -11,7 +11,7 @@ from dmpdata import reference
 from dmpdata.generators.documents import US_PER_DAY, curve_at, type_vocabulary
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of
-from dmpdata.generators.sampling import EPOCH, coded, sort_rows, string_codes
+from dmpdata.generators.sampling import EPOCH, coded, sort_rows
 from dmpdata.generators.staff import SECTORS
 from dmpdata.keys import dense_start, packed_words
 from dmpdata.scenario import Scenario
@@ -237,30 +237,31 @@ def generate_access(
     )
     d_person = docs["patient_id"].to_numpy() - first_id
     d_sub = docs["submitted_us"].to_numpy()
-    d_status, statuses = string_codes(docs["status"])
+    def is_(column: str, value: str) -> np.ndarray:  # a few comparisons of short strings cost less than encoding them
+        return (docs[column] == value).to_numpy()
+
     d_status_us = docs["status_us"].to_numpy()
-    d_alive_until = np.where(d_status == statuses.get("approved", -1), stop_us, d_status_us)  # available until then
+    d_alive_until = np.where(is_("status", "approved"), stop_us, d_status_us)  # available until then
     parts: list[pl.DataFrame] = []
     codes = _Codes()
 
     # A. Submissions, new versions and deletions.
-    author_kind, author_kinds = string_codes(docs["author_kind"])
     versioned = docs["replaces_document_id"].is_not_null().to_numpy()
-    prof = np.flatnonzero(author_kind == author_kinds.get("professional", -1))
+    prof = np.flatnonzero(is_("author_kind", "professional"))
     rows = staff.row_of(docs["author_professional_id"].to_numpy()[prof])
     channel, auth = _professional_channel(staff, rows, d_sub[prof], rng)
     parts.append(_events(codes, occurred_at=d_sub[prof], patient_id=ids[d_person[prof]], document_id=docs["document_id"].to_numpy()[prof],
                          actor_kind="professional", actor_professional_id=staff.ids[rows],
                          action=(("submit", "new_version"), versioned[prof]), access_mode="normal",
                          channel=channel, auth_mode=auth, outcome="granted"))
-    pat = np.flatnonzero(author_kind == author_kinds.get("patient", -1))
+    pat = np.flatnonzero(is_("author_kind", "patient"))
     parts.append(_events(codes, occurred_at=d_sub[pat], patient_id=ids[d_person[pat]], document_id=docs["document_id"].to_numpy()[pat],
                          actor_kind="patient", action="upload", channel=_patient_channel(pat.size, rng), outcome="granted"))
-    am = np.flatnonzero(author_kind == author_kinds.get("assurance_maladie", -1))
+    am = np.flatnonzero(is_("author_kind", "assurance_maladie"))
     parts.append(_events(codes, occurred_at=d_sub[am], patient_id=ids[d_person[am]], document_id=docs["document_id"].to_numpy()[am],
                          actor_kind="assurance_maladie", action=(("submit", "new_version"), versioned[am]),
                          channel="am_system", outcome="granted"))
-    gone = np.flatnonzero(d_status == statuses.get("deleted", -1))
+    gone = np.flatnonzero(is_("status", "deleted"))
     rows = staff.row_of(docs["author_professional_id"].to_numpy()[gone])
     channel, auth = _professional_channel(staff, rows, d_status_us[gone], rng)
     parts.append(_events(codes, occurred_at=d_status_us[gone], patient_id=ids[d_person[gone]], document_id=docs["document_id"].to_numpy()[gone],
