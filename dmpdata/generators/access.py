@@ -11,7 +11,7 @@ from dmpdata import reference
 from dmpdata.generators.documents import US_PER_DAY, curve_at, type_vocabulary
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of
-from dmpdata.generators.sampling import EPOCH, coded, sort_rows
+from dmpdata.generators.sampling import EPOCH, coded, decoded, sort_rows
 from dmpdata.generators.staff import SECTORS
 from dmpdata.keys import dense_start, packed_words
 from dmpdata.scenario import Scenario
@@ -65,8 +65,7 @@ class _Codes:
 
     def decode(self, name: str) -> pl.Expr:
         words = list(self.words[name])
-        vocabulary = pl.Series(words + [None] * (self.NULL + 1 - len(words)), dtype=pl.String)
-        return pl.lit(vocabulary).gather(pl.col(name)).alias(name)
+        return decoded(words + [None] * (self.NULL + 1 - len(words)), name).alias(name)
 
 
 def _events(codes: _Codes, **columns) -> pl.DataFrame:

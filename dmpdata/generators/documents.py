@@ -11,7 +11,7 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of, load_pathways
-from dmpdata.generators.sampling import EPOCH, Categorical, sort_rows
+from dmpdata.generators.sampling import EPOCH, Categorical, decoded, sort_rows
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
@@ -137,8 +137,7 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
     # The rows of each kind in row order (code c at by_kind[bounds[c + 1]:bounds[c + 2]], null = -1): one stable
     # radix sort of the small codes instead of comparing every encounter's kind for every rule.
     by_kind = np.argsort(kind.astype(np.int16), kind="stable")
-    bounds = np.searchsorted(kind[by_kind], np.arange(-1, len(kinds) + 1), side="left")
-    bounds = np.append(bounds, kind.size)
+    bounds = np.searchsorted(kind[by_kind], np.arange(-1, len(kinds) + 1))
     cands = _Candidates()
     for rule in rules.iter_rows(named=True):
         code = kinds.get(rule["encounter_kind"], -1)
@@ -350,19 +349,15 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     # stable sort orders same-time documents by it); the strings are gathered from their vocabularies after.
     frame = sort_rows(frame, "patient_id", "submitted_at")
 
-    def gather(vocabulary: tuple[str, ...] | pl.Series, code: str) -> pl.Expr:
-        values = vocabulary if isinstance(vocabulary, pl.Series) else pl.Series(list(vocabulary), dtype=pl.String)
-        return pl.lit(values).gather(pl.col(code))
-
     professional = pl.col("_kind") == 0
     frame = frame.with_columns(
-        gather(types.type_code, "_type").alias("type_code"),
-        gather(types.class_code, "_type").alias("class_code"),
-        gather(types.formats, "_format").alias("format_code"),
-        gather(("professional", "patient", "assurance_maladie"), "_kind").alias("author_kind"),
-        gather((*SECTORS, "patient", "assurance_maladie"), "_sector").alias("sector"),
-        gather(("N", "R", "V"), "_confidentiality").alias("confidentiality"),
-        gather(("approved", "deprecated", "archived", "deleted"), "_status").alias("status"),
+        decoded(types.type_code, "_type").alias("type_code"),
+        decoded(types.class_code, "_type").alias("class_code"),
+        decoded(types.formats, "_format").alias("format_code"),
+        decoded(("professional", "patient", "assurance_maladie"), "_kind").alias("author_kind"),
+        decoded((*SECTORS, "patient", "assurance_maladie"), "_sector").alias("sector"),
+        decoded(("N", "R", "V"), "_confidentiality").alias("confidentiality"),
+        decoded(("approved", "deprecated", "archived", "deleted"), "_status").alias("status"),
         pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
         pl.when(professional).then("author_professional_id").alias("author_professional_id"),
         pl.when(professional).then("organization_id").alias("organization_id"),

@@ -9,7 +9,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.pathways import codes_of, load_pathways
-from dmpdata.generators.sampling import EPOCH
+from dmpdata.generators.sampling import EPOCH, decoded
 from dmpdata.keys import dense_start
 from dmpdata.scenario import Scenario
 
@@ -193,7 +193,6 @@ def generate_observations(
     })
     return (
         observations.with_columns(_lab_reports(documents, enc_id)[rows].alias("document_id"))
-        .with_columns(pl.lit(pl.Series(loinc_codes, dtype=pl.String)).gather(pl.col("_loinc")).alias("loinc_code"),
-                      pl.lit(pl.Series(units, dtype=pl.String)).gather(pl.col("_unit")).alias("unit"))
+        .with_columns(decoded(loinc_codes, "_loinc").alias("loinc_code"), decoded(units, "_unit").alias("unit"))
         .select("observation_id", "encounter_id", "document_id", "patient_id", "loinc_code", "value", "unit", "effective_at")
     )

@@ -14,7 +14,13 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import Area, department_index
-from dmpdata.generators.sampling import EPOCH, cumsum_rows, sort_rows, string_codes
+from dmpdata.generators.sampling import (
+    EPOCH,
+    cumsum_rows,
+    decoded,
+    sort_rows,
+    string_codes,
+)
 from dmpdata.scenario import Scenario
 
 __all__ = ["Activity", "Pathway", "PathwayError", "activity_ids", "codes_of", "generate_encounters", "load_pathways",
@@ -388,9 +394,9 @@ def generate_encounters(
         pl.Series("professional_id", staff.ids[pros]),
         pl.Series("organization_id", staff.org[pros]),
         pl.when(pl.col("_follows") >= 0).then(pl.Series(id_of_row[np.maximum(follows, 0)])).alias("follows_encounter_id"),
-        pl.lit(names.kinds).gather(pl.col("_kind")).alias("kind"),
-        pl.lit(names.pathways).gather(pl.col("_pathway")).alias("pathway"),
-        pl.lit(names.activities).gather(pl.col("_activity")).alias("activity"),
+        decoded(names.kinds, "_kind").alias("kind"),
+        decoded(names.pathways, "_pathway").alias("pathway"),
+        decoded(names.activities, "_activity").alias("activity"),
     ).select(*ENCOUNTER_COLUMNS, *CODE_COLUMNS)
 
 

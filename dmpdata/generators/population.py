@@ -18,6 +18,7 @@ from dmpdata.generators.sampling import (
     as_date,
     categorical,
     choose,
+    decoded,
     inverse_curve,
 )
 from dmpdata.scenario import Scenario
@@ -324,7 +325,7 @@ def _frame(columns: dict) -> pl.DataFrame:
         if isinstance(value, tuple):
             vocabulary, index = value
             raw[f"_{name}"] = index
-            exprs.append(pl.lit(vocabulary).gather(pl.col(f"_{name}")).alias(name))
+            exprs.append(decoded(vocabulary, f"_{name}").alias(name))
         elif isinstance(value, np.ndarray) and value.dtype == np.float64 and name.endswith(("_date", "_at")):
             raw[name] = as_date(value, name)
             exprs.append(pl.col(name))

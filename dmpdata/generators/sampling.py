@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import polars as pl
@@ -10,8 +11,8 @@ import pyarrow as pa
 
 from dmpdata.keys import packed_words
 
-__all__ = ["EPOCH", "Balanced", "Categorical", "GroupedChoice", "as_date", "choose", "coded", "categorical", "cumsum_rows", "inverse_curve",
-           "sort_rows", "stochastic_round"]
+__all__ = ["EPOCH", "Balanced", "Categorical", "GroupedChoice", "as_date", "choose", "coded", "categorical", "cumsum_rows",
+           "decoded", "inverse_curve", "sort_rows", "stochastic_round"]
 
 EPOCH = dt.date(1970, 1, 1).toordinal()
 
@@ -213,6 +214,14 @@ def coded(vocabulary: tuple[str, ...] | pl.Series, codes: np.ndarray, name: str 
     """Strings from integer codes into a small vocabulary (a gather: no per-row string building)."""
     series = vocabulary.rechunk() if isinstance(vocabulary, pl.Series) else pl.Series(name, list(vocabulary), dtype=pl.String)
     return series.gather(np.asarray(codes, dtype=np.int64)).alias(name)
+
+
+def decoded(vocabulary: Sequence[str | None] | pl.Series, codes: str) -> pl.Expr:
+    """The strings of the integer code column `codes`, gathered from `vocabulary` (a Series, or strings; an index
+    past its end is an error, a null entry gives a null): an expression, so that a frame turns all its code columns
+    into strings in one `with_columns`, column by column in parallel. `coded` is the eager form."""
+    values = vocabulary if isinstance(vocabulary, pl.Series) else pl.Series(list(vocabulary), dtype=pl.String)
+    return pl.lit(values).gather(pl.col(codes))
 
 
 def string_codes(values: pl.Series) -> tuple[np.ndarray, dict[str, int]]:

@@ -9,7 +9,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmpdata.generators.sampling import choose, cumsum_rows, sort_rows
+from dmpdata.generators.sampling import choose, coded, cumsum_rows, decoded, sort_rows
 
 _INT64 = st.integers(-(2**63), 2**63 - 1)
 
@@ -103,3 +103,16 @@ def test_cumsum_rows_is_numpy_cumsum_bit_for_bit(rows, columns, seed):
     got = cumsum_rows(a)
     assert got.shape == a.shape and got.dtype == np.float64
     assert np.array_equal(got.view(np.int64), np.cumsum(a, axis=0).view(np.int64))
+
+
+def test_decoded_is_coded_as_an_expression():
+    """A frame's code column becomes the vocabulary's strings (a null entry gives a null), as `coded` does eagerly."""
+    codes = np.array([2, 0, 1, 2, 3], dtype=np.uint8)
+    frame = pl.DataFrame({"c": codes})
+    for vocabulary in (("a", "bb", "a long value of forty characters or so....", None),
+                       pl.Series(["a", "bb", "c", None], dtype=pl.String)):
+        got = frame.select(decoded(vocabulary, "c").alias("s"))["s"]
+        assert got.dtype == pl.String
+        assert got.to_list() == [vocabulary[2], vocabulary[0], vocabulary[1], vocabulary[2], None]
+        if isinstance(vocabulary, pl.Series):
+            assert got.equals(coded(vocabulary, codes, "s"))
