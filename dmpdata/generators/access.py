@@ -94,9 +94,10 @@ def _share(situation: str, us: np.ndarray) -> np.ndarray:
     return curve_at(dates, shares, us / DAY + EPOCH)
 
 
-def _professional_channel(staff, rows: np.ndarray, us: np.ndarray, rng: np.random.Generator) -> tuple[pl.Series, pl.Series]:
+def _professional_channel(staff, rows: np.ndarray, us: np.ndarray, rng: np.random.Generator
+                          ) -> tuple[tuple[tuple[str, ...], np.ndarray], tuple[tuple[str, ...], np.ndarray]]:
     """LPS when the professional's software is DMP-compatible then (and not using the web portal), else web PS;
-    DIRECTE (CPS/e-CPS) or INDIRECTE (structure certificate) by sector."""
+    DIRECTE (CPS/e-CPS) or INDIRECTE (structure certificate) by sector. Each as (vocabulary, codes), for `_events`."""
     equipped = staff.equipped_from[rows] <= np.floor(us / DAY + EPOCH)
     web = ~equipped | (rng.random(rows.size) < reference.parameter("web_ps_share"))
     indirect_share = np.where(staff.sector_code[rows] == SECTORS.index("etablissement"),
@@ -236,6 +237,7 @@ def generate_access(
     )
     d_person = docs["patient_id"].to_numpy() - first_id
     d_sub = docs["submitted_us"].to_numpy()
+
     def is_(column: str, value: str) -> np.ndarray:  # a few comparisons of short strings cost less than encoding them
         return (docs[column] == value).to_numpy()
 
