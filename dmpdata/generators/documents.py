@@ -209,13 +209,13 @@ def generate_documents(
     prof = {k: v[keep] for k, v in prof.items()}
     sector = staff.sector_code[prof["author"]]
     submitted = prof["created"] + _lag(sector, rng)
-    fed = (
+    can = np.flatnonzero(
         (submitted < stop)
         & _profile_open(created_p[prof["person"]], closed_p[prof["person"]], submitted)
         & (staff.equipped_from[prof["author"]] <= np.floor(submitted))
-        & (rng.random(submitted.size) < feeding_share(prof["type"], sector, prof["created"],
-                                                                scenario.feeding_factor))
     )
+    draw = rng.random(submitted.size)  # one draw per candidate; the curves are read only where the rest holds
+    fed = can[draw[can] < feeding_share(prof["type"][can], sector[can], prof["created"][can], scenario.feeding_factor)]
     prof = {k: v[fed] for k, v in prof.items()}
     prof["submitted"] = submitted[fed]
     m = prof["submitted"].size
