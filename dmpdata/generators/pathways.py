@@ -369,12 +369,14 @@ def generate_encounters(
             pros = _assign(activity, person, dept, gp, staff, rng)
             keep = pros >= 0
             person, day, pros = person[keep], day[keep], pros[keep]
-            blocks.append(_frame(pathway.name, activity.id, activity.encounter, person, day, pros, staff, rng,
+            blocks.append(_block(pathway.name, activity.id, activity.encounter, person, day, pros, rng,
                                  duration=(activity.duration_mean, activity.duration_min)))
     if not blocks:
         return _empty()
-    encounters = pl.concat(blocks)
-    encounters = pl.concat([encounters, _dispensing(encounters, dept, death, stop, staff, rng)])
+    drawn = _concat(blocks)
+    # One frame, each column in one piece: the sort below then gathers from contiguous arrays.
+    encounters = pl.DataFrame(_concat([drawn, _dispensing(drawn, dept, death, stop, staff, rng)])).with_columns(
+        pl.col("start_at", "end_at").cast(pl.Datetime("us")))
     ids = patients["patient_id"].to_numpy()
     if not bool(np.all(ids[1:] > ids[:-1])):
         raise ValueError("generate_encounters: patient ids must increase row by row, as a chunk's do")
@@ -454,8 +456,13 @@ def _timestamps(day: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndar
     return base + (seconds * 1e6).astype(np.int64)
 
 
-def _frame(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.ndarray, pros: np.ndarray, staff,
-           rng: np.random.Generator, *, duration: tuple[float, float] = (0.0, 0.0), follows=None) -> pl.DataFrame:
+def _concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    return {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
+
+
+def _block(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.ndarray, pros: np.ndarray,
+           rng: np.random.Generator, *, duration: tuple[float, float] = (0.0, 0.0), follows=None) -> dict[str, np.ndarray]:
+    """The columns of one activity's encounters (times in µs since 1970), before their chunk's sort."""
     start = _timestamps(day, kind, rng)
     mean, low = duration
     if mean > 0:
@@ -465,33 +472,34 @@ def _frame(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.n
         end = start + int(20 * 60e6)
     share = _kind_table()[kind]["prescribes_drugs_share"]
     names = _names()
-    return pl.DataFrame({
+    return {
         "_row": person.astype(np.int64),
         "_pros": pros.astype(np.int32),  # staff rows: professional and organisation ids once sorted
         # Codes into `_names()`, turned into strings once the chunk's encounters are sorted.
         "_kind": np.full(person.size, names.kind[kind], dtype=np.int32),
         "_pathway": np.full(person.size, names.pathway[pathway], dtype=np.int32),
         "_activity": np.full(person.size, names.activity[activity], dtype=np.int32),
-        "start_at": pl.Series(start).cast(pl.Datetime("us")),
-        "end_at": pl.Series(end).cast(pl.Datetime("us")),
-        "prescribes_drugs": pl.Series(rng.random(person.size) < share),
-        "_follows": pl.Series(np.full(person.size, -1, dtype=np.int64) if follows is None else follows),
-    })
+        "start_at": start.astype(np.int64),
+        "end_at": end.astype(np.int64),
+        "prescribes_drugs": rng.random(person.size) < share,
+        "_follows": np.full(person.size, -1, dtype=np.int64) if follows is None else follows,
+    }
 
 
-def _dispensing(encounters: pl.DataFrame, dept: np.ndarray, death: np.ndarray, stop: float, staff,
-                rng: np.random.Generator) -> pl.DataFrame:
+def _dispensing(encounters: dict[str, np.ndarray], dept: np.ndarray, death: np.ndarray, stop: float, staff,
+                rng: np.random.Generator) -> dict[str, np.ndarray]:
     """A pharmacy dispensing follows most drug prescriptions within a few days (encounter_kinds.dispensing_share)."""
-    share = _names().dispensing_share[encounters["_kind"].to_numpy()]
-    source = np.flatnonzero(encounters["prescribes_drugs"].to_numpy() & (rng.random(encounters.height) < share))
-    person = encounters["_row"].to_numpy()[source]
-    end_us = encounters["end_at"].cast(pl.Int64).to_numpy()[source]
+    share = _names().dispensing_share[encounters["_kind"]]
+    source = np.flatnonzero(encounters["prescribes_drugs"] & (rng.random(encounters["_kind"].size) < share))
+    person = encounters["_row"][source]
+    end_us = encounters["end_at"][source]
     day = end_us / _US_PER_DAY + EPOCH + rng.random(source.size) * reference.parameter("dispensing_delay_max_days")
     keep = (day < np.minimum(stop, death[person]))
     source, person, day = source[keep], person[keep], day[keep]
     pros = staff.pick(dept[person], rng, "dispensing")
     ok = pros >= 0
-    frame = _frame("", "dispensing", "dispensing", person[ok], day[ok], pros[ok], staff, rng,
+    block = _block("", "dispensing", "dispensing", person[ok], day[ok], pros[ok], rng,
                    follows=source[ok].astype(np.int64))
-    return frame.with_columns(encounters["_pathway"].gather(source[ok]).alias("_pathway"))
+    block["_pathway"] = encounters["_pathway"][source[ok]]
+    return block
 
