@@ -11,7 +11,13 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
 from dmpdata.generators.pathways import codes_of, load_pathways
-from dmpdata.generators.sampling import EPOCH, Categorical, decoded, sort_rows
+from dmpdata.generators.sampling import (
+    EPOCH,
+    Categorical,
+    concat_columns,
+    decoded,
+    sort_rows,
+)
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 
@@ -106,20 +112,6 @@ def _lag(sector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return median * np.exp(rng.normal(0, reference.parameter("submission_lag_sigma"), sector.size))
 
 
-class _Candidates:
-    """Column lists of candidate documents, concatenated once."""
-
-    def __init__(self):
-        self.parts: list[dict[str, np.ndarray]] = []
-
-    def add(self, **columns: np.ndarray) -> None:
-        self.parts.append(columns)
-
-    def frame(self) -> dict[str, np.ndarray]:
-        keys = self.parts[0].keys()
-        return {k: np.concatenate([p[k] for p in self.parts]) for k in keys}
-
-
 def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death) -> dict:
     """Documents written by professionals (from encounters per document_rules.csv, and the yearly VSM)."""
     rules = reference.load("document_rules")
@@ -138,7 +130,7 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
     # radix sort of the small codes instead of comparing every encounter's kind for every rule.
     by_kind = np.argsort(kind.astype(np.int16), kind="stable")
     bounds = np.searchsorted(kind[by_kind], np.arange(-1, len(kinds) + 1))
-    cands = _Candidates()
+    cands: list[dict[str, np.ndarray]] = []  # candidate documents, column by column, rule by rule
     for rule in rules.iter_rows(named=True):
         code = kinds.get(rule["encounter_kind"], -1)
         idx = by_kind[bounds[code + 1]:bounds[code + 2]]
@@ -160,8 +152,8 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
             author = enc_prof_row[idx]
         lo, hi = rule["created_offset_days_min"], rule["created_offset_days_max"]
         created = end_day[idx] + lo + rng.random(idx.size) * (hi - lo)
-        cands.add(person=person, encounter=enc_id[idx], type=np.full(idx.size, _type_index()[rule["type_code"]]),
-                  author=author, created=created)
+        cands.append({"person": person, "encounter": enc_id[idx],
+                      "type": np.full(idx.size, _type_index()[rule["type_code"]]), "author": author, "created": created})
     # The médecin traitant's yearly synthesis (VSM, 60591-5; L.1111-15).
     with_gp = np.flatnonzero(gp > 0)
     share = reference.parameter("vsm_produced_share")
@@ -171,10 +163,10 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
         span = hi - lo
         hit = (span > 0) & (rng.random(with_gp.size) < share * np.clip(span / 365.0, 0, 1))
         person = with_gp[hit]
-        cands.add(person=person, encounter=np.zeros(person.size, dtype=np.int64),
-                  type=np.full(person.size, _type_index()["60591-5"]), author=staff.row_of(gp[person]),
-                  created=lo + rng.random(person.size) * span[hit])
-    return cands.frame()
+        cands.append({"person": person, "encounter": np.zeros(person.size, dtype=np.int64),
+                      "type": np.full(person.size, _type_index()["60591-5"]), "author": staff.row_of(gp[person]),
+                      "created": lo + rng.random(person.size) * span[hit]})
+    return concat_columns(cands)
 
 
 def _profile_open(created: np.ndarray, closed: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -240,7 +232,7 @@ def generate_documents(
     new["status_at"] = later[v]
     new["replaces"] = prof["key"][v]
     new["key"] = m + np.arange(v.size)
-    professional = {k: np.concatenate([prof[k], new[k]]) for k in prof}
+    professional = concat_columns([prof, new])
     n_prof = professional["person"].size
 
     # 3. Assurance Maladie: the reimbursement history (REMB), created with the profile, regenerated yearly.
@@ -286,7 +278,7 @@ def generate_documents(
         "kind": np.full(person.size, 1), "replaces": np.full(person.size, -1), "status": np.zeros(person.size, dtype=np.int64),
         "status_at": up_day, "key": base + remb_key.size + np.arange(person.size),
     }
-    docs = {k: np.concatenate([professional[k], remb[k], upload[k]]) for k in professional}
+    docs = concat_columns([professional, remb, upload])
 
     # 5. Documents still approved when the profile closes are archived then.
     closing = closed_p[docs["person"]]

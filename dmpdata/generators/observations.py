@@ -192,7 +192,7 @@ def generate_observations(
         "effective_at": pl.Series(enc_us[rows]).cast(pl.Datetime("us")),
     })
     return (
-        observations.with_columns(_lab_reports(documents, enc_id)[rows].alias("document_id"))
-        .with_columns(decoded(loinc_codes, "_loinc").alias("loinc_code"), decoded(units, "_unit").alias("unit"))
+        observations.with_columns(_lab_reports(documents, enc_id)[rows].alias("document_id"),
+                                  decoded(loinc_codes, "_loinc").alias("loinc_code"), decoded(units, "_unit").alias("unit"))
         .select("observation_id", "encounter_id", "document_id", "patient_id", "loinc_code", "value", "unit", "effective_at")
     )

@@ -16,6 +16,7 @@ from dmpdata import reference
 from dmpdata.generators.geography import Area, department_index
 from dmpdata.generators.sampling import (
     EPOCH,
+    concat_columns,
     cumsum_rows,
     decoded,
     sort_rows,
@@ -373,9 +374,9 @@ def generate_encounters(
                                  duration=(activity.duration_mean, activity.duration_min)))
     if not blocks:
         return _empty()
-    drawn = _concat(blocks)
+    drawn = concat_columns(blocks)
     # One frame, each column in one piece: the sort below then gathers from contiguous arrays.
-    encounters = pl.DataFrame(_concat([drawn, _dispensing(drawn, dept, death, stop, staff, rng)])).with_columns(
+    encounters = pl.DataFrame(concat_columns([drawn, _dispensing(drawn, dept, death, stop, staff, rng)])).with_columns(
         pl.col("start_at", "end_at").cast(pl.Datetime("us")))
     ids = patients["patient_id"].to_numpy()
     if not bool(np.all(ids[1:] > ids[:-1])):
@@ -454,10 +455,6 @@ def _timestamps(day: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndar
     else:
         seconds = DAY_HOURS[0] * 3600 + rng.random(day.size) * (DAY_HOURS[1] - DAY_HOURS[0]) * 3600
     return base + (seconds * 1e6).astype(np.int64)
-
-
-def _concat(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    return {name: np.concatenate([b[name] for b in blocks]) for name in blocks[0]}
 
 
 def _block(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.ndarray, pros: np.ndarray,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -12,7 +12,7 @@ import pyarrow as pa
 from dmpdata.keys import packed_words
 
 __all__ = ["EPOCH", "Balanced", "Categorical", "GroupedChoice", "as_date", "choose", "coded", "categorical", "cumsum_rows",
-           "decoded", "inverse_curve", "sort_rows", "stochastic_round"]
+           "concat_columns", "decoded", "inverse_curve", "sort_rows", "stochastic_round"]
 
 EPOCH = dt.date(1970, 1, 1).toordinal()
 
@@ -32,6 +32,12 @@ def choose(mask: np.ndarray, a, b) -> np.ndarray:
     if a.dtype.kind == "b" and b.dtype.kind == "b":
         return (mask & a) | (~mask & b)
     return b + mask * (a - b)
+
+
+def concat_columns(parts: Sequence[Mapping[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Column dicts (each the same names) concatenated column by column, in the first part's column order: the
+    generators collect numpy columns part by part and make one frame, each column in one piece, once at the end."""
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def cumsum_rows(a: np.ndarray) -> np.ndarray:
