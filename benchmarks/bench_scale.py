@@ -5,7 +5,8 @@ Run:  uv run python benchmarks/bench_scale.py [--patients 100000 1000000] [--ten
 Each size runs in its own subprocess. For each size it reports, on this machine and in this run:
 - generation of the full five-year history (every table): patients/s, rows/s, bytes per patient on disk;
 - the I/O limit: the same number of rows per table and chunk, with the same column types, of random data
-  written straight to Parquet by the same workers and writer settings; the ratio generation / limit;
+  written straight to Parquet by the same workers and writer settings (strings drawn from a 1,000-word vocabulary,
+  written from an Enum as the engine writes its code columns); the ratio generation / limit;
 - `validate` and `load` (DuckDB file) throughput, and their floors on this machine: polars reading every part
   once, and DuckDB copying the parts into a database file (CREATE TABLE AS SELECT *, no types, keys or views);
 - peak RSS of the whole process tree (parent + worker processes, sampled every 50 ms) for each step;
@@ -72,8 +73,13 @@ def random_chunk(k: int, shapes: dict[str, tuple[int, dict[str, str]]], root: st
     import numpy as np
     import polars as pl
 
+    from dmpdata.engine import PARQUET_OPTIONS, parquet_metadata
+
     rng = np.random.default_rng(k)
-    vocab = pl.Series([f"value-{i:06d}" for i in range(1000)])
+    # Strings drawn from a vocabulary are written as dmpdata writes its code columns: from an Enum (dictionary
+    # pages without hashing a string), read back as strings.
+    words = [f"value-{i:06d}" for i in range(1000)]
+    vocab = pl.Series(words, dtype=pl.Enum(words))
     total = 0
     for table, (rows, schema) in shapes.items():
         cols = {}
@@ -92,7 +98,7 @@ def random_chunk(k: int, shapes: dict[str, tuple[int, dict[str, str]]], root: st
                 cols[name] = vocab.gather(rng.integers(0, vocab.len(), rows)).alias(name)
         path = Path(root) / table / f"part-{k:05d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        pl.DataFrame(cols).write_parquet(path, compression="zstd", compression_level=1, statistics=True)
+        pl.DataFrame(cols).write_parquet(path, **PARQUET_OPTIONS, metadata=parquet_metadata(table))
         total += rows
     return total
 

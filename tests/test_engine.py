@@ -89,3 +89,43 @@ def test_open_dataset_refuses_incomplete_folders(tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"generator": "other"}))
     with pytest.raises(DatasetError, match="not a dmpdata manifest"):
         dmpdata.open_dataset(tmp_path)
+
+
+def _column_chunks(path):
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    return [(c.path_in_schema, c.physical_type, c.encodings, c.statistics.to_dict() if c.statistics else None)
+            for r in range(meta.num_row_groups) for c in (meta.row_group(r).column(i) for i in range(meta.num_columns))]
+
+
+@pytest.mark.parametrize("table", ["patients", "encounters", "documents", "observations", "access_events"])
+def test_parts_read_like_a_plain_write(tiny, tmp_path, table):
+    """Code columns are written from Enum columns, yet every reader sees what a plain write of the strings gives:
+    same values, dtypes, Arrow schema, metadata, encodings and statistics; DuckDB reads the same types."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from dmpdata.schemas import code_sets
+
+    frame = tiny.table(table).collect()
+    assert frame.height and code_sets(table)
+    assert all(frame.schema[c] == pl.String for c in code_sets(table))
+    ours, plain = tmp_path / "ours.parquet", tmp_path / "plain.parquet"
+    engine.write_parquet(table, frame, ours)
+    frame.write_parquet(plain, **engine.PARQUET_OPTIONS)
+    back = pl.read_parquet(ours)
+    assert back.schema == frame.schema
+    assert back.equals(frame)
+    assert pq.read_table(ours).equals(pq.read_table(plain))
+    assert pq.read_metadata(ours).metadata == pq.read_metadata(plain).metadata
+    assert _column_chunks(ours) == _column_chunks(plain)
+    describe = "DESCRIBE SELECT * FROM read_parquet(?)"
+    assert duckdb.execute(describe, [str(ours)]).fetchall() == duckdb.execute(describe, [str(plain)]).fetchall()
+
+
+def test_a_value_outside_its_code_set_is_not_written(tiny, tmp_path):
+    frame = tiny.table("access_events").collect().with_columns(pl.lit("teleport").alias("action"))
+    with pytest.raises(pl.exceptions.InvalidOperationError, match="teleport"):
+        engine.write_parquet("access_events", frame, tmp_path / "bad.parquet")
+    assert not (tmp_path / "bad.parquet").exists()

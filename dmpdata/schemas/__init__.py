@@ -16,7 +16,7 @@ from dmpdata.schemas.organizations import Organizations
 from dmpdata.schemas.patients import Patients
 from dmpdata.schemas.professionals import Professionals
 
-__all__ = ["MODELS", "TABLES", "conform", "columns_of"]
+__all__ = ["MODELS", "TABLES", "MAX_CODE_SET", "conform", "columns_of", "code_sets"]
 
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "organizations": Organizations,
@@ -40,6 +40,33 @@ def columns_of(table: str) -> dict[str, pl.DataType]:
 def _columns(table: str) -> tuple[tuple[str, pl.DataType], ...]:
     schema = MODELS[table].to_schema()  # builds (deep-copies) the whole schema: once per table and process
     return tuple((name, column.dtype.type) for name, column in schema.columns.items())
+
+
+# A String column whose `isin` check allows at most this many values has a closed code set (a warehouse ENUM, an Enum
+# column when written); larger sets (communes, birthplaces: ~35,000 values) stay plain strings.
+MAX_CODE_SET = 1000
+
+
+@cache
+def _code_sets(table: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    out = []
+    for name, column in MODELS[table].to_schema().columns.items():
+        if column.dtype.type != pl.String:
+            continue
+        for check in column.checks:
+            values = (check.statistics or {}).get("allowed_values") if check.name == "isin" else None
+            if values is not None:
+                values = tuple(sorted({str(v) for v in values}))
+                if len(values) <= MAX_CODE_SET:
+                    out.append((name, values))
+                break
+    return tuple(out)
+
+
+def code_sets(table: str) -> dict[str, tuple[str, ...]]:
+    """The String columns of a table with a closed code set (an `isin` check of at most MAX_CODE_SET values), each
+    with its values sorted (code-point order, which is also the byte order of their UTF-8)."""
+    return dict(_code_sets(table))
 
 
 def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:

@@ -27,13 +27,13 @@ from functools import cache
 
 import polars as pl
 
-from dmpdata.schemas import MODELS, TABLES
+from dmpdata.schemas import MAX_CODE_SET, MODELS, TABLES, code_sets
 
 __all__ = ["Column", "EnumType", "MAX_ENUM_VALUES", "PRIMARY_KEYS", "UNDECLARED_KEYS", "columns", "enum_types",
            "create_statements", "key_statements", "quote", "literal"]
 
 # Code sets larger than this (communes, birthplaces: ~35,000 values) stay VARCHAR.
-MAX_ENUM_VALUES = 1000
+MAX_ENUM_VALUES = MAX_CODE_SET
 
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "organizations": ("organization_id",),
@@ -100,26 +100,16 @@ def _scalar_type(table: str, name: str, dtype: pl.DataType) -> str:
     return _SCALARS[base]
 
 
-def _isin_values(column) -> tuple[str, ...] | None:
-    for check in column.checks:
-        if check.name == "isin":
-            values = check.statistics.get("allowed_values")
-            if values is not None:
-                return tuple(sorted({str(v) for v in values}))
-    return None
-
-
 @cache
 def _raw_columns() -> tuple[tuple[str, str, str, bool, tuple[str, ...] | None], ...]:
     """(table, column, scalar type, nullable, enum values or None) for every column of every table."""
     out = []
     for table in TABLES:
         schema = MODELS[table].to_schema()
+        codes = code_sets(table)
         for name, column in schema.columns.items():
             sql = _scalar_type(table, name, column.dtype.type)
-            values = _isin_values(column) if sql == "VARCHAR" else None
-            if values is not None and len(values) > MAX_ENUM_VALUES:
-                values = None
+            values = codes.get(name) if sql == "VARCHAR" else None
             out.append((table, name, sql, bool(column.nullable), values))
     return tuple(out)
 
