@@ -16,7 +16,7 @@ from dmpdata.schemas.organizations import Organizations
 from dmpdata.schemas.patients import Patients
 from dmpdata.schemas.professionals import Professionals
 
-__all__ = ["MODELS", "TABLES", "MAX_CODE_SET", "conform", "columns_of", "code_sets"]
+__all__ = ["MAX_CODE_SET", "MODELS", "TABLES", "code_sets", "columns_of", "conform"]
 
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "organizations": Organizations,
