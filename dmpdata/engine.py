@@ -27,7 +27,7 @@ from dmpdata.generators.workforce import generate_workforce
 from dmpdata.identifiers import nir_buckets_indexed, nirs_indexed, order_numbers, unique_nirs_indexed
 from dmpdata.rng import stream
 from dmpdata.scenario import Scenario
-from dmpdata.schemas import TABLES, code_sets, columns_of, conform
+from dmpdata.schemas import TABLES, code_dtypes, columns_of, conform
 
 __all__ = ["MANIFEST", "SYNTHETIC_NOTICE", "generate_dataset", "is_dmpdata_dataset"]
 
@@ -181,21 +181,17 @@ def parquet_metadata(table: str) -> dict[str, str]:
     return {"ARROW:schema": pl.read_parquet_metadata(buffer)["ARROW:schema"]}
 
 
-@cache
-def _enums(table: str) -> dict[str, pl.Enum]:
-    return {name: pl.Enum(list(values)) for name, values in code_sets(table).items()}
-
-
 def write_parquet(table: str, frame: pl.DataFrame, path: Path) -> None:
-    """Write a frame of `table` (contract columns and dtypes) to a Parquet file the way every part is written.
+    """Write a frame of `table` (contract columns, String or Enum code columns) to Parquet as every part is written.
 
-    Its closed code sets (`schemas.code_sets`) are written from Enum columns: polars then writes their dictionary
-    pages from the categories instead of hashing every string of the column, about a tenth of the write. Under the
-    Arrow schema of the contract's String columns (`parquet_metadata`), every reader (polars, pyarrow, DuckDB) reads
-    them as strings, as from a plain write; the pages, encodings and statistics are those of a plain write. A value
-    outside its code set cannot be written (polars raises): it could not pass validation either.
+    Its closed code sets (`schemas.code_dtypes`) are written from Enum columns (generators give them so; String
+    columns are converted): polars then writes their dictionary pages from the categories instead of hashing every
+    string of the column, a tenth to a quarter of the write. Under the Arrow schema of the contract's String columns
+    (`parquet_metadata`), every reader (polars, pyarrow, DuckDB) reads them as strings, as from a plain write, with
+    the same encodings and statistics. A value outside its code set cannot be written (polars raises): it could not
+    pass validation either.
     """
-    enums = _enums(table)
+    enums = code_dtypes(table)
     if enums:
         frame = frame.with_columns(pl.col(name).cast(dtype) for name, dtype in enums.items())
     frame.write_parquet(path, **PARQUET_OPTIONS, metadata=parquet_metadata(table))
@@ -203,7 +199,7 @@ def write_parquet(table: str, frame: pl.DataFrame, path: Path) -> None:
 
 def write_part(root: Path, table: str, part: int, frame: pl.DataFrame) -> dict:
     """Write one Parquet part of `table` and return its manifest entry."""
-    frame = conform(table, frame)
+    frame = conform(table, frame, codes_as_enum=True)
     rel = f"{table}/part-{part:05d}.parquet"
     path = root / rel
     path.parent.mkdir(exist_ok=True)

@@ -15,6 +15,7 @@ from dmpdata.generators.sampling import EPOCH, coded, decoded, sort_rows
 from dmpdata.generators.staff import SECTORS
 from dmpdata.keys import dense_start, packed_words
 from dmpdata.scenario import Scenario
+from dmpdata.schemas import code_dtypes
 
 __all__ = ["generate_access", "EVENT_COLUMNS"]
 
@@ -65,7 +66,7 @@ class _Codes:
 
     def decode(self, name: str) -> pl.Expr:
         words = list(self.words[name])
-        return decoded(words + [None] * (self.NULL + 1 - len(words)), name).alias(name)
+        return decoded(words + [None] * (self.NULL + 1 - len(words)), name, code_dtypes("access_events")[name]).alias(name)
 
 
 def _events(codes: _Codes, **columns) -> pl.DataFrame:

@@ -20,6 +20,7 @@ from dmpdata.generators.sampling import (
 )
 from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
+from dmpdata.schemas import code_dtypes
 
 __all__ = ["generate_documents", "curve_at", "DOCUMENT_COLUMNS", "days_to_datetime"]
 
@@ -342,14 +343,21 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     frame = sort_rows(frame, "patient_id", "submitted_at")
 
     professional = pl.col("_kind") == 0
+    codes = code_dtypes("documents")
+
+    def in_set(vocabulary: pl.Series, column: str) -> pl.Series:
+        # Types the table's code set leaves out (never drawn) have no code in its Enum: null, which the not-null
+        # contract of these columns would reject if one ever were.
+        return vocabulary.cast(codes[column], strict=False)
+
     frame = frame.with_columns(
-        decoded(types.type_code, "_type").alias("type_code"),
-        decoded(types.class_code, "_type").alias("class_code"),
-        decoded(types.formats, "_format").alias("format_code"),
-        decoded(("professional", "patient", "assurance_maladie"), "_kind").alias("author_kind"),
-        decoded((*SECTORS, "patient", "assurance_maladie"), "_sector").alias("sector"),
-        decoded(("N", "R", "V"), "_confidentiality").alias("confidentiality"),
-        decoded(("approved", "deprecated", "archived", "deleted"), "_status").alias("status"),
+        decoded(in_set(types.type_code, "type_code"), "_type").alias("type_code"),
+        decoded(in_set(types.class_code, "class_code"), "_type").alias("class_code"),
+        decoded(in_set(types.formats, "format_code"), "_format").alias("format_code"),
+        decoded(("professional", "patient", "assurance_maladie"), "_kind", codes["author_kind"]).alias("author_kind"),
+        decoded((*SECTORS, "patient", "assurance_maladie"), "_sector", codes["sector"]).alias("sector"),
+        decoded(("N", "R", "V"), "_confidentiality", codes["confidentiality"]).alias("confidentiality"),
+        decoded(("approved", "deprecated", "archived", "deleted"), "_status", codes["status"]).alias("status"),
         pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
         pl.when(professional).then("author_professional_id").alias("author_professional_id"),
         pl.when(professional).then("organization_id").alias("organization_id"),

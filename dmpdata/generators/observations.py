@@ -12,6 +12,7 @@ from dmpdata.generators.pathways import codes_of, load_pathways
 from dmpdata.generators.sampling import EPOCH, decoded
 from dmpdata.keys import dense_start
 from dmpdata.scenario import Scenario
+from dmpdata.schemas import code_dtypes
 
 __all__ = ["generate_observations", "ckd_epi_2009"]
 
@@ -191,8 +192,10 @@ def generate_observations(
         "_unit": np.concatenate([np.full(b[0].size, b[3], dtype=np.int32) for b in blocks])[order],
         "effective_at": pl.Series(enc_us[rows]).cast(pl.Datetime("us")),
     })
+    codes = code_dtypes("observations")
     return (
         observations.with_columns(_lab_reports(documents, enc_id)[rows].alias("document_id"),
-                                  decoded(loinc_codes, "_loinc").alias("loinc_code"), decoded(units, "_unit").alias("unit"))
+                                  decoded(loinc_codes, "_loinc", codes["loinc_code"]).alias("loinc_code"),
+                                  decoded(units, "_unit", codes["unit"]).alias("unit"))
         .select("observation_id", "encounter_id", "document_id", "patient_id", "loinc_code", "value", "unit", "effective_at")
     )

@@ -390,16 +390,21 @@ def generate_encounters(
     id_of_row = np.empty(encounters.height, dtype=np.int64)
     id_of_row[encounters["_key"].to_numpy()] = np.arange(1, encounters.height + 1)
     follows = encounters["_follows"].to_numpy()
+    # Imported here: dmpdata.schemas reads this module's code sets.
+    from dmpdata.schemas import code_dtypes
+
     names = _names()
+    codes = code_dtypes("encounters")
     return encounters.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("encounter_id"),
         pl.Series("patient_id", ids[encounters["_row"].to_numpy()]),
         pl.Series("professional_id", staff.ids[pros]),
         pl.Series("organization_id", staff.org[pros]),
         pl.when(pl.col("_follows") >= 0).then(pl.Series(id_of_row[np.maximum(follows, 0)])).alias("follows_encounter_id"),
-        decoded(names.kinds, "_kind").alias("kind"),
-        decoded(names.pathways, "_pathway").alias("pathway"),
-        decoded(names.activities, "_activity").alias("activity"),
+        decoded(names.kinds, "_kind", codes["kind"]).alias("kind"),
+        # (the "" of dispensings never remains: each takes the pathway it follows)
+        decoded(names.pathways.replace("", None), "_pathway", codes["pathway"]).alias("pathway"),
+        decoded(names.activities, "_activity", codes["activity"]).alias("activity"),
     ).select(*ENCOUNTER_COLUMNS, *CODE_COLUMNS)
 
 

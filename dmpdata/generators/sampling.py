@@ -222,11 +222,17 @@ def coded(vocabulary: tuple[str, ...] | pl.Series, codes: np.ndarray, name: str 
     return series.gather(np.asarray(codes, dtype=np.int64)).alias(name)
 
 
-def decoded(vocabulary: Sequence[str | None] | pl.Series, codes: str) -> pl.Expr:
+def decoded(vocabulary: Sequence[str | None] | pl.Series, codes: str, dtype: pl.DataType | None = None) -> pl.Expr:
     """The strings of the integer code column `codes`, gathered from `vocabulary` (a Series, or strings; an index
     past its end is an error, a null entry gives a null): an expression, so that a frame turns all its code columns
-    into strings in one `with_columns`, column by column in parallel. `coded` is the eager form."""
-    values = vocabulary if isinstance(vocabulary, pl.Series) else pl.Series(list(vocabulary), dtype=pl.String)
+    into strings in one `with_columns`, column by column in parallel. `coded` is the eager form.
+
+    `dtype` an Enum (a table's code set, `schemas.code_dtypes`): the column is that Enum, gathered as integers with
+    no string copied, the form its Parquet part is written from (a word outside the Enum is an error)."""
+    if isinstance(vocabulary, pl.Series):
+        values = vocabulary if dtype is None else vocabulary.cast(dtype)
+    else:
+        values = pl.Series(list(vocabulary), dtype=dtype or pl.String)
     return pl.lit(values).gather(pl.col(codes))
 
 

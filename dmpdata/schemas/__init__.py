@@ -16,7 +16,7 @@ from dmpdata.schemas.organizations import Organizations
 from dmpdata.schemas.patients import Patients
 from dmpdata.schemas.professionals import Professionals
 
-__all__ = ["MAX_CODE_SET", "MODELS", "TABLES", "code_sets", "columns_of", "conform"]
+__all__ = ["MAX_CODE_SET", "MODELS", "TABLES", "code_dtypes", "code_sets", "columns_of", "conform"]
 
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "organizations": Organizations,
@@ -69,10 +69,22 @@ def code_sets(table: str) -> dict[str, tuple[str, ...]]:
     return dict(_code_sets(table))
 
 
-def conform(table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """Select the table's columns in contract order with their contract dtypes (missing column = error)."""
+@cache
+def code_dtypes(table: str) -> dict[str, pl.Enum]:
+    """The closed code sets of a table (`code_sets`) as polars Enums, by column: the dtype generators give those
+    columns and parts are written from (a part reads back as String, the contract's dtype)."""
+    return {name: pl.Enum(list(values)) for name, values in _code_sets(table)}
+
+
+def conform(table: str, frame: pl.DataFrame, *, codes_as_enum: bool = False) -> pl.DataFrame:
+    """Select the table's columns in contract order with their contract dtypes (missing column = error).
+
+    codes_as_enum: the closed code sets as their Enum (`code_dtypes`) instead of String, the form parts are written
+    from (a column already of that Enum is not converted)."""
     wanted = columns_of(table)
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ValueError(f"{table}: the generator produced no column {missing}")
+    if codes_as_enum:
+        wanted = {**wanted, **code_dtypes(table)}
     return frame.select([pl.col(c).cast(t) for c, t in wanted.items()])

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,3 +117,16 @@ def test_decoded_is_coded_as_an_expression():
         assert got.to_list() == [vocabulary[2], vocabulary[0], vocabulary[1], vocabulary[2], None]
         if isinstance(vocabulary, pl.Series):
             assert got.equals(coded(vocabulary, codes, "s"))
+
+
+def test_decoded_into_a_code_set_enum_holds_the_same_strings():
+    """With a code set's Enum, the column is that Enum (in the vocabulary's order or not) and holds the strings of
+    the String decode; a word outside the Enum is an error, not a silent null."""
+    code_set = pl.Enum(["a", "b", "c"])
+    frame = pl.DataFrame({"c": np.array([2, 0, 1, 2, 3], dtype=np.uint8)})
+    vocabulary = ("c", "a", "b", None)
+    got = frame.select(decoded(vocabulary, "c", code_set).alias("s"))["s"]
+    assert got.dtype == code_set
+    assert got.cast(pl.String).equals(frame.select(decoded(vocabulary, "c").alias("s"))["s"])
+    with pytest.raises(pl.exceptions.InvalidOperationError, match="z"):
+        frame.select(decoded(("a", "z", "b", None), "c", code_set))
