@@ -5,8 +5,9 @@ Run:  uv run python benchmarks/bench_scale.py [--patients 100000 1000000] [--ten
 Each size runs in its own subprocess. For each size it reports, on this machine and in this run:
 - generation of the full five-year history (every table): patients/s, rows/s, bytes per patient on disk;
 - the I/O limit: the same number of rows per table and chunk, with the same column types, of random data
-  written straight to Parquet by the same workers and writer settings (strings drawn from a 1,000-word vocabulary,
-  written from an Enum as the engine writes its code columns); the ratio generation / limit;
+  written straight to Parquet by the same workers and writer settings (a code column drawn from a 1,000-word
+  vocabulary, written from an Enum as the engine writes them; a free-text column, such as names or `unique_id`, as
+  many distinct random strings of the same mean length as in the chunk); the ratio generation / limit;
 - `validate` and `load` (DuckDB file) throughput, and their floors on this machine: polars reading every part
   once, and DuckDB copying the parts into a database file (CREATE TABLE AS SELECT *, no types, keys or views);
 - peak RSS of the whole process tree (parent + worker processes, sampled every 50 ms) for each step;
@@ -68,23 +69,32 @@ class PeakRSS:
         return self.peak / 2**20
 
 
-def random_chunk(k: int, shapes: dict[str, tuple[int, dict[str, str]]], root: str) -> int:
-    """The I/O limit for chunk k: random columns of the same types and row counts, written like the engine writes."""
+def random_chunk(k: int, shapes: dict[str, tuple[int, dict[str, object]]], root: str) -> int:
+    """The I/O limit for chunk k: random columns of the same types and row counts, written like the engine writes.
+
+    A string column is given as "code" (a closed code set: drawn from a 1,000-word vocabulary and written from an
+    Enum, as dmpdata writes its code columns) or as ("text", distinct values, mean length) (free text such as names
+    or `unique_id`: as many distinct random strings of that length, written as strings)."""
     import numpy as np
     import polars as pl
 
     from dmpdata.engine import PARQUET_OPTIONS, parquet_metadata
 
     rng = np.random.default_rng(k)
-    # Strings drawn from a vocabulary are written as dmpdata writes its code columns: from an Enum (dictionary
-    # pages without hashing a string), read back as strings.
     words = [f"value-{i:06d}" for i in range(1000)]
     vocab = pl.Series(words, dtype=pl.Enum(words))
     total = 0
     for table, (rows, schema) in shapes.items():
         cols = {}
         for name, dtype in schema.items():
-            if dtype.startswith(("Int", "UInt")):
+            if isinstance(dtype, (tuple, list)):  # free text
+                _, distinct, length = dtype
+                digits = rng.integers(48, 58, (distinct, max(length, 1)), dtype=np.uint8)
+                text = pl.Series(name, digits.view(f"S{max(length, 1)}").ravel()).cast(pl.String)
+                cols[name] = text if distinct == rows else text.gather(rng.integers(0, distinct, rows))
+            elif dtype == "code":
+                cols[name] = vocab.gather(rng.integers(0, vocab.len(), rows)).alias(name)
+            elif dtype.startswith(("Int", "UInt")):
                 cols[name] = pl.Series(name, rng.integers(0, 1 << 40, rows))
             elif dtype.startswith("Float"):
                 cols[name] = pl.Series(name, rng.random(rows))
@@ -95,12 +105,38 @@ def random_chunk(k: int, shapes: dict[str, tuple[int, dict[str, str]]], root: st
             elif dtype.startswith("Datetime"):
                 cols[name] = pl.Series(name, rng.integers(1.5e15, 1.8e15, rows).astype("datetime64[us]"))
             else:
-                cols[name] = vocab.gather(rng.integers(0, vocab.len(), rows)).alias(name)
+                raise ValueError(f"{table}.{name}: no random column for dtype {dtype}")
         path = Path(root) / table / f"part-{k:05d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
         pl.DataFrame(cols).write_parquet(path, **PARQUET_OPTIONS, metadata=parquet_metadata(table))
         total += rows
     return total
+
+
+def _shapes(out: Path, ds, k: int) -> dict[str, tuple[int, dict[str, object]]]:
+    """What `random_chunk` writes for chunk k: per table, its rows and each column's dtype; a string column is
+    "code" (a closed code set) or ("text", distinct values, mean length in bytes), measured on chunk k's part."""
+    import polars as pl
+
+    from dmpdata.schemas import code_sets
+
+    shape = {}
+    for table, entry in ds.manifest["tables"].items():
+        files = [f for f in entry["files"] if f["path"].endswith(f"part-{k:05d}.parquet")]
+        if not files:
+            continue
+        part = out / files[0]["path"]
+        columns = {}
+        for name, dtype in pl.read_parquet_schema(part).items():
+            if dtype != pl.String:
+                columns[name] = str(dtype)
+            elif name in code_sets(table):
+                columns[name] = "code"
+            else:
+                values = pl.read_parquet(part, columns=[name])[name]
+                columns[name] = ("text", max(values.n_unique(), 1), round(values.str.len_bytes().mean() or 0))
+        shape[table] = (files[0]["rows"], columns)
+    return shape
 
 
 def read_floor(out: Path, ds) -> float:
@@ -172,20 +208,13 @@ def run_size(n: int, workers: int | None, work: Path, analyses_too: bool, skip_c
     if skip_checks:
         shutil.rmtree(out, ignore_errors=True)
         return result
-    shapes_per_chunk: list[dict] = []
-    for k in range(scenario.n_chunks):
-        shape = {}
-        for table, entry in ds.manifest["tables"].items():
-            files = [f for f in entry["files"] if f["path"].endswith(f"part-{k:05d}.parquet")]
-            if files:
-                schema = pl.read_parquet_schema(out / files[0]["path"])
-                shape[table] = (files[0]["rows"], {c: str(t) for c, t in schema.items()})
-        shapes_per_chunk.append(shape)
+    shapes_per_chunk = [_shapes(out, ds, k) for k in range(scenario.n_chunks)]
     raw = Path(tempfile.mkdtemp(prefix="raw-", dir=work))
     with pool("local", workers, len(shapes_per_chunk)) as run:
         started = time.perf_counter()
         run(random_chunk, [(k, s, str(raw)) for k, s in enumerate(shapes_per_chunk)], lambda d, t: None)
         result["raw_parquet_s"] = time.perf_counter() - started
+    result["raw_bytes"] = sum(f.stat().st_size for f in raw.rglob("*.parquet"))
     shutil.rmtree(raw)
 
     if not skip_checks:
@@ -227,7 +256,8 @@ def _report(r: dict) -> None:
           f"{r['patients_stage_s']:.2f} s = "
           f"{n / r['patients_stage_s']:,.0f} patients/s")
     if "raw_parquet_s" in r:
-        print(f"raw Parquet (I/O limit) {r['raw_parquet_s']:.1f} s  -> generation is {r['generate_s'] / r['raw_parquet_s']:.2f}x the limit")
+        print(f"raw Parquet (I/O limit) {r['raw_parquet_s']:.1f} s, {r['raw_bytes'] / 2**30:.2f} GiB written (the dataset: "
+              f"{r['bytes'] / 2**30:.2f} GiB)  -> generation is {r['generate_s'] / r['raw_parquet_s']:.2f}x the limit")
     if "validate_s" in r:
         print(f"validate  {r['validate_s']:7.1f} s  {rows / r['validate_s']:>12,.0f} rows/s  valid={r['valid']}"
               f"  peak RSS {r['validate_rss_mb']:,.0f} MB")
