@@ -70,10 +70,14 @@ def code_sets(table: str) -> dict[str, tuple[str, ...]]:
 
 
 @cache
+def _code_dtypes(table: str) -> tuple[tuple[str, pl.Enum], ...]:
+    return tuple((name, pl.Enum(list(values))) for name, values in _code_sets(table))
+
+
 def code_dtypes(table: str) -> dict[str, pl.Enum]:
     """The closed code sets of a table (`code_sets`) as polars Enums, by column: the dtype generators give those
     columns and parts are written from (a part reads back as String, the contract's dtype)."""
-    return {name: pl.Enum(list(values)) for name, values in _code_sets(table)}
+    return dict(_code_dtypes(table))
 
 
 def conform(table: str, frame: pl.DataFrame, *, codes_as_enum: bool = False) -> pl.DataFrame:
