@@ -199,6 +199,37 @@ def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypa
         assert env["MALLOC_TRIM_THRESHOLD_"] == WORKER_ALLOCATOR_ENV["MALLOC_TRIM_THRESHOLD_"]
 
 
+def _oracle_threads() -> int:
+    import polars as pl
+
+    from dmpdata.schemas import access_rule
+
+    empty = {name: pl.DataFrame(schema={c: pl.Int64 for c in columns})
+             for name, columns in access_rule.REQUIRED_COLUMNS.items()}
+    con = access_rule.connect(empty)
+    try:
+        return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def test_duckdb_in_a_worker_keeps_to_its_share_of_the_cores():
+    """The access-rule oracle's DuckDB connection in a validation worker uses that worker's share of the cores (as
+    polars does there), not every core; outside a pool it keeps DuckDB's default."""
+    import duckdb
+
+    from dmpdata.parallel import available_cores, pool, worker_threads
+
+    assert worker_threads() is None
+    with duckdb.connect() as con:
+        default = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    assert _oracle_threads() == default
+    with pool("local", 2, 2) as run:
+        seen = run(_oracle_threads, [(), ()], lambda done, total: None)
+    assert seen == [max(available_cores() // 2, 1)] * 2
+    assert worker_threads() is None  # the variable was for the workers only
+
+
 def test_ids_unique_across_chunks_are_proven_from_spans_or_counted():
     """A key is unique over the table without counting it when each chunk's keys strictly increase and the chunks'
     ranges do not overlap; anything else (an unsorted chunk, overlapping ranges, nulls) is left to DuckDB's count."""

@@ -31,6 +31,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from dmpdata.parallel import worker_threads
+
 __all__ = [
     "ACCESS_MODES",
     "OUTCOMES",
@@ -234,6 +236,9 @@ def connect(source, *, matrix: pl.DataFrame | None = None) -> duckdb.DuckDBPyCon
         con = duckdb.connect()
         con.execute("SET autoinstall_known_extensions = false")
         con.execute("SET autoload_known_extensions = false")
+        threads = worker_threads()
+        if threads is not None:  # a worker of validation's pool: its share of the cores
+            con.execute(f"SET threads = {threads}")
         if isinstance(source, Mapping):
             for name in REQUIRED_COLUMNS:
                 frame = source[name]
