@@ -176,7 +176,6 @@ def copy_floor(out: Path, ds) -> float:
 
 
 def run_size(n: int, workers: int | None, work: Path, analyses_too: bool, skip_checks: bool) -> dict:
-
     import dmpdata
     from dmpdata import analyses
     from dmpdata.parallel import pool
