@@ -27,7 +27,7 @@ from dmpdata.generators.workforce import generate_workforce
 from dmpdata.identifiers import nir_buckets_indexed, nirs_indexed, order_numbers, unique_nirs_indexed
 from dmpdata.rng import stream
 from dmpdata.scenario import Scenario
-from dmpdata.schemas import TABLES, code_dtypes, columns_of, conform
+from dmpdata.schemas import TABLES, columns_of, conform
 
 __all__ = ["MANIFEST", "SYNTHETIC_NOTICE", "generate_dataset", "is_dmpdata_dataset"]
 
@@ -181,8 +181,9 @@ def parquet_metadata(table: str) -> dict[str, str]:
     return {"ARROW:schema": pl.read_parquet_metadata(buffer)["ARROW:schema"]}
 
 
-def write_parquet(table: str, frame: pl.DataFrame, path: Path) -> None:
-    """Write a frame of `table` (contract columns, String or Enum code columns) to Parquet as every part is written.
+def write_parquet(table: str, frame: pl.DataFrame, path: Path) -> int:
+    """Write a frame of `table` (its contract columns, code columns String or Enum) to Parquet as every part is
+    written, conformed to the contract (`schemas.conform`); returns its rows.
 
     Its closed code sets (`schemas.code_dtypes`) are written from Enum columns (generators give them so; String
     columns are converted): polars then writes their dictionary pages from the categories instead of hashing every
@@ -191,20 +192,18 @@ def write_parquet(table: str, frame: pl.DataFrame, path: Path) -> None:
     the same encodings and statistics. A value outside its code set cannot be written (polars raises): it could not
     pass validation either.
     """
-    enums = code_dtypes(table)
-    if enums:
-        frame = frame.with_columns(pl.col(name).cast(dtype) for name, dtype in enums.items())
+    frame = conform(table, frame, codes_as_enum=True)
     frame.write_parquet(path, **PARQUET_OPTIONS, metadata=parquet_metadata(table))
+    return frame.height
 
 
 def write_part(root: Path, table: str, part: int, frame: pl.DataFrame) -> dict:
     """Write one Parquet part of `table` and return its manifest entry."""
-    frame = conform(table, frame, codes_as_enum=True)
     rel = f"{table}/part-{part:05d}.parquet"
     path = root / rel
     path.parent.mkdir(exist_ok=True)
-    write_parquet(table, frame, path)
-    return {"path": rel, "rows": frame.height, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
+    rows = write_parquet(table, frame, path)
+    return {"path": rel, "rows": rows, "bytes": path.stat().st_size, "sha256": sha256_of(path)}
 
 
 def is_dmpdata_dataset(path: Path) -> bool:
