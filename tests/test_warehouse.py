@@ -145,7 +145,10 @@ def test_tables_hold_the_rows_of_the_dataset(con, tiny_frames):
         keys = list(PRIMARY_KEYS[table])
         loaded = con.sql(f"SELECT * FROM {table}").pl()
         loaded = loaded.with_columns(pl.col(c).cast(pl.String) for c, t in loaded.schema.items() if t == pl.Categorical)
-        assert_frame_equal(loaded.sort(keys), tiny_frames[table].sort(keys), check_exact=True), table
+        try:
+            assert_frame_equal(loaded.sort(keys), tiny_frames[table].sort(keys), check_exact=True)
+        except AssertionError as err:
+            raise AssertionError(f"{table}: {err}") from None
 
 
 def test_not_null_enforced(con):
