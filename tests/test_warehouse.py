@@ -235,7 +235,10 @@ def test_months_view(con, tiny):
 
 
 DERIVED = ["encounter_document_counts", "encounter_counts", "patient_years", "sharing_pairs", "sector_reads",
-           "discharge_letters", "lab_reports", "consultation_months", "document_months"]
+           "discharge_letters", "lab_reports", "consultation_months", "document_months", "author_months",
+           "access_counts", "access_patient_years", "document_masking", "diabetic_observations", "diabetic_eye_exam_years"]
+# tiny has no ophthalmology visit of a diabetic (the hand-built dataset of test_analyses has one).
+EMPTY_ON_TINY = {"diabetic_eye_exam_years"}
 
 
 def test_derived_tables_are_documented_and_built(con):
@@ -244,7 +247,8 @@ def test_derived_tables_are_documented_and_built(con):
     for table in DERIVED:
         assert f"-- {table}\n-- grain: one row per" in text, table
         assert table in built, table
-        assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0, table
+        if table not in EMPTY_ON_TINY:
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0, table
     assert not any(t.startswith("_") for t in built)  # scratch tables are dropped
 
 
@@ -269,6 +273,18 @@ def test_derived_tables_add_up_to_the_dataset_tables(con):
         "SELECT count(*) FROM documents_enriched WHERE type_code = '11502-2'")
     assert one("SELECT sum(consultations) FROM sharing_pairs") == one(
         "SELECT count(*) FROM consultations WHERE granted AND author_professional_id IS NOT NULL AND NOT is_author")
+    assert one("SELECT sum(documents) FROM author_months") == one(
+        "SELECT count(*) FROM documents WHERE author_professional_id IS NOT NULL")
+    assert one("SELECT sum(events) FROM access_counts") == one("SELECT count(*) FROM access_events")
+    assert one("SELECT sum(view_events + view_history_events + emergency_consults) FROM access_patient_years") == one(
+        "SELECT count(*) FROM access_events WHERE action IN ('view', 'view_history') "
+        "OR (action = 'consult' AND access_mode IN ('bris_de_glace', 'centre_15'))")
+    assert one("SELECT sum(masks + unmasks + denied_masked) FROM document_masking") == one(
+        "SELECT count(*) FROM access_events WHERE action IN ('mask', 'unmask') "
+        "OR (action = 'consult' AND outcome = 'denied_masked')")
+    assert one("SELECT count(*) FROM diabetic_observations") == one(
+        "SELECT count(*) FROM observations WHERE loinc_code IN ('4548-4', '14682-9', '14959-1') "
+        "AND patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11')")
 
 
 def test_derived_tables_do_not_depend_on_the_patient_batches(con):
@@ -290,7 +306,7 @@ def test_derived_tables_do_not_depend_on_the_patient_batches(con):
         assert all(a[1] == b[0] for a, b in itertools.pairwise(batches))  # contiguous, no gap or overlap
         warehouse.derive(con, batch_rows=encounters // 7)
         assert snapshot() == whole
-        assert all(rows for rows in whole.values())
+        assert all(rows for t, rows in whole.items() if t not in EMPTY_ON_TINY)
     finally:
         warehouse.derive(con)
 

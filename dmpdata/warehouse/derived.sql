@@ -304,3 +304,95 @@ SELECT
 FROM documents AS d
 LEFT JOIN patients AS p ON p.patient_id = d.patient_id
 GROUP BY ALL;
+
+
+-- author_months
+-- grain: one row per (month, author_professional_id) with at least one document (documents.author_professional_id,
+--   not null; every version counts) submitted that month.
+-- columns: month (DATE, first day of the month of submitted_at), author_professional_id; documents.
+CREATE OR REPLACE TABLE author_months AS
+SELECT
+    CAST(date_trunc('month', submitted_at) AS DATE)                  AS month,
+    author_professional_id,
+    count(*)                                                         AS documents
+FROM documents
+WHERE author_professional_id IS NOT NULL
+GROUP BY ALL;
+
+
+-- access_counts
+-- grain: one row per (year, action, access_mode, outcome) of access events (every event counts once).
+-- columns: year (INTEGER, of access_events.occurred_at), action, access_mode (null for the actions that have
+--   none), outcome; events.
+CREATE OR REPLACE TABLE access_counts AS
+SELECT
+    CAST(year(occurred_at) AS INTEGER)                               AS year,
+    action,
+    access_mode,
+    outcome,
+    count(*)                                                         AS events
+FROM access_events
+GROUP BY ALL;
+
+
+-- access_patient_years
+-- grain: one row per (patient_id, year) in which the patient (access_events.patient_id) viewed documents
+--   (action 'view'), viewed the history of accesses (action 'view_history') or had their DMP consulted in an
+--   emergency (action 'consult', access_mode 'bris_de_glace' or 'centre_15', granted or denied).
+-- columns: patient_id, year (INTEGER, of occurred_at); view_events, view_history_events, emergency_consults: those
+--   events (0 when none that year).
+CREATE OR REPLACE TABLE access_patient_years AS
+SELECT
+    patient_id,
+    CAST(year(occurred_at) AS INTEGER)                               AS year,
+    count(*) FILTER (WHERE action = 'view')                          AS view_events,
+    count(*) FILTER (WHERE action = 'view_history')                  AS view_history_events,
+    count(*) FILTER (WHERE action = 'consult')                       AS emergency_consults
+FROM access_events
+WHERE action IN ('view', 'view_history')
+   OR (action = 'consult' AND access_mode IN ('bris_de_glace', 'centre_15'))
+GROUP BY ALL;
+
+
+-- document_masking
+-- grain: one row per document (present in documents) with at least one mask or unmask event (access_events action
+--   'mask', 'unmask') or a consultation denied because the document is masked (action 'consult', outcome
+--   'denied_masked').
+-- columns: document_id, patient_id, type_code, class_code (of documents); masks, unmasks, denied_masked: those
+--   events (0 when none).
+CREATE OR REPLACE TABLE document_masking AS
+SELECT
+    a.document_id,
+    d.patient_id,
+    d.type_code,
+    d.class_code,
+    count(*) FILTER (WHERE a.action = 'mask')                        AS masks,
+    count(*) FILTER (WHERE a.action = 'unmask')                      AS unmasks,
+    count(*) FILTER (WHERE a.action = 'consult')                     AS denied_masked
+FROM access_events AS a
+JOIN documents AS d ON d.document_id = a.document_id
+WHERE a.action IN ('mask', 'unmask') OR (a.action = 'consult' AND a.outcome = 'denied_masked')
+GROUP BY ALL;
+
+
+-- diabetic_observations
+-- grain: one row per observation of LOINC 4548-4 (HbA1c), 14682-9 (creatinine) or 14959-1 (albuminuria) of a
+--   patient with a type 2 diabetes condition (conditions.condition_code 'E11', whatever its onset date).
+-- columns: observation_id, patient_id, encounter_id, effective_at, loinc_code, value (of observations).
+CREATE OR REPLACE TABLE diabetic_observations AS
+SELECT o.observation_id, o.patient_id, o.encounter_id, o.effective_at, o.loinc_code, o.value
+FROM observations AS o
+WHERE o.loinc_code IN ('4548-4', '14682-9', '14959-1')
+  AND o.patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11');
+
+
+-- diabetic_eye_exam_years
+-- grain: one row per (patient_id, year) in which a patient with a type 2 diabetes condition (conditions
+--   condition_code 'E11', whatever its onset date) had an encounter (encounters.start_at that year) with an
+--   ophthalmologist (professionals.specialty_code 'SM38').
+-- columns: patient_id, year (INTEGER).
+CREATE OR REPLACE TABLE diabetic_eye_exam_years AS
+SELECT DISTINCT e.patient_id, CAST(year(e.start_at) AS INTEGER) AS year
+FROM encounters AS e
+WHERE e.professional_id IN (SELECT professional_id FROM professionals WHERE specialty_code = 'SM38')
+  AND e.patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11');

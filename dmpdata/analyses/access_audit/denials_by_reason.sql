@@ -14,18 +14,18 @@
 --   attempts           all consultation attempts of the year
 --   share_of_attempts  denials / attempts
 --   share_of_denials   denials / all denials of the year
-WITH attempts AS (
-    SELECT year(occurred_at) AS year, CAST(outcome AS VARCHAR) AS outcome
-    FROM access_events
+WITH attempts AS (  -- derived table access_counts: events per (year, action, access_mode, outcome)
+    SELECT year, CAST(outcome AS VARCHAR) AS outcome, events
+    FROM access_counts
     WHERE action = 'consult'
 ),
 totals AS (
-    SELECT year, count(*) AS attempts, count(*) FILTER (WHERE outcome <> 'granted') AS denials
+    SELECT year, sum(events) AS attempts, coalesce(sum(events) FILTER (WHERE outcome <> 'granted'), 0) AS denials
     FROM attempts
     GROUP BY year
 ),
 counted AS (
-    SELECT year, outcome AS reason, count(*) AS denials
+    SELECT year, outcome AS reason, sum(events) AS denials
     FROM attempts
     WHERE outcome <> 'granted'
     GROUP BY ALL

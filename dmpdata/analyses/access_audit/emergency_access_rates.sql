@@ -16,29 +16,29 @@
 --   emergency_patients         distinct patients with at least one emergency attempt
 --   share_bris_de_glace        bris_de_glace / attempts
 --   share_centre_15            centre_15 / attempts
-WITH by_year AS (  -- year() of each distinct first-of-year, not of every row
+WITH by_year AS (  -- derived table access_counts: events per (year, action, access_mode, outcome)
     SELECT
-        date_trunc('year', occurred_at) AS year_start,
-        count(*) AS attempts,
-        count(*) FILTER (WHERE access_mode = 'bris_de_glace') AS bris_de_glace,
-        count(*) FILTER (WHERE access_mode = 'centre_15') AS centre_15,
-        count(*) FILTER (WHERE access_mode IN ('bris_de_glace', 'centre_15') AND outcome = 'granted')
+        year,
+        sum(events) AS attempts,
+        coalesce(sum(events) FILTER (WHERE access_mode = 'bris_de_glace'), 0) AS bris_de_glace,
+        coalesce(sum(events) FILTER (WHERE access_mode = 'centre_15'), 0) AS centre_15,
+        coalesce(sum(events) FILTER (WHERE access_mode IN ('bris_de_glace', 'centre_15') AND outcome = 'granted'), 0)
             AS emergency_granted,
-        count(*) FILTER (WHERE outcome = 'denied_emergency_opt_out') AS emergency_denied_opt_out
-    FROM access_events
+        coalesce(sum(events) FILTER (WHERE outcome = 'denied_emergency_opt_out'), 0) AS emergency_denied_opt_out
+    FROM access_counts
     WHERE action = 'consult'
-    GROUP BY ALL
+    GROUP BY year
 ),
-emergency AS (  -- distinct patients over the few emergency consults only
-    SELECT date_trunc('year', occurred_at) AS year_start, count(DISTINCT patient_id) AS emergency_patients
-    FROM access_events
-    WHERE action = 'consult' AND access_mode IN ('bris_de_glace', 'centre_15')
-    GROUP BY ALL
+emergency AS (  -- derived table access_patient_years: patients with emergency consults, per year
+    SELECT year, count(*) AS emergency_patients
+    FROM access_patient_years
+    WHERE emergency_consults > 0
+    GROUP BY year
 ),
 counted AS (
-    SELECT year(b.year_start) AS year, b.* EXCLUDE (year_start), coalesce(e.emergency_patients, 0) AS emergency_patients
+    SELECT b.*, coalesce(e.emergency_patients, 0) AS emergency_patients
     FROM by_year AS b
-    LEFT JOIN emergency AS e USING (year_start)
+    LEFT JOIN emergency AS e USING (year)
 )
 SELECT
     CAST(year AS INTEGER) AS year,

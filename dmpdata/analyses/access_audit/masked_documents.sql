@@ -19,27 +19,16 @@
 --   unmask_events         unmask actions
 --   patients_masking      distinct patients who masked a document of that type
 --   denied_masked         consultation attempts refused because the document was masked
-WITH events AS (
+WITH masked AS (  -- derived table document_masking: documents with at least one such event, per type
     SELECT
-        a.document_id,
-        count(*) FILTER (WHERE a.action = 'mask') AS masks,
-        count(*) FILTER (WHERE a.action = 'unmask') AS unmasks,
-        count(*) FILTER (WHERE a.action = 'consult' AND a.outcome = 'denied_masked') AS denied_masked
-    FROM access_events AS a
-    WHERE a.action IN ('mask', 'unmask') OR (a.action = 'consult' AND a.outcome = 'denied_masked')
-    GROUP BY a.document_id
-),
-masked AS (  -- documents with at least one such event, per type
-    SELECT
-        CAST(d.type_code AS VARCHAR) AS type_code,
-        CAST(d.class_code AS VARCHAR) AS class_code,
-        count(*) FILTER (WHERE e.masks > 0) AS ever_masked,
-        sum(e.masks) AS mask_events,
-        sum(e.unmasks) AS unmask_events,
-        count(DISTINCT d.patient_id) FILTER (WHERE e.masks > 0) AS patients_masking,
-        sum(e.denied_masked) AS denied_masked
-    FROM events AS e
-    JOIN documents AS d ON d.document_id = e.document_id
+        CAST(type_code AS VARCHAR) AS type_code,
+        CAST(class_code AS VARCHAR) AS class_code,
+        count(*) FILTER (WHERE masks > 0) AS ever_masked,
+        sum(masks) AS mask_events,
+        sum(unmasks) AS unmask_events,
+        count(DISTINCT patient_id) FILTER (WHERE masks > 0) AS patients_masking,
+        sum(denied_masked) AS denied_masked
+    FROM document_masking
     GROUP BY ALL
 ),
 all_documents AS (  -- derived table document_months: every document, with its masked_ps state

@@ -27,14 +27,14 @@ activated AS (
        AND (p.mes_closed_at IS NULL OR p.mes_closed_at >= make_date(CAST(y.year AS INTEGER), 1, 1))
     GROUP BY y.year
 ),
-views AS (
+views AS (  -- derived table access_patient_years: one row per patient and year with such events
     SELECT
-        year(occurred_at) AS year,
-        count(DISTINCT patient_id) FILTER (WHERE action = 'view_history') AS patients_viewing_history,
-        count(*) FILTER (WHERE action = 'view_history') AS view_history_events,
-        count(DISTINCT patient_id) FILTER (WHERE action = 'view') AS patients_viewing_documents
-    FROM access_events
-    WHERE action IN ('view_history', 'view')
+        year,
+        count(*) FILTER (WHERE view_history_events > 0) AS patients_viewing_history,
+        sum(view_history_events) AS view_history_events,
+        count(*) FILTER (WHERE view_events > 0) AS patients_viewing_documents
+    FROM access_patient_years
+    WHERE view_history_events > 0 OR view_events > 0
     GROUP BY ALL
 )
 SELECT

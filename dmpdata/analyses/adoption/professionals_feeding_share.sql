@@ -23,14 +23,9 @@ WITH months AS (
     )) AS DATE) AS month
     FROM encounters
 ),
-fed AS (
-    SELECT
-        CAST(date_trunc('month', submitted_at) AS DATE) AS month,
-        author_professional_id,
-        count(*) AS documents
-    FROM documents
-    WHERE author_professional_id IS NOT NULL
-    GROUP BY ALL
+fed AS (  -- derived table author_months: documents per (month, author)
+    SELECT month, author_professional_id, documents
+    FROM author_months
 ),
 grid AS (
     SELECT m.month, CAST(p.profession_code AS VARCHAR) AS profession_code, p.professional_id, p.dmp_equipped_from

@@ -33,22 +33,17 @@ diabetics AS (
     JOIN patients AS p ON p.patient_id = c.patient_id
     WHERE p.death_date IS NULL OR p.death_date > make_date(CAST(y.year AS INTEGER), 12, 31)
 ),
-fundus AS (  -- ophthalmology encounters of type 2 diabetics (the only patients per_patient looks up)
-    SELECT DISTINCT e.patient_id, year(e.start_at) AS year
-    FROM encounters AS e
-    WHERE e.professional_id IN (SELECT professional_id FROM professionals WHERE specialty_code = 'SM38')
-      AND e.patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11')
+fundus AS (  -- derived table diabetic_eye_exam_years: ophthalmology encounters of type 2 diabetics, per year
+    SELECT patient_id, year FROM diabetic_eye_exam_years
 ),
-labs AS (
+labs AS (  -- derived table diabetic_observations: those three tests of type 2 diabetics
     SELECT
         o.patient_id,
         year(o.effective_at) AS year,
         bool_or(o.loinc_code = '14682-9') AS creatinine,
         bool_or(o.loinc_code = '14959-1') AS albuminuria,
         arg_max(o.value, o.effective_at) FILTER (WHERE o.loinc_code = '4548-4') AS last_hba1c
-    FROM observations AS o
-    WHERE o.loinc_code IN ('14682-9', '14959-1', '4548-4')
-      AND o.patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11')
+    FROM diabetic_observations AS o
     GROUP BY ALL
 ),
 per_patient AS (

@@ -33,7 +33,7 @@ cohort AS (
 ),
 last_test AS (
     SELECT o.patient_id, max(o.effective_at) AS last_hba1c_at, arg_max(o.value, o.effective_at) AS last_hba1c_value
-    FROM observations AS o
+    FROM diabetic_observations AS o  -- derived table: the HbA1c results of type 2 diabetics among others
     CROSS JOIN params
     WHERE o.loinc_code = '4548-4'
       AND o.effective_at < CAST(params.as_of AS TIMESTAMP)

@@ -28,9 +28,9 @@ diabetics AS (
     JOIN patients AS p ON p.patient_id = c.patient_id
     WHERE p.death_date IS NULL OR p.death_date > make_date(CAST(y.year AS INTEGER), 12, 31)
 ),
-tests AS (
+tests AS (  -- derived table diabetic_observations: HbA1c results of type 2 diabetics (the only ones counted)
     SELECT year(effective_at) AS year, patient_id, count(DISTINCT encounter_id) AS n_tests
-    FROM observations
+    FROM diabetic_observations
     WHERE loinc_code = '4548-4'
     GROUP BY ALL
 ),
