@@ -42,7 +42,8 @@ def test_ctrl_c_during_a_parallel_run_stops_every_worker_and_keeps_nothing(tmp_p
     import os
 
     scenario = tmp_path / "many-chunks.toml"
-    scenario.write_text('name = "many-chunks"\npatients = 12000\nseed = 3\nchunk_size = 1000\n', encoding="utf-8")
+    # 100 chunks: seconds of work, so the signal lands mid-run even when a loaded machine polls late.
+    scenario.write_text('name = "many-chunks"\npatients = 100000\nseed = 3\nchunk_size = 1000\n', encoding="utf-8")
     out = tmp_path / "ds"
     proc = subprocess.Popen(
         [sys.executable, "-m", "dmpdata.cli", "generate", "--scenario", str(scenario), "--workers", "2", "--out", str(out)],
@@ -50,9 +51,12 @@ def test_ctrl_c_during_a_parallel_run_stops_every_worker_and_keeps_nothing(tmp_p
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".ds.partial-*/patients/part-*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.1)  # wait until the workers are writing chunks
+    started = list(tmp_path.glob(".ds.partial-*/patients/part-*.parquet"))
+    alive = proc.poll() is None
     os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode != 0
+    assert started and alive, f"the run was not caught mid-way (parts seen: {len(started)}, running: {alive}): {stderr}"
+    assert proc.returncode != 0, (stdout, stderr)
     assert "interrupted" in stderr and "Traceback" not in stderr + stdout
     assert not out.exists() and not list(tmp_path.glob(".ds*"))
 
