@@ -68,11 +68,12 @@ class Dataset:
 
         return validate_path(self.path, workers=workers)
 
-    def duckdb(self, db=None, *, validate: bool = True):
-        """The DuckDB warehouse of this dataset (in memory, or the file `db`, reused when built from this data)."""
+    def duckdb(self, db=None, *, validate: bool = True, link: bool | None = None):
+        """The DuckDB warehouse of this dataset (in memory, or the file `db`, reused when built from this data);
+        link=True reads the event tables from the Parquet parts instead of copying them (`warehouse.connect`)."""
         from dmpdata.warehouse import connect
 
-        return connect(self, db, validate=validate)
+        return connect(self, db, validate=validate, link=link)
 
 
 def open_dataset(path: str | Path) -> Dataset:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import duckdb
 from typer.testing import CliRunner
 
 from dmpdata.cli import app
@@ -108,3 +109,16 @@ def test_messages_keep_their_square_brackets(tmp_path):
     result = _run("generate", "--patients", "100", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert "[bold]run" in result.stdout.replace("\n", ""), result.stdout  # (rich may fold a long line)
+
+
+def test_load_copies_or_links_and_keeps_the_kind_it_finds(tiny, tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    linked = runner.invoke(app, ["load", str(tiny.path), "--db", db, "--link"])
+    assert linked.exit_code == 0, linked.output
+    assert "4 event tables as views over the Parquet parts" in " ".join(linked.output.split())
+    again = runner.invoke(app, ["load", str(tiny.path), "--db", db])  # no flag: the linked warehouse is kept
+    assert again.exit_code == 0 and "views over the Parquet parts" in " ".join(again.output.split())
+    copied = runner.invoke(app, ["load", str(tiny.path), "--db", db, "--copy"])
+    assert copied.exit_code == 0 and "views" not in copied.output, copied.output
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("SELECT linked FROM dmpdata_meta").fetchall() == [(False,)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import shutil
 
 import duckdb
@@ -468,3 +469,93 @@ def test_no_network_extensions(con):
         "WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions')"
     ).fetchall())
     assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
+# --- linked warehouse: the event tables as views over the Parquet parts -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def linked(tiny, tmp_path_factory):
+    db = tmp_path_factory.mktemp("linked") / "w.duckdb"
+    con = connect(tiny, db, link=True)
+    yield con, db
+    con.close()
+
+
+def test_linked_warehouse_reads_the_event_tables_from_the_parts(linked, tiny):
+    con, _ = linked
+    views = {v for (v,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert set(warehouse.LINKED_TABLES) == set(UNDECLARED_KEYS) <= views
+    assert set(TABLES) - set(UNDECLARED_KEYS) <= tables and not set(UNDECLARED_KEYS) & tables
+    for table in warehouse.LINKED_TABLES:  # each view reads exactly the manifest's parts, by absolute path
+        sql = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ?", [table]).fetchall()[0][0]
+        assert sorted(re.findall(r"'(/[^']+\.parquet)'", sql)) == sorted(str(p.resolve()) for p in tiny.files(table))
+    assert con.execute(f"SELECT linked, validated FROM {META_TABLE}").fetchall() == [(True, True)]
+
+
+def test_linked_warehouse_has_the_same_columns_rows_and_answers_as_a_copied_one(linked, con, tiny_frames):
+    from dmpdata import analyses
+
+    lcon, _ = linked
+    for table in TABLES:
+        assert _types(lcon, table) == _types(con, table), table
+        keys = list(PRIMARY_KEYS[table])
+        got = lcon.sql(f"SELECT * FROM {table}").pl()
+        got = got.with_columns(pl.col(c).cast(pl.String) for c, t in got.schema.items() if t == pl.Categorical)
+        try:
+            assert_frame_equal(got.sort(keys), tiny_frames[table].sort(keys), check_exact=True)
+        except AssertionError as err:
+            raise AssertionError(f"{table}: {err}") from None
+    others = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
+              if t != META_TABLE]  # derived and reference tables
+    assert len(others) > len(TABLES)
+    for table in others:
+        assert (lcon.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+                == con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()), table
+    for q in analyses.questions():
+        assert_frame_equal(analyses.run(lcon, q.name), analyses.run(con, q.name), check_exact=True)
+
+
+def test_linked_warehouse_is_reused_kept_or_replaced_as_asked(tiny, tmp_path):
+    db = tmp_path / "w.duckdb"
+    connect(tiny, db, link=True).close()
+    built = _meta(db)
+    connect(tiny, db).close()  # link=None: an up-to-date warehouse of either kind is kept
+    connect(tiny, db, link=True).close()
+    assert _meta(db) == built
+    with connect(tiny, db, link=False) as c:  # asked for a copy: rebuilt with every table copied
+        assert c.execute(f"SELECT linked FROM {META_TABLE}").fetchall() == [(False,)]
+        assert not c.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'documents'").fetchall()[0][0]
+    copied = _meta(db)
+    assert copied[0] != built[0]
+    connect(tiny, db).close()
+    assert _meta(db) == copied
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]
+    with pytest.raises(ValueError, match="link must be True, False or None"):
+        connect(tiny, db, link="yes")
+
+
+def test_linked_warehouse_follows_a_moved_dataset(tiny, tmp_path):
+    """Its views name the parts by path: after the dataset folder moves, connect() rebuilds it over the new place."""
+    old = tmp_path / "old"
+    shutil.copytree(tiny.path, old)
+    connect(dmpdata.open_dataset(old), old / "warehouse.duckdb", link=True).close()
+    new = tmp_path / "new"
+    old.rename(new)
+    with duckdb.connect(str(new / "warehouse.duckdb"), read_only=True) as stale, \
+            pytest.raises(duckdb.IOException, match="old"):
+        stale.execute("SELECT count(*) FROM documents").fetchall()
+    with connect(dmpdata.open_dataset(new), new / "warehouse.duckdb") as c:
+        assert c.execute("SELECT count(*) FROM documents").fetchall()[0][0] == tiny.row_counts["documents"]
+        assert c.execute(f"SELECT linked, dataset_path FROM {META_TABLE}").fetchall() == [(True, str(new.resolve()))]
+
+
+def test_linked_load_checks_row_counts_and_codes_when_read(tiny, tmp_path):
+    copy = tmp_path / "short"
+    shutil.copytree(tiny.path, copy)
+    part = copy / "documents" / "part-00000.parquet"
+    pl.read_parquet(part).head(10).write_parquet(part)
+    with pytest.raises(DatasetError, match="documents holds 10 rows"):
+        connect(dmpdata.open_dataset(copy), tmp_path / "w.duckdb", validate=False, link=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["short"]

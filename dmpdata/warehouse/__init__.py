@@ -1,14 +1,16 @@
 """DuckDB warehouse of a dataset: typed tables (primary keys declared on the four small ones), reference tables
 `ref_<name>`, `dmpdata_meta`, views, derived tables.
 
-`connect(dataset, db=None, *, validate=True)` returns a DuckDB connection; `derive(con)` (re)creates the derived
-tables on any connection holding the dataset tables; see dmpdata/warehouse/README.md.
+`connect(dataset, db=None, *, validate=True, link=None)` returns a DuckDB connection (link=True: the event tables are
+views over the dataset's Parquet parts); `derive(con)` (re)creates the derived tables on any connection holding the
+dataset tables; see dmpdata/warehouse/README.md.
 """
 
 from __future__ import annotations
 
 from dmpdata.warehouse.build import (
     CONFIG,
+    LINKED_TABLES,
     META_TABLE,
     WAREHOUSE_FORMAT,
     connect,
@@ -27,6 +29,7 @@ from dmpdata.warehouse.ddl import (
 
 __all__ = [
     "CONFIG",
+    "LINKED_TABLES",
     "META_TABLE",
     "PRIMARY_KEYS",
     "UNDECLARED_KEYS",

@@ -22,6 +22,7 @@ the name (`sector` of organizations and professionals) and the others get `<tabl
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -30,7 +31,7 @@ import polars as pl
 from dmpdata.schemas import MAX_CODE_SET, MODELS, TABLES, code_sets
 
 __all__ = ["Column", "EnumType", "MAX_ENUM_VALUES", "PRIMARY_KEYS", "UNDECLARED_KEYS", "columns", "enum_types",
-           "create_statements", "key_statements", "quote", "literal"]
+           "create_statements", "key_statements", "typed_select", "quote", "literal"]
 
 # Code sets larger than this (communes, birthplaces: ~35,000 values) stay VARCHAR.
 MAX_ENUM_VALUES = MAX_CODE_SET
@@ -154,16 +155,29 @@ def columns(table: str) -> tuple[Column, ...]:
     return tuple(out)
 
 
-def create_statements() -> list[str]:
-    """CREATE TYPE and CREATE TABLE statements for the dataset tables (no data, no keys: see key_statements)."""
+def _type_of(c: Column) -> str:
+    return quote(c.sql_type) if c.enum else c.sql_type
+
+
+def create_statements(tables: Iterable[str] = TABLES) -> list[str]:
+    """CREATE TYPE statements, then CREATE TABLE statements for `tables` (default: every dataset table; no data, no
+    keys: see key_statements)."""
     stmts = [
         f"CREATE TYPE {quote(t.name)} AS ENUM ({', '.join(literal(v) for v in t.values)})" for t in enum_types()
     ]
-    for table in TABLES:
-        lines = [f"    {quote(c.name)} {quote(c.sql_type) if c.enum else c.sql_type}{'' if c.nullable else ' NOT NULL'}"
-                 for c in columns(table)]
+    for table in tables:
+        lines = [f"    {quote(c.name)} {_type_of(c)}{'' if c.nullable else ' NOT NULL'}" for c in columns(table)]
         stmts.append(f"CREATE TABLE {quote(table)} (\n" + ",\n".join(lines) + "\n)")
     return stmts
+
+
+def typed_select(table: str, parts: Sequence[str]) -> str:
+    """SELECT of `table`'s columns, each cast to its warehouse type (ENUM code sets included), from its Parquet
+    `parts` (at least one): what a warehouse copies into the table, or what a linked warehouse's view reads."""
+    if not parts:
+        raise ValueError(f"no Parquet part to read {table} from")
+    select = ", ".join(f"CAST({quote(c.name)} AS {_type_of(c)}) AS {quote(c.name)}" for c in columns(table))
+    return f"SELECT {select} FROM read_parquet([{', '.join(literal(p) for p in parts)}])"
 
 
 def key_statements() -> dict[str, str]:
