@@ -10,8 +10,10 @@ Each size runs in its own subprocess. For each size it reports, on this machine 
   many distinct random strings of the same mean length as in the chunk); the ratio generation / limit;
 - `validate` and `load` (DuckDB file) throughput, and their floors on this machine: polars reading every part
   once, and DuckDB copying the parts into a database file (CREATE TABLE AS SELECT *, no types, keys or views);
+- `load --link` (the event tables as views over the parts, `connect(..., link=True)`): time, file size;
 - peak RSS of the whole process tree (parent + worker processes, sampled every 50 ms) for each step;
-- at 1 M patients (or the largest size), each analysis's time (median of 3);
+- at 1 M patients (or the largest size), each analysis's time (median of 3) on the copied warehouse, and the
+  slowest on the linked one;
 - the patients table against a Faker row loop (benchmarks/bench_population.py, same fields).
 `--ten-million` adds a 10 M-patient run of generation (+ validate and load unless --generate-only-10m).
 Datasets are written under --work (default: a temporary folder beside datasets/, removed afterwards).
@@ -175,9 +177,23 @@ def copy_floor(out: Path, ds) -> float:
     return elapsed
 
 
+def _time_analyses(con) -> dict[str, float]:
+    """Each analysis's time on `con`, median of 3."""
+    from dmpdata import analyses
+
+    timings = {}
+    for q in analyses.questions():
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            analyses.run(con, q.name)
+            times.append(time.perf_counter() - t)
+        timings[q.name] = statistics.median(times)
+    return timings
+
+
 def run_size(n: int, workers: int | None, work: Path, analyses_too: bool, skip_checks: bool) -> dict:
     import dmpdata
-    from dmpdata import analyses
     from dmpdata.parallel import pool
     from dmpdata.validate import validate_path
 
@@ -227,19 +243,21 @@ def run_size(n: int, workers: int | None, work: Path, analyses_too: bool, skip_c
             con = ds.duckdb(out / "warehouse.duckdb", validate=False)
             result["load_s"] = time.perf_counter() - started
         result["load_rss_mb"] = rss.mb
-        result["read_floor_s"] = read_floor(out, ds)
+        result["load_bytes"] = (out / "warehouse.duckdb").stat().st_size
         result["copy_floor_s"] = copy_floor(out, ds)
         if analyses_too:
-            timings = {}
-            for q in analyses.questions():
-                times = []
-                for _ in range(3):
-                    t = time.perf_counter()
-                    analyses.run(con, q.name)
-                    times.append(time.perf_counter() - t)
-                timings[q.name] = statistics.median(times)
-            result["analyses_s"] = timings
+            result["analyses_s"] = _time_analyses(con)
         con.close()
+        with PeakRSS() as rss:
+            started = time.perf_counter()
+            con = ds.duckdb(out / "linked.duckdb", validate=False, link=True)
+            result["link_s"] = time.perf_counter() - started
+        result["link_rss_mb"] = rss.mb
+        result["link_bytes"] = (out / "linked.duckdb").stat().st_size
+        if analyses_too:
+            result["linked_analyses_s"] = _time_analyses(con)
+        con.close()
+        result["read_floor_s"] = read_floor(out, ds)
     shutil.rmtree(out, ignore_errors=True)
     return result
 
@@ -259,9 +277,13 @@ def _report(r: dict) -> None:
     if "validate_s" in r:
         print(f"validate  {r['validate_s']:7.1f} s  {rows / r['validate_s']:>12,.0f} rows/s  valid={r['valid']}"
               f"  peak RSS {r['validate_rss_mb']:,.0f} MB")
-        print(f"load      {r['load_s']:7.1f} s  {rows / r['load_s']:>12,.0f} rows/s  peak RSS {r['load_rss_mb']:,.0f} MB")
+        print(f"load      {r['load_s']:7.1f} s  {rows / r['load_s']:>12,.0f} rows/s  peak RSS {r['load_rss_mb']:,.0f} MB"
+              f"  file {r['load_bytes'] / 2**30:.2f} GiB (every table copied)")
+        print(f"load --link {r['link_s']:5.1f} s  {rows / r['link_s']:>12,.0f} rows/s  peak RSS {r['link_rss_mb']:,.0f} MB"
+              f"  file {r['link_bytes'] / 2**30:.2f} GiB (event tables read from the parts)")
         total = r["generate_s"] + r["validate_s"] + r["load_s"]
-        print(f"generate + validate + load: {total:.1f} s")
+        linked = r["generate_s"] + r["validate_s"] + r["link_s"]
+        print(f"generate + validate + load: {total:.1f} s; with load --link: {linked:.1f} s")
         if "copy_floor_s" in r:
             print(f"floors on this machine: reading every part with polars {r['read_floor_s']:.1f} s (validate is "
                   f"{r['validate_s'] / r['read_floor_s']:.1f}x it); DuckDB copying the parts into a database file "
@@ -273,6 +295,11 @@ def _report(r: dict) -> None:
         for name, s in r["analyses_s"].items():
             print(f"  analysis {name:<36} {s * 1000:7.0f} ms")
         print(f"slowest analysis: {worst[0]} {worst[1] * 1000:.0f} ms")
+    if "linked_analyses_s" in r:
+        worst = max(r["linked_analyses_s"].items(), key=lambda kv: kv[1])
+        over = [name for name, s in r["linked_analyses_s"].items() if s >= 1]
+        print(f"slowest analysis on the linked warehouse: {worst[0]} {worst[1] * 1000:.0f} ms"
+              f" ({len(over)} at 1 s or more{': ' + ', '.join(over) if over else ''})")
 
 
 def main() -> None:
