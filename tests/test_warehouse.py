@@ -140,16 +140,21 @@ def test_undeclared_keys_are_the_event_tables():
     assert UNDECLARED_KEYS < set(PRIMARY_KEYS) == set(TABLES)
 
 
+def _assert_holds_the_rows(con, table, frame):
+    """`table` on `con` holds exactly `frame`'s rows, in any order (ENUM columns compared as strings)."""
+    keys = list(PRIMARY_KEYS[table])
+    loaded = con.sql(f"SELECT * FROM {table}").pl()
+    loaded = loaded.with_columns(pl.col(c).cast(pl.String) for c, t in loaded.schema.items() if t == pl.Categorical)
+    try:
+        assert_frame_equal(loaded.sort(keys), frame.sort(keys), check_exact=True)
+    except AssertionError as err:
+        raise AssertionError(f"{table}: {err}") from None
+
+
 def test_tables_hold_the_rows_of_the_dataset(con, tiny_frames):
     """Every value of every table, whatever the order the load appended the rows in (it does not keep the files')."""
     for table in TABLES:
-        keys = list(PRIMARY_KEYS[table])
-        loaded = con.sql(f"SELECT * FROM {table}").pl()
-        loaded = loaded.with_columns(pl.col(c).cast(pl.String) for c, t in loaded.schema.items() if t == pl.Categorical)
-        try:
-            assert_frame_equal(loaded.sort(keys), tiny_frames[table].sort(keys), check_exact=True)
-        except AssertionError as err:
-            raise AssertionError(f"{table}: {err}") from None
+        _assert_holds_the_rows(con, table, tiny_frames[table])
 
 
 def test_not_null_enforced(con):
@@ -500,13 +505,7 @@ def test_linked_warehouse_has_the_same_columns_rows_and_answers_as_a_copied_one(
     lcon, _ = linked
     for table in TABLES:
         assert _types(lcon, table) == _types(con, table), table
-        keys = list(PRIMARY_KEYS[table])
-        got = lcon.sql(f"SELECT * FROM {table}").pl()
-        got = got.with_columns(pl.col(c).cast(pl.String) for c, t in got.schema.items() if t == pl.Categorical)
-        try:
-            assert_frame_equal(got.sort(keys), tiny_frames[table].sort(keys), check_exact=True)
-        except AssertionError as err:
-            raise AssertionError(f"{table}: {err}") from None
+        _assert_holds_the_rows(lcon, table, tiny_frames[table])
     others = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
               if t != META_TABLE]  # derived and reference tables
     assert len(others) > len(TABLES)
