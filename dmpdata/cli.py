@@ -164,16 +164,16 @@ def load(
              "file). Default: the kind of the existing warehouse, else --copy.")] = None,
 ) -> None:
     """Load a valid dataset into DuckDB (typed tables, keys, reference tables, analysis views, derived tables)."""
-    from dmpdata.warehouse import LINKED_TABLES
+    from dmpdata.warehouse import LINKED_TABLES, META_TABLE
 
     started = time.perf_counter()
     with user_errors():
         _, con = _connect(path, db, link=link)
         tables = con.sql("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchall()[0][0]
-        linked = con.sql("SELECT count(*) FROM duckdb_views() WHERE NOT internal AND view_name IN "
-                         f"({', '.join(repr(t) for t in LINKED_TABLES)})").fetchall()[0][0]
+        linked = con.sql(f"SELECT linked FROM {META_TABLE}").fetchall()[0][0]
         con.close()
-    how = f"{tables} tables, and {linked} event tables as views over the Parquet parts" if linked else f"{tables} tables"
+    how = (f"{tables} tables, and {len(LINKED_TABLES)} event tables as views over the Parquet parts" if linked
+           else f"{tables} tables")
     out_console.print(f"loaded {path} into {_db_path(path, db)} ({how}) in {time.perf_counter() - started:.1f} s",
                       highlight=False)
 

@@ -25,7 +25,7 @@ from dmpdata.dataset import Dataset, open_dataset
 from dmpdata.errors import DatasetError
 from dmpdata.schemas import TABLES
 from dmpdata.warehouse.ddl import (PRIMARY_KEYS, UNDECLARED_KEYS, columns, create_statements, key_statements,
-                                   quote, typed_select)
+                                   quote, table_statement, type_statements, typed_select)
 
 __all__ = ["connect", "derive", "DERIVE_BATCH_ROWS", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "LINKED_TABLES",
            "views_sql", "derived_sql", "fingerprint"]
@@ -194,8 +194,7 @@ def _load_table(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, *, link
     if link and parts:
         con.execute(f"CREATE VIEW {quote(table)} AS {typed_select(table, parts)}")
     else:
-        (create,) = create_statements([table])[-1:]
-        con.execute(create)
+        con.execute(table_statement(table))
     if parts:
         try:
             if not link:
@@ -272,7 +271,7 @@ def _write_meta(con, ds: Dataset, fp: str, validated: bool, linked: bool, starte
 
 def _build(con: duckdb.DuckDBPyConnection, ds: Dataset, fp: str, validated: bool, link: bool) -> None:
     started = time.perf_counter()
-    for stmt in create_statements(()):  # the ENUM types; each table is created as it is loaded
+    for stmt in type_statements():  # each table is created as it is loaded
         con.execute(stmt)
     # A table's rows have no order (SQL gives one with ORDER BY): without keeping the files' order, DuckDB's threads
     # append the rows they read as they go, instead of handing them over in order. Same rows; at 1 M patients the

@@ -22,7 +22,7 @@ the name (`sector` of organizations and professionals) and the others get `<tabl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,7 +31,7 @@ import polars as pl
 from dmpdata.schemas import MAX_CODE_SET, MODELS, TABLES, code_sets
 
 __all__ = ["Column", "EnumType", "MAX_ENUM_VALUES", "PRIMARY_KEYS", "UNDECLARED_KEYS", "columns", "enum_types",
-           "create_statements", "key_statements", "typed_select", "quote", "literal"]
+           "create_statements", "type_statements", "table_statement", "key_statements", "typed_select", "quote", "literal"]
 
 # Code sets larger than this (communes, birthplaces: ~35,000 values) stay VARCHAR.
 MAX_ENUM_VALUES = MAX_CODE_SET
@@ -159,16 +159,20 @@ def _type_of(c: Column) -> str:
     return quote(c.sql_type) if c.enum else c.sql_type
 
 
-def create_statements(tables: Iterable[str] = TABLES) -> list[str]:
-    """CREATE TYPE statements, then CREATE TABLE statements for `tables` (default: every dataset table; no data, no
-    keys: see key_statements)."""
-    stmts = [
-        f"CREATE TYPE {quote(t.name)} AS ENUM ({', '.join(literal(v) for v in t.values)})" for t in enum_types()
-    ]
-    for table in tables:
-        lines = [f"    {quote(c.name)} {_type_of(c)}{'' if c.nullable else ' NOT NULL'}" for c in columns(table)]
-        stmts.append(f"CREATE TABLE {quote(table)} (\n" + ",\n".join(lines) + "\n)")
-    return stmts
+def type_statements() -> list[str]:
+    """CREATE TYPE statements of the ENUM code sets (before any table using them)."""
+    return [f"CREATE TYPE {quote(t.name)} AS ENUM ({', '.join(literal(v) for v in t.values)})" for t in enum_types()]
+
+
+def table_statement(table: str) -> str:
+    """CREATE TABLE statement of one dataset table (its ENUM types must exist; no data, no keys)."""
+    lines = [f"    {quote(c.name)} {_type_of(c)}{'' if c.nullable else ' NOT NULL'}" for c in columns(table)]
+    return f"CREATE TABLE {quote(table)} (\n" + ",\n".join(lines) + "\n)"
+
+
+def create_statements() -> list[str]:
+    """CREATE TYPE and CREATE TABLE statements for the dataset tables (no data, no keys: see key_statements)."""
+    return type_statements() + [table_statement(table) for table in TABLES]
 
 
 def typed_select(table: str, parts: Sequence[str]) -> str:
