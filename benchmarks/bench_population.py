@@ -263,16 +263,18 @@ def _patients_rows(scenario, k: int, order) -> int:
     return engine.chunk_patients(scenario, k, order).height
 
 
-def engine_stage(n: int, run) -> float:
-    """The same patients table as the engine makes it on the pool's processes: pass 1 (every chunk's NIR buckets),
-    the national order-number ranking, then each chunk's patients with their matricules (pass 2's first step)."""
+def engine_stage(n: int, run, workers: int) -> float:
+    """The same patients table as the engine makes it on the pool's processes: pass 1 (every chunk's NIR buckets, in
+    the engine's tasks), the national order-number ranking, then each chunk's patients with their matricules (pass 2's
+    first step)."""
     import dmpdata
     from dmpdata import engine
 
     scenario = dmpdata.load_scenario("demo").with_overrides(patients=n)
     chunks = range(scenario.n_chunks)
     started = time.perf_counter()
-    buckets = run(engine.chunk_buckets, [(scenario, k) for k in chunks], lambda d, t: None)
+    buckets = run(engine.chunks_buckets, [(scenario, ks) for ks in engine.pass1_tasks(scenario, workers)],
+                  lambda d, t: None)
     order = engine._order_numbers(buckets)
     calls = [(scenario, k, order[k * scenario.chunk_size:(k + 1) * scenario.chunk_size]) for k in chunks]
     rows = sum(run(_patients_rows, calls, lambda d, t: None))
@@ -310,7 +312,7 @@ def main() -> None:
             vec.run()
             fak.run()
             if run is not None:
-                eng.append(engine_stage(args.patients, run))
+                eng.append(engine_stage(args.patients, run, workers))
     results = {"population stage (vectorised)": (vec, vec.close()), "Faker row loop (same fields) ": (fak, fak.close())}
     for label, (side, r) in results.items():
         median, best = statistics.median(side.seconds), min(side.seconds)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from dmpdata import __version__, reference
+from dmpdata import __version__
 from dmpdata.atomic import check_target, staging
 from dmpdata.dataset import sha256_of
 from dmpdata.generators.access import generate_access
@@ -21,13 +21,18 @@ from dmpdata.generators.documents import generate_documents
 from dmpdata.generators.geography import area_of
 from dmpdata.generators.observations import generate_observations
 from dmpdata.generators.pathways import CODE_COLUMNS, generate_encounters
-from dmpdata.generators.population import birthplace_vocabulary, generate_patients
+from dmpdata.generators.population import (
+    birthplace_vocabulary,
+    generate_patients,
+    nir_traits,
+)
 from dmpdata.generators.staff import Staff
 from dmpdata.generators.workforce import generate_workforce
-from dmpdata.identifiers import nir_buckets_indexed, nirs_indexed, order_numbers, unique_nirs_indexed
+from dmpdata.identifiers import nir_buckets_indexed, order_numbers, unique_nirs_indexed
 from dmpdata.rng import stream
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import TABLES, columns_of, conform
+from dmpdata.schemas._common import test_oid
 
 __all__ = ["MANIFEST", "SYNTHETIC_NOTICE", "generate_dataset", "is_dmpdata_dataset"]
 
@@ -40,12 +45,6 @@ SYNTHETIC_NOTICE = (
 )
 
 Progress = Callable[[str, int, int], None]
-
-
-@cache
-def _test_oid() -> str:
-    oids = reference.load("ins_oids").filter(pl.col("name") == "INS-NIR-TEST")
-    return oids["oid"][0]
 
 
 NIR_TRAITS = ["_nir_sex", "_birth_year", "_birth_month", "_place_idx"]
@@ -115,11 +114,17 @@ def _context(scenario: Scenario) -> _Context:
     return _CONTEXTS[key]
 
 
-def _chunk_patients(scenario: Scenario, k: int, ctx: _Context, *, traits_only: bool = False) -> pl.DataFrame:
+def _chunk_span(scenario: Scenario, k: int) -> tuple[int, int]:
+    """(first patient index, number of patients) of chunk k."""
     first = k * scenario.chunk_size
-    n = min(scenario.chunk_size, scenario.patients - first)
+    return first, min(scenario.chunk_size, scenario.patients - first)
+
+
+def _chunk_patients(scenario: Scenario, k: int, ctx: _Context, *, traits_only: bool = False,
+                    order: np.ndarray | None = None) -> pl.DataFrame:
+    first, n = _chunk_span(scenario, k)
     return generate_patients(scenario, stream(scenario.seed, "population", k), ctx.area, ctx.professionals,
-                             first_id=first + 1, n=n, traits_only=traits_only)
+                             first_id=first + 1, n=n, traits_only=traits_only, order=order)
 
 
 def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
@@ -130,16 +135,27 @@ def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
 def chunk_buckets(scenario: Scenario, k: int) -> np.ndarray:
     """Pass 1 for chunk k: the NIR bucket (sex, yy, mm, encoded birthplace; int64) of each of its patients,
     computed on the worker so that the coordinator's ranking is one sort."""
-    traits = chunk_traits(scenario, k)
-    return nir_buckets_indexed(*(traits[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(_context(scenario).area))
+    area = _context(scenario).area
+    traits = nir_traits(scenario, stream(scenario.seed, "population", k), area, _chunk_span(scenario, k)[1])
+    return nir_buckets_indexed(*(traits[c] for c in NIR_TRAITS), birthplace_vocabulary(area))
+
+
+def chunks_buckets(scenario: Scenario, chunks: range) -> np.ndarray:
+    """`chunk_buckets` of consecutive chunks, concatenated: one task of pass 1."""
+    return np.concatenate([chunk_buckets(scenario, k) for k in chunks])
+
+
+def pass1_tasks(scenario: Scenario, workers: int) -> list[range]:
+    """The chunks of pass 1 grouped into consecutive runs, one task each. A chunk's buckets take ~3 ms at 20,000
+    patients, comparable to a task's round trip through the pool: runs of chunks (about eight tasks per worker, at
+    most 200,000 patients each) keep the workers busy. Concatenated in order, the tasks' results are the chunks'."""
+    per_task = max(1, min(-(-scenario.n_chunks // (8 * max(workers, 1))), 200_000 // scenario.chunk_size))
+    return [range(k, min(k + per_task, scenario.n_chunks)) for k in range(0, scenario.n_chunks, per_task)]
 
 
 def chunk_patients(scenario: Scenario, k: int, order: np.ndarray) -> pl.DataFrame:
     """Chunk k's patients table, matricules INS included, from the chunk's NIR order numbers (pass 2's first step)."""
-    ctx = _context(scenario)
-    patients = _chunk_patients(scenario, k, ctx)
-    matricule = nirs_indexed(*(patients[c].to_numpy() for c in NIR_TRAITS), birthplace_vocabulary(ctx.area), order)
-    return patients.drop(NIR_TRAITS).with_columns(matricule.alias("ins_matricule"), pl.lit(_test_oid()).alias("ins_oid"))
+    return _chunk_patients(scenario, k, _context(scenario), order=order)
 
 
 def chunk_history(scenario: Scenario, k: int, order: np.ndarray, root: str) -> dict[str, dict]:
@@ -239,7 +255,7 @@ def _manifest(scenario: Scenario, files: dict[str, list[dict]]) -> dict:
         "format_version": FORMAT_VERSION,
         "synthetic": True,
         "notice": SYNTHETIC_NOTICE,
-        "ins_oid": _test_oid(),
+        "ins_oid": test_oid(),
         "scenario": scenario.to_json(),
         "seed": scenario.seed,
         "tables": {name: {"rows": sum(f["rows"] for f in files[name]), "files": files[name]} for name in TABLES},
@@ -277,7 +293,7 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
     dask.distributed cluster (engine "dask", `scheduler` address or a local cluster); the bytes written
     are the same whatever the engine and the number of workers.
     """
-    from dmpdata.parallel import leave_if_bootstrapping, pool
+    from dmpdata.parallel import available_cores, leave_if_bootstrapping, pool
 
     leave_if_bootstrapping()  # a worker re-importing an unguarded script stops before touching any file
     out = Path(out)
@@ -293,7 +309,8 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
             files[name].append(entry)
 
         chunks = range(scenario.n_chunks)
-        buckets = run(chunk_buckets, [(scenario, k) for k in chunks], lambda d, n: report("population", d, n))
+        tasks = pass1_tasks(scenario, workers or available_cores())
+        buckets = run(chunks_buckets, [(scenario, ks) for ks in tasks], lambda d, n: report("population", d, n))
         order = _order_numbers(buckets)
         del buckets
         _return_freed_memory()

@@ -510,8 +510,13 @@ def test_linked_warehouse_has_the_same_columns_rows_and_answers_as_a_copied_one(
               if t != META_TABLE]  # derived and reference tables
     assert len(others) > len(TABLES)
     for table in others:
+        assert _types(lcon, table) == _types(con, table), table  # the ENUMs of access_events' codes included
         assert (lcon.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
                 == con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()), table
+    assert not lcon.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()[0][0]
+    enum_columns = lcon.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'access_counts' "
+                                "AND data_type LIKE 'ENUM%'").fetchall()[0][0]
+    assert enum_columns == 3  # action, access_mode, outcome: derived from the strings, typed as copied
     for q in analyses.questions():
         assert_frame_equal(analyses.run(lcon, q.name), analyses.run(con, q.name), check_exact=True)
 

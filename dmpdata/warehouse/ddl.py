@@ -175,12 +175,15 @@ def create_statements() -> list[str]:
     return type_statements() + [table_statement(table) for table in TABLES]
 
 
-def typed_select(table: str, parts: Sequence[str]) -> str:
+def typed_select(table: str, parts: Sequence[str], *, enums: bool = True) -> str:
     """SELECT of `table`'s columns, each cast to its warehouse type (ENUM code sets included), from its Parquet
-    `parts` (at least one): what a warehouse copies into the table, or what a linked warehouse's view reads."""
+    `parts` (at least one): what a warehouse copies into the table, or what a linked warehouse's view reads.
+
+    enums=False leaves the code-set columns as the parts' strings (VARCHAR), the other columns typed as above."""
     if not parts:
         raise ValueError(f"no Parquet part to read {table} from")
-    select = ", ".join(f"CAST({quote(c.name)} AS {_type_of(c)}) AS {quote(c.name)}" for c in columns(table))
+    select = ", ".join(f"CAST({quote(c.name)} AS {_type_of(c) if enums or not c.enum else 'VARCHAR'}) AS {quote(c.name)}"
+                       for c in columns(table))
     return f"SELECT {select} FROM read_parquet([{', '.join(literal(p) for p in parts)}])"
 
 

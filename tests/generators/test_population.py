@@ -148,7 +148,7 @@ def test_first_pass_traits_are_the_full_chunks_traits():
     stream: both must agree, or order numbers ranked on pass 1 would not make pass 2's NIRs unique."""
     from dmpdata import engine
     from dmpdata.generators.population import birthplace_vocabulary
-    from dmpdata.identifiers import order_numbers_indexed
+    from dmpdata.identifiers import nirs_indexed, order_numbers_indexed
 
     scenario = dmpdata.load_scenario("tiny").with_overrides(patients=3000, chunk_size=1000)
     ctx = engine._context(scenario)
@@ -162,6 +162,38 @@ def test_first_pass_traits_are_the_full_chunks_traits():
     t = pl.concat(traits)
     expected = order_numbers_indexed(*(t[c].to_numpy() for c in engine.NIR_TRAITS), birthplace_vocabulary(ctx.area))
     assert order.dtype == np.uint16 and np.array_equal(order, expected)
+    # The engine runs pass 1 in tasks of consecutive chunks: in order, they are the chunks' buckets.
+    for workers in (1, 2, 3, 64):
+        tasks = engine.pass1_tasks(scenario, workers)
+        assert [k for ks in tasks for k in ks] == list(range(scenario.n_chunks))
+        got = engine._order_numbers([engine.chunks_buckets(scenario, ks) for ks in tasks])
+        assert np.array_equal(got, order)
+    # Pass 2: the matricules and the INS OID take the place of the traits, the other columns as they were.
+    for k in range(scenario.n_chunks):
+        own = order[k * scenario.chunk_size:(k + 1) * scenario.chunk_size]
+        with_traits = engine._chunk_patients(scenario, k, ctx)
+        patients = engine.chunk_patients(scenario, k, own)
+        assert patients.columns == [*with_traits.drop(engine.NIR_TRAITS).columns, "ins_matricule", "ins_oid"]
+        assert patients.drop("ins_matricule", "ins_oid").equals(with_traits.drop(engine.NIR_TRAITS))
+        matricules = nirs_indexed(*(with_traits[c].to_numpy() for c in engine.NIR_TRAITS), birthplace_vocabulary(ctx.area), own)
+        assert patients["ins_matricule"].equals(matricules, check_names=False)
+        assert patients["ins_oid"].dtype == pl.String and set(patients["ins_oid"]) == {"1.2.250.1.213.1.4.10"}
+
+
+def test_pass1_tasks_keep_both_workers_busy_in_bounded_runs():
+    """Pass 1 groups consecutive chunks into about eight tasks per worker, at most 200,000 patients a task, at
+    least one chunk."""
+    from dmpdata import engine
+
+    demo = dmpdata.load_scenario("demo")
+    for patients, chunk_size, workers, lengths in [
+        (1_000_000, 20_000, 2, [4] * 12 + [2]),  # 50 chunks: 13 tasks
+        (100_000, 20_000, 2, [1] * 5),
+        (68_000_000, 20_000, 2, [10] * 340),  # 3,400 chunks: the 200,000-patient cap
+        (10_000, 100, 1, [13] * 7 + [9]),
+    ]:
+        scenario = demo.with_overrides(patients=patients, chunk_size=chunk_size)
+        assert [len(ks) for ks in engine.pass1_tasks(scenario, workers)] == lengths
 
 
 def test_balanced_residence_matches_department_shares_within_one_person_per_chunk():

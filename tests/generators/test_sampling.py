@@ -10,7 +10,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmpdata.generators.sampling import choose, coded, cumsum_rows, decoded, sort_rows
+from dmpdata.generators.sampling import (
+    Balanced,
+    as_date,
+    as_dates,
+    choose,
+    coded,
+    cumsum_rows,
+    decoded,
+    sort_rows,
+)
 
 _INT64 = st.integers(-(2**63), 2**63 - 1)
 
@@ -130,3 +139,34 @@ def test_decoded_into_a_code_set_enum_holds_the_same_strings():
     assert got.cast(pl.String).equals(frame.select(decoded(vocabulary, "c").alias("s"))["s"])
     with pytest.raises(pl.exceptions.InvalidOperationError, match="z"):
         frame.select(decoded(("a", "z", "b", None), "c", code_set))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 5), st.integers(0, 300), st.floats(0, 1), st.integers(0, 2**32 - 1))
+def test_as_dates_is_as_date_column_by_column(columns, rows, missing_share, seed):
+    """The batched conversion gives each column's `as_date` series: same days, same nulls, same name."""
+    rng = np.random.default_rng(seed)
+    values = {f"c{i}_at": np.where(rng.random(rows) < missing_share * (i % 2), np.nan,
+                                   np.floor(rng.uniform(dt.date(1900, 1, 1).toordinal(), dt.date(2100, 1, 1).toordinal(), rows)))
+              for i in range(columns)}
+    got = as_dates(values)
+    assert list(got) == list(values)
+    for name, ordinals in values.items():
+        assert got[name].dtype == pl.Date and got[name].equals(as_date(ordinals, name), check_names=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 10), min_size=1, max_size=12).filter(lambda w: sum(w) > 0), st.integers(0, 500),
+       st.integers(0, 2**32 - 1))
+def test_balanced_sample_is_the_counts_in_a_random_permutation(weights, n, seed):
+    """Systematic counts (each category its expected count rounded down or up), in the order of one permutation of
+    the stream: the draws `np.repeat(...)[rng.permutation(n)]` makes, whatever way the shuffle is done."""
+    balanced = Balanced(np.array(weights))
+    got = balanced.sample(np.random.default_rng(seed), n)
+    rng = np.random.default_rng(seed)
+    below = np.ceil(balanced.cum * n - rng.random()).clip(0, n).astype(np.int64)
+    counts = np.diff(below, prepend=0)
+    counts[-1] += n - below[-1]
+    assert np.array_equal(got, np.repeat(np.arange(len(weights)), counts)[rng.permutation(n)])
+    expected = np.array(weights) / sum(weights) * n
+    assert (np.abs(np.bincount(got, minlength=len(weights)) - expected) < 1 + 1e-9).all()

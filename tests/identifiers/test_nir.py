@@ -282,6 +282,20 @@ def test_order_numbers_make_colliding_nirs_unique() -> None:
     assert b_new.n_unique() == 4
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=400), st.integers(1, 2**56))
+def test_order_numbers_count_each_bucket_in_input_order(buckets, offset) -> None:
+    """The rank of each row is how many rows of its bucket came before it, plus one (a dict count as the oracle),
+    for buckets of one row or of long runs, small keys or keys that need densifying."""
+    seen: dict[int, int] = {}
+    expected = []
+    for b in buckets:
+        seen[b] = seen.get(b, 0) + 1
+        expected.append(seen[b])
+    for keys in (buckets, [b * offset for b in buckets], [b - 20 for b in buckets]):
+        assert order_numbers(pl.Series(keys, dtype=pl.Int64)).tolist() == expected
+
+
 def test_order_numbers_raises_above_999() -> None:
     bucket = pl.Series([42] * 1000 + [7] * 10)
     with pytest.raises(ValueError, match=r"42 \(1000 people\)"):
