@@ -305,10 +305,10 @@ def _derive_linked(con: duckdb.DuckDBPyConnection, ds: Dataset) -> None:
     A linked view casts its code columns to their ENUMs on every read, ~9 ns a row and a column: the derived tables
     that scan access_events (40 M rows at 1 M patients) spent most of their time there, and a filter on a cast column
     is not pushed into the Parquet scan. So derive() runs with a temporary view of that name shadowing the linked one,
-    its code columns the parts' strings: the same rows, filters and groups (the ENUMs' values are in code-point order,
-    VARCHAR's order). Then the derived columns that came out VARCHAR under the name of one of those code columns get
-    its ENUM back, as a copied warehouse has them (tested); the shadow is dropped. At 1 M patients: 34-35 s instead
-    of 40-43 s."""
+    its code columns the parts' strings: the same rows, filters and groups (an ENUM lists its values in code-point
+    order, which is how VARCHAR sorts). The shadow is dropped, then the derived columns that came out VARCHAR under the
+    name of one of those code columns get its ENUM back, as a copied warehouse has them (tested). At 1 M patients,
+    derive() took 34-35 s instead of 40-43 s (runs alternated)."""
     parts = [str(p.resolve()) for p in ds.files(_DERIVE_AS_STRINGS)]
     if not parts:
         derive(con)
