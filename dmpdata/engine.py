@@ -120,24 +120,27 @@ def _chunk_span(scenario: Scenario, k: int) -> tuple[int, int]:
     return first, min(scenario.chunk_size, scenario.patients - first)
 
 
-def _chunk_patients(scenario: Scenario, k: int, ctx: _Context, *, traits_only: bool = False,
-                    order: np.ndarray | None = None) -> pl.DataFrame:
+def _chunk_patients(scenario: Scenario, k: int, ctx: _Context, *, order: np.ndarray | None = None) -> pl.DataFrame:
     first, n = _chunk_span(scenario, k)
     return generate_patients(scenario, stream(scenario.seed, "population", k), ctx.area, ctx.professionals,
-                             first_id=first + 1, n=n, traits_only=traits_only, order=order)
+                             first_id=first + 1, n=n, order=order)
+
+
+def _chunk_traits(scenario: Scenario, k: int) -> dict[str, np.ndarray]:
+    return nir_traits(scenario, stream(scenario.seed, "population", k), _context(scenario).area,
+                      _chunk_span(scenario, k)[1])
 
 
 def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
     """The NIR traits (sex, birth year and month, birthplace index) of chunk k's patients."""
-    return _chunk_patients(scenario, k, _context(scenario), traits_only=True).select(NIR_TRAITS)
+    return pl.DataFrame(_chunk_traits(scenario, k)).select(NIR_TRAITS)
 
 
 def chunk_buckets(scenario: Scenario, k: int) -> np.ndarray:
     """Pass 1 for chunk k: the NIR bucket (sex, yy, mm, encoded birthplace; int64) of each of its patients,
     computed on the worker so that the coordinator's ranking is one sort."""
-    area = _context(scenario).area
-    traits = nir_traits(scenario, stream(scenario.seed, "population", k), area, _chunk_span(scenario, k)[1])
-    return nir_buckets_indexed(*(traits[c] for c in NIR_TRAITS), birthplace_vocabulary(area))
+    traits = _chunk_traits(scenario, k)
+    return nir_buckets_indexed(*(traits[c] for c in NIR_TRAITS), birthplace_vocabulary(_context(scenario).area))
 
 
 def chunks_buckets(scenario: Scenario, chunks: range) -> np.ndarray:

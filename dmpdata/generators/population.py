@@ -273,7 +273,6 @@ def generate_patients(
     *,
     first_id: int,
     n: int,
-    traits_only: bool = False,
     order: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """One chunk of `n` patients (ids first_id..first_id+n-1).
@@ -283,14 +282,12 @@ def generate_patients(
     whole dataset (see engine.py). With `order` (the chunk's order numbers from that ranking), the frame has the
     matricule INS and the INS OID instead of the private columns.
 
-    With `traits_only`, only the private NIR-trait columns (the engine's first pass): they come from the
-    chunk's first draws, so the full chunk generated later from the same stream has the same traits.
+    The traits come from the chunk's first draws: `nir_traits` (the engine's first pass) draws only those, and the
+    full chunk generated later from the same stream has the same traits.
 
     Strings are only ever gathered from small vocabularies by integer index: no per-row Python, no numpy string
     arrays.
     """
-    if traits_only:
-        return pl.DataFrame(nir_traits(scenario, rng, area, n))
     residence = area.residence
     commune_idx, dept_idx, male, age, birth, abroad, place_idx = _first_draws(scenario, rng, area, n)
     dept_codes = area.departments["code"]

@@ -210,17 +210,13 @@ def inverse_curve(u: np.ndarray, days: np.ndarray, shares: np.ndarray) -> np.nda
 
 def as_date(ordinals: np.ndarray, name: str) -> pl.Series:
     """Day ordinals (float, NaN = null) to a polars Date series."""
-    ordinals = np.asarray(ordinals, dtype=np.float64)
-    missing = np.isnan(ordinals)
-    days = choose(missing, EPOCH, ordinals).astype(np.int32) - np.int32(EPOCH)
-    # An Arrow date32 array straight from the two buffers: validity bits and days since 1970.
-    validity = pa.py_buffer(np.packbits(~missing, bitorder="little")) if missing.any() else None
-    return pl.Series(name, pa.Array.from_buffers(pa.date32(), days.size, [validity, pa.py_buffer(days)]))
+    return as_dates({name: ordinals})[name]
 
 
 def as_dates(columns: Mapping[str, np.ndarray]) -> dict[str, pl.Series]:
-    """`as_date` of several columns of one length at once: the same Date series, in one pass over them all (a
-    frame's eight date columns in a third of the time of eight calls)."""
+    """Columns of day ordinals (float, NaN = null) of one length to polars Date series, in one pass over them all (a
+    frame's eight date columns in a third of the time of eight passes). Each is an Arrow date32 array straight from
+    two buffers: validity bits and days since 1970."""
     if not columns:
         return {}
     stacked = np.stack([np.asarray(v, dtype=np.float64) for v in columns.values()])
