@@ -19,7 +19,9 @@ def main() -> None:
     ds = dmpdata.open_dataset(path)
     started = time.perf_counter()
     con = ds.duckdb(path / "warehouse.duckdb")
-    print(f"{path}: {sum(ds.row_counts.values()):,} rows; warehouse ready in {time.perf_counter() - started:.1f} s")
+    print(
+        f"{path}: {sum(ds.row_counts.values()):,} rows; warehouse ready in {time.perf_counter() - started:.1f} s"
+    )
     worst = 0.0
     for q in analyses.questions():
         times = []

@@ -35,27 +35,46 @@ def vectorised(n: int):
     scenario = dmpdata.load_scenario("demo").with_overrides(patients=n)
     area = area_of(scenario)
     _, professionals = generate_workforce(scenario, stream(scenario.seed, "workforce"), area)
-    generate_patients(scenario, stream(0, "population", 99), area, professionals, first_id=1, n=1000)  # warm caches
+    generate_patients(
+        scenario, stream(0, "population", 99), area, professionals, first_id=1, n=1000
+    )  # warm caches
 
     def once() -> list[pl.DataFrame]:
         chunks = []
         for k in range(scenario.n_chunks):
             first = k * scenario.chunk_size
             size = min(scenario.chunk_size, n - first)
-            chunks.append(generate_patients(scenario, stream(scenario.seed, "population", k), area, professionals,
-                                            first_id=first + 1, n=size))
+            chunks.append(
+                generate_patients(
+                    scenario,
+                    stream(scenario.seed, "population", k),
+                    area,
+                    professionals,
+                    first_id=first + 1,
+                    n=size,
+                )
+            )
         matricule = _matricules([c.select(NIR_TRAITS) for c in chunks], area)  # the global unique-NIR pass
         starts = [k * scenario.chunk_size for k in range(len(chunks))]
-        return [c.drop(NIR_TRAITS).with_columns(matricule.slice(s, c.height).alias("ins_matricule"),
-                                                pl.lit("1.2.250.1.213.1.4.10").alias("ins_oid"))
-                for c, s in zip(chunks, starts, strict=True)]
+        return [
+            c.drop(NIR_TRAITS).with_columns(
+                matricule.slice(s, c.height).alias("ins_matricule"),
+                pl.lit("1.2.250.1.213.1.4.10").alias("ins_oid"),
+            )
+            for c, s in zip(chunks, starts, strict=True)
+        ]
 
     def extras(chunks: list[pl.DataFrame]) -> dict:
         started = time.perf_counter()
-        conditions = sum(generate_conditions(scenario, stream(scenario.seed, "conditions", k), chunk).height
-                         for k, chunk in enumerate(chunks))
-        return {"columns": chunks[0].width, "conditions_rows": conditions,
-                "conditions_seconds": time.perf_counter() - started}
+        conditions = sum(
+            generate_conditions(scenario, stream(scenario.seed, "conditions", k), chunk).height
+            for k, chunk in enumerate(chunks)
+        )
+        return {
+            "columns": chunks[0].width,
+            "conditions_rows": conditions,
+            "conditions_seconds": time.perf_counter() - started,
+        }
 
     return once, extras
 
@@ -108,19 +127,26 @@ def faker_loop(n: int):
     for d, part in bp.group_by("department"):
         bp_by_dept[d[0]] = (part["code"].to_list(), list(itertools.accumulate(part["population"].to_list())))
     countries = reference.load("birth_countries")
-    c_codes, c_cum = countries["country_code"].to_list(), list(itertools.accumulate(countries["weight"].to_list()))
+    c_codes, c_cum = (
+        countries["country_code"].to_list(),
+        list(itertools.accumulate(countries["weight"].to_list())),
+    )
     statuses = reference.load("identity_statuses")
     st_codes, st_cum = statuses["code"].to_list(), list(itertools.accumulate(statuses["share"].to_list()))
     qx = {s: reference.load("mortality").filter(pl.col("sex") == s).sort("age")["qx"].to_list() for s in "MF"}
     curve = reference.load("mes_activation").sort("date")
     c_days, c_shares = [d.toordinal() for d in curve["date"]], curve["activated_share"].to_list()
-    gps = professionals.filter(pl.col("kind").is_in(["gp_liberal_solo", "gp_liberal_group", "gp_msp", "gp_health_centre"]))
+    gps = professionals.filter(
+        pl.col("kind").is_in(["gp_liberal_solo", "gp_liberal_group", "gp_msp", "gp_health_centre"])
+    )
     gp_by_dept: dict[str, list[int]] = {}
     for d, part in gps.group_by("department"):
         gp_by_dept[d[0]] = part["professional_id"].to_list()
     start, end = scenario.start, scenario.end
     ref = start.toordinal()
-    adult_share = (weights["M"][18:].sum() + weights["F"][18:].sum()) / (weights["M"].sum() + weights["F"].sum())
+    adult_share = (weights["M"][18:].sum() + weights["F"][18:].sum()) / (
+        weights["M"].sum() + weights["F"].sum()
+    )
     p_abroad = P("foreign_born_share") / adult_share
     birth_rate = (weights["M"][0] + weights["F"][0]) / (weights["M"].sum() + weights["F"].sum())
     years = (end.toordinal() - ref + 1) / 365.2425
@@ -159,13 +185,23 @@ def faker_loop(n: int):
             buckets[prefix] = order = buckets.get(prefix, 0) + 1
             head = f"{prefix}{order:03d}"
             key = 97 - int(head.replace("2A", "19").replace("2B", "18")) % 97
-            k = random.choices((1, 2, 3), (P("first_names_1_share"), P("first_names_2_share"), P("first_names_3_share")))[0]
-            names = [ins_form(fake.first_name_male() if sex == "M" else fake.first_name_female()) for _ in range(k)]
-            used = ins_form(fake.last_name()) if sex == "F" and age >= 25 and random.random() < P("used_name_share_women_over_25") else None
+            k = random.choices(
+                (1, 2, 3), (P("first_names_1_share"), P("first_names_2_share"), P("first_names_3_share"))
+            )[0]
+            names = [
+                ins_form(fake.first_name_male() if sex == "M" else fake.first_name_female()) for _ in range(k)
+            ]
+            used = (
+                ins_form(fake.last_name())
+                if sex == "F" and age >= 25 and random.random() < P("used_name_share_women_over_25")
+                else None
+            )
             death = None
             cursor = max(ref, birth.toordinal() + 1)
             while death is None and cursor <= end.toordinal():
-                year_end = min(dt.date(dt.date.fromordinal(cursor).year, 12, 31).toordinal() + 1, end.toordinal() + 1)
+                year_end = min(
+                    dt.date(dt.date.fromordinal(cursor).year, 12, 31).toordinal() + 1, end.toordinal() + 1
+                )
                 a = min(int((cursor - birth.toordinal()) / 365.2425), 104)
                 if random.random() < 1 - (1 - qx[sex][a]) ** ((year_end - cursor) / 365.2425):
                     death = dt.date.fromordinal(random.randint(cursor, year_end - 1))
@@ -196,20 +232,43 @@ def faker_loop(n: int):
                 if day <= end and (death is None or day < death) and (closed is None or day < closed):
                     opt_out = day
             gp = None
-            if age >= P("gp_declared_min_age") and random.random() < P("gp_declared_share_adults") and dept in gp_by_dept:
+            if (
+                age >= P("gp_declared_min_age")
+                and random.random() < P("gp_declared_share_adults")
+                and dept in gp_by_dept
+            ):
                 gp = random.choice(gp_by_dept[dept])
-            rows.append({
-                "patient_id": i + 1, "ins_matricule": f"{head}{key:02d}",
-                "matricule_kind": "NIA" if abroad and random.random() < P("nia_share_of_foreign_born") else "NIR",
-                "ins_oid": "1.2.250.1.213.1.4.10", "identity_status": random.choices(st_codes, cum_weights=st_cum)[0],
-                "birth_name": ins_form(fake.last_name()), "first_names": " ".join(names), "first_name": names[0],
-                "used_name": used, "sex": sex, "birth_date": birth, "birth_place_code": place,
-                "residence_commune": res_codes[r], "residence_department": dept, "residence_region": regions[dept],
-                "death_date": death, "mes_status": status, "mes_notified_at": notified, "mes_created_at": created,
-                "mes_opposed_at": opposed, "mes_activated_at": activated, "mes_closed_at": closed,
-                "emergency_access_opt_out": opt_out is not None, "emergency_opt_out_at": opt_out,
-                "gp_professional_id": gp,
-            })
+            rows.append(
+                {
+                    "patient_id": i + 1,
+                    "ins_matricule": f"{head}{key:02d}",
+                    "matricule_kind": "NIA"
+                    if abroad and random.random() < P("nia_share_of_foreign_born")
+                    else "NIR",
+                    "ins_oid": "1.2.250.1.213.1.4.10",
+                    "identity_status": random.choices(st_codes, cum_weights=st_cum)[0],
+                    "birth_name": ins_form(fake.last_name()),
+                    "first_names": " ".join(names),
+                    "first_name": names[0],
+                    "used_name": used,
+                    "sex": sex,
+                    "birth_date": birth,
+                    "birth_place_code": place,
+                    "residence_commune": res_codes[r],
+                    "residence_department": dept,
+                    "residence_region": regions[dept],
+                    "death_date": death,
+                    "mes_status": status,
+                    "mes_notified_at": notified,
+                    "mes_created_at": created,
+                    "mes_opposed_at": opposed,
+                    "mes_activated_at": activated,
+                    "mes_closed_at": closed,
+                    "emergency_access_opt_out": opt_out is not None,
+                    "emergency_opt_out_at": opt_out,
+                    "gp_professional_id": gp,
+                }
+            )
         return pl.DataFrame(rows, infer_schema_length=None)
 
     return once, lambda frame: {"columns": frame.width}
@@ -221,8 +280,12 @@ class Side:
 
     def __init__(self, kind: str, n: int):
         self.kind, self.n = kind, n
-        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, str(n)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", kind, str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         if self.proc.stdout.readline().strip() != "ready":
             raise SystemExit(f"the {kind} side failed to start")
         self.seconds: list[float] = []
@@ -273,10 +336,13 @@ def engine_stage(n: int, run, workers: int) -> float:
     scenario = dmpdata.load_scenario("demo").with_overrides(patients=n)
     chunks = range(scenario.n_chunks)
     started = time.perf_counter()
-    buckets = run(engine.chunks_buckets, [(scenario, ks) for ks in engine.pass1_tasks(scenario, workers)],
-                  lambda d, t: None)
+    buckets = run(
+        engine.chunks_buckets,
+        [(scenario, ks) for ks in engine.pass1_tasks(scenario, workers)],
+        lambda d, t: None,
+    )
     order = engine._order_numbers(buckets)
-    calls = [(scenario, k, order[k * scenario.chunk_size:(k + 1) * scenario.chunk_size]) for k in chunks]
+    calls = [(scenario, k, order[k * scenario.chunk_size : (k + 1) * scenario.chunk_size]) for k in chunks]
     rows = sum(run(_patients_rows, calls, lambda d, t: None))
     assert rows == n
     return time.perf_counter() - started
@@ -292,9 +358,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, default=200_000)
     parser.add_argument("--faker-rows", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=5, help="rounds; each times every side once (setup once)")
-    parser.add_argument("--workers", type=int, default=0,
-                        help="also time the engine's way on N processes (0: every core; 1: skip)")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="rounds; each times every side once (setup once)"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="also time the engine's way on N processes (0: every core; 1: skip)",
+    )
     parser.add_argument("--serve", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -306,31 +378,45 @@ def main() -> None:
     scenario = dmpdata.load_scenario("demo").with_overrides(patients=args.patients)
     with pool("local", workers, scenario.n_chunks) if workers > 1 else contextlib.nullcontext() as run:
         if run is not None:
-            run(engine.chunk_buckets, [(scenario, k) for k in range(min(workers, scenario.n_chunks))],
-                lambda d, t: None)  # start and warm the workers
+            run(
+                engine.chunk_buckets,
+                [(scenario, k) for k in range(min(workers, scenario.n_chunks))],
+                lambda d, t: None,
+            )  # start and warm the workers
         for _ in range(args.repeat):
             vec.run()
             fak.run()
             if run is not None:
                 eng.append(engine_stage(args.patients, run, workers))
-    results = {"population stage (vectorised)": (vec, vec.close()), "Faker row loop (same fields) ": (fak, fak.close())}
+    results = {
+        "population stage (vectorised)": (vec, vec.close()),
+        "Faker row loop (same fields) ": (fak, fak.close()),
+    }
     for label, (side, r) in results.items():
         median, best = statistics.median(side.seconds), min(side.seconds)
-        print(f"{label}: {side.n:>9,} patients, {len(side.seconds)} runs, median {median:.3f} s = "
-              f"{side.n / median:>11,.0f} patients/s (best {side.n / best:,.0f}), {r['columns']} columns, "
-              f"peak RSS {r['peak_rss_mb']:.0f} MB")
+        print(
+            f"{label}: {side.n:>9,} patients, {len(side.seconds)} runs, median {median:.3f} s = "
+            f"{side.n / median:>11,.0f} patients/s (best {side.n / best:,.0f}), {r['columns']} columns, "
+            f"peak RSS {r['peak_rss_mb']:.0f} MB"
+        )
     vec_r = results["population stage (vectorised)"][1]
-    print(f"conditions stage (vectorised): {vec_r['conditions_rows']:,} rows in {vec_r['conditions_seconds']:.2f} s")
+    print(
+        f"conditions stage (vectorised): {vec_r['conditions_rows']:,} rows in {vec_r['conditions_seconds']:.2f} s"
+    )
     fak_rates = [fak.n / t for t in fak.seconds]
     per_round = [vec.n / t / f for t, f in zip(vec.seconds, fak_rates, strict=True)]
-    print(f"ratio, one process: {statistics.median(per_round):.0f}x (median of {len(per_round)} rounds, each timing "
-          f"both sides in turn; lowest round {min(per_round):.0f}x, highest {max(per_round):.0f}x)")
+    print(
+        f"ratio, one process: {statistics.median(per_round):.0f}x (median of {len(per_round)} rounds, each timing "
+        f"both sides in turn; lowest round {min(per_round):.0f}x, highest {max(per_round):.0f}x)"
+    )
     if eng:
         rounds = [args.patients / t / f for t, f in zip(eng, fak_rates, strict=True)]
         median = statistics.median(eng)
-        print(f"engine, {workers} worker processes (pass 1 + ranking + patients tables): median {median:.3f} s = "
-              f"{args.patients / median:,.0f} patients/s = {statistics.median(rounds):.0f}x the Faker loop, which uses "
-              f"one core (median of the rounds; lowest {min(rounds):.0f}x, highest {max(rounds):.0f}x)")
+        print(
+            f"engine, {workers} worker processes (pass 1 + ranking + patients tables): median {median:.3f} s = "
+            f"{args.patients / median:,.0f} patients/s = {statistics.median(rounds):.0f}x the Faker loop, which uses "
+            f"one core (median of the rounds; lowest {min(rounds):.0f}x, highest {max(rounds):.0f}x)"
+        )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ Datasets are written under --work (default: a temporary folder beside datasets/,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -50,10 +51,8 @@ class PeakRSS:
         while not self._stop.is_set():
             total = 0
             for p in [self.proc, *self.proc.children(recursive=True)]:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             self._stop.wait(self.interval)
 
@@ -161,8 +160,9 @@ def copy_floor(out: Path, ds) -> float:
 
     db = out.parent / f"copy-floor-{out.name}.duckdb"
     started = time.perf_counter()
-    con = duckdb.connect(str(db), config={**CONFIG, "memory_limit": BUILD_MEMORY_LIMIT,
-                                          "temp_directory": str(db) + ".spill"})
+    con = duckdb.connect(
+        str(db), config={**CONFIG, "memory_limit": BUILD_MEMORY_LIMIT, "temp_directory": str(db) + ".spill"}
+    )
     try:
         for table, entry in ds.manifest["tables"].items():
             parts = ", ".join(f"'{out / f['path']}'" for f in entry["files"])
@@ -264,32 +264,48 @@ def run_size(n: int, workers: int | None, work: Path, analyses_too: bool, skip_c
 
 def _report(r: dict) -> None:
     n, rows = r["patients"], r["rows"]
-    print(f"\n== {n:,} patients ({r['chunks']} chunks of {r['chunk_size']:,}) — {rows:,} rows, "
-          f"{r['bytes'] / n:,.0f} bytes/patient on disk ({r['bytes'] / 2**30:.2f} GiB)")
-    print(f"generate  {r['generate_s']:7.1f} s  {n / r['generate_s']:>10,.0f} patients/s  {rows / r['generate_s']:>12,.0f} rows/s"
-          f"  peak RSS {r['generate_rss_mb']:,.0f} MB")
-    print(f"pass 1 (NIR buckets of every chunk on the workers + the global order-number ranking): "
-          f"{r['patients_stage_s']:.2f} s = "
-          f"{n / r['patients_stage_s']:,.0f} patients/s")
+    print(
+        f"\n== {n:,} patients ({r['chunks']} chunks of {r['chunk_size']:,}) — {rows:,} rows, "
+        f"{r['bytes'] / n:,.0f} bytes/patient on disk ({r['bytes'] / 2**30:.2f} GiB)"
+    )
+    print(
+        f"generate  {r['generate_s']:7.1f} s  {n / r['generate_s']:>10,.0f} patients/s  {rows / r['generate_s']:>12,.0f} rows/s"
+        f"  peak RSS {r['generate_rss_mb']:,.0f} MB"
+    )
+    print(
+        f"pass 1 (NIR buckets of every chunk on the workers + the global order-number ranking): "
+        f"{r['patients_stage_s']:.2f} s = "
+        f"{n / r['patients_stage_s']:,.0f} patients/s"
+    )
     if "raw_parquet_s" in r:
-        print(f"raw Parquet (I/O limit) {r['raw_parquet_s']:.1f} s, {r['raw_bytes'] / 2**30:.2f} GiB written (the dataset: "
-              f"{r['bytes'] / 2**30:.2f} GiB)  -> generation is {r['generate_s'] / r['raw_parquet_s']:.2f}x the limit")
+        print(
+            f"raw Parquet (I/O limit) {r['raw_parquet_s']:.1f} s, {r['raw_bytes'] / 2**30:.2f} GiB written (the dataset: "
+            f"{r['bytes'] / 2**30:.2f} GiB)  -> generation is {r['generate_s'] / r['raw_parquet_s']:.2f}x the limit"
+        )
     if "validate_s" in r:
-        print(f"validate  {r['validate_s']:7.1f} s  {rows / r['validate_s']:>12,.0f} rows/s  valid={r['valid']}"
-              f"  peak RSS {r['validate_rss_mb']:,.0f} MB")
-        print(f"load      {r['load_s']:7.1f} s  {rows / r['load_s']:>12,.0f} rows/s  peak RSS {r['load_rss_mb']:,.0f} MB"
-              f"  file {r['load_bytes'] / 2**30:.2f} GiB (every table copied)")
-        print(f"load --link {r['link_s']:5.1f} s  {rows / r['link_s']:>12,.0f} rows/s  peak RSS {r['link_rss_mb']:,.0f} MB"
-              f"  file {r['link_bytes'] / 2**30:.2f} GiB (event tables read from the parts)")
+        print(
+            f"validate  {r['validate_s']:7.1f} s  {rows / r['validate_s']:>12,.0f} rows/s  valid={r['valid']}"
+            f"  peak RSS {r['validate_rss_mb']:,.0f} MB"
+        )
+        print(
+            f"load      {r['load_s']:7.1f} s  {rows / r['load_s']:>12,.0f} rows/s  peak RSS {r['load_rss_mb']:,.0f} MB"
+            f"  file {r['load_bytes'] / 2**30:.2f} GiB (every table copied)"
+        )
+        print(
+            f"load --link {r['link_s']:5.1f} s  {rows / r['link_s']:>12,.0f} rows/s  peak RSS {r['link_rss_mb']:,.0f} MB"
+            f"  file {r['link_bytes'] / 2**30:.2f} GiB (event tables read from the parts)"
+        )
         total = r["generate_s"] + r["validate_s"] + r["load_s"]
         linked = r["generate_s"] + r["validate_s"] + r["link_s"]
         print(f"generate + validate + load: {total:.1f} s; with load --link: {linked:.1f} s")
         if "copy_floor_s" in r:
-            print(f"floors on this machine: reading every part with polars {r['read_floor_s']:.1f} s (validate is "
-                  f"{r['validate_s'] / r['read_floor_s']:.1f}x it); DuckDB copying the parts into a database file "
-                  f"{r['copy_floor_s']:.1f} s (load is {r['load_s'] / r['copy_floor_s']:.2f}x it); raw Parquet write + "
-                  f"DuckDB copy = {r['raw_parquet_s'] + r['copy_floor_s']:.1f} s before any value is generated or "
-                  f"checked")
+            print(
+                f"floors on this machine: reading every part with polars {r['read_floor_s']:.1f} s (validate is "
+                f"{r['validate_s'] / r['read_floor_s']:.1f}x it); DuckDB copying the parts into a database file "
+                f"{r['copy_floor_s']:.1f} s (load is {r['load_s'] / r['copy_floor_s']:.2f}x it); raw Parquet write + "
+                f"DuckDB copy = {r['raw_parquet_s'] + r['copy_floor_s']:.1f} s before any value is generated or "
+                f"checked"
+            )
     if "analyses_s" in r:
         worst = max(r["analyses_s"].items(), key=lambda kv: kv[1])
         for name, s in r["analyses_s"].items():
@@ -298,24 +314,35 @@ def _report(r: dict) -> None:
     if "linked_analyses_s" in r:
         worst = max(r["linked_analyses_s"].items(), key=lambda kv: kv[1])
         over = [name for name, s in r["linked_analyses_s"].items() if s >= 1]
-        print(f"slowest analysis on the linked warehouse: {worst[0]} {worst[1] * 1000:.0f} ms"
-              f" ({len(over)} at 1 s or more{': ' + ', '.join(over) if over else ''})")
+        print(
+            f"slowest analysis on the linked warehouse: {worst[0]} {worst[1] * 1000:.0f} ms"
+            f" ({len(over)} at 1 s or more{': ' + ', '.join(over) if over else ''})"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--ten-million", action="store_true", help="also run 10 M patients")
-    parser.add_argument("--generate-only-10m", action="store_true",
-                        help="at 10 M, generation only (no I/O-limit run, validate or load)")
+    parser.add_argument(
+        "--generate-only-10m",
+        action="store_true",
+        help="at 10 M, generation only (no I/O-limit run, validate or load)",
+    )
     parser.add_argument("--workers", type=int, default=None)
-    parser.add_argument("--work", type=Path, default=None, help="folder for the datasets (default: a temp folder)")
+    parser.add_argument(
+        "--work", type=Path, default=None, help="folder for the datasets (default: a temp folder)"
+    )
     parser.add_argument("--no-faker", action="store_true", help="skip the Faker row-loop comparison")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         spec = json.loads(args.child)
-        print(json.dumps(run_size(spec["n"], spec["workers"], Path(spec["work"]), spec["analyses"], spec["skip"])))
+        print(
+            json.dumps(
+                run_size(spec["n"], spec["workers"], Path(spec["work"]), spec["analyses"], spec["skip"])
+            )
+        )
         return
     sizes = sorted(set(args.patients + ([10_000_000] if args.ten_million else [])))
     work = args.work or Path(tempfile.mkdtemp(prefix="dmpdata-bench-", dir=HERE.parent / "datasets"))
@@ -324,17 +351,34 @@ def main() -> None:
     analysed = max(s for s in sizes if s <= 1_000_000) if any(s <= 1_000_000 for s in sizes) else None
     try:
         for n in sizes:
-            spec = {"n": n, "workers": args.workers, "work": str(work), "analyses": n == analysed,
-                    "skip": n >= 10_000_000 and args.generate_only_10m}
-            proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True, text=True, check=False)
+            spec = {
+                "n": n,
+                "workers": args.workers,
+                "work": str(work),
+                "analyses": n == analysed,
+                "skip": n >= 10_000_000 and args.generate_only_10m,
+            }
+            proc = subprocess.run(
+                [sys.executable, __file__, "--child", json.dumps(spec)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if proc.returncode:
                 print(proc.stderr[-3000:])
                 raise SystemExit(f"size {n} failed")
             _report(json.loads(proc.stdout.strip().splitlines()[-1]))
         if not args.no_faker:
-            out = subprocess.run([sys.executable, str(HERE / "bench_population.py"), "--patients", str(max(sizes))],
-                                 capture_output=True, text=True, check=True)
-            print("\n== patients table vs a Faker row loop (benchmarks/bench_population.py)\n" + out.stdout.strip())
+            out = subprocess.run(
+                [sys.executable, str(HERE / "bench_population.py"), "--patients", str(max(sizes))],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            print(
+                "\n== patients table vs a Faker row loop (benchmarks/bench_population.py)\n"
+                + out.stdout.strip()
+            )
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from dmpdata.dataset import Dataset, generate, open_dataset  # noqa: E402
-from dmpdata.errors import DatasetError, DmpdataError, ScenarioError  # noqa: E402
-from dmpdata.scenario import Scenario, load_scenario, preset_names  # noqa: E402
+from dmpdata.dataset import Dataset, generate, open_dataset
+from dmpdata.errors import DatasetError, DmpdataError, ScenarioError
+from dmpdata.scenario import Scenario, load_scenario, preset_names
 
 __all__ = [
     "Dataset",

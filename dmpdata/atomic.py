@@ -51,14 +51,21 @@ def check_target(out: Path, force: bool, *, what: str, own_files: Callable[[Path
     if out.is_dir() and any(out.iterdir()):
         own = own_files(out)
         if own is None:
-            raise DatasetError(f"{out} is not empty and is not a {what}; refusing to touch it (choose another --out)")
+            raise DatasetError(
+                f"{out} is not empty and is not a {what}; refusing to touch it (choose another --out)"
+            )
         if not force:
             raise DatasetError(f"{out} already holds a {what}; add --force to replace it")
-        foreign = sorted(p.relative_to(out).as_posix() for p in out.rglob("*")
-                         if p.is_file() and p.relative_to(out).as_posix() not in own)
+        foreign = sorted(
+            p.relative_to(out).as_posix()
+            for p in out.rglob("*")
+            if p.is_file() and p.relative_to(out).as_posix() not in own
+        )
         if foreign:
             names = ", ".join(foreign[:3]) + ("…" if len(foreign) > 3 else "")
-            raise DatasetError(f"{out} holds files dmpdata did not write ({names}); move them away or choose another --out")
+            raise DatasetError(
+                f"{out} holds files dmpdata did not write ({names}); move them away or choose another --out"
+            )
     parent = out.parent if str(out.parent) else Path(".")
     if not parent.exists():
         try:

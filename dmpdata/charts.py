@@ -8,7 +8,6 @@ import altair as alt
 import polars as pl
 import polars.selectors as cs
 
-
 THEME = "dmpdata"
 PALETTE = ["#00509d", "#e4572e", "#29a36a", "#f3a712", "#7d5ba6", "#4cb5c3", "#a8a8a8", "#c3423f"]
 WIDTH, HEIGHT = 560, 260
@@ -21,7 +20,12 @@ def _theme() -> alt.theme.ThemeConfig:
             "view": {"continuousWidth": WIDTH, "continuousHeight": HEIGHT, "stroke": None},
             "font": "DejaVu Sans, Helvetica, Arial, sans-serif",
             "range": {"category": PALETTE},
-            "axis": {"labelFontSize": 11, "titleFontSize": 12, "titleFontWeight": "normal", "gridColor": "#e8e8e8"},
+            "axis": {
+                "labelFontSize": 11,
+                "titleFontSize": 12,
+                "titleFontWeight": "normal",
+                "gridColor": "#e8e8e8",
+            },
             "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "bottom"},
             "title": {"fontSize": 14, "anchor": "start", "fontWeight": "bold"},
         }
@@ -147,7 +151,9 @@ def _long(df: pl.DataFrame, keys: list[str], measures: list[tuple[str, str, str 
 
 def _rank(column: str, order: list[str]) -> pl.Expr:
     """Position of each value in `order` (stacking order of areas)."""
-    return pl.col(column).replace_strict({v: i for i, v in enumerate(order)}, default=len(order), return_dtype=pl.Int64)
+    return pl.col(column).replace_strict(
+        {v: i for i, v in enumerate(order)}, default=len(order), return_dtype=pl.Int64
+    )
 
 
 def _complete(df: pl.DataFrame, a: str, b: str, values: list[str]) -> pl.DataFrame:
@@ -228,7 +234,9 @@ def professionals_per_patient(df: pl.DataFrame) -> alt.HConcatChart:
     right = (
         alt.Chart(
             _long(
-                d, ["year", "patients"], [(shares[0], "share_2_or_more", None), (shares[1], "share_multi_sector", None)]
+                d,
+                ["year", "patients"],
+                [(shares[0], "share_2_or_more", None), (shares[1], "share_multi_sector", None)],
             )
         )
         .mark_bar()
@@ -251,7 +259,8 @@ def professionals_per_patient(df: pl.DataFrame) -> alt.HConcatChart:
             ],
         )
         .properties(
-            title=_title("Care shared between professionals", "Sectors: ville, hospital, médico-social"), width=250
+            title=_title("Care shared between professionals", "Sectors: ville, hospital, médico-social"),
+            width=250,
         )
     )
     return (
@@ -341,8 +350,12 @@ def cross_sector_sharing(df: pl.DataFrame) -> alt.LayerChart:
         alt.Tooltip("consultations:Q", title="Granted reads", format=COUNT),
         alt.Tooltip("documents:Q", title="Distinct documents read", format=COUNT),
         alt.Tooltip("readers:Q", title="Reading professionals", format=COUNT),
-        alt.Tooltip("share_of_author_consultations:Q", title="Share of the author sector's reads", format=PCT_TIP),
-        alt.Tooltip("share_of_documents_read:Q", title="Share of the sector's documents read", format=PCT_TIP),
+        alt.Tooltip(
+            "share_of_author_consultations:Q", title="Share of the author sector's reads", format=PCT_TIP
+        ),
+        alt.Tooltip(
+            "share_of_documents_read:Q", title="Share of the sector's documents read", format=PCT_TIP
+        ),
     ]
     cells = base.mark_rect().encode(
         color=alt.Color(
@@ -355,7 +368,9 @@ def cross_sector_sharing(df: pl.DataFrame) -> alt.LayerChart:
     )
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("consultations:Q", format=COUNT),
-        color=alt.condition("datum.share_of_author_consultations > 0.5", alt.value("white"), alt.value("#1d1d1d")),
+        color=alt.condition(
+            "datum.share_of_author_consultations > 0.5", alt.value("white"), alt.value("#1d1d1d")
+        ),
         tooltip=tooltip,
     )
     return alt.layer(cells, text).properties(
@@ -373,7 +388,11 @@ def lab_results_read_by_others(df: pl.DataFrame) -> alt.Chart:
     d = _frame(df)
     measures = [
         ("Read by the prescriber of the test", "share_read_by_prescriber", "read_by_prescriber"),
-        ("Read by another professional (not the prescriber, not the lab)", "share_read_by_other", "read_by_other"),
+        (
+            "Read by another professional (not the prescriber, not the lab)",
+            "share_read_by_other",
+            "read_by_other",
+        ),
     ]
     return _grouped_bars(
         _long(d, ["year", "lab_reports"], measures),
@@ -413,14 +432,19 @@ def professional_sharing_network(df: pl.DataFrame) -> alt.Chart:
         alt.Chart(d)
         .mark_bar()
         .encode(
-            x=alt.X("patients:Q", title="Patients shared (the reader opened documents the author wrote about them)"),
+            x=alt.X(
+                "patients:Q",
+                title="Patients shared (the reader opened documents the author wrote about them)",
+            ),
             y=alt.Y(
                 "pair:N",
                 sort=d["pair"].to_list(),
                 title="Author → reader (profession or specialty #id, sector)",
                 axis=_label_axis(420),
             ),
-            color=alt.Color("link:N", title="Pair", sort=["Same care sector", "Across care sectors"], legend=_legend()),
+            color=alt.Color(
+                "link:N", title="Pair", sort=["Same care sector", "Across care sectors"], legend=_legend()
+            ),
             tooltip=[
                 alt.Tooltip("pair:N", title="Author → reader"),
                 alt.Tooltip("patients:Q", title="Patients shared", format=COUNT),
@@ -474,7 +498,7 @@ def documents_per_month(df: pl.DataFrame) -> alt.VConcatChart:
         "sector_label",
         ["documents"],
     )
-    types = top + [other]
+    types = [*top, other]
     by_type = by_type.with_columns(_rank("type_group", types).alias("type_order"))
     y_title = "Documents submitted to the DMP in the month"
     stacked = (
@@ -520,7 +544,8 @@ def documents_per_month(df: pl.DataFrame) -> alt.VConcatChart:
         .resolve_scale(color="independent")
         .properties(
             title=_title(
-                "Documents fed to the DMP each month", "Every version submitted counts, dated by its submission"
+                "Documents fed to the DMP each month",
+                "Every version submitted counts, dated by its submission",
             )
         )
     )
@@ -528,7 +553,9 @@ def documents_per_month(df: pl.DataFrame) -> alt.VConcatChart:
 
 def professionals_feeding_share(df: pl.DataFrame) -> alt.Chart:
     """Lines by month: share of the professionals of each profession who fed at least one document."""
-    d = _frame(df).with_columns(pl.coalesce(pl.col("profession_label"), pl.col("profession_code")).alias("profession"))
+    d = _frame(df).with_columns(
+        pl.coalesce(pl.col("profession_label"), pl.col("profession_code")).alias("profession")
+    )
     order = (
         d.group_by("profession")
         .agg(pl.col("professionals").max())
@@ -540,17 +567,29 @@ def professionals_feeding_share(df: pl.DataFrame) -> alt.Chart:
         .mark_line()
         .encode(
             x=_month(),
-            y=alt.Y("share_feeding:Q", title="Professionals who fed the DMP that month (%)", axis=alt.Axis(format=PCT)),
+            y=alt.Y(
+                "share_feeding:Q",
+                title="Professionals who fed the DMP that month (%)",
+                axis=alt.Axis(format=PCT),
+            ),
             color=alt.Color(
-                "profession:N", sort=order, title="Profession", scale=_colors(len(order)), legend=_legend(columns=3)
+                "profession:N",
+                sort=order,
+                title="Profession",
+                scale=_colors(len(order)),
+                legend=_legend(columns=3),
             ),
             tooltip=[
                 _month_tip(),
                 alt.Tooltip("profession:N", title="Profession"),
                 alt.Tooltip("share_feeding:Q", title="Share feeding", format=PCT_TIP),
-                alt.Tooltip("share_feeding_of_equipped:Q", title="Share of the equipped ones feeding", format=PCT_TIP),
+                alt.Tooltip(
+                    "share_feeding_of_equipped:Q", title="Share of the equipped ones feeding", format=PCT_TIP
+                ),
                 alt.Tooltip("feeding_professionals:Q", title="Professionals feeding", format=COUNT),
-                alt.Tooltip("equipped_professionals:Q", title="Equipped with DMP-compatible software", format=COUNT),
+                alt.Tooltip(
+                    "equipped_professionals:Q", title="Equipped with DMP-compatible software", format=COUNT
+                ),
                 alt.Tooltip("professionals:Q", title="Professionals", format=COUNT),
                 alt.Tooltip("documents:Q", title="Documents fed", format=COUNT),
             ],
@@ -592,7 +631,9 @@ def mes_activation_over_time(df: pl.DataFrame) -> alt.Chart:
         .encode(
             x=_month(),
             y=alt.Y("share:Q", title="Share of the population alive (%)", axis=alt.Axis(format=PCT)),
-            color=alt.Color("profile:N", sort=profiles, title="Mon espace santé profile", legend=_legend(columns=1)),
+            color=alt.Color(
+                "profile:N", sort=profiles, title="Mon espace santé profile", legend=_legend(columns=1)
+            ),
             strokeDash=alt.StrokeDash("source:N", sort=sources, title="Source", legend=_legend(columns=1)),
             tooltip=[
                 _month_tip(),
@@ -672,7 +713,9 @@ def mandatory_document_compliance(df: pl.DataFrame) -> alt.Chart:
 
 def consultations_per_month(df: pl.DataFrame) -> alt.VConcatChart:
     """Stacked areas by month × profession of consultation attempts; lines by access channel."""
-    d = _frame(df).with_columns(pl.coalesce(pl.col("profession_label"), pl.col("profession_code")).alias("profession"))
+    d = _frame(df).with_columns(
+        pl.coalesce(pl.col("profession_label"), pl.col("profession_code")).alias("profession")
+    )
     by_profession = _complete(
         d.group_by("month", "profession").agg(
             pl.col("attempts").sum().cast(pl.Int64),
@@ -728,7 +771,9 @@ def consultations_per_month(df: pl.DataFrame) -> alt.VConcatChart:
         .encode(
             x=_month(),
             y=alt.Y("attempts:Q", title=y_title),
-            color=alt.Color("channel_label:N", sort=list(CHANNELS.values()), title="Access channel", legend=_legend()),
+            color=alt.Color(
+                "channel_label:N", sort=list(CHANNELS.values()), title="Access channel", legend=_legend()
+            ),
             tooltip=[
                 _month_tip(),
                 alt.Tooltip("channel_label:N", title="Channel"),
@@ -742,7 +787,9 @@ def consultations_per_month(df: pl.DataFrame) -> alt.VConcatChart:
         alt.vconcat(top, bottom)
         .resolve_scale(color="independent")
         .properties(
-            title=_title("Professionals consulting the DMP each month", "Attempts to open a patient's documents")
+            title=_title(
+                "Professionals consulting the DMP each month", "Attempts to open a patient's documents"
+            )
         )
     )
 
@@ -756,13 +803,17 @@ def hba1c_tests_per_year(df: pl.DataFrame) -> alt.Chart:
     """100 % stacked bars per year: type 2 diabetics by number of HbA1c tests (0, 1, 2-3, 4+)."""
     d = _frame(df).with_columns(_labelled("band", HBA1C_BANDS).alias("band_label"))
     bands = list(HBA1C_BANDS.values())
-    bands += [b for b in d.sort("band_order")["band_label"].unique(maintain_order=True).to_list() if b not in bands]
+    bands += [
+        b for b in d.sort("band_order")["band_label"].unique(maintain_order=True).to_list() if b not in bands
+    ]
     return (
         alt.Chart(d)
         .mark_bar()
         .encode(
             x=_year(),
-            y=alt.Y("share:Q", title="Type 2 diabetics of the year (%)", axis=alt.Axis(format=PCT), stack="zero"),
+            y=alt.Y(
+                "share:Q", title="Type 2 diabetics of the year (%)", axis=alt.Axis(format=PCT), stack="zero"
+            ),
             color=alt.Color(
                 "band_label:N",
                 sort=bands,
@@ -794,10 +845,18 @@ def diabetes_follow_up_indicators(df: pl.DataFrame) -> alt.Chart:
     """Grouped bars per year: share of type 2 diabetics with each recommended follow-up, and HbA1c control."""
     d = _frame(df)
     measures = [
-        ("Fundus exam (ophthalmologist) that year or the year before", "share_fundus_exam_2y", "with_fundus_exam_2y"),
+        (
+            "Fundus exam (ophthalmologist) that year or the year before",
+            "share_fundus_exam_2y",
+            "with_fundus_exam_2y",
+        ),
         ("Creatinine test that year (kidney function)", "share_creatinine", "with_creatinine"),
         ("Urine albumin test that year (albuminuria)", "share_albuminuria", "with_albuminuria"),
-        ("HbA1c controlled: last of the year < 7 % (of those tested)", "share_hba1c_controlled", "hba1c_controlled"),
+        (
+            "HbA1c controlled: last of the year < 7 % (of those tested)",
+            "share_hba1c_controlled",
+            "hba1c_controlled",
+        ),
     ]
     return _grouped_bars(
         _long(d, ["year", "diabetics"], measures),
@@ -833,19 +892,25 @@ def diabetics_overdue(df: pl.DataFrame) -> alt.HConcatChart:
     )
     present = [i for i, lab in enumerate(labels) if lab in set(d["band"].to_list())]
     first = present[0] if present else 1
-    bands = labels[first:] + [NEVER_TESTED]
+    bands = [*labels[first:], NEVER_TESTED]
     dmp_states = ["DMP open: a reminder can reach Mon espace santé", "No open DMP"]
     grid = pl.DataFrame({"band": bands}).join(pl.DataFrame({"dmp": dmp_states}), how="cross")
     dist = grid.join(
-        d.group_by("band", "dmp").agg(pl.len().cast(pl.Int64).alias("patients")), on=["band", "dmp"], how="left"
+        d.group_by("band", "dmp").agg(pl.len().cast(pl.Int64).alias("patients")),
+        on=["band", "dmp"],
+        how="left",
     ).with_columns(pl.col("patients").fill_null(0))
     left = (
         alt.Chart(dist)
         .mark_bar()
         .encode(
-            x=alt.X("band:N", sort=bands, title="Time since the last HbA1c test", axis=alt.Axis(labelAngle=-30)),
+            x=alt.X(
+                "band:N", sort=bands, title="Time since the last HbA1c test", axis=alt.Axis(labelAngle=-30)
+            ),
             y=alt.Y("patients:Q", title="Overdue type 2 diabetics", stack="zero"),
-            color=alt.Color("dmp:N", sort=dmp_states, title="Patient's DMP at that date", legend=_legend(columns=1)),
+            color=alt.Color(
+                "dmp:N", sort=dmp_states, title="Patient's DMP at that date", legend=_legend(columns=1)
+            ),
             tooltip=[
                 alt.Tooltip("band:N", title="Since the last HbA1c"),
                 alt.Tooltip("dmp:N", title="DMP"),
@@ -908,7 +973,9 @@ def care_vs_dmp(df: pl.DataFrame) -> alt.HConcatChart:
         [
             totals.select("kind", pl.lit(measures[0]).alias("measure"), pl.col("encounters").alias("count")),
             totals.select(
-                "kind", pl.lit(measures[1]).alias("measure"), pl.col("encounters_with_document").alias("count")
+                "kind",
+                pl.lit(measures[1]).alias("measure"),
+                pl.col("encounters_with_document").alias("count"),
             ),
         ]
     )
@@ -939,7 +1006,13 @@ def care_vs_dmp(df: pl.DataFrame) -> alt.HConcatChart:
     )
     heat = alt.Chart(d).encode(
         x=_year(title="Year the encounter started"),
-        y=alt.Y("kind:N", sort=kinds, title=None, scale=rows, axis=alt.Axis(labels=False, ticks=False, domain=False)),
+        y=alt.Y(
+            "kind:N",
+            sort=kinds,
+            title=None,
+            scale=rows,
+            axis=alt.Axis(labels=False, ticks=False, domain=False),
+        ),
         tooltip=[
             alt.Tooltip("year:O", title="Year"),
             alt.Tooltip("kind:N", title="Encounter"),
@@ -1026,7 +1099,9 @@ def denials_by_reason(df: pl.DataFrame) -> alt.Chart:
                 axis=alt.Axis(format=PCT),
                 stack="zero",
             ),
-            color=alt.Color("reason_label:N", sort=reasons, title="Reason for the refusal", legend=_legend(columns=1)),
+            color=alt.Color(
+                "reason_label:N", sort=reasons, title="Reason for the refusal", legend=_legend(columns=1)
+            ),
             tooltip=[
                 alt.Tooltip("year:O", title="Year"),
                 alt.Tooltip("reason_label:N", title="Reason"),
@@ -1079,7 +1154,9 @@ def masked_documents(df: pl.DataFrame) -> alt.HConcatChart:
         .mark_bar(color=PALETTE[1])
         .encode(
             y=alt.Y("type:N", sort=order, title=None, axis=alt.Axis(labels=False, ticks=False)),
-            x=alt.X("denied_masked:Q", title="Consultations refused because masked", axis=alt.Axis(tickMinStep=1)),
+            x=alt.X(
+                "denied_masked:Q", title="Consultations refused because masked", axis=alt.Axis(tickMinStep=1)
+            ),
             tooltip=tooltip,
         )
         .properties(title=_title("What masking blocked"), width=200, height=alt.Step(20))
@@ -1096,7 +1173,11 @@ def patients_viewing_access_history(df: pl.DataFrame) -> alt.Chart:
     """Grouped bars per year: activated patients who viewed their access history vs their documents."""
     d = _frame(df)
     measures = [
-        ("Viewed their access history (who opened their DMP)", "share_viewing_history", "patients_viewing_history"),
+        (
+            "Viewed their access history (who opened their DMP)",
+            "share_viewing_history",
+            "patients_viewing_history",
+        ),
         (
             "Viewed at least one of their documents (for comparison)",
             "share_viewing_documents",
@@ -1147,36 +1228,63 @@ CHARTS: dict[str, Callable[[pl.DataFrame], alt.TopLevelMixin]] = {
 
 def fidelity(df: pl.DataFrame) -> alt.LayerChart:
     """Relative error of each generated figure against the published one, with its tolerance band."""
-    d = _frame(df).with_columns(
-        pl.when(pl.col("tolerance_kind") == "absolute")
-        .then(pl.col("tolerance") / pl.col("published").abs())
-        .otherwise(pl.col("tolerance"))
-        .alias("tolerance_rel"),
-        pl.when(pl.col("passed")).then(pl.lit("within tolerance")).otherwise(pl.lit("outside tolerance")).alias("verdict"),
-    ).with_columns((-pl.col("tolerance_rel")).alias("low"), pl.col("tolerance_rel").alias("high"))
+    d = (
+        _frame(df)
+        .with_columns(
+            pl.when(pl.col("tolerance_kind") == "absolute")
+            .then(pl.col("tolerance") / pl.col("published").abs())
+            .otherwise(pl.col("tolerance"))
+            .alias("tolerance_rel"),
+            pl.when(pl.col("passed"))
+            .then(pl.lit("within tolerance"))
+            .otherwise(pl.lit("outside tolerance"))
+            .alias("verdict"),
+        )
+        .with_columns((-pl.col("tolerance_rel")).alias("low"), pl.col("tolerance_rel").alias("high"))
+    )
     order = d["target"].to_list()
     y = alt.Y("target:N", sort=order, title=None, axis=_label_axis())
-    band = alt.Chart(d).mark_bar(color="#e8e8e8", height=12).encode(
-        y=y, x=alt.X("low:Q", title="Generated vs published (relative error)", axis=alt.Axis(format=PCT)), x2="high:Q")
-    points = alt.Chart(d).mark_point(filled=True, size=70).encode(
-        y=y,
-        x="relative_error:Q",
-        color=alt.Color("verdict:N", title=None, scale=alt.Scale(domain=["within tolerance", "outside tolerance"],
-                                                                 range=["#29a36a", "#c3423f"]), legend=_legend()),
-        tooltip=[
-            alt.Tooltip("description:N", title="Figure"),
-            alt.Tooltip("published:Q", title="Published", format=".4~g"),
-            alt.Tooltip("generated:Q", title="Generated", format=".4~g"),
-            alt.Tooltip("relative_error:Q", title="Relative error", format=PCT_TIP),
-            alt.Tooltip("source:N", title="Source"),
-        ],
+    band = (
+        alt.Chart(d)
+        .mark_bar(color="#e8e8e8", height=12)
+        .encode(
+            y=y,
+            x=alt.X("low:Q", title="Generated vs published (relative error)", axis=alt.Axis(format=PCT)),
+            x2="high:Q",
+        )
+    )
+    points = (
+        alt.Chart(d)
+        .mark_point(filled=True, size=70)
+        .encode(
+            y=y,
+            x="relative_error:Q",
+            color=alt.Color(
+                "verdict:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["within tolerance", "outside tolerance"], range=["#29a36a", "#c3423f"]
+                ),
+                legend=_legend(),
+            ),
+            tooltip=[
+                alt.Tooltip("description:N", title="Figure"),
+                alt.Tooltip("published:Q", title="Published", format=".4~g"),
+                alt.Tooltip("generated:Q", title="Generated", format=".4~g"),
+                alt.Tooltip("relative_error:Q", title="Relative error", format=PCT_TIP),
+                alt.Tooltip("source:N", title="Source"),
+            ],
+        )
     )
     rule = alt.Chart(pl.DataFrame({"x": [0.0]})).mark_rule(color="#555").encode(x="x:Q")
     return (band + rule + points).properties(
         width=WIDTH,
-        title=_title("How close the dataset is to published French figures",
-                     "Grey band: tolerance (the published figure's, widened for the sample size); dot: this dataset"),
+        title=_title(
+            "How close the dataset is to published French figures",
+            "Grey band: tolerance (the published figure's, widened for the sample size); dot: this dataset",
+        ),
     )
+
 
 # The public names: one chart function per analysis (the keys of CHARTS), the scorecard chart and the theme.
 __all__ = ["CHARTS", "THEME", "fidelity", "use_theme", *CHARTS]

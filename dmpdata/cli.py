@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -32,6 +32,7 @@ PASS, FAIL = Text("pass", style="green"), Text("FAIL", style="bold red")
 def _styled(label: str, style: str, rest: str) -> Text:
     """`label` in `style`, then `rest` as it is."""
     return Text.assemble((label, style), " ", rest)
+
 
 DEMO_DIR = Path("datasets/demo")
 
@@ -62,8 +63,12 @@ def progress_bar(enabled: bool = True):
         yield None
         return
     with Progress(
-        TextColumn("{task.description:<12}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=err_console, transient=True,
+        TextColumn("{task.description:<12}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     ) as bar:
         tasks: dict[str, int] = {}
 
@@ -75,8 +80,18 @@ def progress_bar(enabled: bool = True):
         yield report
 
 
-ScenarioOpt = Annotated[str, typer.Option("--scenario", "-s", help="Preset name (see `dmpdata scenarios`) or path of a .toml file.")]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Folder to write the dataset into (must be new, empty, or a dataset with --force).")]
+ScenarioOpt = Annotated[
+    str,
+    typer.Option("--scenario", "-s", help="Preset name (see `dmpdata scenarios`) or path of a .toml file."),
+]
+OutOpt = Annotated[
+    Path,
+    typer.Option(
+        "--out",
+        "-o",
+        help="Folder to write the dataset into (must be new, empty, or a dataset with --force).",
+    ),
+]
 
 
 @app.command()
@@ -85,18 +100,41 @@ def generate(
     out: OutOpt = Path("datasets/tiny"),
     patients: Annotated[int | None, typer.Option(help="Override the scenario's number of patients.")] = None,
     seed: Annotated[int | None, typer.Option(help="Override the scenario's random seed.")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace an existing dmpdata dataset in --out.")] = False,
-    workers: Annotated[int | None, typer.Option(help="Processes running patient chunks (default: every core). Same bytes for any number.")] = None,
-    engine: Annotated[str, typer.Option(help="local (processes on this machine) or dask (a dask.distributed cluster).")] = "local",
-    scheduler: Annotated[str | None, typer.Option(help="With --engine dask: the scheduler address (tcp://host:8786); default: a local cluster.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing dmpdata dataset in --out.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Processes running patient chunks (default: every core). Same bytes for any number."
+        ),
+    ] = None,
+    engine: Annotated[
+        str, typer.Option(help="local (processes on this machine) or dask (a dask.distributed cluster).")
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine dask: the scheduler address (tcp://host:8786); default: a local cluster."
+        ),
+    ] = None,
 ) -> None:
     """Generate a synthetic dataset (Parquet per table + manifest.json), written atomically."""
     from dmpdata.dataset import generate as generate_api
 
     started = time.perf_counter()
     with user_errors(), progress_bar() as report:
-        ds = generate_api(scenario, out=out, patients=patients, seed=seed, force=force, progress=report,
-                          workers=workers, engine=engine, scheduler=scheduler)
+        ds = generate_api(
+            scenario,
+            out=out,
+            patients=patients,
+            seed=seed,
+            force=force,
+            progress=report,
+            workers=workers,
+            engine=engine,
+            scheduler=scheduler,
+        )
     rows = ", ".join(f"{n:,} {t}" for t, n in ds.row_counts.items())
     out_console.print(f"wrote {ds.path} in {time.perf_counter() - started:.1f} s: {rows}", highlight=False)
 
@@ -116,7 +154,9 @@ def _print_report(report) -> None:
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="Dataset folder written by `dmpdata generate`.")],
-    workers: Annotated[int | None, typer.Option(help="Processes checking chunks (default: every core).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Processes checking chunks (default: every core).")
+    ] = None,
 ) -> None:
     """Validate a dataset: checksums, one Pandera schema per table, cross-table checks. Exit 1 if anything fails."""
     from dmpdata.validate import validate_path
@@ -128,7 +168,10 @@ def validate(
         raise typer.Exit(1)
 
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: warehouse.duckdb inside the dataset folder).")]
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file (default: warehouse.duckdb inside the dataset folder)."),
+]
 
 
 def _db_path(path: Path, db: Path | None) -> Path:
@@ -157,11 +200,15 @@ def _connect(path: Path, db: Path | None, *, validate: bool = True, link: bool |
 def load(
     path: Annotated[Path, typer.Argument(help="Dataset folder.")],
     db: DbOpt = None,
-    link: Annotated[bool | None, typer.Option(
-        "--link/--copy",
-        help="--link: the four event tables become views over the dataset's Parquet parts (a small file, built in "
-             "about half the time; it needs the dataset folder in place). --copy: copy every table (a self-contained "
-             "file). Default: the kind of the existing warehouse, else --copy.")] = None,
+    link: Annotated[
+        bool | None,
+        typer.Option(
+            "--link/--copy",
+            help="--link: the four event tables become views over the dataset's Parquet parts (a small file, built in "
+            "about half the time; it needs the dataset folder in place). --copy: copy every table (a self-contained "
+            "file). Default: the kind of the existing warehouse, else --copy.",
+        ),
+    ] = None,
 ) -> None:
     """Load a valid dataset into DuckDB (typed tables, keys, reference tables, analysis views, derived tables)."""
     from dmpdata.warehouse import LINKED_TABLES, META_TABLE
@@ -172,13 +219,18 @@ def load(
         tables = con.sql("SELECT count(*) FROM duckdb_tables() WHERE NOT internal").fetchall()[0][0]
         linked = con.sql(f"SELECT linked FROM {META_TABLE}").fetchall()[0][0]
         con.close()
-    how = (f"{tables} tables, and {len(LINKED_TABLES)} event tables as views over the Parquet parts" if linked
-           else f"{tables} tables")
-    out_console.print(f"loaded {path} into {_db_path(path, db)} ({how}) in {time.perf_counter() - started:.1f} s",
-                      highlight=False)
+    how = (
+        f"{tables} tables, and {len(LINKED_TABLES)} event tables as views over the Parquet parts"
+        if linked
+        else f"{tables} tables"
+    )
+    out_console.print(
+        f"loaded {path} into {_db_path(path, db)} ({how}) in {time.perf_counter() - started:.1f} s",
+        highlight=False,
+    )
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -188,7 +240,9 @@ class OutputFormat(str, Enum):
 def analyze(
     path: Annotated[Path, typer.Argument(help="Dataset folder.")],
     question: Annotated[str | None, typer.Argument(help="Question to run (omit to list them).")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Parameter as name=value (repeatable).")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Parameter as name=value (repeatable).")
+    ] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.table,
     db: DbOpt = None,
 ) -> None:
@@ -222,15 +276,20 @@ def analyze(
         import polars as pl
 
         with pl.Config(tbl_rows=40, tbl_cols=-1, tbl_width_chars=220, fmt_str_lengths=40):
-            sys.stdout.write(f"{str(df)}\n")
+            sys.stdout.write(f"{df!s}\n")
 
 
 @app.command()
 def report(
     path: Annotated[Path, typer.Argument(help="Dataset folder.")],
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="HTML file (default: report.html in the dataset folder).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="HTML file (default: report.html in the dataset folder)."),
+    ] = None,
     db: DbOpt = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace --out even when it is not a dmpdata report.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace --out even when it is not a dmpdata report.")
+    ] = False,
 ) -> None:
     """Write one self-contained HTML report (headline figures, every analysis's chart and table), readable offline."""
     from dmpdata import report as report_module
@@ -263,30 +322,48 @@ def fidelity(
         table.add_column(col, justify="right")
     for row in card.iter_rows(named=True):
         # Absolute tolerances are on shares: shown in percentage points; relative ones as a percentage.
-        tolerance = (f"±{row['tolerance'] * 100:.1f} pts" if row["tolerance_kind"] == "absolute"
-                     else f"±{row['tolerance']:.0%} rel.")
-        table.add_row(row["target"], f"{row['published']:.4g}", f"{row['generated']:.4g}", f"{row['relative_error']:+.1%}",
-                      tolerance, PASS if row["passed"] else FAIL)
+        tolerance = (
+            f"±{row['tolerance'] * 100:.1f} pts"
+            if row["tolerance_kind"] == "absolute"
+            else f"±{row['tolerance']:.0%} rel."
+        )
+        table.add_row(
+            row["target"],
+            f"{row['published']:.4g}",
+            f"{row['generated']:.4g}",
+            f"{row['relative_error']:+.1%}",
+            tolerance,
+            PASS if row["passed"] else FAIL,
+        )
     out_console.print(table)
     summary = diagnostics.group_by("category", maintain_order=True).agg(
-        pl.len().alias("checks"), pl.col("score").min().alias("worst"), pl.col("passed").all().alias("passed"))
-    table = Table(title="Structural diagnostics (share of rows that adhere; 100 % expected)", title_justify="left")
+        pl.len().alias("checks"), pl.col("score").min().alias("worst"), pl.col("passed").all().alias("passed")
+    )
+    table = Table(
+        title="Structural diagnostics (share of rows that adhere; 100 % expected)", title_justify="left"
+    )
     for col in ("category", "checks", "worst score", ""):
         table.add_column(col)
     for row in summary.iter_rows(named=True):
-        table.add_row(row["category"], str(row["checks"]), f"{row['worst']:.2%}",
-                      PASS if row["passed"] else FAIL)
+        table.add_row(
+            row["category"], str(row["checks"]), f"{row['worst']:.2%}", PASS if row["passed"] else FAIL
+        )
     out_console.print(table)
     failed = int((~card["passed"]).sum()) + int((~diagnostics["passed"]).sum())
-    out_console.print(f"{card['passed'].sum()} of {card.height} targets pass; "
-                      f"{diagnostics['passed'].sum()} of {diagnostics.height} diagnostics pass", highlight=False)
+    out_console.print(
+        f"{card['passed'].sum()} of {card.height} targets pass; "
+        f"{diagnostics['passed'].sum()} of {diagnostics.height} diagnostics pass",
+        highlight=False,
+    )
     if failed:
         raise typer.Exit(1)
 
 
 def _label(ds) -> str:
     s = ds.manifest["scenario"]
-    return f"scenario {s['name']} · {s['patients']:,} patients · {s['start']} to {s['end']} · seed {s['seed']}"
+    return (
+        f"scenario {s['name']} · {s['patients']:,} patients · {s['start']} to {s['end']} · seed {s['seed']}"
+    )
 
 
 @app.command()
@@ -301,7 +378,10 @@ def scenarios() -> None:
     with user_errors():
         for name in preset_names():
             s = load_scenario(name)
-            area = ", ".join([*(f"region {r}" for r in s.regions), *(f"dept {d}" for d in s.departments)]) or "France"
+            area = (
+                ", ".join([*(f"region {r}" for r in s.regions), *(f"dept {d}" for d in s.departments)])
+                or "France"
+            )
             table.add_row(s.name, f"{s.patients:,}", area, f"{s.start} → {s.end}", str(s.seed), s.description)
     out_console.print(table)
 
@@ -309,7 +389,9 @@ def scenarios() -> None:
 @app.command()
 def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Where the demo dataset lives.")] = DEMO_DIR,
-    force: Annotated[bool, typer.Option("--force", help="Regenerate even if a valid demo dataset exists.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Regenerate even if a valid demo dataset exists.")
+    ] = False,
 ) -> None:
     """Generate (or reuse) the `demo` scenario, validate it, load it into DuckDB, write the HTML report, summarise."""
     from dmpdata.dataset import generate as generate_api
@@ -319,12 +401,17 @@ def demo(
 
     started = time.perf_counter()
     with user_errors():
-        reuse = is_dmpdata_dataset(out) and not force and open_dataset(out).manifest["scenario"]["name"] == "demo"
+        reuse = (
+            is_dmpdata_dataset(out) and not force and open_dataset(out).manifest["scenario"]["name"] == "demo"
+        )
         if reuse:
             record = validated_before(out)
             if record is not None:
-                out_console.print(f"reusing the demo dataset in {out}: validated clean on {record.get('validated_at')} "
-                                  f"({record.get('checks')} checks), files unchanged since (sha256)", highlight=False)
+                out_console.print(
+                    f"reusing the demo dataset in {out}: validated clean on {record.get('validated_at')} "
+                    f"({record.get('checks')} checks), files unchanged since (sha256)",
+                    highlight=False,
+                )
             else:
                 report = validate_path(out)
                 reuse = report.ok
@@ -340,7 +427,9 @@ def demo(
             out_console.print(_styled("✔", "green", f"{out}: valid (checked while loading into DuckDB)"))
         from dmpdata import report as report_module
 
-        html_path = report_module.write(con, out / "report.html", title="dmpdata demo report", dataset_label=_label(ds))
+        html_path = report_module.write(
+            con, out / "report.html", title="dmpdata demo report", dataset_label=_label(ds)
+        )
         con.close()
     _summary(ds)
     out_console.print(
@@ -357,17 +446,24 @@ def _summary(ds) -> None:
     import polars as pl
 
     patients = ds.table("patients")
-    stats = patients.select(
-        pl.len().alias("patients"),
-        (pl.col("sex") == "F").mean().alias("women"),
-        pl.col("death_date").is_not_null().sum().alias("deaths"),
-        (pl.col("mes_status") == "opposed").mean().alias("opposed"),
-        (pl.col("mes_status") == "activated").mean().alias("activated"),
-        pl.col("gp_professional_id").is_not_null().mean().alias("with_gp"),
-        (pl.col("matricule_kind") == "NIA").sum().alias("nia"),
-    ).collect().row(0, named=True)
+    stats = (
+        patients.select(
+            pl.len().alias("patients"),
+            (pl.col("sex") == "F").mean().alias("women"),
+            pl.col("death_date").is_not_null().sum().alias("deaths"),
+            (pl.col("mes_status") == "opposed").mean().alias("opposed"),
+            (pl.col("mes_status") == "activated").mean().alias("activated"),
+            pl.col("gp_professional_id").is_not_null().mean().alias("with_gp"),
+            (pl.col("matricule_kind") == "NIA").sum().alias("nia"),
+        )
+        .collect()
+        .row(0, named=True)
+    )
     conditions = ds.table("conditions").group_by("condition_code").len().sort("condition_code").collect()
-    table = Table(title=f"{ds.path} — synthetic data, scenario {ds.manifest['scenario']['name']!r}", title_justify="left")
+    table = Table(
+        title=f"{ds.path} — synthetic data, scenario {ds.manifest['scenario']['name']!r}",
+        title_justify="left",
+    )
     table.add_column("figure")
     table.add_column("value", justify="right")
     for name, n in ds.row_counts.items():
@@ -381,13 +477,26 @@ def _summary(ds) -> None:
     for code, n in conditions.iter_rows():
         table.add_row(f"patients with {code}", f"{n / stats['patients']:.1%}")
     if "access_events" in ds.tables:
-        consults = ds.table("access_events").filter(pl.col("action") == "consult").select(
-            pl.len().alias("n"), (pl.col("outcome") != "granted").mean().alias("denied"),
-            (pl.col("access_mode") == "bris_de_glace").sum().alias("bdg"),
-        ).collect().row(0, named=True)
-        documents = ds.table("documents").select(
-            pl.len().alias("n"), (pl.col("type_code") == "11502-2").mean().alias("bio"),
-        ).collect().row(0, named=True)
+        consults = (
+            ds.table("access_events")
+            .filter(pl.col("action") == "consult")
+            .select(
+                pl.len().alias("n"),
+                (pl.col("outcome") != "granted").mean().alias("denied"),
+                (pl.col("access_mode") == "bris_de_glace").sum().alias("bdg"),
+            )
+            .collect()
+            .row(0, named=True)
+        )
+        documents = (
+            ds.table("documents")
+            .select(
+                pl.len().alias("n"),
+                (pl.col("type_code") == "11502-2").mean().alias("bio"),
+            )
+            .collect()
+            .row(0, named=True)
+        )
         table.add_row("DMP documents fed", f"{documents['n']:,}")
         table.add_row("  of which lab reports", f"{documents['bio']:.1%}")
         table.add_row("professional consultations", f"{consults['n']:,}")
@@ -399,24 +508,63 @@ def _summary(ds) -> None:
 @app.command("export")
 def export_command(
     path: Annotated[Path, typer.Argument(help="Dataset folder written by `dmpdata generate`.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the export into (new, empty, or a previous export with --force).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="fhir (FHIR R4 Bulk Data NDJSON, one file per resource type) or csv (one CSV per table + data dictionary).")] = "fhir",
-    department: Annotated[list[str] | None, typer.Option("--department", help="Keep patients living in this INSEE department (repeatable: any of them).")] = None,
-    condition: Annotated[list[str] | None, typer.Option("--condition", help="Keep patients with this condition, e.g. E11 (repeatable: all of them).")] = None,
-    patients: Annotated[int | None, typer.Option("--patients", help="Keep at most this many matching patients (lowest patient_id first).")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace a previous dmpdata export in --out.")] = False,
-    workers: Annotated[int | None, typer.Option(help="Processes rendering FHIR resources part by part (default: every core).")] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder to write the export into (new, empty, or a previous export with --force).",
+        ),
+    ],
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            "-f",
+            help="fhir (FHIR R4 Bulk Data NDJSON, one file per resource type) or csv (one CSV per table + data dictionary).",
+        ),
+    ] = "fhir",
+    department: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--department", help="Keep patients living in this INSEE department (repeatable: any of them)."
+        ),
+    ] = None,
+    condition: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--condition", help="Keep patients with this condition, e.g. E11 (repeatable: all of them)."
+        ),
+    ] = None,
+    patients: Annotated[
+        int | None,
+        typer.Option(
+            "--patients", help="Keep at most this many matching patients (lowest patient_id first)."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a previous dmpdata export in --out.")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="Processes rendering FHIR resources part by part (default: every core)."),
+    ] = None,
 ) -> None:
     """Export a dataset, or a subset of its patients with everything they reference, as FHIR R4 NDJSON or CSV."""
     from dmpdata.export import Subset, export
 
     started = time.perf_counter()
     with user_errors(), progress_bar() as report:
-        subset = Subset(departments=tuple(department or ()), conditions=tuple(condition or ()), patients=patients)
+        subset = Subset(
+            departments=tuple(department or ()), conditions=tuple(condition or ()), patients=patients
+        )
         result = export(path, out, format=fmt, subset=subset, force=force, progress=report, workers=workers)
     files = ", ".join(f"{n:,} {name}" for name, n in result.counts.items())
-    out_console.print(f"wrote {result.path} ({result.format}, {result.patients:,} patients) in "
-                      f"{time.perf_counter() - started:.1f} s: {files}", highlight=False)
+    out_console.print(
+        f"wrote {result.path} ({result.format}, {result.patients:,} patients) in "
+        f"{time.perf_counter() - started:.1f} s: {files}",
+        highlight=False,
+    )
 
 
 def main() -> None:
@@ -425,8 +573,13 @@ def main() -> None:
     except SystemExit:
         raise
     except Exception as err:  # a bug, not a user mistake: still one line, with a hint
-        err_console.print(_styled("internal error:", "bold red",
-                                  f"{type(err).__name__}: {err} (set DMPDATA_DEBUG=1 for the traceback)"))
+        err_console.print(
+            _styled(
+                "internal error:",
+                "bold red",
+                f"{type(err).__name__}: {err} (set DMPDATA_DEBUG=1 for the traceback)",
+            )
+        )
         import os
 
         if os.environ.get("DMPDATA_DEBUG"):

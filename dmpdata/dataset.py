@@ -12,7 +12,7 @@ import polars as pl
 from dmpdata.errors import DatasetError
 from dmpdata.scenario import Scenario, load_scenario
 
-__all__ = ["Dataset", "open_dataset", "generate", "read_part", "sha256_of"]
+__all__ = ["Dataset", "generate", "open_dataset", "read_part", "sha256_of"]
 
 
 def sha256_of(path: Path) -> str:
@@ -115,6 +115,13 @@ def generate(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     scenario = scenario.with_overrides(patients=patients, seed=seed)
-    generate_dataset(scenario, Path(out), force=force, progress=progress, workers=workers, engine=engine,
-                     scheduler=scheduler)
+    generate_dataset(
+        scenario,
+        Path(out),
+        force=force,
+        progress=progress,
+        workers=workers,
+        engine=engine,
+        scheduler=scheduler,
+    )
     return open_dataset(out)

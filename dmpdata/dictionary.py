@@ -14,8 +14,17 @@ from dmpdata.schemas import MODELS, integrity
 from dmpdata.schemas._common import test_oid
 
 __all__ = [
-    "CHECK", "COLUMNS_CSV", "DICTIONARY_MD", "GRAIN", "DictionaryError", "Entry", "check", "custom_checks",
-    "descriptions", "render", "write",
+    "CHECK",
+    "COLUMNS_CSV",
+    "DICTIONARY_MD",
+    "GRAIN",
+    "DictionaryError",
+    "Entry",
+    "check",
+    "custom_checks",
+    "descriptions",
+    "render",
+    "write",
 ]
 
 COLUMNS_CSV = Path(__file__).resolve().parent / "schemas" / "columns.csv"
@@ -25,9 +34,21 @@ CHECK = "check:"  # rows with column = "check:<name>" explain a named custom che
 FIELDS = ["table", "column", "description", "codes"]
 MAX_LISTED = 6  # isin sets up to this size are listed in full
 BUILTIN_CHECKS = {
-    "isin", "notin", "equal_to", "not_equal_to", "greater_than", "greater_than_or_equal_to", "less_than",
-    "less_than_or_equal_to", "in_range", "str_matches", "str_contains", "str_startswith", "str_endswith",
-    "str_length", "unique_values_eq",
+    "isin",
+    "notin",
+    "equal_to",
+    "not_equal_to",
+    "greater_than",
+    "greater_than_or_equal_to",
+    "less_than",
+    "less_than_or_equal_to",
+    "in_range",
+    "str_matches",
+    "str_contains",
+    "str_startswith",
+    "str_endswith",
+    "str_length",
+    "unique_values_eq",
 }
 
 
@@ -52,7 +73,9 @@ def descriptions(path: Path = COLUMNS_CSV) -> dict[str, dict[str, Entry]]:
             table, column = row["table"].strip(), row["column"].strip()
             if column in out.get(table, {}):
                 raise DictionaryError(f"{path}:{line}: {table}.{column} is described twice")
-            out.setdefault(table, {})[column] = Entry(row["description"].strip(), (row["codes"] or "").strip())
+            out.setdefault(table, {})[column] = Entry(
+                row["description"].strip(), (row["codes"] or "").strip()
+            )
     return out
 
 
@@ -82,12 +105,17 @@ def check(entries: dict[str, dict[str, Entry]] | None = None) -> None:
                 problems.append(f"empty description for {what}")
         known = {GRAIN, *columns, *(CHECK + c for c in custom_checks(model))}
         stale = [c for c in rows if c not in known]
-        problems += [f"stale row {table}.{c}: the schema has no such {'check' if c.startswith(CHECK) else 'column'}"
-                     for c in stale]
-    problems += [f"stale rows for table {t!r}: not in dmpdata.schemas.MODELS" for t in entries if t not in MODELS]
+        problems += [
+            f"stale row {table}.{c}: the schema has no such {'check' if c.startswith(CHECK) else 'column'}"
+            for c in stale
+        ]
+    problems += [
+        f"stale rows for table {t!r}: not in dmpdata.schemas.MODELS" for t in entries if t not in MODELS
+    ]
     if problems:
         raise DictionaryError(
-            f"{COLUMNS_CSV.name} does not match the schemas (dmpdata/schemas/*.py):\n  - " + "\n  - ".join(problems)
+            f"{COLUMNS_CSV.name} does not match the schemas (dmpdata/schemas/*.py):\n  - "
+            + "\n  - ".join(problems)
         )
 
 
@@ -181,10 +209,20 @@ def _table_section(table: str, model, rows: dict[str, Entry]) -> list[str]:
     out += ["| column | type | nullable | description | codes | checks |", "|---|---|---|---|---|---|"]
     for name, column in schema.columns.items():
         entry = rows[name]
-        out.append("| " + " | ".join([
-            f"`{name}`", _type_name(column.dtype.type), "yes" if column.nullable else "no",
-            _cell(entry.description), _cell(entry.codes), _cell(_checks_of(column, rows)),
-        ]) + " |")
+        out.append(
+            "| "
+            + " | ".join(
+                [
+                    f"`{name}`",
+                    _type_name(column.dtype.type),
+                    "yes" if column.nullable else "no",
+                    _cell(entry.description),
+                    _cell(entry.codes),
+                    _cell(_checks_of(column, rows)),
+                ]
+            )
+            + " |"
+        )
     out.append("")
     if schema.checks:
         out += ["Table-level checks (every row):", ""]
@@ -271,9 +309,14 @@ def render() -> str:
     lines = [HEADER.format(oid=test_oid(), toc=toc)]
     for table, model in MODELS.items():
         lines += _table_section(table, model, entries[table])
-    lines += ["## Cross-table checks", "",
-              "Checked on the whole dataset by `dmpdata validate` (dmpdata/schemas/integrity.py):", "",
-              "| check | tables | what it verifies |", "|---|---|---|"]
+    lines += [
+        "## Cross-table checks",
+        "",
+        "Checked on the whole dataset by `dmpdata validate` (dmpdata/schemas/integrity.py):",
+        "",
+        "| check | tables | what it verifies |",
+        "|---|---|---|",
+    ]
     for name, (tables, fn) in integrity.CHECKS.items():
         doc = (inspect.getdoc(fn) or name).splitlines()[0]
         lines.append(f"| `{name}` | {', '.join(tables)} | {_cell(doc)} |")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import io
 import json
@@ -57,10 +58,16 @@ ID_STRIDE = 10_000_000_000
 
 # (table, id column) -> the columns referencing it, all shifted by the chunk's base.
 ID_COLUMNS = {
-    ("encounters", "encounter_id"): [("encounters", "follows_encounter_id"), ("documents", "encounter_id"),
-                                     ("observations", "encounter_id")],
-    ("documents", "document_id"): [("documents", "replaces_document_id"), ("observations", "document_id"),
-                                   ("access_events", "document_id")],
+    ("encounters", "encounter_id"): [
+        ("encounters", "follows_encounter_id"),
+        ("documents", "encounter_id"),
+        ("observations", "encounter_id"),
+    ],
+    ("documents", "document_id"): [
+        ("documents", "replaces_document_id"),
+        ("observations", "document_id"),
+        ("access_events", "document_id"),
+    ],
     ("observations", "observation_id"): [],
     ("access_events", "event_id"): [],
 }
@@ -68,14 +75,17 @@ ID_COLUMNS = {
 
 def _shifted(table: str, frame: pl.DataFrame, k: int) -> pl.DataFrame:
     """Chunk k's `table` with its local ids (1..n) and the local ids it references made global: k × ID_STRIDE + n."""
-    if any(owner == table for owner, _ in ID_COLUMNS) and frame.height >= ID_STRIDE:  # pragma: no cover - 10^10 rows
+    if (
+        any(owner == table for owner, _ in ID_COLUMNS) and frame.height >= ID_STRIDE
+    ):  # pragma: no cover - 10^10 rows
         raise RuntimeError(f"chunk {k}: {frame.height} {table} rows exceed the id stride; lower chunk_size")
     columns = [col for key, refs in ID_COLUMNS.items() for name, col in [key, *refs] if name == table]
     return frame.with_columns(pl.col(columns) + k * ID_STRIDE) if k and columns else frame
 
 
-def simulate_chunk(scenario: Scenario, k: int, area, staff, patients: pl.DataFrame,
-                   emit: Callable[[str, pl.DataFrame], None]) -> None:
+def simulate_chunk(
+    scenario: Scenario, k: int, area, staff, patients: pl.DataFrame, emit: Callable[[str, pl.DataFrame], None]
+) -> None:
     """Every per-patient stage for chunk k: conditions, encounters, documents, observations, access traces.
 
     Each table goes to `emit(name, frame)` (local ids) once final; observations, which no later stage reads, before
@@ -84,22 +94,36 @@ def simulate_chunk(scenario: Scenario, k: int, area, staff, patients: pl.DataFra
     conditions = generate_conditions(scenario, stream(seed, "conditions", k), patients)
     encounters = generate_encounters(scenario, stream(seed, "pathways", k), area, staff, patients, conditions)
     documents = generate_documents(scenario, stream(seed, "documents", k), patients, encounters, staff)
-    emit("observations", generate_observations(scenario, stream(seed, "documents", k, 1), patients, conditions,
-                                               encounters, documents))
-    access_events, documents = generate_access(scenario, stream(seed, "access", k), patients, encounters, documents, staff)
-    for name, frame in (("patients", patients), ("conditions", conditions), ("encounters", encounters.drop(CODE_COLUMNS)),
-                        ("documents", documents), ("access_events", access_events)):
+    emit(
+        "observations",
+        generate_observations(
+            scenario, stream(seed, "documents", k, 1), patients, conditions, encounters, documents
+        ),
+    )
+    access_events, documents = generate_access(
+        scenario, stream(seed, "access", k), patients, encounters, documents, staff
+    )
+    for name, frame in (
+        ("patients", patients),
+        ("conditions", conditions),
+        ("encounters", encounters.drop(CODE_COLUMNS)),
+        ("documents", documents),
+        ("access_events", access_events),
+    ):
         emit(name, frame)
 
 
 # --- the work of one chunk, runnable in any process (local pool or dask worker) ----------------------------
+
 
 class _Context:
     """What every chunk of a scenario shares: its area and workforce (regenerated identically in each process)."""
 
     def __init__(self, scenario: Scenario):
         self.area = area_of(scenario)
-        self.organizations, self.professionals = generate_workforce(scenario, stream(scenario.seed, "workforce"), self.area)
+        self.organizations, self.professionals = generate_workforce(
+            scenario, stream(scenario.seed, "workforce"), self.area
+        )
         self.staff = Staff(self.area, self.professionals, self.organizations)
 
 
@@ -120,15 +144,25 @@ def _chunk_span(scenario: Scenario, k: int) -> tuple[int, int]:
     return first, min(scenario.chunk_size, scenario.patients - first)
 
 
-def _chunk_patients(scenario: Scenario, k: int, ctx: _Context, *, order: np.ndarray | None = None) -> pl.DataFrame:
+def _chunk_patients(
+    scenario: Scenario, k: int, ctx: _Context, *, order: np.ndarray | None = None
+) -> pl.DataFrame:
     first, n = _chunk_span(scenario, k)
-    return generate_patients(scenario, stream(scenario.seed, "population", k), ctx.area, ctx.professionals,
-                             first_id=first + 1, n=n, order=order)
+    return generate_patients(
+        scenario,
+        stream(scenario.seed, "population", k),
+        ctx.area,
+        ctx.professionals,
+        first_id=first + 1,
+        n=n,
+        order=order,
+    )
 
 
 def _chunk_traits(scenario: Scenario, k: int) -> dict[str, np.ndarray]:
-    return nir_traits(scenario, stream(scenario.seed, "population", k), _context(scenario).area,
-                      _chunk_span(scenario, k)[1])
+    return nir_traits(
+        scenario, stream(scenario.seed, "population", k), _context(scenario).area, _chunk_span(scenario, k)[1]
+    )
 
 
 def chunk_traits(scenario: Scenario, k: int) -> pl.DataFrame:
@@ -140,7 +174,9 @@ def chunk_buckets(scenario: Scenario, k: int) -> np.ndarray:
     """Pass 1 for chunk k: the NIR bucket (sex, yy, mm, encoded birthplace; int64) of each of its patients,
     computed on the worker so that the coordinator's ranking is one sort."""
     traits = _chunk_traits(scenario, k)
-    return nir_buckets_indexed(*(traits[c] for c in NIR_TRAITS), birthplace_vocabulary(_context(scenario).area))
+    return nir_buckets_indexed(
+        *(traits[c] for c in NIR_TRAITS), birthplace_vocabulary(_context(scenario).area)
+    )
 
 
 def chunks_buckets(scenario: Scenario, chunks: range) -> np.ndarray:
@@ -183,8 +219,10 @@ def workforce_parts(scenario: Scenario, root: str) -> dict[str, dict]:
     Runs on a worker like the chunks (which build the same workforce anyway): the coordinating process never holds
     the workforce, only the chunks' NIR order numbers (~100 MB less in it at 1 M patients)."""
     ctx = _context(scenario)
-    return {"organizations": write_part(Path(root), "organizations", 0, ctx.organizations),
-            "professionals": write_part(Path(root), "professionals", 0, ctx.professionals)}
+    return {
+        "organizations": write_part(Path(root), "organizations", 0, ctx.organizations),
+        "professionals": write_part(Path(root), "professionals", 0, ctx.professionals),
+    }
 
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 1, "statistics": True}
@@ -243,7 +281,9 @@ def _own_files(out: Path) -> set[str] | None:
     if not is_dmpdata_dataset(out):
         return None
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    return set(OWN_FILES) | {f["path"] for e in manifest.get("tables", {}).values() for f in e.get("files", [])}
+    return set(OWN_FILES) | {
+        f["path"] for e in manifest.get("tables", {}).values() for f in e.get("files", [])
+    }
 
 
 def check_output(out: Path, force: bool) -> None:
@@ -261,7 +301,9 @@ def _manifest(scenario: Scenario, files: dict[str, list[dict]]) -> dict:
         "ins_oid": test_oid(),
         "scenario": scenario.to_json(),
         "seed": scenario.seed,
-        "tables": {name: {"rows": sum(f["rows"] for f in files[name]), "files": files[name]} for name in TABLES},
+        "tables": {
+            name: {"rows": sum(f["rows"] for f in files[name]), "files": files[name]} for name in TABLES
+        },
     }
 
 
@@ -282,14 +324,20 @@ def _matricules(traits: list[pl.DataFrame], area) -> pl.Series:
 def _return_freed_memory() -> None:
     """Hand this process's freed heap back to the OS (glibc's malloc_trim). Pass 1's buckets, freed before the
     history pass, otherwise stay in the coordinator's RSS through it (~80 MB at 10 M patients)."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
-        pass
 
 
-def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, progress: Progress | None = None,
-                     workers: int | None = None, engine: str = "local", scheduler: str | None = None) -> Path:
+def generate_dataset(
+    scenario: Scenario,
+    out: Path,
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+) -> Path:
     """Generate `scenario` into folder `out`, atomically: the folder appears complete or not at all.
 
     Chunks of patients run on `workers` processes (default: every core; engine "local") or on a
@@ -313,15 +361,22 @@ def generate_dataset(scenario: Scenario, out: Path, *, force: bool = False, prog
 
         chunks = range(scenario.n_chunks)
         tasks = pass1_tasks(scenario, workers or available_cores())
-        buckets = run(chunks_buckets, [(scenario, ks) for ks in tasks], lambda d, n: report("population", d, n))
+        buckets = run(
+            chunks_buckets, [(scenario, ks) for ks in tasks], lambda d, n: report("population", d, n)
+        )
         order = _order_numbers(buckets)
         del buckets
         _return_freed_memory()
         report("history", 0, scenario.n_chunks)
         starts = [k * scenario.chunk_size for k in chunks]
-        calls = [(scenario, k, order[s:s + scenario.chunk_size], str(tmp)) for k, s in zip(chunks, starts, strict=True)]
+        calls = [
+            (scenario, k, order[s : s + scenario.chunk_size], str(tmp))
+            for k, s in zip(chunks, starts, strict=True)
+        ]
         for entries in run(chunk_history, calls, lambda d, n: report("history", d, n)):
             for name, entry in entries.items():
                 files[name].append(entry)
-        (tmp / MANIFEST).write_text(json.dumps(_manifest(scenario, files), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / MANIFEST).write_text(
+            json.dumps(_manifest(scenario, files), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     return out

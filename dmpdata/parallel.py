@@ -21,7 +21,14 @@ from typing import Any
 
 from dmpdata.errors import DatasetError
 
-__all__ = ["ENGINES", "WORKER_THREADS_ENV", "available_cores", "leave_if_bootstrapping", "pool", "worker_threads"]
+__all__ = [
+    "ENGINES",
+    "WORKER_THREADS_ENV",
+    "available_cores",
+    "leave_if_bootstrapping",
+    "pool",
+    "worker_threads",
+]
 
 ENGINES = ("local", "dask")
 Run = Callable[[Callable[..., Any], Sequence[tuple], Callable[[int, int], None]], list]
@@ -74,12 +81,18 @@ def _broken_pool_message(workers: int) -> str:
     """What to tell the user when a worker process died before returning (nothing is written then)."""
     main = sys.modules.get("__main__")
     script = getattr(main, "__file__", None)
-    if script and not getattr(main, "__spec__", None):  # `python script.py`: the usual cause is the missing guard
-        return (f"a worker process failed to start or died: worker processes re-import {Path(script).name}, so its "
-                f"code must run under `if __name__ == \"__main__\":` (or pass workers=1); if it is guarded, a worker "
-                f"ran out of memory or was killed (try fewer workers)")
-    return (f"a worker process died before finishing its chunk (out of memory or killed?); try fewer workers than "
-            f"{workers}, or workers=1")
+    if script and not getattr(
+        main, "__spec__", None
+    ):  # `python script.py`: the usual cause is the missing guard
+        return (
+            f"a worker process failed to start or died: worker processes re-import {Path(script).name}, so its "
+            f'code must run under `if __name__ == "__main__":` (or pass workers=1); if it is guarded, a worker '
+            f"ran out of memory or was killed (try fewer workers)"
+        )
+    return (
+        f"a worker process died before finishing its chunk (out of memory or killed?); try fewer workers than "
+        f"{workers}, or workers=1"
+    )
 
 
 # A worker runs chunk after chunk with the same working set. By default glibc hands numpy's large freed arrays back
@@ -99,7 +112,9 @@ WORKER_ALLOCATOR_ENV = {
 # Options a library writes into a variable itself, when the user set nothing: `import polars` puts these into
 # _RJEM_MALLOC_CONF (polars 2; the thp ones with POLARS_THP=1). A value made of them only is not the user's.
 _PRESET_OPTIONS = {
-    "_RJEM_MALLOC_CONF": frozenset({"dirty_decay_ms:500", "muzzy_decay_ms:1000", "thp:always", "metadata_thp:always"}),
+    "_RJEM_MALLOC_CONF": frozenset(
+        {"dirty_decay_ms:500", "muzzy_decay_ms:1000", "thp:always", "metadata_thp:always"}
+    ),
 }
 
 
@@ -148,8 +163,9 @@ def _start_ignoring_interrupts(executor: ProcessPoolExecutor, workers: int) -> N
 @contextmanager
 def _processes(workers: int) -> Iterator[Run]:
     # spawn: a fresh interpreter per worker (polars and threads do not survive fork safely).
-    executor = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_ignore_interrupts)
+    executor = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_interrupts
+    )
     # The workers inherit the environment: what they need is set while the pool lives (only unset variables).
     env = _worker_env(workers)
     previous = {name: os.environ.get(name) for name in env}
@@ -199,14 +215,21 @@ def _dask(workers: int, scheduler: str | None) -> Iterator[Run]:
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
-        raise DatasetError("--engine dask needs dask.distributed: install dmpdata[dask] (pip install 'dmpdata[dask]')") from None
+        raise DatasetError(
+            "--engine dask needs dask.distributed: install dmpdata[dask] (pip install 'dmpdata[dask]')"
+        ) from None
     cluster = None
     try:
         if scheduler:
             client = Client(scheduler, timeout="20s")
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            )
             client = Client(cluster)
     except (OSError, TimeoutError) as err:
         if cluster is not None:

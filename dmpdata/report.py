@@ -68,7 +68,11 @@ def _table(df: pl.DataFrame, rows_shown: int = TABLE_ROWS) -> str:
     plain = [_is_label(c) for c in head.columns]
     rows = []
     for row in head.iter_rows():
-        rows.append("<tr>" + "".join(f"<td>{html.escape(_fmt(v, p))}</td>" for v, p in zip(row, plain, strict=True)) + "</tr>")
+        rows.append(
+            "<tr>"
+            + "".join(f"<td>{html.escape(_fmt(v, p))}</td>" for v, p in zip(row, plain, strict=True))
+            + "</tr>"
+        )
     more = f"<p class='grain'>{df.height - rows_shown:,} more rows</p>" if df.height > rows_shown else ""
     return f"<div class='tbl'><table><tr>{cells}</tr>{''.join(rows)}</table></div>{more}"
 
@@ -93,7 +97,10 @@ def _headlines(con) -> list[tuple[str, str]]:
     patients = one("SELECT count(*)::BIGINT FROM patients")
     docs = one("SELECT count(*)::BIGINT FROM documents")
     consults = one("SELECT count(*)::BIGINT FROM access_events WHERE action = 'consult'")
-    denied = one("SELECT avg((outcome <> 'granted')::INT)::DOUBLE FROM access_events WHERE action = 'consult'") or 0.0
+    denied = (
+        one("SELECT avg((outcome <> 'granted')::INT)::DOUBLE FROM access_events WHERE action = 'consult'")
+        or 0.0
+    )
     activated = one("SELECT avg((mes_status = 'activated')::INT)::DOUBLE FROM patients") or 0.0
     return [
         ("patients", f"{patients:,}"),
@@ -110,10 +117,19 @@ def _fidelity_section(con, scripts: list[str]) -> str:
     from dmpdata import charts, fidelity
 
     card = fidelity.scorecard(con)
-    diagnostics = fidelity.structural(con).group_by("category", maintain_order=True).agg(
-        pl.len().alias("checks"), pl.col("score").min().alias("worst_score"), pl.col("passed").all().alias("passed"))
-    scripts.append(f"vegaEmbed('#chart_fidelity', {json.dumps(charts.fidelity(card).to_dict())}, "
-                   "{actions: false, renderer: 'svg'});")
+    diagnostics = (
+        fidelity.structural(con)
+        .group_by("category", maintain_order=True)
+        .agg(
+            pl.len().alias("checks"),
+            pl.col("score").min().alias("worst_score"),
+            pl.col("passed").all().alias("passed"),
+        )
+    )
+    scripts.append(
+        f"vegaEmbed('#chart_fidelity', {json.dumps(charts.fidelity(card).to_dict())}, "
+        "{actions: false, renderer: 'svg'});"
+    )
     passed = int(card["passed"].sum())
     return (
         "<h2 id='fidelity'>Fidelity</h2><section class='q'>"
@@ -143,7 +159,9 @@ def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str
             chart_html = ""
             if chart_fn is not None and df.height:
                 spec = chart_fn(df).to_dict()
-                scripts.append(f"vegaEmbed('#{div}', {json.dumps(spec)}, {{actions: false, renderer: 'svg'}});")
+                scripts.append(
+                    f"vegaEmbed('#{div}', {json.dumps(spec)}, {{actions: false, renderer: 'svg'}});"
+                )
                 chart_html = f"<div id='{div}' class='chart'></div>"
             parts.append(
                 f"<section class='q' id='{q.name}'><h3>{html.escape(q.question)}</h3>"
@@ -151,7 +169,9 @@ def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str
             )
     parts.append(_fidelity_section(con, scripts))
     nav.append("<a href='#fidelity'>Fidelity</a>")
-    kpis = "".join(f"<div class='kpi'><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in _headlines(con))
+    kpis = "".join(
+        f"<div class='kpi'><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in _headlines(con)
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="generator" content="{GENERATOR} {__version__}">
 <title>{html.escape(title)}</title>
@@ -160,8 +180,8 @@ def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str
 <body><h1>{html.escape(title)}</h1><p class="sub">{html.escape(dataset_label)} · dmpdata {__version__}</p>
 <div class="notice"><b>Synthetic data.</b> Every person, professional and document here is fictitious
 (INS-NIR TEST OID 1.2.250.1.213.1.4.10).</div>
-<nav>{''.join(nav)}</nav><div class="kpis">{kpis}</div>
-{''.join(parts)}
+<nav>{"".join(nav)}</nav><div class="kpis">{kpis}</div>
+{"".join(parts)}
 <script>{chr(10).join(scripts)}</script>
 </body></html>
 """
@@ -175,17 +195,22 @@ def is_report(path: str | Path) -> bool:
             head = fh.read(4096).decode("utf-8", errors="replace")
     except OSError:
         return False
-    return (f'<meta name="generator" content="{GENERATOR} ' in head
-            or any(f"<title>{title}</title>" in head for title in ("dmpdata report", "dmpdata demo report")))
+    return f'<meta name="generator" content="{GENERATOR} ' in head or any(
+        f"<title>{title}</title>" in head for title in ("dmpdata report", "dmpdata demo report")
+    )
 
 
 def check_target(path: Path, force: bool) -> None:
     """Refuse (DatasetError) a target that is a folder, or an existing file other than a dmpdata report without
     `force`."""
     if path.is_dir():
-        raise DatasetError(f"{path} is a folder: give the report a file name (for instance {path / 'report.html'})")
+        raise DatasetError(
+            f"{path} is a folder: give the report a file name (for instance {path / 'report.html'})"
+        )
     if path.exists() and not force and not is_report(path):
-        raise DatasetError(f"{path} exists and is not a dmpdata report; not overwriting it (add --force to replace it)")
+        raise DatasetError(
+            f"{path} exists and is not a dmpdata report; not overwriting it (add --force to replace it)"
+        )
 
 
 def write(con, path: str | Path, *, force: bool = False, **kwargs) -> Path:

@@ -12,4 +12,6 @@ STAGES = {"workforce": 1, "population": 2, "conditions": 3, "pathways": 4, "docu
 
 def stream(seed: int, stage: str, chunk: int = 0, *substream: int) -> np.random.Generator:
     """The random stream of `stage` for patient chunk `chunk` (0 for shared tables)."""
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, STAGES[stage], chunk, *substream])))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([seed, STAGES[stage], chunk, *substream]))
+    )

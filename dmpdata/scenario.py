@@ -69,7 +69,9 @@ class Scenario:
         values["start"] = _date(values.get("start", DEFAULT_START), "start", origin)
         values["end"] = _date(values.get("end", DEFAULT_END), "end", origin)
         if values["start"] >= values["end"]:
-            raise ScenarioError(f"{origin}: 'start' ({values['start']}) must be before 'end' ({values['end']})")
+            raise ScenarioError(
+                f"{origin}: 'start' ({values['start']}) must be before 'end' ({values['end']})"
+            )
         if values["start"] < EARLIEST or values["end"] > LATEST:
             raise ScenarioError(
                 f"{origin}: the period {values['start']}..{values['end']} must lie within "
@@ -77,7 +79,9 @@ class Scenario:
             )
         values["regions"] = _codes(values.get("regions", ()), "regions", origin)
         values["departments"] = _codes(values.get("departments", ()), "departments", origin)
-        values["prevalence_factor"] = _factors(values.get("prevalence_factor", {}), origin, "prevalence_factor")
+        values["prevalence_factor"] = _factors(
+            values.get("prevalence_factor", {}), origin, "prevalence_factor"
+        )
         values["feeding_factor"] = _factors(values.get("feeding_factor", {}), origin, "feeding_factor")
         scenario = cls(**values)
         scenario._check_codes(origin)
@@ -89,22 +93,28 @@ class Scenario:
         regions = set(reference.load("regions")["code"])
         for code in self.regions:
             if code not in regions:
-                raise ScenarioError(f"{origin}: unknown region code {code!r} in 'regions' (INSEE COG codes, e.g. '11', '32')")
+                raise ScenarioError(
+                    f"{origin}: unknown region code {code!r} in 'regions' (INSEE COG codes, e.g. '11', '32')"
+                )
         departments = set(reference.load("departments")["code"])
         for code in self.departments:
             if code not in departments:
-                raise ScenarioError(f"{origin}: unknown department code {code!r} in 'departments' (e.g. '59', '2A', '974')")
+                raise ScenarioError(
+                    f"{origin}: unknown department code {code!r} in 'departments' (e.g. '59', '2A', '974')"
+                )
         conditions = set(reference.load("conditions")["condition_code"])
         for code in self.prevalence_factor:
             if code not in conditions:
-                raise ScenarioError(f"{origin}: unknown condition {code!r} in 'prevalence_factor' (known: {', '.join(sorted(conditions))})")
+                raise ScenarioError(
+                    f"{origin}: unknown condition {code!r} in 'prevalence_factor' (known: {', '.join(sorted(conditions))})"
+                )
         sectors = set(reference.load("facility_types")["sector"])
         types = set(reference.load("document_types")["type_code"])
         for key in self.feeding_factor:
             if key not in sectors and key not in types:
                 raise ScenarioError(
                     f"{origin}: {key!r} in 'feeding_factor' is neither an author sector ({', '.join(sorted(sectors))}) "
-                    "nor a JDV_J07 document type code (e.g. \"11502-2\")"
+                    'nor a JDV_J07 document type code (e.g. "11502-2")'
                 )
 
     def with_overrides(self, **overrides: Any) -> Scenario:
@@ -189,7 +199,10 @@ def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
 
 
 # An example of each table of factors, as its error message shows it (README, "Scenarios").
-_FACTOR_EXAMPLES = {"prevalence_factor": "[prevalence_factor] E11 = 0.5", "feeding_factor": "[feeding_factor] ville = 2.0"}
+_FACTOR_EXAMPLES = {
+    "prevalence_factor": "[prevalence_factor] E11 = 0.5",
+    "feeding_factor": "[feeding_factor] ville = 2.0",
+}
 
 
 def _factors(value: Any, origin: str, key: str) -> dict[str, float]:

@@ -45,7 +45,9 @@ class ValidationReport:
     rows: dict[str, int] = field(default_factory=dict)
     # Per (table, key) of the keys unique across chunks: each chunk's (min, max) when its keys strictly increase
     # down its rows (then unique within it), None when they do not; read by _global_unique.
-    key_spans: dict[tuple[str, tuple[str, ...]], list[tuple[int, int] | None]] = field(default_factory=dict, repr=False)
+    key_spans: dict[tuple[str, tuple[str, ...]], list[tuple[int, int] | None]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def ok(self) -> bool:
@@ -54,14 +56,21 @@ class ValidationReport:
     def add(self, table: str, check: str, failing: int, examples=(), column: str | None = None) -> None:
         self.checks_run += 1
         if failing:
-            self._record(Finding(table, check, int(failing), tuple(str(e)[:200] for e in examples[:3]), column))
+            self._record(
+                Finding(table, check, int(failing), tuple(str(e)[:200] for e in examples[:3]), column)
+            )
 
     def _record(self, finding: Finding) -> None:
         """Add a finding; the same (table, check, column) found in another chunk adds up into one."""
         for i, f in enumerate(self.findings):
             if (f.table, f.check, f.column) == (finding.table, finding.check, finding.column):
-                self.findings[i] = Finding(f.table, f.check, f.failing + finding.failing,
-                                           (f.examples + finding.examples)[:3], f.column)
+                self.findings[i] = Finding(
+                    f.table,
+                    f.check,
+                    f.failing + finding.failing,
+                    (f.examples + finding.examples)[:3],
+                    f.column,
+                )
                 return
         self.findings.append(finding)
 
@@ -90,7 +99,13 @@ class ValidationReport:
                 "failing": [f.failing for f in self.findings],
                 "examples": [" | ".join(f.examples) for f in self.findings],
             },
-            schema={"table": pl.String, "check": pl.String, "column": pl.String, "failing": pl.Int64, "examples": pl.String},
+            schema={
+                "table": pl.String,
+                "check": pl.String,
+                "column": pl.String,
+                "failing": pl.Int64,
+                "examples": pl.String,
+            },
         )
 
 
@@ -132,11 +147,13 @@ def _read_parts(path: Path, name: str, files: list[dict], report: ValidationRepo
             bad_sum.append(f"{f['path']}: sha256 differs from the manifest (file changed or corrupted)")
         try:
             frame = read_part(part)
-        except Exception as err:  # noqa: BLE001 - any reader error means an unreadable part
+        except Exception as err:
             unreadable.append(f"{f['path']}: {type(err).__name__}: {str(err)[:120]}")
             continue
         if frame.height != f.get("rows"):
-            wrong_rows.append(f"{f['path']}: manifest says {f.get('rows')} rows, the file holds {frame.height}")
+            wrong_rows.append(
+                f"{f['path']}: manifest says {f.get('rows')} rows, the file holds {frame.height}"
+            )
         frames.append(frame)
     report.add(name, "checksums_match_manifest", len(bad_sum), bad_sum)
     report.add(name, "parquet_readable", len(unreadable), unreadable)
@@ -205,7 +222,9 @@ def _light_isin(check: pa.Check, table: str) -> pa.Check:
     label = _check_labels(table).get(check.error)  # only isin checks over many codes have one
     if label is None:
         return check
-    allowed = pl.Series(sorted(check.statistics["allowed_values"])).implode()  # one list: is_in's set of values
+    allowed = pl.Series(
+        sorted(check.statistics["allowed_values"])
+    ).implode()  # one list: is_in's set of values
 
     def in_codes(data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(pl.col(data.key).is_in(allowed))
@@ -262,22 +281,42 @@ def _verdicts(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[pl.Expr |
     """Every check `schema.validate` runs on `frame` as `_verdict`s: dtypes (compared here), nullability,
     uniqueness, column and table checks. Raises _NotPlain for what this does not model (coercion, defaults, regex
     or optional columns, a non-strict schema, …)."""
-    if (schema.strict is not True or schema.coerce or schema.unique or schema.parsers
-            or getattr(schema, "add_missing_columns", False) or getattr(schema, "drop_invalid_rows", False)):
+    if (
+        schema.strict is not True
+        or schema.coerce
+        or schema.unique
+        or schema.parsers
+        or getattr(schema, "add_missing_columns", False)
+        or getattr(schema, "drop_invalid_rows", False)
+    ):
         raise _NotPlain("schema options")
     names, columns = list(schema.columns), frame.schema
-    if (list(columns) != names) if schema.ordered else (set(columns) != set(names) or len(columns) != len(names)):
+    if (
+        (list(columns) != names)
+        if schema.ordered
+        else (set(columns) != set(names) or len(columns) != len(names))
+    ):
         return [pl.lit(False)]  # missing or extra columns: Pandera names them
     verdicts = []
     for name, column in schema.columns.items():
-        if (column.regex or not column.required or column.coerce or column.default is not None or column.parsers
-                or getattr(column, "drop_invalid_rows", False)):
+        if (
+            column.regex
+            or not column.required
+            or column.coerce
+            or column.default is not None
+            or column.parsers
+            or getattr(column, "drop_invalid_rows", False)
+        ):
             raise _NotPlain(name)
         if column.dtype is not None and not column.dtype.check(columns[name]):
             return [pl.lit(False)]  # a wrong dtype: Pandera names it
         col = pl.col(name)
         if not column.nullable:
-            verdicts.append((col.is_not_null() & col.is_not_nan() if columns[name].is_float() else col.is_not_null()).all())
+            verdicts.append(
+                (
+                    col.is_not_null() & col.is_not_nan() if columns[name].is_float() else col.is_not_null()
+                ).all()
+            )
         if column.unique:
             verdicts.append(col.is_duplicated().any().not_())
         verdicts.extend(_verdict(check, name, frame) for check in column.checks)
@@ -295,10 +334,12 @@ def _passes(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> bool:
     try:
         verdicts = _verdicts(schema, frame)
         exprs = [v.alias(f"_{i}") for i, v in enumerate(verdicts) if isinstance(v, pl.Expr)]
-        queries = [frame.lazy().select(pl.lit(True).alias("_"), *exprs),
-                   *(v for v in verdicts if isinstance(v, pl.LazyFrame))]
+        queries = [
+            frame.lazy().select(pl.lit(True).alias("_"), *exprs),
+            *(v for v in verdicts if isinstance(v, pl.LazyFrame)),
+        ]
         rows = [row for result in pl.collect_all(queries) for row in result.rows()]
-    except Exception:  # noqa: BLE001 - _NotPlain, or a check that cannot run on this frame: Pandera reports it
+    except Exception:
         return False
     return len(rows) == len(queries) and all(v is True for row in rows for v in row)
 
@@ -325,8 +366,13 @@ def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> 
         )
         labels = _check_labels(name)
         for row in grouped.iter_rows(named=True):
-            report.add(name, labels.get(row["check"], row["check"]), row["n"], [str(e) for e in row["examples"]],
-                       column=row["column"] or None)
+            report.add(
+                name,
+                labels.get(row["check"], row["check"]),
+                row["n"],
+                [str(e) for e in row["examples"]],
+                column=row["column"] or None,
+            )
         report.checks_run += max(n_checks - grouped.height, 0)
         return
     except pa.errors.SchemaError as err:  # pragma: no cover - lazy=True raises SchemaErrors
@@ -359,7 +405,9 @@ def _validate_group(path: str, manifest: dict, group: dict[str, list[dict]]) -> 
     """Every per-table and cross-table check of one chunk (with the shared tables), as a partial report."""
     root = Path(path)
     report = ValidationReport(path=root)
-    frames = dict(_shared_frames(path, json.dumps({t: manifest["tables"].get(t) for t in SHARED}, sort_keys=True)))
+    frames = dict(
+        _shared_frames(path, json.dumps({t: manifest["tables"].get(t) for t in SHARED}, sort_keys=True))
+    )
     for name in PER_PATIENT:
         entry = manifest["tables"].get(name)
         if entry is None:
@@ -379,11 +427,13 @@ def _validate_group(path: str, manifest: dict, group: dict[str, list[dict]]) -> 
             continue
         needed = set(tables)
         if not needed <= set(frames):
-            report.add("integrity", check_name, 1, [f"not run: table(s) {sorted(needed - set(frames))} unavailable"])
+            report.add(
+                "integrity", check_name, 1, [f"not run: table(s) {sorted(needed - set(frames))} unavailable"]
+            )
             continue
         try:
             failing, examples = check(frames)
-        except Exception as err:  # noqa: BLE001 - e.g. a column of the wrong type (already reported by its schema)
+        except Exception as err:
             failing, examples = 1, [f"could not run: {type(err).__name__}: {str(err)[:150]}"]
         report.add("integrity", check_name, failing, examples)
     connection = frames["_memo"].get("access_rule")
@@ -406,7 +456,7 @@ def _shared_frames(path: str, entries: str) -> dict[str, pl.DataFrame]:
                 continue
             try:
                 parts = [read_part(Path(path) / f["path"]) for f in entry.get("files", [])]
-            except Exception:  # noqa: BLE001 - unreadable parts are reported by the parent's own read
+            except Exception:
                 parts = []
             if parts:
                 frames[name] = pl.concat(parts)
@@ -459,18 +509,22 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
                 # Equal keys have equal hashes: no repeated hash, no duplicate. Grouping 64-bit hashes is ~3x faster
                 # than grouping the keys (documents.unique_id: 21 M strings at 1 M patients); the keys themselves
                 # are grouped only when a hash repeats, to name the duplicates (or clear a hash collision).
-                repeated = con.execute(f"SELECT 1 FROM read_parquet($files) GROUP BY hash({cols}) HAVING count(*) > 1 "
-                                       f"LIMIT 1", {"files": files}).fetchall()
+                repeated = con.execute(
+                    f"SELECT 1 FROM read_parquet($files) GROUP BY hash({cols}) HAVING count(*) > 1 LIMIT 1",
+                    {"files": files},
+                ).fetchall()
                 if not repeated:
                     report.add("integrity", check_name, 0)
                     continue
                 cur = con.execute(
                     f"SELECT {cols}, count(*) AS len FROM read_parquet($files) GROUP BY ALL HAVING count(*) > 1 "
-                    f"ORDER BY {cols}", {"files": files})
+                    f"ORDER BY {cols}",
+                    {"files": files},
+                )
                 names = [d[0] for d in cur.description]
                 dup = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
                 failing, examples = sum(r["len"] for r in dup), [str(r) for r in dup[:3]]
-            except Exception as err:  # noqa: BLE001 - e.g. a missing column (reported by its schema)
+            except Exception as err:
                 failing, examples = 1, [f"could not run: {type(err).__name__}: {str(err)[:150]}"]
             report.add("integrity", check_name, failing, examples)
     finally:
@@ -478,8 +532,9 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
         shutil.rmtree(spill, ignore_errors=True)
 
 
-def validate_path(path: Path | str, *, workers: int | None = None,
-                  progress: Callable[[str, int, int], None] | None = None) -> ValidationReport:
+def validate_path(
+    path: Path | str, *, workers: int | None = None, progress: Callable[[str, int, int], None] | None = None
+) -> ValidationReport:
     """Validate the dataset at `path`; never raises for a broken dataset, reports it instead.
 
     Works chunk by chunk (the per-patient tables' parts of one chunk, plus organizations and
@@ -500,7 +555,9 @@ def validate_path(path: Path | str, *, workers: int | None = None,
     readable: set[str] = set()
     for name in TABLES:
         entry = manifest["tables"].get(name)
-        report.add(name, "table_present", int(entry is None), [f"table {name!r} is missing from the manifest"])
+        report.add(
+            name, "table_present", int(entry is None), [f"table {name!r} is missing from the manifest"]
+        )
         if entry is not None and name in SHARED:
             frame = _read_parts(path, name, entry.get("files", []), report)
             if frame is not None:
@@ -513,14 +570,20 @@ def validate_path(path: Path | str, *, workers: int | None = None,
     broken: set[str] = set()
     for i, part in enumerate(partial):
         report.merge(part, count_checks=(i == 0))
-        broken |= {f.table for f in part.findings if f.check in ("parquet_readable", "checksums_match_manifest")}
+        broken |= {
+            f.table for f in part.findings if f.check in ("parquet_readable", "checksums_match_manifest")
+        }
     for name in PER_PATIENT:
         entry = manifest["tables"].get(name)
         if entry is None:
             continue
         total = sum(f.get("rows", 0) for f in entry.get("files", []))
-        report.add(name, "manifest_rows_add_up", int(total != entry.get("rows")),
-                   [f"manifest says {entry.get('rows')} rows, its parts {total}"])
+        report.add(
+            name,
+            "manifest_rows_add_up",
+            int(total != entry.get("rows")),
+            [f"manifest says {entry.get('rows')} rows, its parts {total}"],
+        )
         if name not in broken:
             readable.add(name)
     _global_unique(path, manifest, report, readable)
@@ -552,8 +615,12 @@ def _code_digest() -> str:
     h.update(f"dmpdata={__version__};reference={reference.digest()};".encode())
     here = Path(__file__).resolve().parent
     try:
-        for source in [here / "validate.py", here / "keys.py", *sorted((here / "schemas").glob("*.py")),
-                       *sorted((here / "identifiers").glob("*.py"))]:
+        for source in [
+            here / "validate.py",
+            here / "keys.py",
+            *sorted((here / "schemas").glob("*.py")),
+            *sorted((here / "identifiers").glob("*.py")),
+        ]:
             h.update(source.name.encode())
             h.update(source.read_bytes())
     except OSError:  # sources not readable (a frozen install): records from this process only
@@ -571,8 +638,12 @@ def _record_name(manifest: dict) -> str:
 def _remember(path: Path, manifest: dict, report: ValidationReport) -> None:
     from dmpdata.cache import write_cached
 
-    record = {"dataset": str(path.resolve()), "checks": report.checks_run, "rows": sum(report.rows.values()),
-              "validated_at": dt.datetime.now().replace(microsecond=0).isoformat()}
+    record = {
+        "dataset": str(path.resolve()),
+        "checks": report.checks_run,
+        "rows": sum(report.rows.values()),
+        "validated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
+    }
     write_cached(_record_name(manifest), json.dumps(record, indent=2) + "\n")
 
 

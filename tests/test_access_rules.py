@@ -21,15 +21,17 @@ from dmpdata.schemas.access_rule import (
     masked_ps_mismatches,
     missing_tables,
     outcome_mismatches,
-    rule_findings,
     recompute_outcomes,
+    rule_findings,
 )
 
 # ---------------------------------------------------------------------------------------------------------------
 # Golden dataset: every branch, boundary instants and check orders, outcomes worked out by hand.
 # ---------------------------------------------------------------------------------------------------------------
 
-ABSENT_PROFESSION = "ZZ-not-in-matrix"  # a profession code no matrix row names: any pair with it is "not allowed"
+ABSENT_PROFESSION = (
+    "ZZ-not-in-matrix"  # a profession code no matrix row names: any pair with it is "not allowed"
+)
 
 # professionals
 GP, AUTHOR, OTHER, BLOCKED, RESTRICTED, STRANGER = 10, 11, 12, 13, 14, 15
@@ -37,11 +39,11 @@ GP, AUTHOR, OTHER, BLOCKED, RESTRICTED, STRANGER = 10, 11, 12, 13, 14, 15
 MAIN, LATE, OPPOSED, CLOSED, OPTOUT, NOGP = 1, 2, 3, 4, 5, 6
 
 
-def T(text: str) -> dt.datetime:  # noqa: N802 - reads like a literal
+def T(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def D(text: str) -> dt.date:  # noqa: N802
+def D(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
@@ -61,7 +63,10 @@ def _synthetic_matrix() -> tuple[pl.DataFrame, dict[str, str]]:
 def _reference_matrix() -> tuple[pl.DataFrame, dict[str, str]]:
     try:
         matrix = reference.load("access_matrix")
-    except (KeyError, ValueError) as err:  # absent, or not yet described in columns.csv (test_reference.py says so)
+    except (
+        KeyError,
+        ValueError,
+    ) as err:  # absent, or not yet described in columns.csv (test_reference.py says so)
         pytest.skip(f"dmpdata/reference/access_matrix.csv is not loadable yet: {err}")
     allowed = matrix.filter(pl.col("allowed")).sort("profession_code", "type_code")
     denied = matrix.filter(~pl.col("allowed")).sort("profession_code", "type_code")
@@ -95,14 +100,23 @@ def _golden(pairs: dict[str, str]):
         {
             "patient_id": [MAIN, LATE, OPPOSED, CLOSED, OPTOUT, NOGP],
             "mes_created_at": [
-                D("2021-06-01"), D("2024-03-10"), None, D("2022-01-01"), D("2022-01-01"), D("2022-01-01")
+                D("2021-06-01"),
+                D("2024-03-10"),
+                None,
+                D("2022-01-01"),
+                D("2022-01-01"),
+                D("2022-01-01"),
             ],
             "mes_closed_at": [None, None, None, D("2024-05-01"), None, None],
             "gp_professional_id": [GP, None, None, None, None, None],
             "emergency_opt_out_at": [None, None, None, None, D("2024-02-01"), None],
         },
-        schema_overrides={"mes_created_at": pl.Date, "mes_closed_at": pl.Date, "emergency_opt_out_at": pl.Date,
-                          "gp_professional_id": pl.Int64},
+        schema_overrides={
+            "mes_created_at": pl.Date,
+            "mes_closed_at": pl.Date,
+            "emergency_opt_out_at": pl.Date,
+            "gp_professional_id": pl.Int64,
+        },
     )
     docs = [  # document_id, patient_id, type_code, author_professional_id
         (100, MAIN, ok, AUTHOR),  # masked 2024-02-10 12:00
@@ -112,31 +126,72 @@ def _golden(pairs: dict[str, str]):
         (200, LATE, ok, AUTHOR),
         (300, OPPOSED, ok, AUTHOR),
         (400, CLOSED, ok, AUTHOR),
-        (500, OPTOUT, ok, GP),  # masked 2024-03-05 (GP is only its author here: OPTOUT has no médecin traitant)
+        (
+            500,
+            OPTOUT,
+            ok,
+            GP,
+        ),  # masked 2024-03-05 (GP is only its author here: OPTOUT has no médecin traitant)
         (501, OPTOUT, deny, GP),
         (600, NOGP, ok, None),  # patient upload: no professional author; masked 2024-01-05
         (601, NOGP, ok, None),
     ]
     documents = pl.DataFrame(
-        docs, schema={"document_id": pl.Int64, "patient_id": pl.Int64, "type_code": pl.String,
-                      "author_professional_id": pl.Int64}, orient="row"
+        docs,
+        schema={
+            "document_id": pl.Int64,
+            "patient_id": pl.Int64,
+            "type_code": pl.String,
+            "author_professional_id": pl.Int64,
+        },
+        orient="row",
     )
 
     rows: list[dict] = []
     expected: dict[int, tuple[str, str]] = {}
 
     def consult(t, patient, doc, prof, expect, why, mode="normal"):
-        rows.append(dict(occurred_at=T(t), patient_id=patient, document_id=doc, actor_kind="professional",
-                         actor_professional_id=prof, target_professional_id=None, action="consult", access_mode=mode))
+        rows.append(
+            {
+                "occurred_at": T(t),
+                "patient_id": patient,
+                "document_id": doc,
+                "actor_kind": "professional",
+                "actor_professional_id": prof,
+                "target_professional_id": None,
+                "action": "consult",
+                "access_mode": mode,
+            }
+        )
         expected[len(rows)] = (expect, why)
 
     def patient_action(t, patient, action, *, doc=None, target=None):
-        rows.append(dict(occurred_at=T(t), patient_id=patient, document_id=doc, actor_kind="patient",
-                         actor_professional_id=None, target_professional_id=target, action=action, access_mode=None))
+        rows.append(
+            {
+                "occurred_at": T(t),
+                "patient_id": patient,
+                "document_id": doc,
+                "actor_kind": "patient",
+                "actor_professional_id": None,
+                "target_professional_id": target,
+                "action": action,
+                "access_mode": None,
+            }
+        )
 
     def pro_action(t, patient, action, prof, *, doc=None):
-        rows.append(dict(occurred_at=T(t), patient_id=patient, document_id=doc, actor_kind="professional",
-                         actor_professional_id=prof, target_professional_id=None, action=action, access_mode="normal"))
+        rows.append(
+            {
+                "occurred_at": T(t),
+                "patient_id": patient,
+                "document_id": doc,
+                "actor_kind": "professional",
+                "actor_professional_id": prof,
+                "target_professional_id": None,
+                "action": action,
+                "access_mode": "normal",
+            }
+        )
 
     # events that are not professional consults never get an expected outcome
     pro_action("2023-12-01 09:00", MAIN, "submit", AUTHOR, doc=103)
@@ -144,66 +199,173 @@ def _golden(pairs: dict[str, str]):
 
     # 1. no open DMP
     consult("2024-03-09 23:59:59", LATE, 200, OTHER, "denied_no_dmp", "day before the profile is created")
-    consult("2024-03-09 10:00", LATE, 200, OTHER, "denied_no_dmp", "no profile yet, even in bris de glace",
-            mode="bris_de_glace")
+    consult(
+        "2024-03-09 10:00",
+        LATE,
+        200,
+        OTHER,
+        "denied_no_dmp",
+        "no profile yet, even in bris de glace",
+        mode="bris_de_glace",
+    )
     consult("2024-03-10 00:00", LATE, 200, OTHER, "granted", "first instant of the creation date")
     consult("2024-02-01 10:00", OPPOSED, 300, OTHER, "denied_no_dmp", "opposed patient")
-    consult("2024-02-01 10:00", OPPOSED, 300, OTHER, "denied_no_dmp", "opposed patient, centre 15", mode="centre_15")
+    consult(
+        "2024-02-01 10:00",
+        OPPOSED,
+        300,
+        OTHER,
+        "denied_no_dmp",
+        "opposed patient, centre 15",
+        mode="centre_15",
+    )
     consult("2024-04-30 23:59:59", CLOSED, 400, AUTHOR, "granted", "last instant before the closure date")
     consult("2024-05-01 00:00", CLOSED, 400, AUTHOR, "denied_no_dmp", "first instant of the closure date")
-    consult("2024-06-15 08:00", CLOSED, 400, AUTHOR, "denied_no_dmp", "closed profile, bris de glace",
-            mode="bris_de_glace")
+    consult(
+        "2024-06-15 08:00",
+        CLOSED,
+        400,
+        AUTHOR,
+        "denied_no_dmp",
+        "closed profile, bris de glace",
+        mode="bris_de_glace",
+    )
     patient_action("2024-04-01 08:00", CLOSED, "block_professional", target=OTHER)
     consult("2024-04-15 08:00", CLOSED, 400, OTHER, "denied_blocked", "blocked while the profile is open")
-    consult("2024-05-02 08:00", CLOSED, 400, OTHER, "denied_no_dmp", "blocked AND closed: no DMP is checked first")
+    consult(
+        "2024-05-02 08:00", CLOSED, 400, OTHER, "denied_no_dmp", "blocked AND closed: no DMP is checked first"
+    )
 
     # 2. blocks (MAIN blocks BLOCKED; OPTOUT blocks OTHER)
     patient_action("2024-01-05 00:00", OPTOUT, "block_professional", target=OTHER)
     consult("2024-01-10 09:59:59", MAIN, 103, BLOCKED, "granted", "one second before the block")
-    consult("2024-01-10 10:00", MAIN, 103, BLOCKED, "denied_blocked",
-            "at the block's exact instant (consult's event_id is lower than the block's)")
+    consult(
+        "2024-01-10 10:00",
+        MAIN,
+        103,
+        BLOCKED,
+        "denied_blocked",
+        "at the block's exact instant (consult's event_id is lower than the block's)",
+    )
     patient_action("2024-01-10 10:00", MAIN, "block_professional", target=BLOCKED)
-    consult("2024-01-15 10:00", MAIN, 103, BLOCKED, "denied_blocked", "blocked, bris de glace: blocks before the "
-            "matrix bypass", mode="bris_de_glace")
+    consult(
+        "2024-01-15 10:00",
+        MAIN,
+        103,
+        BLOCKED,
+        "denied_blocked",
+        "blocked, bris de glace: blocks before the matrix bypass",
+        mode="bris_de_glace",
+    )
     consult("2024-01-15 10:00", MAIN, 103, OTHER, "granted", "OTHER is blocked by another patient only")
     consult("2024-01-20 10:00", NOGP, 601, BLOCKED, "granted", "BLOCKED is blocked by another patient only")
     patient_action("2024-02-01 10:00", MAIN, "unblock_professional", target=BLOCKED)
     consult("2024-02-02 10:00", MAIN, 103, BLOCKED, "granted", "block then unblock")
     patient_action("2024-03-01 10:00", MAIN, "block_professional", target=BLOCKED)
     consult("2024-03-02 10:00", MAIN, 103, BLOCKED, "denied_blocked", "block, unblock, block again")
-    consult("2024-03-02 10:00", MAIN, 100, BLOCKED, "denied_blocked", "blocked and document masked: block first")
+    consult(
+        "2024-03-02 10:00", MAIN, 100, BLOCKED, "denied_blocked", "blocked and document masked: block first"
+    )
 
     # 3. matrix (normal mode only)
     consult("2024-01-20 10:00", MAIN, 101, RESTRICTED, "denied_matrix", "pair with allowed = false")
-    consult("2024-01-20 10:00", MAIN, 101, RESTRICTED, "granted", "same pair in bris de glace", mode="bris_de_glace")
+    consult(
+        "2024-01-20 10:00",
+        MAIN,
+        101,
+        RESTRICTED,
+        "granted",
+        "same pair in bris de glace",
+        mode="bris_de_glace",
+    )
     consult("2024-01-20 10:00", MAIN, 101, RESTRICTED, "granted", "same pair via centre 15", mode="centre_15")
     consult("2024-01-20 10:00", MAIN, 103, STRANGER, "denied_matrix", "pair absent from the matrix")
-    consult("2024-01-20 10:00", MAIN, 103, STRANGER, "granted", "absent pair, bris de glace", mode="bris_de_glace")
+    consult(
+        "2024-01-20 10:00", MAIN, 103, STRANGER, "granted", "absent pair, bris de glace", mode="bris_de_glace"
+    )
     consult("2024-01-20 10:00", MAIN, 103, OTHER, "granted", "allowed pair, normal mode")
     patient_action("2024-04-01 10:00", MAIN, "mask", doc=101)
-    consult("2024-04-02 10:00", MAIN, 101, RESTRICTED, "denied_matrix", "matrix-denied and masked: matrix first")
-    consult("2024-04-02 10:00", MAIN, 101, RESTRICTED, "denied_masked", "masked, bris de glace, not the author",
-            mode="bris_de_glace")
-    consult("2024-04-02 10:00", MAIN, 101, AUTHOR, "granted", "masked, bris de glace, by its author",
-            mode="bris_de_glace")
-    consult("2024-04-02 10:00", MAIN, 101, GP, "granted", "masked, centre 15, by the médecin traitant",
-            mode="centre_15")
+    consult(
+        "2024-04-02 10:00", MAIN, 101, RESTRICTED, "denied_matrix", "matrix-denied and masked: matrix first"
+    )
+    consult(
+        "2024-04-02 10:00",
+        MAIN,
+        101,
+        RESTRICTED,
+        "denied_masked",
+        "masked, bris de glace, not the author",
+        mode="bris_de_glace",
+    )
+    consult(
+        "2024-04-02 10:00",
+        MAIN,
+        101,
+        AUTHOR,
+        "granted",
+        "masked, bris de glace, by its author",
+        mode="bris_de_glace",
+    )
+    consult(
+        "2024-04-02 10:00",
+        MAIN,
+        101,
+        GP,
+        "granted",
+        "masked, centre 15, by the médecin traitant",
+        mode="centre_15",
+    )
 
     # 4. emergency opt-out (OPTOUT opted out on 2024-02-01; document 500 is by GP)
-    consult("2024-01-31 23:59:59", OPTOUT, 500, AUTHOR, "granted", "bris de glace the day before the opt-out",
-            mode="bris_de_glace")
+    consult(
+        "2024-01-31 23:59:59",
+        OPTOUT,
+        500,
+        AUTHOR,
+        "granted",
+        "bris de glace the day before the opt-out",
+        mode="bris_de_glace",
+    )
     patient_action("2024-02-01 00:00", OPTOUT, "opt_out_emergency")
-    consult("2024-02-01 00:00", OPTOUT, 500, AUTHOR, "denied_emergency_opt_out", "centre 15 on the opt-out date",
-            mode="centre_15")
+    consult(
+        "2024-02-01 00:00",
+        OPTOUT,
+        500,
+        AUTHOR,
+        "denied_emergency_opt_out",
+        "centre 15 on the opt-out date",
+        mode="centre_15",
+    )
     consult("2024-02-05 10:00", OPTOUT, 500, AUTHOR, "granted", "opt-out does not concern normal mode")
-    consult("2024-02-05 10:00", OPTOUT, 501, RESTRICTED, "denied_emergency_opt_out",
-            "matrix-denied pair in bris de glace after the opt-out", mode="bris_de_glace")
+    consult(
+        "2024-02-05 10:00",
+        OPTOUT,
+        501,
+        RESTRICTED,
+        "denied_emergency_opt_out",
+        "matrix-denied pair in bris de glace after the opt-out",
+        mode="bris_de_glace",
+    )
     consult("2024-02-05 10:00", OPTOUT, 501, RESTRICTED, "denied_matrix", "same pair, normal mode")
-    consult("2024-03-01 10:00", OPTOUT, 500, OTHER, "denied_blocked", "blocked and opted out: block first",
-            mode="centre_15")
+    consult(
+        "2024-03-01 10:00",
+        OPTOUT,
+        500,
+        OTHER,
+        "denied_blocked",
+        "blocked and opted out: block first",
+        mode="centre_15",
+    )
     patient_action("2024-03-05 10:00", OPTOUT, "mask", doc=500)
-    consult("2024-03-06 10:00", OPTOUT, 500, AUTHOR, "denied_emergency_opt_out", "opted out and masked: opt-out "
-            "first", mode="bris_de_glace")
+    consult(
+        "2024-03-06 10:00",
+        OPTOUT,
+        500,
+        AUTHOR,
+        "denied_emergency_opt_out",
+        "opted out and masked: opt-out first",
+        mode="bris_de_glace",
+    )
     consult("2024-03-06 10:00", OPTOUT, 500, AUTHOR, "denied_masked", "masked, normal, neither author nor GP")
     consult("2024-03-06 10:00", OPTOUT, 500, GP, "granted", "masked, read by its author")
 
@@ -214,8 +376,15 @@ def _golden(pairs: dict[str, str]):
     consult("2024-02-11 10:00", MAIN, 100, OTHER, "denied_masked", "masked, another professional")
     consult("2024-02-11 10:00", MAIN, 100, AUTHOR, "granted", "masked, its author")
     consult("2024-02-11 10:00", MAIN, 100, GP, "granted", "masked, the médecin traitant")
-    consult("2024-02-11 10:00", MAIN, 100, OTHER, "denied_masked", "masked, bris de glace, another professional",
-            mode="bris_de_glace")
+    consult(
+        "2024-02-11 10:00",
+        MAIN,
+        100,
+        OTHER,
+        "denied_masked",
+        "masked, bris de glace, another professional",
+        mode="bris_de_glace",
+    )
     consult("2024-02-11 10:00", MAIN, 103, OTHER, "granted", "a mask concerns only its document")
     pro_action("2024-02-12 00:00", MAIN, "mask", AUTHOR, doc=102)
     consult("2024-02-12 18:00", MAIN, 102, OTHER, "denied_masked", "masked by its author (a professional)")
@@ -226,13 +395,29 @@ def _golden(pairs: dict[str, str]):
     consult("2024-01-06 10:00", NOGP, 600, GP, "denied_masked", "masked, read by another patient's GP")
     consult("2024-01-06 10:00", NOGP, 601, OTHER, "granted", "null author, null GP, not masked")
 
-    events = pl.DataFrame(
-        rows,
-        schema={"occurred_at": pl.Datetime("us"), "patient_id": pl.Int64, "document_id": pl.Int64,
-                "actor_kind": pl.String, "actor_professional_id": pl.Int64, "target_professional_id": pl.Int64,
-                "action": pl.String, "access_mode": pl.String},
-    ).with_row_index("event_id", offset=1).with_columns(pl.col("event_id").cast(pl.Int64))
-    frames = {"patients": patients, "professionals": professionals, "documents": documents, "access_events": events}
+    events = (
+        pl.DataFrame(
+            rows,
+            schema={
+                "occurred_at": pl.Datetime("us"),
+                "patient_id": pl.Int64,
+                "document_id": pl.Int64,
+                "actor_kind": pl.String,
+                "actor_professional_id": pl.Int64,
+                "target_professional_id": pl.Int64,
+                "action": pl.String,
+                "access_mode": pl.String,
+            },
+        )
+        .with_row_index("event_id", offset=1)
+        .with_columns(pl.col("event_id").cast(pl.Int64))
+    )
+    frames = {
+        "patients": patients,
+        "professionals": professionals,
+        "documents": documents,
+        "access_events": events,
+    }
     return frames, expected
 
 
@@ -252,8 +437,11 @@ def golden(request, tmp_path):
 
 def _explain(result: pl.DataFrame, expected: dict[int, tuple[str, str]]) -> str:
     got = dict(zip(result["event_id"], result["expected_outcome"], strict=True))
-    lines = [f"event {e}: oracle says {got.get(e)!r}, hand-worked {want!r} ({why})"
-             for e, (want, why) in expected.items() if got.get(e) != want]
+    lines = [
+        f"event {e}: oracle says {got.get(e)!r}, hand-worked {want!r} ({why})"
+        for e, (want, why) in expected.items()
+        if got.get(e) != want
+    ]
     return "\n".join(lines)
 
 
@@ -271,8 +459,9 @@ def test_golden_same_answer_from_frames_and_connection(golden):
     path, frames, matrix, _ = golden
     from_path = recompute_outcomes(path, matrix=matrix, details=True)
     from_frames = recompute_outcomes(frames, matrix=matrix, details=True)
-    from_arrow = recompute_outcomes({name: frame.to_arrow() for name, frame in frames.items()}, matrix=matrix,
-                                    details=True)
+    from_arrow = recompute_outcomes(
+        {name: frame.to_arrow() for name, frame in frames.items()}, matrix=matrix, details=True
+    )
     assert from_path.equals(from_arrow)
     con = duckdb.connect()
     for name, frame in frames.items():
@@ -290,7 +479,9 @@ def _with_right_outcomes(events: pl.DataFrame, expected: dict) -> pl.DataFrame:
     return events.with_columns(
         pl.when(_PROFESSIONAL_CONSULT)
         .then(pl.col("event_id").replace_strict({e: w for e, (w, _) in expected.items()}, default=None))
-        .otherwise(pl.lit("granted")).alias("outcome"))
+        .otherwise(pl.lit("granted"))
+        .alias("outcome")
+    )
 
 
 def test_outcome_mismatches_names_exactly_the_consults_whose_outcome_is_not_the_rules(golden):
@@ -301,21 +492,56 @@ def test_outcome_mismatches_names_exactly_the_consults_whose_outcome_is_not_the_
     assert outcome_mismatches({**frames, "access_events": right}, matrix=matrix).is_empty()
 
     wrong_id, null_id = sorted(expected)[:2]
-    unevaluable = pl.DataFrame([(9901, T("2024-06-01 10:00"), MAIN, 999, "professional", OTHER, None, "consult",
-                                 "normal", "granted")], schema=right.schema, orient="row")  # unknown document
-    tampered = pl.concat([right.with_columns(
-        pl.when(pl.col("event_id") == wrong_id)
-        .then(pl.lit("granted" if expected[wrong_id][0] != "granted" else "denied_matrix"))
-        .when(pl.col("event_id") == null_id).then(pl.lit(None, dtype=pl.String))
-        .otherwise(pl.col("outcome")).alias("outcome")), unevaluable])
+    unevaluable = pl.DataFrame(
+        [
+            (
+                9901,
+                T("2024-06-01 10:00"),
+                MAIN,
+                999,
+                "professional",
+                OTHER,
+                None,
+                "consult",
+                "normal",
+                "granted",
+            )
+        ],
+        schema=right.schema,
+        orient="row",
+    )  # unknown document
+    tampered = pl.concat(
+        [
+            right.with_columns(
+                pl.when(pl.col("event_id") == wrong_id)
+                .then(pl.lit("granted" if expected[wrong_id][0] != "granted" else "denied_matrix"))
+                .when(pl.col("event_id") == null_id)
+                .then(pl.lit(None, dtype=pl.String))
+                .otherwise(pl.col("outcome"))
+                .alias("outcome")
+            ),
+            unevaluable,
+        ]
+    )
     tables = {**frames, "access_events": tampered}
     got = outcome_mismatches(tables, matrix=matrix)
     assert got.columns == ["event_id", "expected_outcome", "outcome"]
     assert got["event_id"].to_list() == [wrong_id, null_id, 9901]
-    by_join = (recompute_outcomes(tables, matrix=matrix)
-               .join(tampered.filter(_PROFESSIONAL_CONSULT).select("event_id", "outcome"), on="event_id", how="full", coalesce=True)
-               .filter(pl.col("expected_outcome").is_null() | pl.col("outcome").is_null()
-                       | (pl.col("expected_outcome") != pl.col("outcome"))).sort("event_id"))
+    by_join = (
+        recompute_outcomes(tables, matrix=matrix)
+        .join(
+            tampered.filter(_PROFESSIONAL_CONSULT).select("event_id", "outcome"),
+            on="event_id",
+            how="full",
+            coalesce=True,
+        )
+        .filter(
+            pl.col("expected_outcome").is_null()
+            | pl.col("outcome").is_null()
+            | (pl.col("expected_outcome") != pl.col("outcome"))
+        )
+        .sort("event_id")
+    )
     assert got.equals(by_join.select(got.columns))
 
 
@@ -323,18 +549,49 @@ def test_rule_findings_gives_both_checks_in_one_query(golden):
     """What validation runs: rule_findings reads the contract's problems from the rule's facts; its two frames are
     outcome_mismatches and contract_violations, on tables where both find something and where neither does."""
     _, frames, matrix, expected = golden
-    frames = {**frames, "documents": frames["documents"].with_columns(  # what the contract reads besides the rule
-        pl.lit(T("2020-01-01 00:00")).alias("submitted_at"), pl.lit("approved").alias("status"),
-        pl.lit(None, dtype=pl.Datetime("us")).alias("status_at"))}
+    frames = {
+        **frames,
+        "documents": frames["documents"].with_columns(  # what the contract reads besides the rule
+            pl.lit(T("2020-01-01 00:00")).alias("submitted_at"),
+            pl.lit("approved").alias("status"),
+            pl.lit(None, dtype=pl.Datetime("us")).alias("status_at"),
+        ),
+    }
     right = _with_right_outcomes(frames["access_events"], expected)
     wrong_id = sorted(expected)[0]
-    unknown_document = pl.DataFrame([(9901, T("2024-06-01 10:00"), MAIN, 999, "professional", OTHER, None, "consult",
-                                      "normal", "granted")], schema=right.schema, orient="row")
-    tampered = pl.concat([right.with_columns(
-        pl.when(pl.col("event_id") == wrong_id).then(pl.lit("denied_blocked")).otherwise(pl.col("outcome"))
-        .alias("outcome"),
-        pl.when(pl.col("event_id") == wrong_id).then(pl.lit(None, dtype=pl.String)).otherwise(pl.col("access_mode"))
-        .alias("access_mode")), unknown_document])
+    unknown_document = pl.DataFrame(
+        [
+            (
+                9901,
+                T("2024-06-01 10:00"),
+                MAIN,
+                999,
+                "professional",
+                OTHER,
+                None,
+                "consult",
+                "normal",
+                "granted",
+            )
+        ],
+        schema=right.schema,
+        orient="row",
+    )
+    tampered = pl.concat(
+        [
+            right.with_columns(
+                pl.when(pl.col("event_id") == wrong_id)
+                .then(pl.lit("denied_blocked"))
+                .otherwise(pl.col("outcome"))
+                .alias("outcome"),
+                pl.when(pl.col("event_id") == wrong_id)
+                .then(pl.lit(None, dtype=pl.String))
+                .otherwise(pl.col("access_mode"))
+                .alias("access_mode"),
+            ),
+            unknown_document,
+        ]
+    )
     for tables in ({**frames, "access_events": right}, {**frames, "access_events": tampered}):
         mismatches, problems = rule_findings(tables, matrix=matrix)
         assert mismatches.equals(outcome_mismatches(tables, matrix=matrix))
@@ -375,7 +632,17 @@ def test_unevaluable_consults_get_null():
         [
             (9101, at, MAIN, 103, "professional", OTHER, None, "consult", None),  # no access mode
             (9102, at, MAIN, 999, "professional", OTHER, None, "consult", "normal"),  # unknown document
-            (9103, at, MAIN, 200, "professional", OTHER, None, "consult", "normal"),  # another patient's document
+            (
+                9103,
+                at,
+                MAIN,
+                200,
+                "professional",
+                OTHER,
+                None,
+                "consult",
+                "normal",
+            ),  # another patient's document
             (9104, at, MAIN, 103, "professional", 999, None, "consult", "normal"),  # unknown professional
         ],
         schema=base.schema,
@@ -399,7 +666,9 @@ def demo5000(tmp_path_factory):
 def _require_access_tables(dataset) -> Path:
     absent = missing_tables(dataset.path)
     if absent:
-        pytest.skip(f"the generator does not produce {', '.join(absent)} yet: access-rule agreement not checkable")
+        pytest.skip(
+            f"the generator does not produce {', '.join(absent)} yet: access-rule agreement not checkable"
+        )
     try:
         reference.load("access_matrix")
     except (KeyError, ValueError) as err:
@@ -459,8 +728,10 @@ def test_generated_events_respect_contract(name, request):
     problems = contract_violations(path)
     if problems.height:
         with pl.Config(tbl_rows=30, tbl_width_chars=200, fmt_str_lengths=80):
-            pytest.fail(f"{problems.height} contract violations\n{problems['problem'].value_counts()}\n"
-                        f"{problems.head(30)}")
+            pytest.fail(
+                f"{problems.height} contract violations\n{problems['problem'].value_counts()}\n"
+                f"{problems.head(30)}"
+            )
 
 
 @pytest.mark.parametrize("name", ["tiny", pytest.param("demo5000", marks=pytest.mark.slow)])
@@ -468,7 +739,9 @@ def test_masked_ps_matches_mask_events(name, request):
     """documents.masked_ps (end-of-period state) must equal the last mask/unmask event the rule reads."""
     path = _require_access_tables(request.getfixturevalue(name))
     mismatches = masked_ps_mismatches(path)
-    assert mismatches.is_empty(), f"{mismatches.height} documents: masked_ps disagrees with mask events\n{mismatches}"
+    assert mismatches.is_empty(), (
+        f"{mismatches.height} documents: masked_ps disagrees with mask events\n{mismatches}"
+    )
 
 
 @pytest.mark.slow

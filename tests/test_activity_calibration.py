@@ -15,7 +15,9 @@ ACTIVATED_2026 = 24.0 / 69.08
 
 @pytest.fixture(scope="module")
 def frames(demo):
-    return {name: demo.table(name).collect() for name in ("patients", "conditions", "documents", "observations")}
+    return {
+        name: demo.table(name).collect() for name in ("patients", "conditions", "documents", "observations")
+    }
 
 
 def _december_2023(documents: pl.DataFrame) -> pl.DataFrame:
@@ -23,7 +25,8 @@ def _december_2023(documents: pl.DataFrame) -> pl.DataFrame:
     # published volumes of documents fed by professionals and patients (dmp-reference §6.1, unverified).
     return documents.filter(
         (pl.col("author_kind") != "assurance_maladie")
-        & (pl.col("submitted_at") >= dt.datetime(2023, 12, 1)) & (pl.col("submitted_at") < dt.datetime(2024, 1, 1))
+        & (pl.col("submitted_at") >= dt.datetime(2023, 12, 1))
+        & (pl.col("submitted_at") < dt.datetime(2024, 1, 1))
     )
 
 
@@ -36,10 +39,14 @@ def test_documents_per_inhabitant_in_december_2023(frames):
 def test_type_mix_in_december_2023(frames):
     dec = _december_2023(frames["documents"])
     group = (
-        pl.when(pl.col("type_code") == "11502-2").then(pl.lit("biology"))
-        .when(pl.col("class_code") == "42").then(pl.lit("prescriptions"))
-        .when(pl.col("class_code") == "31").then(pl.lit("imaging"))
-        .when(pl.col("sector") == "etablissement").then(pl.lit("hospital"))
+        pl.when(pl.col("type_code") == "11502-2")
+        .then(pl.lit("biology"))
+        .when(pl.col("class_code") == "42")
+        .then(pl.lit("prescriptions"))
+        .when(pl.col("class_code") == "31")
+        .then(pl.lit("imaging"))
+        .when(pl.col("sector") == "etablissement")
+        .then(pl.lit("hospital"))
         .otherwise(pl.lit("other"))
     )
     shares = dict(dec.group_by(group.alias("g")).len().with_columns(pl.col("len") / dec.height).iter_rows())
@@ -69,13 +76,19 @@ def test_treated_diabetes_and_hba1c_follow_up(frames):
     # Santé publique France: 5.6 % treated for diabetes in 2023, type 2 > 90 % of them.
     assert 0.045 <= diabetics.height / patients.height <= 0.065
     # HbA1c tests in 2024 among type 2 diabetics alive all year with onset before 2024.
-    cohort = diabetics.filter(pl.col("onset_date") < dt.date(2024, 1, 1)).join(
-        patients.filter(pl.col("death_date").is_null() | (pl.col("death_date") > dt.date(2024, 12, 31))),
-        on="patient_id",
-    ).select("patient_id")
-    tests = observations.filter(
-        (pl.col("loinc_code") == "4548-4") & (pl.col("effective_at").dt.year() == 2024)
-    ).group_by("patient_id").len()
+    cohort = (
+        diabetics.filter(pl.col("onset_date") < dt.date(2024, 1, 1))
+        .join(
+            patients.filter(pl.col("death_date").is_null() | (pl.col("death_date") > dt.date(2024, 12, 31))),
+            on="patient_id",
+        )
+        .select("patient_id")
+    )
+    tests = (
+        observations.filter((pl.col("loinc_code") == "4548-4") & (pl.col("effective_at").dt.year() == 2024))
+        .group_by("patient_id")
+        .len()
+    )
     counts = cohort.join(tests, on="patient_id", how="left").with_columns(pl.col("len").fill_null(0))["len"]
     # BEH 2015 (SNDS 2013): about half of treated diabetics have >= 3 HbA1c a year; some have none.
     assert 0.40 <= (counts >= 3).mean() <= 0.62

@@ -12,7 +12,20 @@ from dmpdata import analyses, charts
 
 QUESTIONS = [q.name for q in analyses.questions()]
 MAX_ROWS = 5000
-TITLED_CHANNELS = ("x", "y", "x2", "y2", "color", "fill", "stroke", "size", "opacity", "theta", "radius", "strokeDash")
+TITLED_CHANNELS = (
+    "x",
+    "y",
+    "x2",
+    "y2",
+    "color",
+    "fill",
+    "stroke",
+    "size",
+    "opacity",
+    "theta",
+    "radius",
+    "strokeDash",
+)
 
 
 @pytest.fixture(scope="module")

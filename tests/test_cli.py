@@ -15,7 +15,9 @@ runner = CliRunner()
 
 def test_generate_then_validate(tmp_path):
     out = tmp_path / "x"
-    result = runner.invoke(app, ["generate", "--scenario", "tiny", "--seed", "7", "--out", str(out), "--patients", "200"])
+    result = runner.invoke(
+        app, ["generate", "--scenario", "tiny", "--seed", "7", "--out", str(out), "--patients", "200"]
+    )
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output and "200 patients" in result.output
     result = runner.invoke(app, ["validate", str(out)])
@@ -40,7 +42,9 @@ def test_scenarios_lists_presets():
 
 
 def _run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "dmpdata.cli", *args], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "dmpdata.cli", *args], capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_user_mistakes_are_one_line_without_traceback(tmp_path):
@@ -57,7 +61,11 @@ def test_user_mistakes_are_one_line_without_traceback(tmp_path):
         assert result.returncode != 0, args
         assert "Traceback" not in result.stderr, args
         lines = [line for line in result.stderr.splitlines() if line.strip()]
-        assert lines and lines[0].startswith("error:") or result.stdout, (args, result.stderr, result.stdout)
+        assert (lines and lines[0].startswith("error:")) or result.stdout, (
+            args,
+            result.stderr,
+            result.stdout,
+        )
     assert (tmp_path / "user" / "notes.txt").read_text() == "mine"
 
 
@@ -89,7 +97,10 @@ def test_only_dmpdata_reports_count_as_reports(tmp_path):
     page = tmp_path / "page.html"
     for text, expected in [
         ('<html><head><meta charset="utf-8"><meta name="generator" content="dmpdata 0.1.0">', True),
-        ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>dmpdata report</title>', True),  # older
+        (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>dmpdata report</title>',
+            True,
+        ),  # older
         ("<html><head><title>dmpdata notes</title></head>", False),  # a user's page about dmpdata
         ("<html>mine</html>", False),
     ]:

@@ -21,7 +21,9 @@ def test_every_column_has_a_description(entries, table):
     rows = entries.get(table, {})
     missing = [c for c in columns_of(table) if not rows.get(c, dictionary.Entry("", "")).description]
     assert not missing, f"{table}: no description in dmpdata/schemas/columns.csv for {missing}"
-    assert rows.get(dictionary.GRAIN, dictionary.Entry("", "")).description, f"{table}: no grain row (column = *)"
+    assert rows.get(dictionary.GRAIN, dictionary.Entry("", "")).description, (
+        f"{table}: no grain row (column = *)"
+    )
 
 
 def test_no_stale_rows(entries):
@@ -60,11 +62,13 @@ def test_codes_name_a_source_or_our_vocabulary(entries):
 def test_committed_dictionary_is_up_to_date():
     path = dictionary.DICTIONARY_MD
     assert path.is_file(), f"{path} is missing: {REGENERATE}"
-    assert path.read_text(encoding="utf-8") == dictionary.render(), f"{path.name} is out of date: {REGENERATE}"
+    assert path.read_text(encoding="utf-8") == dictionary.render(), (
+        f"{path.name} is out of date: {REGENERATE}"
+    )
 
 
 def test_stale_check_rows_are_reported(entries):
     broken = {t: dict(rows) for t, rows in entries.items()}
     broken["documents"][dictionary.CHECK + "no_such_check"] = dictionary.Entry("gone", "")
-    with pytest.raises(dictionary.DictionaryError, match="stale row documents.check:no_such_check"):
+    with pytest.raises(dictionary.DictionaryError, match=r"stale row documents.check:no_such_check"):
         dictionary.check(broken)

@@ -18,8 +18,16 @@ def test_manifest_describes_a_synthetic_dataset(tiny):
     assert "SYNTHETIC" in m["notice"]
     assert m["ins_oid"] == "1.2.250.1.213.1.4.10"
     assert m["scenario"]["name"] == "tiny" and m["seed"] == 7
-    assert set(m["tables"]) == {"organizations", "professionals", "patients", "conditions", "encounters", "documents",
-                                "observations", "access_events"}
+    assert set(m["tables"]) == {
+        "organizations",
+        "professionals",
+        "patients",
+        "conditions",
+        "encounters",
+        "documents",
+        "observations",
+        "access_events",
+    }
     for name, entry in m["tables"].items():
         assert entry["rows"] == tiny.table(name).select(pl.len()).collect().item()
         for f in entry["files"]:
@@ -95,8 +103,11 @@ def _column_chunks(path):
     import pyarrow.parquet as pq
 
     meta = pq.ParquetFile(path).metadata
-    return [(c.path_in_schema, c.physical_type, c.encodings, c.statistics.to_dict() if c.statistics else None)
-            for r in range(meta.num_row_groups) for c in (meta.row_group(r).column(i) for i in range(meta.num_columns))]
+    return [
+        (c.path_in_schema, c.physical_type, c.encodings, c.statistics.to_dict() if c.statistics else None)
+        for r in range(meta.num_row_groups)
+        for c in (meta.row_group(r).column(i) for i in range(meta.num_columns))
+    ]
 
 
 @pytest.mark.parametrize("table", ["patients", "encounters", "documents", "observations", "access_events"])
@@ -121,7 +132,9 @@ def test_parts_read_like_a_plain_write(tiny, tmp_path, table):
     assert pq.read_metadata(ours).metadata == pq.read_metadata(plain).metadata
     assert _column_chunks(ours) == _column_chunks(plain)
     describe = "DESCRIBE SELECT * FROM read_parquet(?)"
-    assert duckdb.execute(describe, [str(ours)]).fetchall() == duckdb.execute(describe, [str(plain)]).fetchall()
+    assert (
+        duckdb.execute(describe, [str(ours)]).fetchall() == duckdb.execute(describe, [str(plain)]).fetchall()
+    )
 
 
 def test_a_value_outside_its_code_set_is_not_written(tiny, tmp_path):

@@ -103,13 +103,19 @@ def test_refuses_to_overwrite_a_folder_that_is_not_an_export(tiny, tmp_path):
 
 def test_refuses_a_previous_export_without_force_and_replaces_it_with_force(tiny, tmp_path):
     out = tmp_path / "out"
-    first = runner.invoke(app, ["export", str(tiny.path), "--format", "csv", "--patients", "5", "--out", str(out)])
+    first = runner.invoke(
+        app, ["export", str(tiny.path), "--format", "csv", "--patients", "5", "--out", str(out)]
+    )
     assert first.exit_code == 0, first.output
     before = (out / "patients.csv").read_bytes()
-    result = runner.invoke(app, ["export", str(tiny.path), "--format", "fhir", "--patients", "3", "--out", str(out)])
+    result = runner.invoke(
+        app, ["export", str(tiny.path), "--format", "fhir", "--patients", "3", "--out", str(out)]
+    )
     assert "add --force" in _error_line(result)
     assert (out / "patients.csv").read_bytes() == before
-    result = runner.invoke(app, ["export", str(tiny.path), "--format", "fhir", "--patients", "3", "--out", str(out), "--force"])
+    result = runner.invoke(
+        app, ["export", str(tiny.path), "--format", "fhir", "--patients", "3", "--out", str(out), "--force"]
+    )
     assert result.exit_code == 0, result.output
     assert not (out / "patients.csv").exists() and len((out / "Patient.ndjson").read_text().splitlines()) == 3
     assert json.loads((out / "export.json").read_text())["format"] == "fhir"
@@ -121,8 +127,23 @@ def test_refuses_a_previous_export_without_force_and_replaces_it_with_force(tiny
 
 
 def test_a_failed_export_leaves_nothing_behind(tiny, tmp_path):
-    result = runner.invoke(app, ["export", str(tiny.path), "--department", "2B", "--condition", "C80",
-                                 "--condition", "J44", "--condition", "I50", "--out", str(tmp_path / "x")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            str(tiny.path),
+            "--department",
+            "2B",
+            "--condition",
+            "C80",
+            "--condition",
+            "J44",
+            "--condition",
+            "I50",
+            "--out",
+            str(tmp_path / "x"),
+        ],
+    )
     assert "no patient" in _error_line(result)
     assert list(tmp_path.iterdir()) == []
 
@@ -130,10 +151,29 @@ def test_a_failed_export_leaves_nothing_behind(tiny, tmp_path):
 def test_user_mistakes_print_no_traceback_from_the_real_command(tiny, tmp_path):
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("DMPDATA_DEBUG", None)
-    for args in (["--format", "parquet"], ["--department", "100"], ["--condition", "Z99"], ["--patients", "-1"]):
-        result = subprocess.run([sys.executable, "-m", "dmpdata.cli", "export", str(tiny.path), "--out",
-                                 str(tmp_path / "x"), *args], capture_output=True, text=True, env=env, timeout=120,
-                                check=False)
+    for args in (
+        ["--format", "parquet"],
+        ["--department", "100"],
+        ["--condition", "Z99"],
+        ["--patients", "-1"],
+    ):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dmpdata.cli",
+                "export",
+                str(tiny.path),
+                "--out",
+                str(tmp_path / "x"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr + result.stdout
         assert result.stderr.lstrip().startswith("error:"), (args, result.stderr)

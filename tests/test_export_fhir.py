@@ -22,8 +22,10 @@ TEST_OID = "1.2.250.1.213.1.4.10"
 
 def read_resources(root: Path) -> dict[str, list[dict]]:
     """Every resource of an export folder, by resource type (file name)."""
-    return {p.stem: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines()]
-            for p in sorted(root.glob("*.ndjson"))}
+    return {
+        p.stem: [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines()]
+        for p in sorted(root.glob("*.ndjson"))
+    }
 
 
 def _walk(node, path=""):
@@ -39,8 +41,13 @@ def _walk(node, path=""):
 
 def references(resources: dict[str, list[dict]]) -> list[tuple[str, str, str]]:
     """(resource type, id, reference) of every Reference.reference in the export."""
-    return [(rtype, r["id"], value) for rtype, items in resources.items() for r in items
-            for _, key, value in _walk(r) if key == "reference" and isinstance(value, str)]
+    return [
+        (rtype, r["id"], value)
+        for rtype, items in resources.items()
+        for r in items
+        for _, key, value in _walk(r)
+        if key == "reference" and isinstance(value, str)
+    ]
 
 
 def dangling(resources: dict[str, list[dict]]) -> list[tuple[str, str, str]]:
@@ -70,7 +77,9 @@ def test_files_are_bulk_data_ndjson_one_per_resource_type(fhir_dir, resources, t
     rows = {name: frame.height for name, frame in tiny_frames.items()}
     assert len(resources["Patient"]) == rows["patients"]
     assert len(resources["Practitioner"]) == len(resources["PractitionerRole"]) == rows["professionals"]
-    assert len(resources["Organization"]) == 2 * rows["organizations"] + 1  # site, legal entity, Assurance Maladie
+    assert (
+        len(resources["Organization"]) == 2 * rows["organizations"] + 1
+    )  # site, legal entity, Assurance Maladie
     assert len(resources["Encounter"]) == rows["encounters"]
     assert len(resources["Condition"]) == rows["conditions"]
     assert len(resources["DocumentReference"]) == rows["documents"]
@@ -85,14 +94,19 @@ def test_every_resource_parses_with_fhir_resources_r4b(fhir_dir):
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             try:
                 model.model_validate_json(line)
-            except Exception as err:  # noqa: BLE001 - collect every failure, report a few
+            except Exception as err:
                 failures.append(f"{path.name}:{n}: {str(err)[:300]}")
     assert not failures, "\n".join(failures[:5])
 
 
 def test_no_null_or_empty_member_anywhere(resources):
-    bad = [(rtype, r["id"], path, key) for rtype, items in resources.items() for r in items
-           for path, key, value in _walk(r) if value is None or value == [] or value == {} or value == ""]
+    bad = [
+        (rtype, r["id"], path, key)
+        for rtype, items in resources.items()
+        for r in items
+        for path, key, value in _walk(r)
+        if value is None or value == [] or value == {} or value == ""
+    ]
     assert not bad, bad[:5]
 
 
@@ -101,7 +115,14 @@ def test_every_reference_resolves_within_the_export(resources):
     assert len(refs) > 100_000
     assert not dangling(resources), dangling(resources)[:5]
     kinds = {ref.split("/")[0] for _, _, ref in refs}
-    assert kinds == {"Patient", "Practitioner", "PractitionerRole", "Organization", "Encounter", "DocumentReference"}
+    assert kinds == {
+        "Patient",
+        "Practitioner",
+        "PractitionerRole",
+        "Organization",
+        "Encounter",
+        "DocumentReference",
+    }
 
 
 def test_production_ins_oids_appear_nowhere(fhir_dir):
@@ -118,23 +139,41 @@ def test_every_patient_carries_the_ins_test_identifier_and_the_ins_traits(resour
     by_id = {r["id"]: r for r in resources["Patient"]}
     for row in patients:
         resource = by_id[str(row["patient_id"])]
-        assert resource["meta"]["profile"] == ["https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"]
+        assert resource["meta"]["profile"] == [
+            "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"
+        ]
         ins = [i for i in resource["identifier"] if i["system"] == f"urn:oid:{TEST_OID}"]
         assert len(ins) == 1 and ins[0]["value"] == row["ins_matricule"] and ins[0]["use"] == "official"
         assert ins[0]["type"]["coding"][0]["code"] == "INS-NIR-TEST"
         extensions = {e["url"]: e for e in resource["extension"]}
-        status = extensions["https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"]["extension"]
-        assert status == [{"url": "identityStatus", "valueCoding": {
-            "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-status", "code": row["identity_status"]}}]
+        status = extensions["https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"][
+            "extension"
+        ]
+        assert status == [
+            {
+                "url": "identityStatus",
+                "valueCoding": {
+                    "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-status",
+                    "code": row["identity_status"],
+                },
+            }
+        ]
         place = extensions["http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]["valueAddress"]
         assert place["extension"][0]["valueCoding"]["code"] == row["birth_place_code"]
         official = [n for n in resource["name"] if n["use"] == "official"]
-        assert len(official) == 1 and official[0]["family"] == row["birth_name"] and official[0]["given"] == [row["first_name"]]
+        assert (
+            len(official) == 1
+            and official[0]["family"] == row["birth_name"]
+            and official[0]["given"] == [row["first_name"]]
+        )
         assert official[0]["extension"][0]["valueString"] == row["first_names"]
         assert resource["gender"] == {"M": "male", "F": "female"}[row["sex"]]
         assert resource["birthDate"] == row["birth_date"].isoformat()
-        assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ActReason", "code": "HTEST",
-                "display": "test health data"} in resource["meta"]["security"]
+        assert {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+            "code": "HTEST",
+            "display": "test health data",
+        } in resource["meta"]["security"]
 
 
 def test_document_references_carry_the_xds_metadata(resources, tiny_frames):
@@ -153,14 +192,30 @@ def test_document_references_carry_the_xds_metadata(resources, tiny_frames):
         assert ("INVISIBLE_PATIENT" in labels) == row["invisible_patient"]
         assert ("INVISIBLE_REPRESENTANTS_LEGAUX" in labels) == row["invisible_legal_reps"]
         replaces = [r["target"]["reference"] for r in doc.get("relatesTo", []) if r["code"] == "replaces"]
-        expected = [] if row["replaces_document_id"] is None else [f"DocumentReference/{row['replaces_document_id']}"]
+        expected = (
+            []
+            if row["replaces_document_id"] is None
+            else [f"DocumentReference/{row['replaces_document_id']}"]
+        )
         assert replaces == expected
-        assert doc["status"] == {"approved": "current", "deprecated": "superseded", "archived": "current",
-                                 "deleted": "entered-in-error"}[row["status"]]
+        assert (
+            doc["status"]
+            == {
+                "approved": "current",
+                "deprecated": "superseded",
+                "archived": "current",
+                "deleted": "entered-in-error",
+            }[row["status"]]
+        )
         author = doc["author"][0]["reference"]
-        assert author == {"professional": f"PractitionerRole/{row['author_professional_id']}",
-                          "patient": f"Patient/{row['patient_id']}",
-                          "assurance_maladie": "Organization/assurance-maladie"}[row["author_kind"]]
+        assert (
+            author
+            == {
+                "professional": f"PractitionerRole/{row['author_professional_id']}",
+                "patient": f"Patient/{row['patient_id']}",
+                "assurance_maladie": "Organization/assurance-maladie",
+            }[row["author_kind"]]
+        )
 
 
 def test_audit_events_follow_the_tde_profile_constraints(resources, tiny_frames):
@@ -168,7 +223,9 @@ def test_audit_events_follow_the_tde_profile_constraints(resources, tiny_frames)
     denied = {str(i) for i in events.filter(pl.col("outcome") != "granted")["event_id"]}
     assert denied
     for event in resources["AuditEvent"]:
-        assert event["meta"]["profile"] == ["https://interop.esante.gouv.fr/ig/fhir/tde/StructureDefinition/tde-auditevent"]
+        assert event["meta"]["profile"] == [
+            "https://interop.esante.gouv.fr/ig/fhir/tde/StructureDefinition/tde-auditevent"
+        ]
         assert len(event.get("subtype", [])) <= 1 and 1 <= len(event["agent"]) <= 2
         assert all("who" in agent for agent in event["agent"]) and event["period"]["start"]
         assert (event["outcome"] != "0") == (event["id"] in denied)
@@ -196,7 +253,11 @@ def test_export_json_describes_the_export(fhir_dir, tiny):
     from dmpdata.engine import SYNTHETIC_NOTICE
 
     assert meta["generator"] == "dmpdata" and meta["format"] == "fhir" and meta["notice"] == SYNTHETIC_NOTICE
-    assert meta["source"]["seed"] == 7 and len(meta["source"]["manifest_sha256"]) == 64 and meta["subset"] is None
+    assert (
+        meta["source"]["seed"] == 7
+        and len(meta["source"]["manifest_sha256"]) == 64
+        and meta["subset"] is None
+    )
     for entry in meta["files"]:
         assert (fhir_dir / entry["path"]).read_text(encoding="utf-8").count("\n") == entry["rows"]
 

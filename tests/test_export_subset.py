@@ -58,16 +58,25 @@ def dangling_keys(tables: dict[str, pl.DataFrame]) -> dict[str, int]:
 
 
 def referenced(tables: dict[str, pl.DataFrame], target: str) -> set[int]:
-    return {v for (table, column), (t, _) in FOREIGN_KEYS.items() if t == target and table != target
-            for v in tables[table][column].drop_nulls().to_list()}
+    return {
+        v
+        for (table, column), (t, _) in FOREIGN_KEYS.items()
+        if t == target and table != target
+        for v in tables[table][column].drop_nulls().to_list()
+    }
 
 
 @pytest.fixture(scope="module")
 def diabetics(tiny_frames) -> tuple[str, list[int]]:
     """The department with the most type 2 diabetics in `tiny`, and those patients' ids (sorted)."""
     e11 = tiny_frames["conditions"].filter(pl.col("condition_code") == "E11").select("patient_id")
-    frame = tiny_frames["patients"].join(e11, on="patient_id").group_by("residence_department").agg(
-        pl.col("patient_id").sort()).sort(pl.col("patient_id").list.len(), "residence_department", descending=[True, False])
+    frame = (
+        tiny_frames["patients"]
+        .join(e11, on="patient_id")
+        .group_by("residence_department")
+        .agg(pl.col("patient_id").sort())
+        .sort(pl.col("patient_id").list.len(), "residence_department", descending=[True, False])
+    )
     department, ids = frame.row(0)
     assert len(ids) >= 3, "the tiny dataset should have a few diabetics in its largest department"
     return department, ids
@@ -77,8 +86,23 @@ def diabetics(tiny_frames) -> tuple[str, list[int]]:
 def subset_csv(tiny, diabetics, tmp_path_factory) -> Path:
     department, ids = diabetics
     out = tmp_path_factory.mktemp("subset") / "csv"
-    result = runner.invoke(app, ["export", str(tiny.path), "--format", "csv", "--department", department,
-                                 "--condition", "E11", "--patients", str(len(ids) - 1), "--out", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            str(tiny.path),
+            "--format",
+            "csv",
+            "--department",
+            department,
+            "--condition",
+            "E11",
+            "--patients",
+            str(len(ids) - 1),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out
 
@@ -92,10 +116,15 @@ def test_subset_keeps_the_lowest_matching_patients(subset_csv, tiny_frames, diab
     assert set(with_e11) == set(ids[:-1])
     meta = json.loads((subset_csv / "export.json").read_text())
     assert meta["subset"]["departments"] == [department] and meta["subset"]["conditions"] == ["E11"]
-    assert meta["subset"]["max_patients"] == len(ids) - 1 and meta["subset"]["selected"]["patients"] == len(ids) - 1
+    assert (
+        meta["subset"]["max_patients"] == len(ids) - 1
+        and meta["subset"]["selected"]["patients"] == len(ids) - 1
+    )
 
 
-def test_subset_holds_every_row_of_its_patients_and_everything_they_reference(subset_csv, tiny_frames, diabetics):
+def test_subset_holds_every_row_of_its_patients_and_everything_they_reference(
+    subset_csv, tiny_frames, diabetics
+):
     _, ids = diabetics
     tables = read_csv_export(subset_csv, {t: f.schema for t, f in tiny_frames.items()})
     for table in PATIENT_TABLES:
@@ -115,15 +144,23 @@ def test_subset_holds_nothing_unreferenced(subset_csv, tiny_frames):
         assert tables[table].equals(expected), table
 
 
-def test_fhir_subset_references_resolve_and_match_the_csv_subset(tiny, tiny_frames, diabetics, subset_csv, tmp_path):
+def test_fhir_subset_references_resolve_and_match_the_csv_subset(
+    tiny, tiny_frames, diabetics, subset_csv, tmp_path
+):
     department, ids = diabetics
-    out = export(tiny, tmp_path / "fhir", format="fhir",
-                 subset=Subset(departments=(department,), conditions=("E11",), patients=len(ids) - 1)).path
+    out = export(
+        tiny,
+        tmp_path / "fhir",
+        format="fhir",
+        subset=Subset(departments=(department,), conditions=("E11",), patients=len(ids) - 1),
+    ).path
     resources = read_resources(out)
     assert not dangling(resources), dangling(resources)[:5]
     tables = read_csv_export(subset_csv, {t: f.schema for t, f in tiny_frames.items()})
     assert {r["id"] for r in resources["Patient"]} == {str(i) for i in ids[:-1]}
-    assert {r["id"] for r in resources["Practitioner"]} == {str(i) for i in tables["professionals"]["professional_id"]}
+    assert {r["id"] for r in resources["Practitioner"]} == {
+        str(i) for i in tables["professionals"]["professional_id"]
+    }
     sites = {r["id"] for r in resources["Organization"] if r["id"].isdigit()}
     assert sites == {str(i) for i in tables["organizations"]["organization_id"]}
     assert len(resources["DocumentReference"]) == tables["documents"].height
@@ -134,8 +171,12 @@ def test_subset_across_parts_of_a_chunked_dataset(tmp_path):
     scenario = dmpdata.load_scenario("tiny").with_overrides(patients=300, chunk_size=100, seed=11)
     ds = dmpdata.generate(scenario, out=tmp_path / "ds")
     frames = {t: ds.table(t).collect() for t in ds.tables}
-    departments = frames["patients"].group_by("residence_department").len().sort("len", "residence_department",
-                                                                               descending=[True, False])
+    departments = (
+        frames["patients"]
+        .group_by("residence_department")
+        .len()
+        .sort("len", "residence_department", descending=[True, False])
+    )
     chosen = tuple(departments["residence_department"].head(3))
     out = export(ds, tmp_path / "csv", format="csv", subset=Subset(departments=chosen)).path
     tables = read_csv_export(out, {t: f.schema for t, f in frames.items()})
@@ -156,7 +197,9 @@ def test_invalid_subsets_are_refused():
 
 
 def test_no_matching_patient_is_one_error_line(tiny, tmp_path):
-    result = runner.invoke(app, ["export", str(tiny.path), "--department", "975", "--out", str(tmp_path / "x")])
+    result = runner.invoke(
+        app, ["export", str(tiny.path), "--department", "975", "--out", str(tmp_path / "x")]
+    )
     assert result.exit_code == 2, result.output
     assert result.stderr.lstrip().startswith("error: no patient"), result.stderr
     assert not (tmp_path / "x").exists()

@@ -35,8 +35,12 @@ def test_scorecard_passes_at_a_test_friendly_size(sample):
     assert card.filter(~card["passed"]).height == 0, card.filter(~card["passed"])
     diagnostics = fidelity.structural(con)
     assert diagnostics["passed"].all(), diagnostics.filter(~diagnostics["passed"])
-    assert set(diagnostics["category"]) == {"key uniqueness", "referential integrity", "category adherence",
-                                            "date-range adherence"}
+    assert set(diagnostics["category"]) == {
+        "key uniqueness",
+        "referential integrity",
+        "category adherence",
+        "date-range adherence",
+    }
 
 
 def test_halving_diabetes_prevalence_fails_its_target(tmp_path):

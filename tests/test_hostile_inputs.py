@@ -28,8 +28,15 @@ from dmpdata.scenario import load_scenario
 def _run(*args, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("DMPDATA_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "dmpdata.cli", *map(str, args)], capture_output=True, text=True,
-                          encoding="utf-8", cwd=cwd, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "dmpdata.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd,
+        env=env,
+        timeout=300,
+    )
 
 
 def _assert_one_clear_error(result: subprocess.CompletedProcess, *needles: str) -> str:
@@ -56,7 +63,10 @@ SCENARIOS = {
     "zero-patients": ('name = "x"\npatients = 0\n', "patients"),
     "absurd-patients": ('name = "x"\npatients = 1_000_000_000_000\n', "patients"),
     "reversed-period": ('name = "x"\npatients = 100\nstart = 2025-06-30\nend = 2022-01-01\n', "start"),
-    "period-outside-data": ('name = "x"\npatients = 100\nstart = 2019-01-01\nend = 2020-01-01\n', "2021-01-01"),
+    "period-outside-data": (
+        'name = "x"\npatients = 100\nstart = 2019-01-01\nend = 2020-01-01\n',
+        "2021-01-01",
+    ),
     "not-utf8": (b'name = "\xff\xfe"\npatients = 10\n', "UTF-8"),
 }
 PATIENT_COUNTS = ["-3", "0", str(10**12)]
@@ -82,19 +92,26 @@ def _cases(root: Path, tiny, warehouse: Path) -> dict[str, Callable[[], object]]
         here = folder(f"scenario-{name}")
         toml = here / "scenario.toml"
         toml.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
-        cases[f"scenario-{name}"] = partial(_run, "generate", "--scenario", toml, "--out", here / "out", cwd=here)
+        cases[f"scenario-{name}"] = partial(
+            _run, "generate", "--scenario", toml, "--out", here / "out", cwd=here
+        )
     for n in PATIENT_COUNTS:
         here = folder(f"patients{n}")
         cases[f"patients{n}"] = partial(_run, "generate", "--patients", n, "--out", here / "out", cwd=here)
     here = folder("unknown-scenario")
-    cases["unknown-scenario"] = partial(_run, "generate", "--scenario", "atlantis", "--out", here / "out", cwd=here)
+    cases["unknown-scenario"] = partial(
+        _run, "generate", "--scenario", "atlantis", "--out", here / "out", cwd=here
+    )
     here = folder("missing-scenario-file")
     cases["missing-scenario-file"] = partial(
-        _run, "generate", "--scenario", here / "nowhere.toml", "--out", here / "out", cwd=here)
+        _run, "generate", "--scenario", here / "nowhere.toml", "--out", here / "out", cwd=here
+    )
 
     here = folder("parent-is-a-file")
     (here / "afile").write_text("not a folder")
-    cases["parent-is-a-file"] = partial(_run, "generate", "--patients", "50", "--out", here / "afile" / "out", cwd=here)
+    cases["parent-is-a-file"] = partial(
+        _run, "generate", "--patients", "50", "--out", here / "afile" / "out", cwd=here
+    )
     here = folder("out-is-a-file")
     (here / "out").write_text("mine")
     cases["out-is-a-file"] = partial(_run, "generate", "--patients", "50", "--out", here / "out", cwd=here)
@@ -104,7 +121,15 @@ def _cases(root: Path, tiny, warehouse: Path) -> dict[str, Callable[[], object]]
         (here / "user" / "notes.txt").write_text("mine")
         (here / "user" / "sub" / "data.csv").write_text("a,b\n1,2\n")
         cases[f"user-files-force-{force}"] = partial(
-            _run, "generate", "--patients", "50", "--out", here / "user", *(["--force"] if force else []), cwd=here)
+            _run,
+            "generate",
+            "--patients",
+            "50",
+            "--out",
+            here / "user",
+            *(["--force"] if force else []),
+            cwd=here,
+        )
 
     here = folder("user-file-in-a-dataset")
 
@@ -135,7 +160,9 @@ def _cases(root: Path, tiny, warehouse: Path) -> dict[str, Callable[[], object]]
 
     for name, (args, _) in ANALYZE.items():
         here = folder(f"analyze-{name}")
-        db = here / "w.duckdb"  # one copy of the warehouse per run: DuckDB locks a file against other processes
+        db = (
+            here / "w.duckdb"
+        )  # one copy of the warehouse per run: DuckDB locks a file against other processes
         shutil.copyfile(warehouse, db)
         cases[f"analyze-{name}"] = partial(_run, "analyze", tiny.path, *args, "--db", db, cwd=here)
     here = folder("analyze-not-a-dataset")
@@ -149,7 +176,9 @@ def runs(tiny, tmp_path_factory):
     """Every case's result, name -> CompletedProcess (or a list of them), with the folder it ran in."""
     root = tmp_path_factory.mktemp("hostile")
     warehouse = root / "warehouse.duckdb"
-    tiny.duckdb(warehouse).close()  # built once here, outside the session's tiny folder (which stays untouched)
+    tiny.duckdb(
+        warehouse
+    ).close()  # built once here, outside the session's tiny folder (which stays untouched)
     cases = _cases(root, tiny, warehouse)
     # The long multi-step case first, so that the short ones fill the other workers meanwhile.
     order = sorted(cases, key=lambda name: name not in ("non-ascii", "user-file-in-a-dataset"))
@@ -216,7 +245,11 @@ def test_a_folder_holding_user_files_is_never_touched(runs, force):
     root, results = runs
     _assert_one_clear_error(results[f"user-files-force-{force}"], "not a dmpdata dataset")
     user = root / f"user-files-force-{force}" / "user"
-    assert sorted(p.relative_to(user).as_posix() for p in user.rglob("*")) == ["notes.txt", "sub", "sub/data.csv"]
+    assert sorted(p.relative_to(user).as_posix() for p in user.rglob("*")) == [
+        "notes.txt",
+        "sub",
+        "sub/data.csv",
+    ]
     assert (user / "notes.txt").read_text() == "mine"
     assert (user / "sub" / "data.csv").read_text() == "a,b\n1,2\n"
 
@@ -227,7 +260,8 @@ def test_force_never_deletes_a_user_file_kept_inside_a_dataset(runs):
     assert first.returncode == 0, first.stderr
     assert "Traceback" not in forced.stderr
     assert (root / "user-file-in-a-dataset" / "ds" / "notes.txt").is_file(), (
-        f"--force exited {forced.returncode} and deleted notes.txt")
+        f"--force exited {forced.returncode} and deleted notes.txt"
+    )
 
 
 def test_a_non_ascii_path_works_end_to_end_and_force_replaces_only_a_dataset(runs):
@@ -263,11 +297,46 @@ def test_analyze_of_a_folder_that_is_not_a_dataset(runs):
 
 # -------------------------------------------------------------------------------------------- fuzzing
 
-_KEYS = ["name", "description", "patients", "seed", "start", "end", "regions", "departments", "chunk_size",
-         "prevalence_factor", "feeding_factor", "unknown"]
-_VALUES = ['"x"', "0", "-1", "1", "100", "1e3", "nan", "inf", "true", "2021-07-01", "1979-05-27T07:32:00Z",
-           "07:32:00", '["11"]', '["zz"]', "[1, 2]", "{E11 = 0.5}", "{E11 = -1}", '{"11502-2" = 30}',
-           "{ville = nan}", "{}", "[]", '""', "'''multi\nline'''", "9999999999999999999999"]
+_KEYS = [
+    "name",
+    "description",
+    "patients",
+    "seed",
+    "start",
+    "end",
+    "regions",
+    "departments",
+    "chunk_size",
+    "prevalence_factor",
+    "feeding_factor",
+    "unknown",
+]
+_VALUES = [
+    '"x"',
+    "0",
+    "-1",
+    "1",
+    "100",
+    "1e3",
+    "nan",
+    "inf",
+    "true",
+    "2021-07-01",
+    "1979-05-27T07:32:00Z",
+    "07:32:00",
+    '["11"]',
+    '["zz"]',
+    "[1, 2]",
+    "{E11 = 0.5}",
+    "{E11 = -1}",
+    '{"11502-2" = 30}',
+    "{ville = nan}",
+    "{}",
+    "[]",
+    '""',
+    "'''multi\nline'''",
+    "9999999999999999999999",
+]
 
 _line = st.one_of(
     st.tuples(st.sampled_from(_KEYS), st.sampled_from(_VALUES)).map(lambda kv: f"{kv[0]} = {kv[1]}"),

@@ -17,8 +17,20 @@ from dmpdata.errors import DatasetError
 @pytest.mark.parametrize("delay", [0.5, 2.0, 3.5])
 def test_sigkill_leaves_nothing_that_looks_complete(tmp_path, delay):
     out = tmp_path / "ds"
-    args = [sys.executable, "-m", "dmpdata.cli", "generate", "--scenario", "tiny", "--patients", "8000",
-            "--seed", "3", "--out", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "dmpdata.cli",
+        "generate",
+        "--scenario",
+        "tiny",
+        "--patients",
+        "8000",
+        "--seed",
+        "3",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(delay)
     proc.send_signal(signal.SIGKILL)
@@ -29,12 +41,16 @@ def test_sigkill_leaves_nothing_that_looks_complete(tmp_path, delay):
         with pytest.raises(DatasetError):
             dmpdata.open_dataset(out)
         leftovers = [p for p in tmp_path.iterdir() if p.name != "ds"]
-        assert all(p.name.startswith(".ds.partial-") for p in leftovers)  # only the hidden work folder remains
+        assert all(
+            p.name.startswith(".ds.partial-") for p in leftovers
+        )  # only the hidden work folder remains
     # A rerun gives the complete dataset (same bytes as an uninterrupted run).
     again = dmpdata.generate("tiny", out=out, patients=8000, seed=3, force=out.exists())
     reference = dmpdata.generate("tiny", out=tmp_path / "reference", patients=8000, seed=3)
-    assert json.loads((again.path / "manifest.json").read_text())["tables"] == \
-        json.loads((reference.path / "manifest.json").read_text())["tables"]
+    assert (
+        json.loads((again.path / "manifest.json").read_text())["tables"]
+        == json.loads((reference.path / "manifest.json").read_text())["tables"]
+    )
 
 
 def test_ctrl_c_during_a_parallel_run_stops_every_worker_and_keeps_nothing(tmp_path):
@@ -43,11 +59,28 @@ def test_ctrl_c_during_a_parallel_run_stops_every_worker_and_keeps_nothing(tmp_p
 
     scenario = tmp_path / "many-chunks.toml"
     # 100 chunks: seconds of work, so the signal lands mid-run even when a loaded machine polls late.
-    scenario.write_text('name = "many-chunks"\npatients = 100000\nseed = 3\nchunk_size = 1000\n', encoding="utf-8")
+    scenario.write_text(
+        'name = "many-chunks"\npatients = 100000\nseed = 3\nchunk_size = 1000\n', encoding="utf-8"
+    )
     out = tmp_path / "ds"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dmpdata.cli", "generate", "--scenario", str(scenario), "--workers", "2", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "dmpdata.cli",
+            "generate",
+            "--scenario",
+            str(scenario),
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".ds.partial-*/patients/part-*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.1)  # wait until the workers are writing chunks
@@ -55,7 +88,9 @@ def test_ctrl_c_during_a_parallel_run_stops_every_worker_and_keeps_nothing(tmp_p
     alive = proc.poll() is None
     os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
-    assert started and alive, f"the run was not caught mid-way (parts seen: {len(started)}, running: {alive}): {stderr}"
+    assert started and alive, (
+        f"the run was not caught mid-way (parts seen: {len(started)}, running: {alive}): {stderr}"
+    )
     assert proc.returncode != 0, (stdout, stderr)
     assert "interrupted" in stderr and "Traceback" not in stderr + stdout
     assert not out.exists() and not list(tmp_path.glob(".ds*"))
@@ -77,12 +112,17 @@ def test_a_script_without_a_main_guard_gets_one_clear_error_and_leaves_nothing(t
     assert "generated" not in proc.stdout
     last = proc.stderr.strip().splitlines()[-1]
     assert last.startswith("dmpdata.errors.DatasetError:") and 'if __name__ == "__main__":' in last
-    assert "BrokenProcessPool" not in proc.stderr and "RuntimeError" not in proc.stderr  # the workers stay quiet
+    assert (
+        "BrokenProcessPool" not in proc.stderr and "RuntimeError" not in proc.stderr
+    )  # the workers stay quiet
     assert sorted(p.name for p in tmp_path.iterdir()) == ["unguarded.py"]  # no dataset, no work folder
 
     # The same script with the guard runs.
-    script.write_text(script.read_text().replace("dmpdata.generate", "if __name__ == '__main__':\n    dmpdata.generate")
-                      .replace("print('generated')", "    print('generated')"))
+    script.write_text(
+        script.read_text()
+        .replace("dmpdata.generate", "if __name__ == '__main__':\n    dmpdata.generate")
+        .replace("print('generated')", "    print('generated')")
+    )
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and "generated" in proc.stdout, proc.stderr
     assert dmpdata.open_dataset(out).validate().ok

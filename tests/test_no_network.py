@@ -63,10 +63,18 @@ def test_generate_validate_load_report_without_network(no_network, tmp_path):
         assert con.execute("SELECT count(*) FROM patients").fetchall()[0][0] == 300
         # DuckDB's own (C++) HTTP client is out of reach of the Python socket patch: it must be told never to fetch
         # an extension. (A fresh handle from cursor() so as not to leave an unfinished result on `con`.)
-        settings = con.cursor().execute(
-            "SELECT name, value FROM duckdb_settings() WHERE name IN "
-            "('autoinstall_known_extensions', 'autoload_known_extensions')").fetchall()
-        assert dict(settings) == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+        settings = (
+            con.cursor()
+            .execute(
+                "SELECT name, value FROM duckdb_settings() WHERE name IN "
+                "('autoinstall_known_extensions', 'autoload_known_extensions')"
+            )
+            .fetchall()
+        )
+        assert dict(settings) == {
+            "autoinstall_known_extensions": "false",
+            "autoload_known_extensions": "false",
+        }
         html = dmpdata.report.write(con, tmp_path / "r.html")
     finally:
         con.close()
@@ -74,5 +82,7 @@ def test_generate_validate_load_report_without_network(no_network, tmp_path):
     text = html.read_text(encoding="utf-8")
     assert len(text) > 10_000 and "<html" in text.lower()
     # Readable offline: no script, stylesheet or image fetched from elsewhere (links to sources are fine).
-    assert not re.search(r"<(script|link|img)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//", text, re.IGNORECASE)
+    assert not re.search(
+        r"<(script|link|img)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//", text, re.IGNORECASE
+    )
     assert no_network == [], f"network calls attempted: {no_network}"

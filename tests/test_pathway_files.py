@@ -16,8 +16,20 @@ TOP_KEYS = {"name", "description", "source", "population", "adherence", "activit
 POPULATION_KEYS = {"conditions", "min_age", "max_age", "sex"}
 ADHERENCE_KEYS = {"a", "b", "source", "evidence"}
 ACTIVITY_KEYS = {
-    "id", "encounter", "rate_per_year", "rates", "specialty", "setting", "season", "once_per_season",
-    "duration_days", "observations", "prescribed_by", "professional", "source", "evidence",
+    "id",
+    "encounter",
+    "rate_per_year",
+    "rates",
+    "specialty",
+    "setting",
+    "season",
+    "once_per_season",
+    "duration_days",
+    "observations",
+    "prescribed_by",
+    "professional",
+    "source",
+    "evidence",
 }
 BAND_KEYS = {"age_min", "age_max", "M", "F"}
 EVIDENCE = {"verified", "inferred", "assumption"}
@@ -42,8 +54,15 @@ def _problems(path: Path) -> list[str]:
             out.append(f"missing or empty top-level {key!r}")
 
     pop = doc.get("population", {})
-    out += [f"unknown [population] key {k!r} (allowed: {sorted(POPULATION_KEYS)})" for k in set(pop) - POPULATION_KEYS]
-    out += [f"condition {c!r} is not in reference/conditions.csv" for c in pop.get("conditions", []) if c not in CONDITIONS]
+    out += [
+        f"unknown [population] key {k!r} (allowed: {sorted(POPULATION_KEYS)})"
+        for k in set(pop) - POPULATION_KEYS
+    ]
+    out += [
+        f"condition {c!r} is not in reference/conditions.csv"
+        for c in pop.get("conditions", [])
+        if c not in CONDITIONS
+    ]
     if pop.get("sex", "any") not in {"M", "F", "any"}:
         out.append("population.sex must be M, F or any")
     if pop.get("min_age", 0) > pop.get("max_age", MAX_AGE):
@@ -88,12 +107,18 @@ def _activity_problems(act: dict) -> list[str]:
         out.append("once_per_season needs season")
     if act.get("prescribed_by", "gp") != "gp":
         out.append("prescribed_by must be 'gp'")
-    if "professional" in act and (act["professional"] not in {"gp", "nurse", "pharmacist"} or act.get("encounter") != "vaccination"):
+    if "professional" in act and (
+        act["professional"] not in {"gp", "nurse", "pharmacist"} or act.get("encounter") != "vaccination"
+    ):
         out.append("professional (gp | nurse | pharmacist) is only for vaccination activities")
     dur = act.get("duration_days")
     if dur is not None and not (set(dur) <= {"mean", "min"} and dur.get("mean", 0) >= dur.get("min", 0) >= 0):
         out.append("duration_days must be {mean, min} with mean >= min >= 0")
-    out += [f"observation {c!r} does not look like a LOINC code" for c in act.get("observations", []) if not LOINC.match(c)]
+    out += [
+        f"observation {c!r} does not look like a LOINC code"
+        for c in act.get("observations", [])
+        if not LOINC.match(c)
+    ]
     if not str(act.get("source", "")).strip():
         out.append("missing source")
     if act.get("evidence") not in EVIDENCE:
@@ -102,14 +127,18 @@ def _activity_problems(act: dict) -> list[str]:
 
 
 def _band_problems(bands: list[dict]) -> list[str]:
-    out = [f"rates band {b} must have exactly the keys {sorted(BAND_KEYS)}" for b in bands if set(b) != BAND_KEYS]
+    out = [
+        f"rates band {b} must have exactly the keys {sorted(BAND_KEYS)}" for b in bands if set(b) != BAND_KEYS
+    ]
     if out:
         return out
     out += [f"negative rate in band {b}" for b in bands if b["M"] < 0 or b["F"] < 0]
     expected = 0
     for b in sorted(bands, key=lambda b: b["age_min"]):
         if b["age_min"] != expected or b["age_max"] < b["age_min"]:
-            out.append(f"rates bands must cover 0..{MAX_AGE} without gap or overlap: band {b} (expected age_min {expected})")
+            out.append(
+                f"rates bands must cover 0..{MAX_AGE} without gap or overlap: band {b} (expected age_min {expected})"
+            )
         expected = b["age_max"] + 1
     if expected != MAX_AGE + 1:
         out.append(f"rates bands must end at age_max = {MAX_AGE}")
@@ -143,7 +172,9 @@ def test_document_rules_are_consistent():
     for row in rules.iter_rows(named=True):
         where = f"document_rules {row['encounter_kind']}/{row['activity']}/{row['type_code']}"
         assert row["encounter_kind"] in KINDS, f"{where}: unknown encounter kind"
-        assert row["activity"] in (None, "") or row["activity"] in activity_ids, f"{where}: activity in no pathway file"
+        assert row["activity"] in (None, "") or row["activity"] in activity_ids, (
+            f"{where}: activity in no pathway file"
+        )
         assert 0 <= row["probability"] <= 1, f"{where}: probability outside [0, 1]"
         assert row["created_offset_days_min"] <= row["created_offset_days_max"], f"{where}: offsets min > max"
         assert row["when"] in {"always", "prescription", "prescribed"}, where

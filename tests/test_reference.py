@@ -208,7 +208,9 @@ def test_code_tables():
     assert spe["SM03"] == "Biologie médicale"
     ft = ref.load("facility_types")
     assert set(ft["sector"]) <= {"ville", "etablissement", "medico_social"}
-    assert {"SA01", "SA03", "SA04", "SA07", "SA08", "SA25", "SA33", "SA52", "SA17"} <= set(ft["facility_type_code"])
+    assert {"SA01", "SA03", "SA04", "SA07", "SA08", "SA25", "SA33", "SA52", "SA17"} <= set(
+        ft["facility_type_code"]
+    )
 
 
 def test_workforce_consistency():
@@ -226,11 +228,18 @@ def test_workforce_consistency():
     assert wf.filter(pl.col("profession_code") == "70")["count"].sum() == 105_658
     assert wf.filter(pl.col("kind") == "pharmacist_biologist")["count"].item() == 6_731
     # count_per_100k consistent with the INSEE population
-    pop = ref.load("population_age_sex").filter(pl.col("area") == "FR").group_by("year").agg(pl.col("population").sum())
+    pop = (
+        ref.load("population_age_sex")
+        .filter(pl.col("area") == "FR")
+        .group_by("year")
+        .agg(pl.col("population").sum())
+    )
     popd = dict(zip(pop["year"], pop["population"], strict=True))
     for name in ("workforce", "organization_counts"):
         for r in ref.load(name).iter_rows(named=True):
-            assert r["count_per_100k"] == pytest.approx(r["count"] / popd[r["population_year"]] * 1e5, rel=1e-3)
+            assert r["count_per_100k"] == pytest.approx(
+                r["count"] / popd[r["population_year"]] * 1e5, rel=1e-3
+            )
 
 
 def test_organization_counts():
@@ -250,9 +259,16 @@ def test_mes_activation_curve():
 
 
 def test_required_parameters():
-    for key in ("foreign_born_share", "born_in_residence_department_share", "nia_share_of_foreign_born",
-                "used_name_share_women_over_25", "gp_declared_share_adults", "mes_opposition_share",
-                "mes_closure_share", "mes_generalisation_year"):
+    for key in (
+        "foreign_born_share",
+        "born_in_residence_department_share",
+        "nia_share_of_foreign_born",
+        "used_name_share_women_over_25",
+        "gp_declared_share_adults",
+        "mes_opposition_share",
+        "mes_closure_share",
+        "mes_generalisation_year",
+    ):
         ref.parameter(key)
     assert ref.parameter("foreign_born_share") == pytest.approx(0.131)
     assert ref.parameter("mes_generalisation_year") == 2022
@@ -264,7 +280,9 @@ def test_national_prevalence_reproduces_published_figure(key):
     target = ref.parameter(key)
     pop = ref.load("population_age_sex").filter((pl.col("year") == 2025) & (pl.col("area") == "FR"))
     cp = ref.load("condition_prevalence").filter(pl.col("condition_code").is_in(codes))
-    joined = pop.join(cp, on="sex").filter((pl.col("age") >= pl.col("age_min")) & (pl.col("age") <= pl.col("age_max")))
+    joined = pop.join(cp, on="sex").filter(
+        (pl.col("age") >= pl.col("age_min")) & (pl.col("age") <= pl.col("age_max"))
+    )
     joined = joined.filter(pl.col("age") >= age_min)
     cases = (joined["population"] * joined["prevalence"]).sum()
     denom = pop.filter(pl.col("age") >= age_min)["population"].sum()
@@ -277,11 +295,13 @@ def test_workforce_rules_cover_every_kind_and_curves_rise():
     assert ref.load("workforce_rules").filter(pl.col("gp_eligible")).height >= 1
     for _, curve in ref.load("dmp_equipment").sort("date").group_by("applies_to"):
         shares = curve["equipped_share"].to_list()
-        assert shares == sorted(shares) and 0 <= shares[0] and shares[-1] <= 1
+        assert shares == sorted(shares) and shares[0] >= 0 and shares[-1] <= 1
     facility = set(ref.load("facility_types")["facility_type_code"])
     sectors = set(ref.load("facility_types")["sector"])
     assert set(ref.load("dmp_equipment")["applies_to"]) <= facility | sectors
-    assert set(ref.load("facility_types")["practice_setting_code"]) <= set(ref.load("practice_settings")["practice_setting_code"])
+    assert set(ref.load("facility_types")["practice_setting_code"]) <= set(
+        ref.load("practice_settings")["practice_setting_code"]
+    )
 
 
 def test_document_rule_and_upload_types_are_known_document_types():

@@ -11,6 +11,8 @@ import polars as pl
 from dmpdata import reference as ref
 
 PROFESSIONS = {"10", "21", "40", "50", "60", "70", "80", "91", "92"}
+
+
 def x16_types() -> pl.DataFrame:
     return ref.load("document_types").filter(pl.col("in_x16"))
 
@@ -38,7 +40,9 @@ def test_document_types_spot_checks():
     assert dt["11490-0"]["structured_format_code"] == "urn:asip:ci-sis:ldl-ses:2017"
     assert dt["18761-7"]["structured_format_code"] == "urn:asip:ci-sis:ldl-ees:2017"
     assert dt["11502-2"]["structured_format_code"] == "urn:ihe:lab:xd-lab:2008"
-    assert dt["REMB"]["class_code"] == "60" and dt["REMB"]["structured_format_code"] == "urn:asip:ci-sis:hr:2019"
+    assert (
+        dt["REMB"]["class_code"] == "60" and dt["REMB"]["structured_format_code"] == "urn:asip:ci-sis:hr:2019"
+    )
     assert dt["DOCPAT08"]["class_code"] == "11"
     assert dt["60591-5"]["class_code"] == "11"
     assert dt["60591-5"]["structured_format_code"] == "urn:asip:ci-sis:vsm:2012"
@@ -52,12 +56,29 @@ def test_document_types_spot_checks():
 
 def test_code_lists():
     assert set(ref.load("document_classes")["class_code"]) == {
-        "10", "11", "31", "42", "43", "44", "45", "52", "60", "90", "95", "99"}
+        "10",
+        "11",
+        "31",
+        "42",
+        "43",
+        "44",
+        "45",
+        "52",
+        "60",
+        "90",
+        "95",
+        "99",
+    }
     assert ref.load("document_classes")["matrix_category"].sum() == 11
     fc = ref.load("format_codes")
     levels = dict(fc.select("format_code", "level").iter_rows())
-    for code in ("urn:ihe:iti:xds-sd:pdf:2008", "urn:ihe:iti:xds-sd:text:2008", "urn:ihe:iti-fr:xds-sd:jpeg:2010",
-                 "urn:ihe:iti-fr:xds-sd:rtf:2010", "urn:ihe:iti-fr:xds-sd:tiff:2010"):
+    for code in (
+        "urn:ihe:iti:xds-sd:pdf:2008",
+        "urn:ihe:iti:xds-sd:text:2008",
+        "urn:ihe:iti-fr:xds-sd:jpeg:2010",
+        "urn:ihe:iti-fr:xds-sd:rtf:2010",
+        "urn:ihe:iti-fr:xds-sd:tiff:2010",
+    ):
         assert levels[code] == "N1"
     assert levels["urn:asip:ci-sis:vsm:2012"] == "N3"
     assert levels["1.2.840.10008.5.1.4.1.1.88.59"] == "other"
@@ -65,7 +86,10 @@ def test_code_lists():
     cc = ref.load("confidentiality_codes")
     assert set(cc.filter(pl.col("kind") == "hl7")["code"]) == {"N", "R", "V"}
     assert set(cc.filter(pl.col("kind") == "dmp_visibility")["code"]) == {
-        "MASQUE_PS", "INVISIBLE_PATIENT", "INVISIBLE_REPRESENTANTS_LEGAUX"}
+        "MASQUE_PS",
+        "INVISIBLE_PATIENT",
+        "INVISIBLE_REPRESENTANTS_LEGAUX",
+    }
     assert set(ref.load("access_modes")["code"]) == {"normal", "bris_de_glace", "centre_15"}
     assert {"DIRECTE", "INDIRECTE"} <= set(ref.load("auth_modes")["code"])
     ch = ref.load("channels")
@@ -80,7 +104,9 @@ def test_access_matrix_shape():
     assert set(am["type_code"]) == types
     assert am.height == len(PROFESSIONS) * len(types)
     assert am["allowed"].null_count() == 0
-    assert set(ref.load("access_matrix")["profession_code"]) <= set(ref.load("professions")["profession_code"])
+    assert set(ref.load("access_matrix")["profession_code"]) <= set(
+        ref.load("professions")["profession_code"]
+    )
     cls = dict(x16_types().select("type_code", "class_code").iter_rows())
     assert all(cls[t] == c for t, c in am.select("type_code", "class_code").iter_rows())
 
@@ -115,8 +141,19 @@ def test_access_matrix_evidence_kept_from_shared_csv():
     assert (completed["evidence"] == "assumption").all()
     assert completed["note"].str.contains(r"^completed by rule R[123]$").all()
     matched = am.filter(pl.col("note").str.contains("type code matched by label"))
-    assert set(matched["type_code"]) == {"34112-3", "15507-7", "77436-4", "68599-0", "83901-9", "75496-0", "83981-1",
-                                         "80788-3", "68817-6", "89601-9", "47420-5"}
+    assert set(matched["type_code"]) == {
+        "34112-3",
+        "15507-7",
+        "77436-4",
+        "68599-0",
+        "83901-9",
+        "75496-0",
+        "83981-1",
+        "80788-3",
+        "68817-6",
+        "89601-9",
+        "47420-5",
+    }
     assert set(am.filter(pl.col("origin") == "shared_expanded")["type_code"]) == {"80565-5"}
 
 
@@ -149,11 +186,25 @@ def test_observation_types():
     conditions = set(ref.load("conditions")["condition_code"])
     assert set(ob["population"]) - {"default"} <= conditions
     pairs = set(ob.select("loinc_code", "population").iter_rows())
-    required = {("4548-4", "default"), ("4548-4", "E11"), ("14682-9", "default"), ("14682-9", "N18"),
-                ("62238-1", "default"), ("9318-7", "default"), ("9318-7", "E11"), ("2093-3", "default"),
-                ("2089-1", "default"), ("2085-9", "default"), ("2571-8", "default"), ("2345-7", "default"),
-                ("2345-7", "E11"), ("8480-6", "default"), ("8480-6", "I10"), ("8462-4", "default"),
-                ("8462-4", "I10")}
+    required = {
+        ("4548-4", "default"),
+        ("4548-4", "E11"),
+        ("14682-9", "default"),
+        ("14682-9", "N18"),
+        ("62238-1", "default"),
+        ("9318-7", "default"),
+        ("9318-7", "E11"),
+        ("2093-3", "default"),
+        ("2089-1", "default"),
+        ("2085-9", "default"),
+        ("2571-8", "default"),
+        ("2345-7", "default"),
+        ("2345-7", "E11"),
+        ("8480-6", "default"),
+        ("8480-6", "I10"),
+        ("8462-4", "default"),
+        ("8462-4", "I10"),
+    }
     assert required <= pairs
     # every loinc has a default row; units are consistent per code
     assert set(ob["loinc_code"]) == set(ob.filter(pl.col("population") == "default")["loinc_code"])

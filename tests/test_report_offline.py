@@ -10,16 +10,29 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 OFFLINE_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
     # No network at all: every host resolves to nothing and every request goes to a dead proxy.
-    "--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
 ]
 
 
 def render(html_path, tmp_path, *, screenshot=None) -> str:
     """The DOM after scripts ran, from headless Chromium with no network."""
-    args = [CHROMIUM, *OFFLINE_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000"]
+    args = [
+        CHROMIUM,
+        *OFFLINE_FLAGS,
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--virtual-time-budget=20000",
+    ]
     if screenshot:
         args += [f"--screenshot={screenshot}", "--window-size=1200,2400"]
     else:
@@ -66,7 +79,9 @@ def test_the_vega_bundle_is_built_once_then_read_from_the_cache(tmp_path, monkey
         assert first == second and len(calls) == 1
         assert [p.suffix for p in (tmp_path / "cache").iterdir()] == [".js"]  # no temporary file left
         # An unwritable cache is skipped, not an error.
-        monkeypatch.setenv("DMPDATA_CACHE", str(tmp_path / "cache" / next((tmp_path / "cache").iterdir()).name))
+        monkeypatch.setenv(
+            "DMPDATA_CACHE", str(tmp_path / "cache" / next((tmp_path / "cache").iterdir()).name)
+        )
         report._vega_bundle.cache_clear()
         assert report._vega_bundle() == first and len(calls) == 2
     finally:

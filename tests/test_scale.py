@@ -20,8 +20,11 @@ SCENARIO = dmpdata.load_scenario("tiny").with_overrides(patients=2_500, chunk_si
 
 
 def _digest(path) -> dict[str, str]:
-    return {p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(path).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(path.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +64,14 @@ def test_validation_plans_one_group_per_chunk(chunked):
     groups = _plan(chunked.manifest)
     assert len(groups) == 3
     for k, group in enumerate(groups):
-        assert set(group) == {"patients", "conditions", "encounters", "documents", "observations", "access_events"}
+        assert set(group) == {
+            "patients",
+            "conditions",
+            "encounters",
+            "documents",
+            "observations",
+            "access_events",
+        }
         assert all(f["path"].endswith(f"part-{k:05d}.parquet") for files in group.values() for f in files)
 
 
@@ -97,9 +107,18 @@ def test_a_duplicate_id_across_chunks_is_found(chunked, tmp_path):
     first = pl.read_parquet(path / "access_events/part-00000.parquet").head(1)
     # The same event row copied into chunk 2 (with a patient of chunk 2, so only the id is wrong).
     patient = pl.read_parquet(path / "patients/part-00002.parquet")["patient_id"][0]
-    _rewrite(path, "access_events/part-00002.parquet",
-             lambda f: pl.concat([f, first.with_columns(pl.lit(patient, pl.Int64).alias("patient_id"),
-                                                        pl.lit(None, pl.Int64).alias("document_id"))]))
+    _rewrite(
+        path,
+        "access_events/part-00002.parquet",
+        lambda f: pl.concat(
+            [
+                f,
+                first.with_columns(
+                    pl.lit(patient, pl.Int64).alias("patient_id"), pl.lit(None, pl.Int64).alias("document_id")
+                ),
+            ]
+        ),
+    )
     report = validate_path(path, workers=2)
     failed = {(f.table, f.check): f for f in report.findings}
     assert ("integrity", "access_events_id_unique") in failed
@@ -109,9 +128,16 @@ def test_a_duplicate_id_across_chunks_is_found(chunked, tmp_path):
 def test_defects_in_several_chunks_add_up_in_one_finding(chunked, tmp_path):
     path = _broken_copy(chunked, tmp_path)
     for k in (0, 2):
-        _rewrite(path, f"encounters/part-{k:05d}.parquet",
-                 lambda f: f.with_columns(pl.when(pl.int_range(pl.len()) == 0).then(pl.lit(999_999_999))
-                                          .otherwise(pl.col("professional_id")).alias("professional_id")))
+        _rewrite(
+            path,
+            f"encounters/part-{k:05d}.parquet",
+            lambda f: f.with_columns(
+                pl.when(pl.int_range(pl.len()) == 0)
+                .then(pl.lit(999_999_999))
+                .otherwise(pl.col("professional_id"))
+                .alias("professional_id")
+            ),
+        )
     report = validate_path(path, workers=2)
     found = [f for f in report.findings if f.check == "encounter_professional_exists"]
     assert len(found) == 1 and found[0].failing == 2
@@ -121,19 +147,31 @@ def test_a_link_to_another_chunk_is_reported(chunked, tmp_path):
     """A patient's rows all live in their chunk: a document pointing to another chunk's encounter is an orphan."""
     path = _broken_copy(chunked, tmp_path)
     foreign = pl.read_parquet(path / "encounters/part-00000.parquet")["encounter_id"][0]
-    _rewrite(path, "documents/part-00001.parquet",
-             lambda f: f.with_columns(pl.when(pl.col("encounter_id").is_not_null() & (pl.int_range(pl.len()) ==
-                                      pl.col("encounter_id").is_not_null().arg_max())).then(pl.lit(foreign))
-                                      .otherwise(pl.col("encounter_id")).alias("encounter_id")))
+    _rewrite(
+        path,
+        "documents/part-00001.parquet",
+        lambda f: f.with_columns(
+            pl.when(
+                pl.col("encounter_id").is_not_null()
+                & (pl.int_range(pl.len()) == pl.col("encounter_id").is_not_null().arg_max())
+            )
+            .then(pl.lit(foreign))
+            .otherwise(pl.col("encounter_id"))
+            .alias("encounter_id")
+        ),
+    )
     report = validate_path(path, workers=1)
     assert "document_encounter_exists" in {f.check for f in report.findings}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--workers", "0"], "--workers must be at least 1"),
-    (["--engine", "spark"], "unknown engine 'spark'"),
-    (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler only applies with --engine dask"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--workers", "0"], "--workers must be at least 1"),
+        (["--engine", "spark"], "unknown engine 'spark'"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler only applies with --engine dask"),
+    ],
+)
 def test_bad_scale_options_are_one_clear_error(tmp_path, args, message):
     result = CliRunner().invoke(app, ["generate", "--scenario", "tiny", "--out", str(tmp_path / "x"), *args])
     assert result.exit_code == 2
@@ -145,8 +183,15 @@ def test_bad_scale_options_are_one_clear_error(tmp_path, args, message):
 def _worker_environment() -> dict[str, str | None]:
     import os
 
-    return {name: os.environ.get(name) for name in ("POLARS_MAX_THREADS", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_",
-                                                    "_RJEM_MALLOC_CONF")}
+    return {
+        name: os.environ.get(name)
+        for name in (
+            "POLARS_MAX_THREADS",
+            "MALLOC_MMAP_THRESHOLD_",
+            "MALLOC_TRIM_THRESHOLD_",
+            "_RJEM_MALLOC_CONF",
+        )
+    }
 
 
 def test_a_pool_reports_each_task_as_it_ends():
@@ -158,8 +203,11 @@ def test_a_pool_reports_each_task_as_it_ends():
     seen: list[tuple[int, float]] = []
     started = time.perf_counter()
     with pool("local", 2, 4) as run:
-        results = run(time.sleep, [(0.1,), (0.1,), (1.5,), (1.5,)],
-                      lambda done, total: seen.append((done, time.perf_counter() - started)))
+        results = run(
+            time.sleep,
+            [(0.1,), (0.1,), (1.5,), (1.5,)],
+            lambda done, total: seen.append((done, time.perf_counter() - started)),
+        )
     assert results == [None] * 4
     assert [done for done, _ in seen] == sorted({done for done, _ in seen}) and seen[-1][0] == 4
     first_two = next(at for done, at in seen if done >= 2)
@@ -175,7 +223,9 @@ def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypa
 
     for name in ("POLARS_MAX_THREADS", *WORKER_ALLOCATOR_ENV):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000")  # as `import polars` leaves it
+    monkeypatch.setenv(
+        "_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000"
+    )  # as `import polars` leaves it
     before = dict(os.environ)
     with pool("local", 2, 2) as run:
         seen = run(_worker_environment, [(), ()], lambda done, total: None)
@@ -204,8 +254,10 @@ def _oracle_threads() -> int:
 
     from dmpdata.schemas import access_rule
 
-    empty = {name: pl.DataFrame(schema={c: pl.Int64 for c in columns})
-             for name, columns in access_rule.REQUIRED_COLUMNS.items()}
+    empty = {
+        name: pl.DataFrame(schema=dict.fromkeys(columns, pl.Int64))
+        for name, columns in access_rule.REQUIRED_COLUMNS.items()
+    }
     con = access_rule.connect(empty)
     try:
         return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
@@ -246,8 +298,11 @@ def test_a_chunk_whose_increasing_ids_overlap_another_chunk_is_found(chunked, tm
     path = _broken_copy(chunked, tmp_path)
     start = pl.read_parquet(path / "encounters/part-00000.parquet")["encounter_id"][0]
     # Chunk 2's encounter ids renumbered from chunk 0's first id: increasing within the chunk, duplicates across.
-    _rewrite(path, "encounters/part-00002.parquet",
-             lambda f: f.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + start).alias("encounter_id")))
+    _rewrite(
+        path,
+        "encounters/part-00002.parquet",
+        lambda f: f.with_columns((pl.int_range(pl.len(), dtype=pl.Int64) + start).alias("encounter_id")),
+    )
     report = validate_path(path, workers=2)
     found = {(f.table, f.check): f for f in report.findings}
     assert found[("integrity", "encounters_id_unique")].failing > 0

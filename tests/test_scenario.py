@@ -47,7 +47,7 @@ def test_a_path_works_like_a_preset(tmp_path):
         ('name = "x"\npatients = 10\n[prevalence_factor]\nE11 = -1\n', "prevalence_factor.E11"),
         ('name = "x"\npatients = 10\nseed = 1.5\n', "'seed' must be a whole number"),
         ("name = \n", "malformed TOML"),
-        ('patients = 10\n', "missing key 'name'"),
+        ("patients = 10\n", "missing key 'name'"),
     ],
 )
 def test_bad_scenarios_give_one_clear_error(tmp_path, text, message):
@@ -60,7 +60,7 @@ def test_bad_scenarios_give_one_clear_error(tmp_path, text, message):
 
 
 def test_unknown_preset_names_the_presets():
-    with pytest.raises(ScenarioError, match="unknown scenario 'nope'.*tiny"):
+    with pytest.raises(ScenarioError, match=r"unknown scenario 'nope'.*tiny"):
         load_scenario("nope")
 
 
@@ -72,15 +72,39 @@ def test_overrides_are_validated():
 
 
 _values = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True), st.text(max_size=8),
-    st.dates(), st.lists(st.text(max_size=3), max_size=3), st.dictionaries(st.text(max_size=4), st.floats(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True),
+    st.text(max_size=8),
+    st.dates(),
+    st.lists(st.text(max_size=3), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.floats(), max_size=2),
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(
-    ["name", "patients", "seed", "start", "end", "regions", "departments", "chunk_size", "prevalence_factor",
-     "description", "bogus"]), _values, max_size=8))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "name",
+                "patients",
+                "seed",
+                "start",
+                "end",
+                "regions",
+                "departments",
+                "chunk_size",
+                "prevalence_factor",
+                "description",
+                "bogus",
+            ]
+        ),
+        _values,
+        max_size=8,
+    )
+)
 def test_scenario_loader_only_ever_raises_scenario_errors(data):
     try:
         s = Scenario.from_dict(data)

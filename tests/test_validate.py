@@ -45,8 +45,12 @@ def test_a_wrong_nir_key_is_caught(tiny, tmp_path):
 
     def break_key(p):
         m = p["ins_matricule"]
-        wrong = m.str.slice(0, 13) + ((m.str.slice(13, 2).cast(pl.Int64) % 97) + 1).cast(pl.String).str.zfill(2)
-        return p.with_columns(pl.when(pl.col("patient_id") == 1).then(wrong).otherwise(m).alias("ins_matricule"))
+        wrong = m.str.slice(0, 13) + ((m.str.slice(13, 2).cast(pl.Int64) % 97) + 1).cast(pl.String).str.zfill(
+            2
+        )
+        return p.with_columns(
+            pl.when(pl.col("patient_id") == 1).then(wrong).otherwise(m).alias("ins_matricule")
+        )
 
     _rewrite(path, "patients", break_key)
     report = validate_path(path)
@@ -57,9 +61,16 @@ def test_a_wrong_nir_key_is_caught(tiny, tmp_path):
 
 def test_a_missing_medecin_traitant_is_caught(tiny, tmp_path):
     path = _copy(tiny, tmp_path)
-    _rewrite(path, "patients", lambda p: p.with_columns(
-        pl.when(pl.col("patient_id") <= 3).then(pl.lit(10**9)).otherwise(pl.col("gp_professional_id")).alias("gp_professional_id")
-    ))
+    _rewrite(
+        path,
+        "patients",
+        lambda p: p.with_columns(
+            pl.when(pl.col("patient_id") <= 3)
+            .then(pl.lit(10**9))
+            .otherwise(pl.col("gp_professional_id"))
+            .alias("gp_professional_id")
+        ),
+    )
     report = validate_path(path)
     assert ("integrity", "medecin_traitant_exists") in _failed(report)
     assert next(f for f in report.findings if f.check == "medecin_traitant_exists").failing == 3
@@ -93,7 +104,11 @@ def test_a_missing_table_and_a_missing_manifest(tiny, tmp_path):
 def test_a_nir_contradicting_the_person_is_caught(tiny, tmp_path, column):
     path = _copy(tiny, tmp_path)
     if column == "sex":
-        change = lambda p: p.with_columns(pl.when(pl.col("sex") == "M").then(pl.lit("F")).otherwise(pl.lit("M")).alias("sex"))  # noqa: E731
+
+        def change(p):
+            return p.with_columns(
+                pl.when(pl.col("sex") == "M").then(pl.lit("F")).otherwise(pl.lit("M")).alias("sex")
+            )
     else:
         change = lambda p: p.with_columns(pl.col("birth_date").dt.offset_by("1y"))  # noqa: E731
     _rewrite(path, "patients", change)
@@ -113,8 +128,12 @@ def test_a_duplicate_key_is_reported_once_and_the_models_still_enforce_keys(tiny
     entry = manifest["tables"]["observations"]["files"][0]
     part = path / entry["path"]
     frame = pl.read_parquet(part)
-    frame = frame.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(pl.col("observation_id").first())
-                               .otherwise("observation_id").alias("observation_id"))
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 1)
+        .then(pl.col("observation_id").first())
+        .otherwise("observation_id")
+        .alias("observation_id")
+    )
     frame.write_parquet(part)
     import hashlib
 
@@ -127,7 +146,9 @@ def test_a_duplicate_key_is_reported_once_and_the_models_still_enforce_keys(tiny
         MODELS["observations"].validate(frame, lazy=True)
 
 
-def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unchanged(tiny, tmp_path, monkeypatch):
+def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unchanged(
+    tiny, tmp_path, monkeypatch
+):
     """`validate` then `load` validates once: load finds the record of the clean validation (same manifest, same
     validation code) and only checks the files' sha256. A changed file, or other validation code, means validating
     again."""
@@ -141,7 +162,11 @@ def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unch
     report = validate_path(path)
     assert report.ok
     record = validated_before(path)
-    assert record is not None and record["checks"] == report.checks_run and record["rows"] == sum(report.rows.values())
+    assert (
+        record is not None
+        and record["checks"] == report.checks_run
+        and record["rows"] == sum(report.rows.values())
+    )
 
     calls = []
     real = Dataset.validate
@@ -189,18 +214,30 @@ def test_row_pairs_by_arithmetic_equal_the_join(dense):
     rng = np.random.default_rng(3)
     keys = np.arange(1_000, 1_500) if dense else np.sort(rng.choice(5_000, 500, replace=False))
     target = pl.DataFrame({"id": keys, "x": rng.integers(0, 9, keys.size)})
-    via = pl.Series("ref", rng.integers(900, 1_600 if dense else 5_100, 2_000)).set(pl.Series(rng.random(2_000) < 0.1), None)
+    via = pl.Series("ref", rng.integers(900, 1_600 if dense else 5_100, 2_000)).set(
+        pl.Series(rng.random(2_000) < 0.1), None
+    )
     frames = {"t": target, "s": pl.DataFrame({"ref": via})}
     assert (dense_start(target["id"]) is not None) == dense
     got = integrity._pairs({**frames, "_memo": {}}, "s", "ref", "t", "id")
-    expected = (frames["s"].with_row_index("_l").filter(pl.col("ref").is_not_null())
-                .join(target.select(pl.col("id").alias("ref")).with_row_index("_t"), on="ref", how="left",
-                      maintain_order="left").select("_l", "_t"))
+    expected = (
+        frames["s"]
+        .with_row_index("_l")
+        .filter(pl.col("ref").is_not_null())
+        .join(
+            target.select(pl.col("id").alias("ref")).with_row_index("_t"),
+            on="ref",
+            how="left",
+            maintain_order="left",
+        )
+        .select("_l", "_t")
+    )
     assert got.equals(expected)
     assert got["_t"].null_count() > 0 and got["_t"].null_count() < got.height
 
 
 # --- validate's one-select path (validate._passes): Pandera's verdict, found faster; Pandera reports failures ---
+
 
 def _pandera_passes(schema, frame) -> bool:
     import pandera.errors
@@ -246,8 +283,12 @@ def _damaged_copies(frame: pl.DataFrame, column: str):
     elif dtype == pl.Boolean:
         values += [True]
     for value in values:
-        yield frame.with_columns(pl.when(first).then(pl.lit(value, dtype=dtype)).otherwise(pl.col(column)).alias(column))
-    yield frame.with_columns(pl.when(second).then(pl.col(column).first()).otherwise(pl.col(column)).alias(column))
+        yield frame.with_columns(
+            pl.when(first).then(pl.lit(value, dtype=dtype)).otherwise(pl.col(column)).alias(column)
+        )
+    yield frame.with_columns(
+        pl.when(second).then(pl.col(column).first()).otherwise(pl.col(column)).alias(column)
+    )
     yield frame.with_columns(pl.col(column).cast(pl.String if dtype != pl.String else pl.Categorical))
     yield frame.drop(column)
 

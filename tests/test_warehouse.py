@@ -26,8 +26,18 @@ from dmpdata.warehouse import (
 )
 
 REQUIRED_REFERENCE = [
-    "document_types", "access_matrix", "professions", "specialties", "departments", "regions", "mandatory_documents",
-    "document_rules", "encounter_kinds", "observation_types", "conditions", "mes_activation",
+    "document_types",
+    "access_matrix",
+    "professions",
+    "specialties",
+    "departments",
+    "regions",
+    "mandatory_documents",
+    "document_rules",
+    "encounter_kinds",
+    "observation_types",
+    "conditions",
+    "mes_activation",
 ]
 VIEWS = ["consultations", "documents_enriched", "diabetics", "months"]
 
@@ -81,8 +91,13 @@ def test_column_types(con):
     events = _types(con, "access_events")
     for col in ("actor_kind", "action", "access_mode", "channel", "auth_mode", "outcome"):
         assert events[col].startswith("ENUM("), col
-    for table, col in [("professionals", "profession_code"), ("organizations", "department"),
-                       ("organizations", "region"), ("encounters", "kind"), ("documents", "class_code")]:
+    for table, col in [
+        ("professionals", "profession_code"),
+        ("organizations", "department"),
+        ("organizations", "region"),
+        ("encounters", "kind"),
+        ("documents", "class_code"),
+    ]:
         assert _types(con, table)[col].startswith("ENUM("), (table, col)
     # every timestamp of the contract is a naive TIMESTAMP, every date a DATE
     for table in TABLES:
@@ -136,7 +151,7 @@ def test_primary_keys(con, table):
 
 
 def test_undeclared_keys_are_the_event_tables():
-    assert UNDECLARED_KEYS == {"encounters", "documents", "observations", "access_events"}
+    assert {"encounters", "documents", "observations", "access_events"} == UNDECLARED_KEYS
     assert UNDECLARED_KEYS < set(PRIMARY_KEYS) == set(TABLES)
 
 
@@ -144,7 +159,9 @@ def _assert_holds_the_rows(con, table, frame):
     """`table` on `con` holds exactly `frame`'s rows, in any order (ENUM columns compared as strings)."""
     keys = list(PRIMARY_KEYS[table])
     loaded = con.sql(f"SELECT * FROM {table}").pl()
-    loaded = loaded.with_columns(pl.col(c).cast(pl.String) for c, t in loaded.schema.items() if t == pl.Categorical)
+    loaded = loaded.with_columns(
+        pl.col(c).cast(pl.String) for c, t in loaded.schema.items() if t == pl.Categorical
+    )
     try:
         assert_frame_equal(loaded.sort(keys), frame.sort(keys), check_exact=True)
     except AssertionError as err:
@@ -174,8 +191,10 @@ def test_reference_tables(con):
 
 
 def test_meta_table(con, tiny):
-    row = con.sql(f"SELECT dmpdata_version, scenario, seed, period_start, period_end, validated, files "
-                  f"FROM {META_TABLE}").fetchall()
+    row = con.sql(
+        f"SELECT dmpdata_version, scenario, seed, period_start, period_end, validated, files "
+        f"FROM {META_TABLE}"
+    ).fetchall()
     assert len(row) == 1
     version, scenario, seed, start, end, validated, files = row[0]
     assert (version, scenario, seed) == (dmpdata.__version__, "tiny", 7)
@@ -188,7 +207,9 @@ def test_meta_table(con, tiny):
 
 @pytest.mark.parametrize("view", VIEWS)
 def test_views_exist_and_return_rows(con, view):
-    assert con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [view]).fetchall()[0][0] == 1
+    assert (
+        con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [view]).fetchall()[0][0] == 1
+    )
     assert con.execute(f"SELECT count(*) FROM {view}").fetchall()[0][0] > 0
 
 
@@ -198,13 +219,27 @@ def test_consultations_view(con):
     ).fetchall()[0][0]
     df = con.sql("SELECT * FROM consultations").pl()
     assert df.height == n_consult
-    for col in ("profession_code", "specialty_code", "reader_sector", "reader_organization_id", "reader_department",
-                "type_code", "class_code", "document_sector", "author_professional_id", "submitted_at",
-                "gp_professional_id", "is_gp", "is_author"):
+    for col in (
+        "profession_code",
+        "specialty_code",
+        "reader_sector",
+        "reader_organization_id",
+        "reader_department",
+        "type_code",
+        "class_code",
+        "document_sector",
+        "author_professional_id",
+        "submitted_at",
+        "gp_professional_id",
+        "is_gp",
+        "is_author",
+    ):
         assert col in df.columns, col
     assert df["is_gp"].null_count() == 0 and df["is_author"].null_count() == 0
     assert df["profession_code"].null_count() == 0
-    assert df.filter(pl.col("is_gp"))["professional_id"].equals(df.filter(pl.col("is_gp"))["gp_professional_id"])
+    assert df.filter(pl.col("is_gp"))["professional_id"].equals(
+        df.filter(pl.col("is_gp"))["gp_professional_id"]
+    )
     assert df.filter(pl.col("is_gp")).height > 0
     with_doc = df.filter(pl.col("document_id").is_not_null())
     assert with_doc["type_code"].null_count() == 0
@@ -217,8 +252,10 @@ def test_documents_enriched_view(con, tiny):
     assert df["residence_region"].null_count() == 0
     prof = df.filter(pl.col("author_kind") == "professional")
     assert prof["author_profession_code"].null_count() == 0
-    assert df.filter(pl.col("author_kind") != "professional")["author_profession_code"].null_count() == \
-        df.filter(pl.col("author_kind") != "professional").height
+    assert (
+        df.filter(pl.col("author_kind") != "professional")["author_profession_code"].null_count()
+        == df.filter(pl.col("author_kind") != "professional").height
+    )
 
 
 def test_diabetics_view(con, tiny_frames):
@@ -240,16 +277,32 @@ def test_months_view(con, tiny):
     assert df["days"].sum() == (end - start).days + 1
 
 
-DERIVED = ["encounter_document_counts", "encounter_counts", "patient_years", "sharing_pairs", "sector_reads",
-           "discharge_letters", "lab_reports", "consultation_months", "document_months", "author_months",
-           "access_counts", "access_patient_years", "document_masking", "diabetic_observations", "diabetic_eye_exam_years"]
+DERIVED = [
+    "encounter_document_counts",
+    "encounter_counts",
+    "patient_years",
+    "sharing_pairs",
+    "sector_reads",
+    "discharge_letters",
+    "lab_reports",
+    "consultation_months",
+    "document_months",
+    "author_months",
+    "access_counts",
+    "access_patient_years",
+    "document_masking",
+    "diabetic_observations",
+    "diabetic_eye_exam_years",
+]
 # tiny has no ophthalmology visit of a diabetic (the hand-built dataset of test_analyses has one).
 EMPTY_ON_TINY = {"diabetic_eye_exam_years"}
 
 
 def test_derived_tables_are_documented_and_built(con):
     text = warehouse.derived_sql()
-    built = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()}
+    built = {
+        t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
+    }
     for table in DERIVED:
         assert f"-- {table}\n-- grain: one row per" in text, table
         assert table in built, table
@@ -264,33 +317,46 @@ def test_derived_tables_add_up_to_the_dataset_tables(con):
 
     assert one("SELECT sum(encounters) FROM encounter_counts") == one("SELECT count(*) FROM encounters")
     assert one("SELECT sum(documents) FROM encounter_counts") == one(
-        "SELECT count(*) FROM documents WHERE encounter_id IS NOT NULL")
+        "SELECT count(*) FROM documents WHERE encounter_id IS NOT NULL"
+    )
     assert one("SELECT sum(documents) FROM encounter_document_counts") == one(
-        "SELECT count(*) FROM documents WHERE encounter_id IS NOT NULL")
+        "SELECT count(*) FROM documents WHERE encounter_id IS NOT NULL"
+    )
     assert one("SELECT sum(encounters) FROM patient_years") == one("SELECT count(*) FROM encounters")
     assert one("SELECT sum(documents) FROM document_months") == one("SELECT count(*) FROM documents")
     assert one("SELECT sum(attempts) FROM consultation_months") == one(
-        "SELECT count(*) FROM access_events WHERE action = 'consult'")
+        "SELECT count(*) FROM access_events WHERE action = 'consult'"
+    )
     assert one("SELECT sum(consultations) FROM sector_reads") == one(
-        "SELECT count(*) FROM consultations WHERE granted AND document_id IS NOT NULL AND NOT is_author")
+        "SELECT count(*) FROM consultations WHERE granted AND document_id IS NOT NULL AND NOT is_author"
+    )
     assert one("SELECT count(*) FROM discharge_letters") == one(
-        "SELECT count(*) FROM documents_enriched WHERE type_code = '11490-0'")
+        "SELECT count(*) FROM documents_enriched WHERE type_code = '11490-0'"
+    )
     assert one("SELECT count(*) FROM lab_reports") == one(
-        "SELECT count(*) FROM documents_enriched WHERE type_code = '11502-2'")
+        "SELECT count(*) FROM documents_enriched WHERE type_code = '11502-2'"
+    )
     assert one("SELECT sum(consultations) FROM sharing_pairs") == one(
-        "SELECT count(*) FROM consultations WHERE granted AND author_professional_id IS NOT NULL AND NOT is_author")
+        "SELECT count(*) FROM consultations WHERE granted AND author_professional_id IS NOT NULL AND NOT is_author"
+    )
     assert one("SELECT sum(documents) FROM author_months") == one(
-        "SELECT count(*) FROM documents WHERE author_professional_id IS NOT NULL")
+        "SELECT count(*) FROM documents WHERE author_professional_id IS NOT NULL"
+    )
     assert one("SELECT sum(events) FROM access_counts") == one("SELECT count(*) FROM access_events")
-    assert one("SELECT sum(view_events + view_history_events + emergency_consults) FROM access_patient_years") == one(
+    assert one(
+        "SELECT sum(view_events + view_history_events + emergency_consults) FROM access_patient_years"
+    ) == one(
         "SELECT count(*) FROM access_events WHERE action IN ('view', 'view_history') "
-        "OR (action = 'consult' AND access_mode IN ('bris_de_glace', 'centre_15'))")
+        "OR (action = 'consult' AND access_mode IN ('bris_de_glace', 'centre_15'))"
+    )
     assert one("SELECT sum(masks + unmasks + denied_masked) FROM document_masking") == one(
         "SELECT count(*) FROM access_events WHERE action IN ('mask', 'unmask') "
-        "OR (action = 'consult' AND outcome = 'denied_masked')")
+        "OR (action = 'consult' AND outcome = 'denied_masked')"
+    )
     assert one("SELECT count(*) FROM diabetic_observations") == one(
         "SELECT count(*) FROM observations WHERE loinc_code IN ('4548-4', '14682-9', '14959-1') "
-        "AND patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11')")
+        "AND patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11')"
+    )
 
 
 def test_derived_tables_do_not_depend_on_the_patient_batches(con):
@@ -307,7 +373,7 @@ def test_derived_tables_do_not_depend_on_the_patient_batches(con):
         whole = snapshot()
         batches = _patient_batches(con, encounters // 7)
         assert len(batches) >= 7
-        (lo, hi), = con.execute("SELECT min(patient_id), max(patient_id) FROM patients").fetchall()
+        ((lo, hi),) = con.execute("SELECT min(patient_id), max(patient_id) FROM patients").fetchall()
         assert batches[0][0] <= lo and hi < batches[-1][1]
         assert all(a[1] == b[0] for a, b in itertools.pairwise(batches))  # contiguous, no gap or overlap
         warehouse.derive(con, batch_rows=encounters // 7)
@@ -327,13 +393,18 @@ def test_derived_sql_statements():
     from dmpdata.warehouse.build import _derived_plan, _statements
 
     assert _statements("-- a comment; with a semicolon\nSELECT 1;\n\nSELECT\n  2 -- two\n;\n") == [
-        "SELECT 1", "SELECT\n  2 -- two"]
+        "SELECT 1",
+        "SELECT\n  2 -- two",
+    ]
     with pytest.raises(ValueError, match="without `;`"):
         _statements("SELECT 1;\nSELECT 2\n")
     batched = [s for s in _statements(warehouse.derived_sql()) if "$lo" in s]
     assert len(batched) >= 5 and all(s.startswith("CREATE OR REPLACE ") for s in batched)
     plan = dict(_derived_plan())
-    assert all(plan[s].startswith("INSERT INTO _") or plan[s].startswith("INSERT INTO patient_years ") for s in batched)
+    assert all(
+        plan[s].startswith("INSERT INTO _") or plan[s].startswith("INSERT INTO patient_years ")
+        for s in batched
+    )
     assert sum(append is not None for append in plan.values()) == len(batched)
 
 
@@ -430,7 +501,7 @@ def test_code_outside_the_set_fails_the_load(tiny, tmp_path):
     shutil.copytree(tiny.path, copy)
     part = copy / "conditions" / "part-00000.parquet"
     pl.read_parquet(part).with_columns(pl.lit("Z99").alias("condition_code")).write_parquet(part)
-    with pytest.raises(DatasetError, match="loading table conditions failed.*Z99"):
+    with pytest.raises(DatasetError, match=r"loading table conditions failed.*Z99"):
         connect(dmpdata.open_dataset(copy), tmp_path / "w.duckdb", validate=False)
     assert not (tmp_path / "w.duckdb").exists()
 
@@ -443,7 +514,7 @@ def test_foreign_database_is_not_overwritten(tiny, tmp_path):
         connect(tiny, db)
     data_file = tmp_path / "notes.json"  # DuckDB opens a JSON file as a database of its contents
     data_file.write_text('{"keep": "me"}')
-    with pytest.raises(DatasetError, match="is not a warehouse built by dmpdata.*not overwriting"):
+    with pytest.raises(DatasetError, match=r"is not a warehouse built by dmpdata.*not overwriting"):
         connect(tiny, data_file)
     assert data_file.read_text() == '{"keep": "me"}'
     not_db = tmp_path / "notes.duckdb"
@@ -469,10 +540,12 @@ def test_manifest_edit_forces_a_rebuild(tiny, tmp_path):
 
 
 def test_no_network_extensions(con):
-    settings = dict(con.execute(
-        "SELECT name, value FROM duckdb_settings() "
-        "WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions')"
-    ).fetchall())
+    settings = dict(
+        con.execute(
+            "SELECT name, value FROM duckdb_settings() "
+            "WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions')"
+        ).fetchall()
+    )
     assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
 
 
@@ -495,7 +568,9 @@ def test_linked_warehouse_reads_the_event_tables_from_the_parts(linked, tiny):
     assert set(TABLES) - set(UNDECLARED_KEYS) <= tables and not set(UNDECLARED_KEYS) & tables
     for table in warehouse.LINKED_TABLES:  # each view reads exactly the manifest's parts, by absolute path
         sql = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ?", [table]).fetchall()[0][0]
-        assert sorted(re.findall(r"'(/[^']+\.parquet)'", sql)) == sorted(str(p.resolve()) for p in tiny.files(table))
+        assert sorted(re.findall(r"'(/[^']+\.parquet)'", sql)) == sorted(
+            str(p.resolve()) for p in tiny.files(table)
+        )
     assert con.execute(f"SELECT linked, validated FROM {META_TABLE}").fetchall() == [(True, True)]
 
 
@@ -506,16 +581,24 @@ def test_linked_warehouse_has_the_same_columns_rows_and_answers_as_a_copied_one(
     for table in TABLES:
         assert _types(lcon, table) == _types(con, table), table
         _assert_holds_the_rows(lcon, table, tiny_frames[table])
-    others = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
-              if t != META_TABLE]  # derived and reference tables
+    others = [
+        t
+        for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
+        if t != META_TABLE
+    ]  # derived and reference tables
     assert len(others) > len(TABLES)
     for table in others:
         assert _types(lcon, table) == _types(con, table), table  # the ENUMs of access_events' codes included
-        assert (lcon.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
-                == con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()), table
-    assert not lcon.execute("SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal").fetchall()[0][0]
-    enum_columns = lcon.execute("SELECT count(*) FROM duckdb_columns() WHERE table_name = 'access_counts' "
-                                "AND data_type LIKE 'ENUM%'").fetchall()[0][0]
+        assert (
+            lcon.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+            == con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+        ), table
+    assert not lcon.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE temporary AND NOT internal"
+    ).fetchall()[0][0]
+    enum_columns = lcon.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'access_counts' AND data_type LIKE 'ENUM%'"
+    ).fetchall()[0][0]
     assert enum_columns == 3  # action, access_mode, outcome: derived from the strings, typed as copied
     for q in analyses.questions():
         assert_frame_equal(analyses.run(lcon, q.name), analyses.run(con, q.name), check_exact=True)
@@ -530,7 +613,9 @@ def test_linked_warehouse_is_reused_kept_or_replaced_as_asked(tiny, tmp_path):
     assert _meta(db) == built
     with connect(tiny, db, link=False) as c:  # asked for a copy: rebuilt with every table copied
         assert c.execute(f"SELECT linked FROM {META_TABLE}").fetchall() == [(False,)]
-        assert not c.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'documents'").fetchall()[0][0]
+        assert not c.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'documents'").fetchall()[
+            0
+        ][0]
     copied = _meta(db)
     assert copied[0] != built[0]
     connect(tiny, db).close()
@@ -547,12 +632,16 @@ def test_linked_warehouse_follows_a_moved_dataset(tiny, tmp_path):
     connect(dmpdata.open_dataset(old), old / "warehouse.duckdb", link=True).close()
     new = tmp_path / "new"
     old.rename(new)
-    with duckdb.connect(str(new / "warehouse.duckdb"), read_only=True) as stale, \
-            pytest.raises(duckdb.IOException, match="old"):
+    with (
+        duckdb.connect(str(new / "warehouse.duckdb"), read_only=True) as stale,
+        pytest.raises(duckdb.IOException, match="old"),
+    ):
         stale.execute("SELECT count(*) FROM documents").fetchall()
     with connect(dmpdata.open_dataset(new), new / "warehouse.duckdb") as c:
         assert c.execute("SELECT count(*) FROM documents").fetchall()[0][0] == tiny.row_counts["documents"]
-        assert c.execute(f"SELECT linked, dataset_path FROM {META_TABLE}").fetchall() == [(True, str(new.resolve()))]
+        assert c.execute(f"SELECT linked, dataset_path FROM {META_TABLE}").fetchall() == [
+            (True, str(new.resolve()))
+        ]
 
 
 def test_linked_load_checks_row_counts_and_codes_when_read(tiny, tmp_path):

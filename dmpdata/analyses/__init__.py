@@ -31,7 +31,7 @@ import polars as pl
 
 from dmpdata.errors import DmpdataError
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (the catalogue's order)
     "Question",
     "questions",
     "question",
@@ -88,8 +88,13 @@ _PARAM = re.compile(r"^\$([a-z_][a-z0-9_]*)\s+([A-Z]+)\s*=\s*(\S.*?)\s*$")
 
 
 # What a parameter of each type must be, as an error message says it.
-_EXPECTED = {"DATE": "a date (YYYY-MM-DD)", "INTEGER": "an integer", "DOUBLE": "a number", "BOOLEAN": "true or false",
-             "VARCHAR": "a string"}
+_EXPECTED = {
+    "DATE": "a date (YYYY-MM-DD)",
+    "INTEGER": "an integer",
+    "DOUBLE": "a number",
+    "BOOLEAN": "true or false",
+    "VARCHAR": "a string",
+}
 
 
 def _parse_value(duck_type: str, raw: Any, *, where: str) -> Any:
@@ -139,7 +144,9 @@ def _parse_value(duck_type: str, raw: Any, *, where: str) -> Any:
         if isinstance(raw, str):
             return raw
         raise bad
-    raise DmpdataError(f"{where}: unsupported parameter type {duck_type} (use one of {', '.join(PARAM_TYPES)})")
+    raise DmpdataError(
+        f"{where}: unsupported parameter type {duck_type} (use one of {', '.join(PARAM_TYPES)})"
+    )
 
 
 def parse_header(sql: str, *, name: str, section: str) -> Question:
@@ -170,7 +177,9 @@ def parse_header(sql: str, *, name: str, section: str) -> Question:
             elif cont and last_column:
                 columns[last_column] += " " + cont.group(1)
             else:
-                raise ValueError(f"{name}.sql: bad line in 'columns': {line!r} (use '--   name  description')")
+                raise ValueError(
+                    f"{name}.sql: bad line in 'columns': {line!r} (use '--   name  description')"
+                )
             continue
         text = line[2:].strip()
         if text:
@@ -245,9 +254,13 @@ def run(con: duckdb.DuckDBPyConnection, name: str, **params: Any) -> pl.DataFram
     unknown = sorted(set(params) - set(q.params))
     if unknown:
         accepted = ", ".join(q.params) or "none"
-        raise DmpdataError(f"analysis {name!r} has no parameter {', '.join(unknown)}; its parameters: {accepted}")
+        raise DmpdataError(
+            f"analysis {name!r} has no parameter {', '.join(unknown)}; its parameters: {accepted}"
+        )
     values = {
-        pname: default if params.get(pname) is None else _parse_value(ptype, params[pname], where=f"{name}: ${pname}")
+        pname: default
+        if params.get(pname) is None
+        else _parse_value(ptype, params[pname], where=f"{name}: ${pname}")
         for pname, (ptype, default) in q.params.items()
     }
     return con.sql(q.sql, params=values or None).pl()
@@ -268,7 +281,7 @@ def discharge_letters_read_by_gp(con: duckdb.DuckDBPyConnection) -> pl.DataFrame
 
 
 def discharge_letter_read_delays(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """How long after its submission is a hospital discharge letter first read, by the médecin traitant and by any other professional?"""  # noqa: E501
+    """How long after its submission is a hospital discharge letter first read, by the médecin traitant and by any other professional?"""
     return run(con, "discharge_letter_read_delays")
 
 
@@ -318,7 +331,7 @@ def hba1c_tests_per_year(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def diabetes_follow_up_indicators(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Do type 2 diabetics get the follow-up HAS recommends (fundus exam, creatinine, albuminuria) and is their HbA1c controlled?"""  # noqa: E501
+    """Do type 2 diabetics get the follow-up HAS recommends (fundus exam, creatinine, albuminuria) and is their HbA1c controlled?"""
     return run(con, "diabetes_follow_up_indicators")
 
 
@@ -338,7 +351,7 @@ def care_vs_dmp(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def emergency_access_rates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """How often do professionals open a DMP in emergency mode (bris de glace, centre 15), and how often is it refused?"""  # noqa: E501
+    """How often do professionals open a DMP in emergency mode (bris de glace, centre 15), and how often is it refused?"""
     return run(con, "emergency_access_rates")
 
 

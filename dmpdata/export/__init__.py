@@ -15,7 +15,10 @@ from dmpdata.export.subset import Subset, SubsetError, select
 
 __all__ = ["FORMATS", "ExportResult", "Subset", "SubsetError", "export"]
 
-FORMATS = {"fhir": "FHIR R4 Bulk Data NDJSON, one file per resource type", "csv": "one CSV per table + data dictionary"}
+FORMATS = {
+    "fhir": "FHIR R4 Bulk Data NDJSON, one file per resource type",
+    "csv": "one CSV per table + data dictionary",
+}
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,14 @@ def export(
                 "seed": ds.manifest.get("seed"),
                 "manifest_sha256": sha256_of(ds.path / "manifest.json"),
             },
-            "subset": None if subset is None or subset.is_everything else {**subset.to_json(), "selected": selection.counts},
+            "subset": None
+            if subset is None or subset.is_everything
+            else {**subset.to_json(), "selected": selection.counts},
             "patients": patients,
             "counts": dict(sorted(counts.items())),
             "files": file_entries(tmp, counts),
         }
-        (tmp / EXPORT_JSON).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / EXPORT_JSON).write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
     return ExportResult(out, format, dict(sorted(counts.items())), patients)

@@ -26,14 +26,32 @@ def _dictionary_frame(tables: list[str]) -> pl.DataFrame:
         schema = MODELS[table].to_schema()
         for name, column in schema.columns.items():
             entry = entries[table][name]
-            rows.append({"table": table, "column": name, "dtype": dictionary._type_name(column.dtype.type),
-                         "nullable": column.nullable, "description": entry.description, "codes": entry.codes})
-    return pl.DataFrame(rows, schema={"table": pl.String, "column": pl.String, "dtype": pl.String,
-                                      "nullable": pl.Boolean, "description": pl.String, "codes": pl.String})
+            rows.append(
+                {
+                    "table": table,
+                    "column": name,
+                    "dtype": dictionary._type_name(column.dtype.type),
+                    "nullable": column.nullable,
+                    "description": entry.description,
+                    "codes": entry.codes,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "table": pl.String,
+            "column": pl.String,
+            "dtype": pl.String,
+            "nullable": pl.Boolean,
+            "description": pl.String,
+            "codes": pl.String,
+        },
+    )
 
 
-def write_csv(ds: Dataset, selection: Selection, root: Path,
-              progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+def write_csv(
+    ds: Dataset, selection: Selection, root: Path, progress: Callable[[str, int, int], None] | None = None
+) -> dict[str, int]:
     """Write `<table>.csv` for every table of `ds` (the rows `selection` keeps) and the dictionary; file -> rows."""
     report = progress or (lambda stage, done, total: None)
     counts: dict[str, int] = {}

@@ -37,7 +37,12 @@ def check_output(out: Path, force: bool) -> None:
 
 def file_entries(root: Path, counts: dict[str, int]) -> list[dict]:
     """Rows, bytes and sha256 of every written file (export.json's `files`), in name order."""
-    return [{"path": name, "rows": counts[name], "bytes": (root / name).stat().st_size, "sha256": sha256_of(root / name)}
-            for name in sorted(counts)]
-
-
+    return [
+        {
+            "path": name,
+            "rows": counts[name],
+            "bytes": (root / name).stat().st_size,
+            "sha256": sha256_of(root / name),
+        }
+        for name in sorted(counts)
+    ]

@@ -44,7 +44,9 @@ class Subset:
         known = set(reference.load("departments")["code"])
         bad = [d for d in self.departments if d not in known]
         if bad:
-            raise SubsetError(f"unknown department {bad[0]!r}: use an INSEE department code such as 01, 2A, 59 or 974")
+            raise SubsetError(
+                f"unknown department {bad[0]!r}: use an INSEE department code such as 01, 2A, 59 or 974"
+            )
         codes = reference.load("conditions")["condition_code"].to_list()
         bad = [c for c in self.conditions if c not in codes]
         if bad:
@@ -57,8 +59,12 @@ class Subset:
         return not self.departments and not self.conditions and self.patients is None
 
     def to_json(self) -> dict:
-        return {"departments": list(self.departments), "conditions": list(self.conditions),
-                "max_patients": self.patients, "order": "lowest patient_id first"}
+        return {
+            "departments": list(self.departments),
+            "conditions": list(self.conditions),
+            "max_patients": self.patients,
+            "order": "lowest patient_id first",
+        }
 
 
 @dataclass
@@ -103,13 +109,21 @@ def select(ds: Dataset, subset: Subset | None, progress: Progress | None = None)
         report("subset", i + 1, len(files))
     chosen = _ids(parts)
     for code in subset.conditions:
-        having = _ids([read_part(p, ["patient_id", "condition_code"])
-                       .filter(pl.col("condition_code") == code)["patient_id"] for p in ds.files("conditions")])
+        having = _ids(
+            [
+                read_part(p, ["patient_id", "condition_code"]).filter(pl.col("condition_code") == code)[
+                    "patient_id"
+                ]
+                for p in ds.files("conditions")
+            ]
+        )
         chosen = chosen.filter(chosen.is_in(having.implode()))
     if subset.patients is not None:
         chosen = chosen.head(subset.patients)
     if chosen.is_empty():
-        what = ", ".join([*(f"department {d}" for d in subset.departments), *(f"condition {c}" for c in subset.conditions)])
+        what = ", ".join(
+            [*(f"department {d}" for d in subset.departments), *(f"condition {c}" for c in subset.conditions)]
+        )
         raise SubsetError(f"no patient of {ds.path} matches the subset ({what})")
     selection = Selection(patient_ids=chosen.rename("patient_id"))
     professionals, organizations = [], []
@@ -125,6 +139,9 @@ def select(ds: Dataset, subset: Subset | None, progress: Progress | None = None)
         frame = selection.rows("professionals", read_part(path, ["professional_id", "organization_id"]))
         organizations.append(frame["organization_id"])
     selection.organization_ids = _ids(organizations).rename("organization_id")
-    selection.counts = {"patients": chosen.len(), "professionals": selection.professional_ids.len(),
-                        "organizations": selection.organization_ids.len()}
+    selection.counts = {
+        "patients": chosen.len(),
+        "professionals": selection.professional_ids.len(),
+        "organizations": selection.organization_ids.len(),
+    }
     return selection

@@ -43,11 +43,19 @@ def mapped(name: str, column: str | pl.Expr, field: str = "code", *, partial: bo
     rows = _mapping(name)
     if field == "system":
         keys = list(_systems())
-        rows = rows.with_columns(pl.col("system_key").replace_strict(
-            keys, [_systems()[k] for k in keys], default=None, return_dtype=pl.String).alias("system"))
+        rows = rows.with_columns(
+            pl.col("system_key")
+            .replace_strict(keys, [_systems()[k] for k in keys], default=None, return_dtype=pl.String)
+            .alias("system")
+        )
     default = rows.filter(pl.col("value") == ANY)[field]
     listed = rows.filter(pl.col("value") != ANY)
     expr = pl.col(column) if isinstance(column, str) else column
-    kwargs = ({"default": pl.lit(default[0], dtype=pl.String)} if default.len()
-              else {"default": None} if partial else {})
+    kwargs = (
+        {"default": pl.lit(default[0], dtype=pl.String)}
+        if default.len()
+        else {"default": None}
+        if partial
+        else {}
+    )
     return expr.replace_strict(listed["value"], listed[field], return_dtype=pl.String, **kwargs)

@@ -74,12 +74,20 @@ def scorecard(con: duckdb.DuckDBPyConnection, table: pl.DataFrame | None = None)
         error = value - row["value"]
         relative = error / row["value"] if row["value"] else math.inf
         passed = (abs(error) if row["tolerance_kind"] == "absolute" else abs(relative)) <= tolerance
-        rows.append({
-            "target": row["target"], "description": row["description"], "published": row["value"],
-            "generated": value, "relative_error": relative, "tolerance": tolerance,
-            "tolerance_kind": row["tolerance_kind"], "n": float(n or 0), "passed": bool(passed and value == value),
-            "source": row["source"],
-        })
+        rows.append(
+            {
+                "target": row["target"],
+                "description": row["description"],
+                "published": row["value"],
+                "generated": value,
+                "relative_error": relative,
+                "tolerance": tolerance,
+                "tolerance_kind": row["tolerance_kind"],
+                "n": float(n or 0),
+                "passed": bool(passed and value == value),
+                "source": row["source"],
+            }
+        )
     return pl.DataFrame(rows)
 
 
@@ -98,13 +106,19 @@ def structural(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         if hasattr(check, "unique_key"):
             table, keys = check.unique_key
             cols = ", ".join(keys)
-            add("key uniqueness", f"{table}({cols})",
-                f"SELECT (SELECT count(*) FROM (SELECT DISTINCT {cols} FROM {table}))::DOUBLE / nullif(count(*), 0) FROM {table}")
+            add(
+                "key uniqueness",
+                f"{table}({cols})",
+                f"SELECT (SELECT count(*) FROM (SELECT DISTINCT {cols} FROM {table}))::DOUBLE / nullif(count(*), 0) FROM {table}",
+            )
         if hasattr(check, "foreign_key"):
             table, column, target, target_column = check.foreign_key
-            add("referential integrity", f"{table}.{column} → {target}",
+            add(
+                "referential integrity",
+                f"{table}.{column} → {target}",
                 f"SELECT avg((t.{target_column} IS NOT NULL)::INT)::DOUBLE FROM {table} s "
-                f"LEFT JOIN {target} t ON t.{target_column} = s.{column} WHERE s.{column} IS NOT NULL")
+                f"LEFT JOIN {target} t ON t.{target_column} = s.{column} WHERE s.{column} IS NOT NULL",
+            )
     for table, model in MODELS.items():
         for name, column in model.to_schema().columns.items():
             for check in column.checks:
@@ -113,13 +127,23 @@ def structural(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
                     allowed = pl.DataFrame({"v": [str(v) for v in stats["allowed_values"]]})
                     con.register("_allowed", allowed)
                     # Rows per distinct value first: the membership test then runs once per value, not per row.
-                    add("category adherence", f"{table}.{name}",
+                    add(
+                        "category adherence",
+                        f"{table}.{name}",
                         f"SELECT (sum(n * (CAST(v AS VARCHAR) IN (SELECT v FROM _allowed))::INT) / sum(n))::DOUBLE "
-                        f"FROM (SELECT {name} AS v, count(*) AS n FROM {table} WHERE {name} IS NOT NULL GROUP BY 1)")
+                        f"FROM (SELECT {name} AS v, count(*) AS n FROM {table} WHERE {name} IS NOT NULL GROUP BY 1)",
+                    )
                     con.unregister("_allowed")
     period = "(SELECT period_start FROM dmpdata_meta)", "(SELECT period_end + 1 FROM dmpdata_meta)"
-    for table, column in (("encounters", "start_at"), ("documents", "submitted_at"), ("observations", "effective_at"),
-                          ("access_events", "occurred_at")):
-        add("date-range adherence", f"{table}.{column} within the period",
-            f"SELECT avg(({column} >= {period[0]} AND {column} < {period[1]})::INT)::DOUBLE FROM {table}")
+    for table, column in (
+        ("encounters", "start_at"),
+        ("documents", "submitted_at"),
+        ("observations", "effective_at"),
+        ("access_events", "occurred_at"),
+    ):
+        add(
+            "date-range adherence",
+            f"{table}.{column} within the period",
+            f"SELECT avg(({column} >= {period[0]} AND {column} < {period[1]})::INT)::DOUBLE FROM {table}",
+        )
     return pl.DataFrame(out).with_columns((pl.col("score") >= 1.0).alias("passed"))

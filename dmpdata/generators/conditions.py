@@ -48,11 +48,15 @@ def generate_conditions(scenario: Scenario, rng: np.random.Generator, patients: 
         onset = ref - np.floor(rng.exponential(mean_years, patients.height) * DAYS_PER_YEAR)
         onset = np.clip(onset, birth, np.minimum(death - 1, np.maximum(ref, birth)))
         idx = np.flatnonzero(has)
-        blocks.append(pl.DataFrame({
-            "patient_id": patients["patient_id"].gather(idx),
-            "condition_code": pl.repeat(code, idx.size, dtype=pl.String, eager=True),
-            "ald": pl.Series(is_ald[idx]),
-            "onset_date": as_date(onset[idx], "onset_date"),
-        }))
+        blocks.append(
+            pl.DataFrame(
+                {
+                    "patient_id": patients["patient_id"].gather(idx),
+                    "condition_code": pl.repeat(code, idx.size, dtype=pl.String, eager=True),
+                    "ald": pl.Series(is_ald[idx]),
+                    "onset_date": as_date(onset[idx], "onset_date"),
+                }
+            )
+        )
     out = pl.concat(blocks).sort("patient_id", "condition_code")
     return out

@@ -22,15 +22,32 @@ from dmpdata.generators.staff import SECTORS
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import code_dtypes
 
-__all__ = ["generate_documents", "curve_at", "DOCUMENT_COLUMNS", "days_to_datetime"]
+__all__ = ["DOCUMENT_COLUMNS", "curve_at", "days_to_datetime", "generate_documents"]
 
 US_PER_DAY = 86_400_000_000
 N1_PDF = "urn:ihe:iti:xds-sd:pdf:2008"
 DOCUMENT_COLUMNS = [
-    "document_id", "unique_id", "patient_id", "encounter_id", "type_code", "class_code", "format_code",
-    "author_kind", "author_professional_id", "organization_id", "sector", "created_at", "submitted_at",
-    "confidentiality", "masked_ps", "invisible_patient", "invisible_legal_reps", "status", "status_at",
-    "replaces_document_id", "mandatory",
+    "document_id",
+    "unique_id",
+    "patient_id",
+    "encounter_id",
+    "type_code",
+    "class_code",
+    "format_code",
+    "author_kind",
+    "author_professional_id",
+    "organization_id",
+    "sector",
+    "created_at",
+    "submitted_at",
+    "confidentiality",
+    "masked_ps",
+    "invisible_patient",
+    "invisible_legal_reps",
+    "status",
+    "status_at",
+    "replaces_document_id",
+    "mandatory",
 ]
 
 
@@ -54,8 +71,9 @@ def _feeding_curves() -> dict[tuple[str, str], tuple[pl.Series, np.ndarray]]:
     }
 
 
-def feeding_share(type_idx: np.ndarray, sector_code: np.ndarray, day: np.ndarray,
-                  factors: dict[str, float] | None = None) -> np.ndarray:
+def feeding_share(
+    type_idx: np.ndarray, sector_code: np.ndarray, day: np.ndarray, factors: dict[str, float] | None = None
+) -> np.ndarray:
     """Share of produced documents fed by an equipped author: the most specific curve of feeding.csv.
 
     type_idx indexes `type_vocabulary()`, sector_code indexes staff.SECTORS. `factors` (a scenario's
@@ -80,7 +98,7 @@ def feeding_share(type_idx: np.ndarray, sector_code: np.ndarray, day: np.ndarray
     bounds = np.searchsorted(curve[order], np.arange(-1, len(names) + 1))
     out = np.zeros(day.size)
     for c in range(len(names)):
-        rows = order[bounds[c + 1]:bounds[c + 2]]
+        rows = order[bounds[c + 1] : bounds[c + 2]]
         if rows.size:
             out[rows] = curve_at(*curves[names[c]], day[rows])
     return np.minimum(out * factor_of[combo], 1.0)
@@ -106,20 +124,26 @@ def _prescribed_pairs() -> set[tuple[str, str]]:
 def _lag(sector: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     median = np.select(
         [sector == SECTORS.index("etablissement"), sector == SECTORS.index("medico_social")],
-        [reference.parameter("submission_lag_median_days_etablissement"),
-         reference.parameter("submission_lag_median_days_medico_social")],
+        [
+            reference.parameter("submission_lag_median_days_etablissement"),
+            reference.parameter("submission_lag_median_days_medico_social"),
+        ],
         default=reference.parameter("submission_lag_median_days_ville"),
     )
     return median * np.exp(rng.normal(0, reference.parameter("submission_lag_sigma"), sector.size))
 
 
-def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death) -> dict:
+def _professional_documents(
+    scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death
+) -> dict:
     """Documents written by professionals (from encounters per document_rules.csv, and the yearly VSM)."""
     rules = reference.load("document_rules")
     kind, kinds = codes_of(encounters, "kind")  # integer codes: comparing object arrays costs ~30× more
     activity, activities = codes_of(encounters, "activity")
     pathway, pathways = codes_of(encounters, "pathway")
-    gp_prescribed = np.zeros((len(pathways) + 1, len(activities) + 1), dtype=bool)  # the extra row/column: null (-1)
+    gp_prescribed = np.zeros(
+        (len(pathways) + 1, len(activities) + 1), dtype=bool
+    )  # the extra row/column: null (-1)
     for p_name, a_id in _prescribed_pairs():
         if p_name in pathways and a_id in activities:
             gp_prescribed[pathways[p_name], activities[a_id]] = True
@@ -134,7 +158,7 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
     cands: list[dict[str, np.ndarray]] = []  # candidate documents, column by column, rule by rule
     for rule in rules.iter_rows(named=True):
         code = kinds.get(rule["encounter_kind"], -1)
-        idx = by_kind[bounds[code + 1]:bounds[code + 2]]
+        idx = by_kind[bounds[code + 1] : bounds[code + 2]]
         if rule["activity"]:
             idx = idx[activity[idx] == activities.get(rule["activity"], -1)]
         if rule["when"] == "prescription":
@@ -153,8 +177,15 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
             author = enc_prof_row[idx]
         lo, hi = rule["created_offset_days_min"], rule["created_offset_days_max"]
         created = end_day[idx] + lo + rng.random(idx.size) * (hi - lo)
-        cands.append({"person": person, "encounter": enc_id[idx],
-                      "type": np.full(idx.size, _type_index()[rule["type_code"]]), "author": author, "created": created})
+        cands.append(
+            {
+                "person": person,
+                "encounter": enc_id[idx],
+                "type": np.full(idx.size, _type_index()[rule["type_code"]]),
+                "author": author,
+                "created": created,
+            }
+        )
     # The médecin traitant's yearly synthesis (VSM, 60591-5; L.1111-15).
     with_gp = np.flatnonzero(gp > 0)
     share = reference.parameter("vsm_produced_share")
@@ -164,9 +195,15 @@ def _professional_documents(scenario, rng, encounters, person_of, gp, dept, staf
         span = hi - lo
         hit = (span > 0) & (rng.random(with_gp.size) < share * np.clip(span / 365.0, 0, 1))
         person = with_gp[hit]
-        cands.append({"person": person, "encounter": np.zeros(person.size, dtype=np.int64),
-                      "type": np.full(person.size, _type_index()["60591-5"]), "author": staff.row_of(gp[person]),
-                      "created": lo + rng.random(person.size) * span[hit]})
+        cands.append(
+            {
+                "person": person,
+                "encounter": np.zeros(person.size, dtype=np.int64),
+                "type": np.full(person.size, _type_index()["60591-5"]),
+                "author": staff.row_of(gp[person]),
+                "created": lo + rng.random(person.size) * span[hit],
+            }
+        )
     return concat_columns(cands)
 
 
@@ -208,21 +245,36 @@ def generate_documents(
         & (staff.equipped_from[prof["author"]] <= np.floor(submitted))
     )
     draw = rng.random(submitted.size)  # one draw per candidate; the curves are read only where the rest holds
-    fed = can[draw[can] < feeding_share(prof["type"][can], sector[can], prof["created"][can], scenario.feeding_factor)]
+    fed = can[
+        draw[can]
+        < feeding_share(prof["type"][can], sector[can], prof["created"][can], scenario.feeding_factor)
+    ]
     prof = {k: v[fed] for k, v in prof.items()}
     prof["submitted"] = submitted[fed]
     m = prof["submitted"].size
-    prof.update(kind=np.full(m, 0), replaces=np.full(m, -1), status=np.full(m, 0),
-                status_at=prof["submitted"].copy(), key=np.arange(m))
+    prof.update(
+        kind=np.full(m, 0),
+        replaces=np.full(m, -1),
+        status=np.full(m, 0),
+        status_at=prof["submitted"].copy(),
+        key=np.arange(m),
+    )
 
     # 2. New versions and deletions by the author, while the DMP is open.
     pp = prof["person"]
     later = prof["submitted"] + 1 + rng.random(m) * 29
-    versioned = (rng.random(m) < reference.parameter("new_version_share")) & (later < stop) & _profile_open(
-        created_p[pp], closed_p[pp], later)
+    versioned = (
+        (rng.random(m) < reference.parameter("new_version_share"))
+        & (later < stop)
+        & _profile_open(created_p[pp], closed_p[pp], later)
+    )
     gone = prof["submitted"] + 1 + rng.random(m) * 59
-    deleted = ~versioned & (rng.random(m) < reference.parameter("deletion_share")) & (gone < stop) & _profile_open(
-        created_p[pp], closed_p[pp], gone)
+    deleted = (
+        ~versioned
+        & (rng.random(m) < reference.parameter("deletion_share"))
+        & (gone < stop)
+        & _profile_open(created_p[pp], closed_p[pp], gone)
+    )
     prof["status"][versioned], prof["status_at"][versioned] = 1, later[versioned]
     prof["status"][deleted], prof["status_at"][deleted] = 3, gone[deleted]
     v = np.flatnonzero(versioned)
@@ -254,11 +306,16 @@ def generate_documents(
     base = n_prof
     remb_key = base + np.arange(person.size)
     remb = {
-        "person": person, "encounter": np.zeros(person.size, dtype=np.int64),
-        "type": np.full(person.size, _type_index()["REMB"]), "author": np.full(person.size, -1),
-        "created": remb_sub - 0.01, "submitted": remb_sub, "kind": np.full(person.size, 2),
+        "person": person,
+        "encounter": np.zeros(person.size, dtype=np.int64),
+        "type": np.full(person.size, _type_index()["REMB"]),
+        "author": np.full(person.size, -1),
+        "created": remb_sub - 0.01,
+        "submitted": remb_sub,
+        "kind": np.full(person.size, 2),
         "replaces": np.where(j > 0, remb_key - 1, -1),
-        "status": np.where(is_last, 0, 1), "status_at": np.where(is_last, remb_sub, np.r_[remb_sub[1:], 0.0] if person.size else remb_sub),
+        "status": np.where(is_last, 0, 1),
+        "status_at": np.where(is_last, remb_sub, np.r_[remb_sub[1:], 0.0] if person.size else remb_sub),
         "key": remb_key,
     }
 
@@ -274,10 +331,17 @@ def generate_documents(
     upload_idx = np.array([_type_index()[t] for t in uploads_types["type_code"]])
     types = upload_idx[Categorical(uploads_types["weight"].to_numpy()).sample(rng, person.size)]
     upload = {
-        "person": person, "encounter": np.zeros(person.size, dtype=np.int64), "type": types,
-        "author": np.full(person.size, -1), "created": up_day - 0.001, "submitted": up_day,
-        "kind": np.full(person.size, 1), "replaces": np.full(person.size, -1), "status": np.zeros(person.size, dtype=np.int64),
-        "status_at": up_day, "key": base + remb_key.size + np.arange(person.size),
+        "person": person,
+        "encounter": np.zeros(person.size, dtype=np.int64),
+        "type": types,
+        "author": np.full(person.size, -1),
+        "created": up_day - 0.001,
+        "submitted": up_day,
+        "kind": np.full(person.size, 1),
+        "replaces": np.full(person.size, -1),
+        "status": np.zeros(person.size, dtype=np.int64),
+        "status_at": up_day,
+        "key": base + remb_key.size + np.arange(person.size),
     }
     docs = concat_columns([professional, remb, upload])
 
@@ -289,7 +353,9 @@ def generate_documents(
     return _assemble(docs, patients, staff, birth, rng)
 
 
-def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng: np.random.Generator) -> pl.DataFrame:
+def _assemble(
+    docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng: np.random.Generator
+) -> pl.DataFrame:
     n = docs["person"].size
     kind = docs["kind"]  # 0 professional, 1 patient, 2 assurance maladie
     author = docs["author"]
@@ -299,11 +365,16 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     sector = np.where(is_prof, staff.sector_code[safe_author], np.where(kind == 1, 3, 4))
     u = rng.random(n)
     v_share = reference.parameter("confidentiality_V_share")
-    confidentiality = np.where(~is_prof | (u >= v_share + reference.parameter("confidentiality_R_share")), 0,
-                               np.where(u < v_share, 2, 1))
+    confidentiality = np.where(
+        ~is_prof | (u >= v_share + reference.parameter("confidentiality_R_share")),
+        0,
+        np.where(u < v_share, 2, 1),
+    )
     minor = (docs["created"] - birth[docs["person"]]) < 18 * 365.2425
     invisible_patient = is_prof & (rng.random(n) < reference.parameter("invisible_patient_share"))
-    invisible_reps = is_prof & minor & (rng.random(n) < reference.parameter("invisible_legal_reps_minor_share"))
+    invisible_reps = (
+        is_prof & minor & (rng.random(n) < reference.parameter("invisible_legal_reps_minor_share"))
+    )
     structured_draw = rng.random(n) < reference.parameter("structured_format_share")
     hi = rng.integers(1, 10**18, n, dtype=np.int64)
     lo = rng.integers(0, 2**63 - 1, n, dtype=np.int64)
@@ -316,28 +387,31 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     created = days_to_datetime(docs["created"])
     # Mandatory: a type under an obligation, created on or after the day it started.
     mandatory = created.cast(pl.Int64).to_numpy() // US_PER_DAY >= types.obligation_day[doc_type]
-    frame = pl.DataFrame({
-        "_key": docs["key"].astype(np.int64),
-        "_replaces": docs["replaces"].astype(np.int64),
-        "patient_id": patients["patient_id"].to_numpy()[docs["person"]],
-        "encounter_id": pl.Series(docs["encounter"].astype(np.int64)),
-        "_type": doc_type.astype(np.int32),
-        "_kind": kind.astype(np.int8),
-        "author_professional_id": pl.Series(np.where(is_prof, staff.ids[safe_author], 0)),
-        "organization_id": pl.Series(np.where(is_prof, staff.org[safe_author], 0)),
-        "_sector": sector.astype(np.int8),
-        "created_at": created,
-        "submitted_at": days_to_datetime(docs["submitted"]),
-        "_confidentiality": confidentiality.astype(np.int8),
-        "masked_ps": pl.Series(np.zeros(n, dtype=bool)),
-        "invisible_patient": pl.Series(invisible_patient),
-        "invisible_legal_reps": pl.Series(invisible_reps),
-        "_status": docs["status"].astype(np.int8),
-        "status_at": days_to_datetime(docs["status_at"]),
-        "_format": format_index.astype(np.int32),
-        "mandatory": mandatory,
-        "_hi": pl.Series(hi), "_lo": pl.Series(lo),
-    })
+    frame = pl.DataFrame(
+        {
+            "_key": docs["key"].astype(np.int64),
+            "_replaces": docs["replaces"].astype(np.int64),
+            "patient_id": patients["patient_id"].to_numpy()[docs["person"]],
+            "encounter_id": pl.Series(docs["encounter"].astype(np.int64)),
+            "_type": doc_type.astype(np.int32),
+            "_kind": kind.astype(np.int8),
+            "author_professional_id": pl.Series(np.where(is_prof, staff.ids[safe_author], 0)),
+            "organization_id": pl.Series(np.where(is_prof, staff.org[safe_author], 0)),
+            "_sector": sector.astype(np.int8),
+            "created_at": created,
+            "submitted_at": days_to_datetime(docs["submitted"]),
+            "_confidentiality": confidentiality.astype(np.int8),
+            "masked_ps": pl.Series(np.zeros(n, dtype=bool)),
+            "invisible_patient": pl.Series(invisible_patient),
+            "invisible_legal_reps": pl.Series(invisible_reps),
+            "_status": docs["status"].astype(np.int8),
+            "status_at": days_to_datetime(docs["status_at"]),
+            "_format": format_index.astype(np.int32),
+            "mandatory": mandatory,
+            "_hi": pl.Series(hi),
+            "_lo": pl.Series(lo),
+        }
+    )
     # Sorted first, while the frame holds numbers only (`_key` is the row number and the frame is in its order: a
     # stable sort orders same-time documents by it); the strings are gathered from their vocabularies after.
     frame = sort_rows(frame, "patient_id", "submitted_at")
@@ -354,16 +428,25 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
         decoded(in_set(types.type_code, "type_code"), "_type").alias("type_code"),
         decoded(in_set(types.class_code, "class_code"), "_type").alias("class_code"),
         decoded(in_set(types.formats, "format_code"), "_format").alias("format_code"),
-        decoded(("professional", "patient", "assurance_maladie"), "_kind", codes["author_kind"]).alias("author_kind"),
+        decoded(("professional", "patient", "assurance_maladie"), "_kind", codes["author_kind"]).alias(
+            "author_kind"
+        ),
         decoded((*SECTORS, "patient", "assurance_maladie"), "_sector", codes["sector"]).alias("sector"),
         decoded(("N", "R", "V"), "_confidentiality", codes["confidentiality"]).alias("confidentiality"),
-        decoded(("approved", "deprecated", "archived", "deleted"), "_status", codes["status"]).alias("status"),
+        decoded(("approved", "deprecated", "archived", "deleted"), "_status", codes["status"]).alias(
+            "status"
+        ),
         pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
         pl.when(professional).then("author_professional_id").alias("author_professional_id"),
         pl.when(professional).then("organization_id").alias("organization_id"),
         # 2.25.<hi, then lo on 19 digits> (hi >= 1), written as the decimal of one 128-bit integer: one cast to text.
-        pl.concat_str(pl.lit("2.25."), (pl.col("_hi").cast(pl.Int128) * pl.lit(10**19, dtype=pl.Int128)
-                                        + pl.col("_lo").cast(pl.Int128)).cast(pl.String)).alias("unique_id"),
+        pl.concat_str(
+            pl.lit("2.25."),
+            (
+                pl.col("_hi").cast(pl.Int128) * pl.lit(10**19, dtype=pl.Int128)
+                + pl.col("_lo").cast(pl.Int128)
+            ).cast(pl.String),
+        ).alias("unique_id"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"),
     )
     # document_id: the rank in that order; a new version replaces the document of row `_replaces` before the sort.
@@ -371,7 +454,9 @@ def _assemble(docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng:
     id_of_key[frame["_key"].to_numpy()] = np.arange(1, frame.height + 1)
     replaces = frame["_replaces"].to_numpy()
     return frame.with_columns(
-        pl.when(pl.col("_replaces") >= 0).then(pl.Series(id_of_key[np.maximum(replaces, 0)])).alias("replaces_document_id")
+        pl.when(pl.col("_replaces") >= 0)
+        .then(pl.Series(id_of_key[np.maximum(replaces, 0)]))
+        .alias("replaces_document_id")
     ).select(DOCUMENT_COLUMNS)
 
 
@@ -384,18 +469,29 @@ class _TypeTable:
         self.class_code = table["class_code"]
         structured = table["structured_format_code"]
         self.has_structured = structured.is_not_null().to_numpy()
-        kos = reference.load("format_codes").filter(pl.col("format_code").str.starts_with("1.2.840.10008"))["format_code"]
+        kos = reference.load("format_codes").filter(pl.col("format_code").str.starts_with("1.2.840.10008"))[
+            "format_code"
+        ]
         # 0: the PDF (N1); 1: the format of IMG-KOS; 2 + type index: that type's structured format.
-        self.formats = pl.concat([pl.Series([N1_PDF, kos[0] if kos.len() else N1_PDF], dtype=pl.String), structured],
-                                 rechunk=True)
+        self.formats = pl.concat(
+            [pl.Series([N1_PDF, kos[0] if kos.len() else N1_PDF], dtype=pl.String), structured], rechunk=True
+        )
         codes = self.type_code.to_list()
         self.kos_type = codes.index("IMG-KOS") if "IMG-KOS" in codes else -1
-        starts = reference.load("mandatory_documents").group_by("type_code").agg(pl.col("obligation_start").min())
-        first_day = dict(zip(starts["type_code"].to_list(), starts["obligation_start"].cast(pl.Int64).to_list(),
-                             strict=True))
+        starts = (
+            reference.load("mandatory_documents").group_by("type_code").agg(pl.col("obligation_start").min())
+        )
+        first_day = dict(
+            zip(
+                starts["type_code"].to_list(),
+                starts["obligation_start"].cast(pl.Int64).to_list(),
+                strict=True,
+            )
+        )
         never = np.iinfo(np.int64).max  # no obligation: never mandatory
-        self.obligation_day = np.array([never if first_day.get(c) is None else first_day[c] for c in codes],
-                                       dtype=np.int64)
+        self.obligation_day = np.array(
+            [never if first_day.get(c) is None else first_day[c] for c in codes], dtype=np.int64
+        )
 
 
 @cache

@@ -25,14 +25,17 @@ class Area:
     residence: pl.DataFrame  # communes where people live in scope: code, department, dept_idx, population
     birthplaces: pl.DataFrame  # every French birthplace commune: code, department, dept_all_idx, population
     all_departments: pl.DataFrame  # every department: code, region, population
-    birthplace_in_department: GroupedChoice  # picks a birthplace commune within a department (all_departments index)
-    residence_choice: Balanced  # residence communes, weighted by population (departments in order: balanced shares)
+    birthplace_in_department: (
+        GroupedChoice  # picks a birthplace commune within a department (all_departments index)
+    )
+    residence_choice: (
+        Balanced  # residence communes, weighted by population (departments in order: balanced shares)
+    )
     birthplace_choice: Categorical  # a French birthplace commune anywhere, weighted by population
 
     @property
     def population(self) -> int:
         return int(self.departments["population"].sum())
-
 
 
 @cache
@@ -53,24 +56,37 @@ def _area(regions: tuple[str, ...], departments: tuple[str, ...]) -> Area:
     )
     scope = all_depts
     if regions or departments:
-        scope = all_depts.filter(pl.col("region").is_in(list(regions)) | pl.col("code").is_in(list(departments)))
+        scope = all_depts.filter(
+            pl.col("region").is_in(list(regions)) | pl.col("code").is_in(list(departments))
+        )
     scope = scope.filter(pl.col("population") > 0)
     dept_idx = {code: i for i, code in enumerate(scope["code"])}
     all_idx = {code: i for i, code in enumerate(all_depts["code"])}
-    residence = residence_all.filter(pl.col("department").is_in(list(dept_idx)) & (pl.col("population") > 0)).with_columns(
-        pl.col("department").replace_strict(dept_idx, return_dtype=pl.Int64).alias("dept_idx")
-    ).sort("dept_idx", "code")
+    residence = (
+        residence_all.filter(pl.col("department").is_in(list(dept_idx)) & (pl.col("population") > 0))
+        .with_columns(pl.col("department").replace_strict(dept_idx, return_dtype=pl.Int64).alias("dept_idx"))
+        .sort("dept_idx", "code")
+    )
     birthplaces = communes.filter(
-        ~pl.col("code").is_in(list(PARENT_COMMUNES)) & pl.col("department").is_in(list(all_idx)) & (pl.col("population") > 0)
+        ~pl.col("code").is_in(list(PARENT_COMMUNES))
+        & pl.col("department").is_in(list(all_idx))
+        & (pl.col("population") > 0)
     ).with_columns(pl.col("department").replace_strict(all_idx, return_dtype=pl.Int64).alias("dept_all_idx"))
     chooser = GroupedChoice(
         birthplaces["dept_all_idx"].to_numpy(), birthplaces["population"].to_numpy(), all_depts.height
     )
     # One chunk per column: gathering from a multi-chunk string column is several times slower.
-    scope, residence, birthplaces, all_depts = (f.rechunk() for f in (scope, residence, birthplaces, all_depts))
+    scope, residence, birthplaces, all_depts = (
+        f.rechunk() for f in (scope, residence, birthplaces, all_depts)
+    )
     return Area(
-        scope, residence, birthplaces, all_depts, chooser,
-        Balanced(residence["population"].to_numpy()), Categorical(birthplaces["population"].to_numpy()),
+        scope,
+        residence,
+        birthplaces,
+        all_depts,
+        chooser,
+        Balanced(residence["population"].to_numpy()),
+        Categorical(birthplaces["population"].to_numpy()),
     )
 
 

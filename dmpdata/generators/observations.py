@@ -14,7 +14,7 @@ from dmpdata.keys import dense_start
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import code_dtypes
 
-__all__ = ["generate_observations", "ckd_epi_2009"]
+__all__ = ["ckd_epi_2009", "generate_observations"]
 
 LAB_REPORT = "11502-2"
 US_PER_DAY = 86_400_000_000
@@ -24,14 +24,20 @@ def _lab_reports(documents: pl.DataFrame, enc_id: np.ndarray) -> pl.Series:
     """The lab report of each encounter (by encounter row; null when none): the first document_id among the
     original (not replacing) lab reports written for it."""
     lab = documents.select(
-        pl.col("encounter_id"), pl.col("document_id"),
-        ((pl.col("type_code") == LAB_REPORT) & pl.col("encounter_id").is_not_null()
-         & pl.col("replaces_document_id").is_null()).alias("lab"),
+        pl.col("encounter_id"),
+        pl.col("document_id"),
+        (
+            (pl.col("type_code") == LAB_REPORT)
+            & pl.col("encounter_id").is_not_null()
+            & pl.col("replaces_document_id").is_null()
+        ).alias("lab"),
     ).filter("lab")
     first = dense_start(pl.Series(enc_id)) if enc_id.size else 1
     if first is None:
-        raise ValueError("generate_observations: the encounters are not numbered in row order, as generate_encounters "
-                         "numbers them")
+        raise ValueError(
+            "generate_observations: the encounters are not numbered in row order, as generate_encounters "
+            "numbers them"
+        )
     rows = lab["encounter_id"].to_numpy() - first
     none = np.iinfo(np.int64).max
     report = np.full(enc_id.size, none, dtype=np.int64)
@@ -84,8 +90,14 @@ def _model_rows(code: str, conditions_of: dict[str, np.ndarray], n: int) -> list
     return out
 
 
-def _latent(code: str, rng: np.random.Generator, male: np.ndarray, conditions_of: dict[str, np.ndarray],
-            person: np.ndarray, years: np.ndarray) -> tuple[np.ndarray, dict]:
+def _latent(
+    code: str,
+    rng: np.random.Generator,
+    male: np.ndarray,
+    conditions_of: dict[str, np.ndarray],
+    person: np.ndarray,
+    years: np.ndarray,
+) -> tuple[np.ndarray, dict]:
     """Values of `code` for events (person, years since period start): patient level + trend + visit noise."""
     n = male.size
     level = np.zeros(n)
@@ -112,13 +124,17 @@ def _latent(code: str, rng: np.random.Generator, male: np.ndarray, conditions_of
 
 def _round_within(value: np.ndarray, lo: np.ndarray, hi: np.ndarray, decimals: int) -> np.ndarray:
     """Round to `decimals`, staying inside [lo, hi] (bounds rounded inwards)."""
-    scale = 10.0 ** decimals
+    scale = 10.0**decimals
     return np.clip(np.round(value, decimals), np.ceil(lo * scale) / scale, np.floor(hi * scale) / scale)
 
 
 def generate_observations(
-    scenario: Scenario, rng: np.random.Generator, patients: pl.DataFrame, conditions: pl.DataFrame,
-    encounters: pl.DataFrame, documents: pl.DataFrame,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    patients: pl.DataFrame,
+    conditions: pl.DataFrame,
+    encounters: pl.DataFrame,
+    documents: pl.DataFrame,
 ) -> pl.DataFrame:
     """Results of the encounters whose activity measures something (observations = [...] in pathway files)."""
     first_id = int(patients["patient_id"][0]) if patients.height else 0
@@ -139,8 +155,11 @@ def generate_observations(
     enc_person = encounters["patient_id"].to_numpy() - first_id
     enc_us = encounters["start_at"].cast(pl.Int64).to_numpy()
     enc_id = encounters["encounter_id"].to_numpy()
-    derived = {r["loinc_code"]: r["derived_from"] for r in reference.load("observation_types").iter_rows(named=True)
-               if r["derived_from"]}
+    derived = {
+        r["loinc_code"]: r["derived_from"]
+        for r in reference.load("observation_types").iter_rows(named=True)
+        if r["derived_from"]
+    }
     start = scenario.start.toordinal()
     blocks = []
     for (pathway_name, activity_id), codes in _activity_codes().items():
@@ -162,8 +181,12 @@ def generate_observations(
                     measured[base_code], _ = _latent(base_code, rng, male, conditions_of, person, years)
                 age = (day - birth[person]) / 365.2425
                 model = _models()[(code, "default")]
-                value = _round_within(ckd_epi_2009(measured[base_code], age, male[person]),
-                                      model["min_value"], model["max_value"], int(model["decimals"]))
+                value = _round_within(
+                    ckd_epi_2009(measured[base_code], age, male[person]),
+                    model["min_value"],
+                    model["max_value"],
+                    int(model["decimals"]),
+                )
                 unit = model["unit"]
             else:
                 if code not in measured:
@@ -173,9 +196,18 @@ def generate_observations(
             # Codes into the sorted vocabularies (the same order as the strings): strings once sorted.
             blocks.append((rows, loinc_codes.index(code), value.astype(np.float64), units.index(unit)))
     if not blocks:
-        return pl.DataFrame(schema={"observation_id": pl.Int64, "encounter_id": pl.Int64, "document_id": pl.Int64,
-                                    "patient_id": pl.Int64, "loinc_code": pl.String, "value": pl.Float64,
-                                    "unit": pl.String, "effective_at": pl.Datetime("us")})
+        return pl.DataFrame(
+            schema={
+                "observation_id": pl.Int64,
+                "encounter_id": pl.Int64,
+                "document_id": pl.Int64,
+                "patient_id": pl.Int64,
+                "loinc_code": pl.String,
+                "value": pl.Float64,
+                "unit": pl.String,
+                "effective_at": pl.Datetime("us"),
+            }
+        )
     # In (patient, time, encounter, LOINC) order. The encounters are in (patient, start) order and numbered in it,
     # and a result takes its encounter's start: that order is (encounter row, LOINC code). Each block is in
     # encounter order already, so numpy's stable sort merges runs (no polars sort of the frame).
@@ -183,19 +215,29 @@ def generate_observations(
     loinc = np.concatenate([np.full(b[0].size, b[1], dtype=np.int32) for b in blocks])
     order = np.argsort(rows * len(loinc_codes) + loinc, kind="stable")
     rows, loinc = rows[order], loinc[order]
-    observations = pl.DataFrame({
-        "observation_id": np.arange(1, rows.size + 1, dtype=np.int64),
-        "encounter_id": enc_id[rows],
-        "patient_id": enc_person[rows] + first_id,
-        "_loinc": loinc,
-        "value": np.concatenate([b[2] for b in blocks])[order],
-        "_unit": np.concatenate([np.full(b[0].size, b[3], dtype=np.int32) for b in blocks])[order],
-        "effective_at": pl.Series(enc_us[rows]).cast(pl.Datetime("us")),
-    })
+    observations = pl.DataFrame(
+        {
+            "observation_id": np.arange(1, rows.size + 1, dtype=np.int64),
+            "encounter_id": enc_id[rows],
+            "patient_id": enc_person[rows] + first_id,
+            "_loinc": loinc,
+            "value": np.concatenate([b[2] for b in blocks])[order],
+            "_unit": np.concatenate([np.full(b[0].size, b[3], dtype=np.int32) for b in blocks])[order],
+            "effective_at": pl.Series(enc_us[rows]).cast(pl.Datetime("us")),
+        }
+    )
     codes = code_dtypes("observations")
-    return (
-        observations.with_columns(_lab_reports(documents, enc_id)[rows].alias("document_id"),
-                                  decoded(loinc_codes, "_loinc", codes["loinc_code"]).alias("loinc_code"),
-                                  decoded(units, "_unit", codes["unit"]).alias("unit"))
-        .select("observation_id", "encounter_id", "document_id", "patient_id", "loinc_code", "value", "unit", "effective_at")
+    return observations.with_columns(
+        _lab_reports(documents, enc_id)[rows].alias("document_id"),
+        decoded(loinc_codes, "_loinc", codes["loinc_code"]).alias("loinc_code"),
+        decoded(units, "_unit", codes["unit"]).alias("unit"),
+    ).select(
+        "observation_id",
+        "encounter_id",
+        "document_id",
+        "patient_id",
+        "loinc_code",
+        "value",
+        "unit",
+        "effective_at",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,8 +25,17 @@ from dmpdata.generators.sampling import (
 )
 from dmpdata.scenario import Scenario
 
-__all__ = ["Activity", "Pathway", "PathwayError", "activity_ids", "codes_of", "generate_encounters", "load_pathways",
-           "pathway_names", "pathways_dir"]
+__all__ = [
+    "Activity",
+    "Pathway",
+    "PathwayError",
+    "activity_ids",
+    "codes_of",
+    "generate_encounters",
+    "load_pathways",
+    "pathway_names",
+    "pathways_dir",
+]
 
 DAYS_PER_YEAR = 365.2425
 MAX_AGE = 120
@@ -34,8 +44,20 @@ PATHWAY_KEYS = {"name", "description", "source", "population", "adherence", "act
 POPULATION_KEYS = {"conditions", "min_age", "max_age", "sex"}
 ADHERENCE_KEYS = {"a", "b", "source", "evidence"}
 ACTIVITY_KEYS = {
-    "id", "encounter", "rate_per_year", "rates", "specialty", "setting", "season", "once_per_season",
-    "duration_days", "observations", "prescribed_by", "professional", "source", "evidence",
+    "id",
+    "encounter",
+    "rate_per_year",
+    "rates",
+    "specialty",
+    "setting",
+    "season",
+    "once_per_season",
+    "duration_days",
+    "observations",
+    "prescribed_by",
+    "professional",
+    "source",
+    "evidence",
 }
 EVIDENCE = {"verified", "inferred", "assumption"}
 PROFESSIONAL_HINTS = {"gp": "10", "nurse": "60", "pharmacist": "21"}  # -> TRE_G15 profession code
@@ -109,32 +131,49 @@ def _activity(data: dict, where: str) -> Activity:
         rows = []
         for band in data["rates"]:
             _check_keys(band, {"age_min", "age_max", "M", "F"}, f"{where}.rates")
-            rows.append((int(band["age_min"]), int(band["age_max"]),
-                         _number(band["M"], f"{where}.rates.M"), _number(band["F"], f"{where}.rates.F")))
+            rows.append(
+                (
+                    int(band["age_min"]),
+                    int(band["age_max"]),
+                    _number(band["M"], f"{where}.rates.M"),
+                    _number(band["F"], f"{where}.rates.F"),
+                )
+            )
         rows.sort()
-        if not rows or rows[0][0] != 0 or rows[-1][1] < MAX_AGE or any(
-            b[0] != a[1] + 1 for a, b in zip(rows, rows[1:], strict=False)
+        if (
+            not rows
+            or rows[0][0] != 0
+            or rows[-1][1] < MAX_AGE
+            or any(b[0] != a[1] + 1 for a, b in itertools.pairwise(rows))
         ):
             raise PathwayError(f"{where}.rates: age bands must cover 0..{MAX_AGE} without gap or overlap")
         bands = tuple(rows)
     duration = data.get("duration_days", {})
     if data.get("once_per_season") and data.get("season") != "flu":
-        raise PathwayError(f"{where}: once_per_season needs season = \"flu\"")
+        raise PathwayError(f'{where}: once_per_season needs season = "flu"')
     if data.get("season") not in (None, "flu"):
-        raise PathwayError(f"{where}: season must be \"flu\"")
+        raise PathwayError(f'{where}: season must be "flu"')
     if data.get("season") and not data.get("once_per_season"):
         raise PathwayError(f"{where}: a seasonal activity must be once_per_season")
     if data.get("professional") not in (None, *PROFESSIONAL_HINTS):
         raise PathwayError(f"{where}: professional must be one of {sorted(PROFESSIONAL_HINTS)}")
     if data.get("setting") not in (None, "ville", "etablissement"):
-        raise PathwayError(f"{where}: setting must be \"ville\" or \"etablissement\"")
+        raise PathwayError(f'{where}: setting must be "ville" or "etablissement"')
     return Activity(
-        id=data["id"], encounter=data["encounter"], bands=bands, specialty=data.get("specialty"),
-        setting=data.get("setting"), season=data.get("season"), once_per_season=bool(data.get("once_per_season")),
+        id=data["id"],
+        encounter=data["encounter"],
+        bands=bands,
+        specialty=data.get("specialty"),
+        setting=data.get("setting"),
+        season=data.get("season"),
+        once_per_season=bool(data.get("once_per_season")),
         duration_mean=_number(duration.get("mean", 0), f"{where}.duration_days.mean"),
         duration_min=_number(duration.get("min", 0), f"{where}.duration_days.min"),
-        observations=tuple(data.get("observations", ())), prescribed_by=data.get("prescribed_by"),
-        professional=data.get("professional"), source=data["source"], evidence=data["evidence"],
+        observations=tuple(data.get("observations", ())),
+        prescribed_by=data.get("prescribed_by"),
+        professional=data.get("professional"),
+        source=data["source"],
+        evidence=data["evidence"],
     )
 
 
@@ -154,8 +193,13 @@ def parse_pathway(text: str, name: str) -> Pathway:
         _check_keys(adherence, ADHERENCE_KEYS, f"{name}.adherence")
         if adherence.get("evidence") not in EVIDENCE or not adherence.get("source"):
             raise PathwayError(f"{name}.adherence: needs a source and evidence in {sorted(EVIDENCE)}")
-        adherence = (_number(adherence["a"], f"{name}.adherence.a", 1e-9), _number(adherence["b"], f"{name}.adherence.b", 1e-9))
-    activities = tuple(_activity(a, f"{name}.activities[{i}]") for i, a in enumerate(data.get("activities", [])))
+        adherence = (
+            _number(adherence["a"], f"{name}.adherence.a", 1e-9),
+            _number(adherence["b"], f"{name}.adherence.b", 1e-9),
+        )
+    activities = tuple(
+        _activity(a, f"{name}.activities[{i}]") for i, a in enumerate(data.get("activities", []))
+    )
     if not activities:
         raise PathwayError(f"{name}: no activities")
     ids = [a.id for a in activities]
@@ -164,9 +208,15 @@ def parse_pathway(text: str, name: str) -> Pathway:
     if population.get("sex", "any") not in ("M", "F", "any"):
         raise PathwayError(f"{name}.population.sex must be M, F or any")
     return Pathway(
-        name=name, description=data.get("description", ""), conditions=tuple(population.get("conditions", ())),
-        min_age=float(population.get("min_age", 0)), max_age=float(population.get("max_age", MAX_AGE)),
-        sex=population.get("sex", "any"), adherence=adherence, activities=activities, source=data.get("source", ""),
+        name=name,
+        description=data.get("description", ""),
+        conditions=tuple(population.get("conditions", ())),
+        min_age=float(population.get("min_age", 0)),
+        max_age=float(population.get("max_age", MAX_AGE)),
+        sex=population.get("sex", "any"),
+        adherence=adherence,
+        activities=activities,
+        source=data.get("source", ""),
     )
 
 
@@ -184,7 +234,9 @@ def load_pathways() -> tuple[Pathway, ...]:
                 raise PathwayError(f"{path.stem}: unknown condition {code!r}")
         for activity in pathway.activities:
             if activity.encounter not in kinds:
-                raise PathwayError(f"{path.stem}.{activity.id}: unknown encounter kind {activity.encounter!r}")
+                raise PathwayError(
+                    f"{path.stem}.{activity.id}: unknown encounter kind {activity.encounter!r}"
+                )
             if activity.specialty and activity.specialty not in specialties:
                 raise PathwayError(f"{path.stem}.{activity.id}: unknown specialty {activity.specialty!r}")
         out.append(pathway)
@@ -228,9 +280,11 @@ def _names() -> _Names:
     pathways = ["", *pathway_names()]  # "" for dispensings, which follow any pathway
     activities = activity_ids()
     return _Names(
-        pl.Series("kind", kinds, dtype=pl.String), pl.Series("pathway", pathways, dtype=pl.String),
+        pl.Series("kind", kinds, dtype=pl.String),
+        pl.Series("pathway", pathways, dtype=pl.String),
         pl.Series("activity", activities, dtype=pl.String),
-        {k: i for i, k in enumerate(kinds)}, {p: i for i, p in enumerate(pathways)},
+        {k: i for i, k in enumerate(kinds)},
+        {p: i for i, p in enumerate(pathways)},
         {a: i for i, a in enumerate(activities)},
         np.array([_kind_table()[k]["dispensing_share"] for k in kinds], dtype=np.float64),
     )
@@ -256,8 +310,16 @@ def _band_rates(activity: Activity, male: np.ndarray) -> np.ndarray:
     return np.where(male[None, :], m[:, None], f[:, None])
 
 
-def _continuous_events(activity: Activity, idx: np.ndarray, lo: np.ndarray, hi: np.ndarray, birth: np.ndarray,
-                       rates: np.ndarray, adherence: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _continuous_events(
+    activity: Activity,
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    birth: np.ndarray,
+    rates: np.ndarray,
+    adherence: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson events over each person's window [lo, hi), piecewise-constant rate by age band (`rates` by [band,
     person]). Arrays are [band, person]: every step runs along contiguous rows of people."""
     band_lo = np.array([b[0] for b in activity.bands], dtype=np.float64) * DAYS_PER_YEAR
@@ -273,7 +335,9 @@ def _continuous_events(activity: Activity, idx: np.ndarray, lo: np.ndarray, hi: 
     if person.size == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0)
     u = rng.random(person.size) * total[person]
-    band = np.zeros(person.size, dtype=np.int64)  # bands whose cumulative rate is below u, counted band by band
+    band = np.zeros(
+        person.size, dtype=np.int64
+    )  # bands whose cumulative rate is below u, counted band by band
     for row in cum:
         band += row[person] < u
     band = np.minimum(band, len(activity.bands) - 1)
@@ -283,9 +347,17 @@ def _continuous_events(activity: Activity, idx: np.ndarray, lo: np.ndarray, hi: 
     return idx[person], day
 
 
-def _seasonal_events(activities: list[Activity], idx: np.ndarray, lo: np.ndarray, hi: np.ndarray, birth: np.ndarray,
-                     male: np.ndarray, adherence: np.ndarray, scenario: Scenario,
-                     rng: np.random.Generator) -> list[tuple[str, tuple[np.ndarray, np.ndarray]]]:
+def _seasonal_events(
+    activities: list[Activity],
+    idx: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    birth: np.ndarray,
+    male: np.ndarray,
+    adherence: np.ndarray,
+    scenario: Scenario,
+    rng: np.random.Generator,
+) -> list[tuple[str, tuple[np.ndarray, np.ndarray]]]:
     """At most one event per person and flu campaign for a pathway's seasonal activities together: probability
     = the sum of their band rates (coverages) × adherence, the activity (who vaccinates) in proportion to its rate."""
     people = {a.id: [] for a in activities}
@@ -308,12 +380,25 @@ def _seasonal_events(activities: list[Activity], idx: np.ndarray, lo: np.ndarray
                 chosen = hit & (which == i)
                 people[activity.id].append(idx[chosen])
                 days[activity.id].append(when[chosen])
-    return [(a.id, (np.concatenate(people[a.id]) if people[a.id] else np.zeros(0, dtype=np.int64),
-                    np.concatenate(days[a.id]) if days[a.id] else np.zeros(0))) for a in activities]
+    return [
+        (
+            a.id,
+            (
+                np.concatenate(people[a.id]) if people[a.id] else np.zeros(0, dtype=np.int64),
+                np.concatenate(days[a.id]) if days[a.id] else np.zeros(0),
+            ),
+        )
+        for a in activities
+    ]
 
 
 def generate_encounters(
-    scenario: Scenario, rng: np.random.Generator, area: Area, staff, patients: pl.DataFrame, conditions: pl.DataFrame
+    scenario: Scenario,
+    rng: np.random.Generator,
+    area: Area,
+    staff,
+    patients: pl.DataFrame,
+    conditions: pl.DataFrame,
 ) -> pl.DataFrame:
     """Encounters of one chunk of patients, from every pathway file (ids local to the chunk, from 1).
 
@@ -358,26 +443,47 @@ def generate_encounters(
             continue
         adherence = rng.beta(*pathway.adherence, idx.size) if pathway.adherence else np.ones(idx.size)
         seasonal = [a for a in pathway.activities if a.once_per_season]
-        drawn = dict(_seasonal_events(seasonal, idx, lo[idx], hi[idx], birth[idx], male[idx], adherence, scenario, rng))
+        drawn = dict(
+            _seasonal_events(seasonal, idx, lo[idx], hi[idx], birth[idx], male[idx], adherence, scenario, rng)
+        )
         for activity in pathway.activities:
             if activity.once_per_season:
                 person, day = drawn[activity.id]
             else:
-                person, day = _continuous_events(activity, idx, lo[idx], hi[idx], birth[idx],
-                                                 _band_rates(activity, male[idx]), adherence, rng)
+                person, day = _continuous_events(
+                    activity,
+                    idx,
+                    lo[idx],
+                    hi[idx],
+                    birth[idx],
+                    _band_rates(activity, male[idx]),
+                    adherence,
+                    rng,
+                )
             if person.size == 0:
                 continue
             pros = _assign(activity, person, dept, gp, staff, rng)
             keep = pros >= 0
             person, day, pros = person[keep], day[keep], pros[keep]
-            blocks.append(_block(pathway.name, activity.id, activity.encounter, person, day, pros, rng,
-                                 duration=(activity.duration_mean, activity.duration_min)))
+            blocks.append(
+                _block(
+                    pathway.name,
+                    activity.id,
+                    activity.encounter,
+                    person,
+                    day,
+                    pros,
+                    rng,
+                    duration=(activity.duration_mean, activity.duration_min),
+                )
+            )
     if not blocks:
         return _empty()
     drawn = concat_columns(blocks)
     # One frame, each column in one piece: the sort below then gathers from contiguous arrays.
-    encounters = pl.DataFrame(concat_columns([drawn, _dispensing(drawn, dept, death, stop, staff, rng)])).with_columns(
-        pl.col("start_at", "end_at").cast(pl.Datetime("us")))
+    encounters = pl.DataFrame(
+        concat_columns([drawn, _dispensing(drawn, dept, death, stop, staff, rng)])
+    ).with_columns(pl.col("start_at", "end_at").cast(pl.Datetime("us")))
     ids = patients["patient_id"].to_numpy()
     if not bool(np.all(ids[1:] > ids[:-1])):
         raise ValueError("generate_encounters: patient ids must increase row by row, as a chunk's do")
@@ -400,7 +506,9 @@ def generate_encounters(
         pl.Series("patient_id", ids[encounters["_row"].to_numpy()]),
         pl.Series("professional_id", staff.ids[pros]),
         pl.Series("organization_id", staff.org[pros]),
-        pl.when(pl.col("_follows") >= 0).then(pl.Series(id_of_row[np.maximum(follows, 0)])).alias("follows_encounter_id"),
+        pl.when(pl.col("_follows") >= 0)
+        .then(pl.Series(id_of_row[np.maximum(follows, 0)]))
+        .alias("follows_encounter_id"),
         decoded(names.kinds, "_kind", codes["kind"]).alias("kind"),
         # (the "" of dispensings never remains: each takes the pathway it follows)
         decoded(names.pathways.replace("", None), "_pathway", codes["pathway"]).alias("pathway"),
@@ -409,11 +517,23 @@ def generate_encounters(
 
 
 ENCOUNTER_COLUMNS = [
-    "encounter_id", "patient_id", "professional_id", "organization_id", "kind", "pathway", "activity",
-    "start_at", "end_at", "prescribes_drugs", "follows_encounter_id",
+    "encounter_id",
+    "patient_id",
+    "professional_id",
+    "organization_id",
+    "kind",
+    "pathway",
+    "activity",
+    "start_at",
+    "end_at",
+    "prescribes_drugs",
+    "follows_encounter_id",
 ]
 _US_PER_DAY = 86_400_000_000
-DAY_HOURS = (8, 19)  # consultations and tests happen between 8:00 and 19:00; stays and emergencies at any hour
+DAY_HOURS = (
+    8,
+    19,
+)  # consultations and tests happen between 8:00 and 19:00; stays and emergencies at any hour
 
 
 # Private columns of generate_encounters' frame (dropped when written): the codes of kind, pathway and activity, so
@@ -432,16 +552,29 @@ def codes_of(encounters: pl.DataFrame, column: str) -> tuple[np.ndarray, dict[st
 
 
 def _empty() -> pl.DataFrame:
-    return pl.DataFrame(schema={
-        "encounter_id": pl.Int64, "patient_id": pl.Int64, "professional_id": pl.Int64, "organization_id": pl.Int64,
-        "kind": pl.String, "pathway": pl.String, "activity": pl.String, "start_at": pl.Datetime("us"),
-        "end_at": pl.Datetime("us"), "prescribes_drugs": pl.Boolean, "follows_encounter_id": pl.Int64,
-        "_kind": pl.Int32, "_pathway": pl.Int32, "_activity": pl.Int32,
-    })
+    return pl.DataFrame(
+        schema={
+            "encounter_id": pl.Int64,
+            "patient_id": pl.Int64,
+            "professional_id": pl.Int64,
+            "organization_id": pl.Int64,
+            "kind": pl.String,
+            "pathway": pl.String,
+            "activity": pl.String,
+            "start_at": pl.Datetime("us"),
+            "end_at": pl.Datetime("us"),
+            "prescribes_drugs": pl.Boolean,
+            "follows_encounter_id": pl.Int64,
+            "_kind": pl.Int32,
+            "_pathway": pl.Int32,
+            "_activity": pl.Int32,
+        }
+    )
 
 
-def _assign(activity: Activity, person: np.ndarray, dept: np.ndarray, gp: np.ndarray, staff,
-            rng: np.random.Generator) -> np.ndarray:
+def _assign(
+    activity: Activity, person: np.ndarray, dept: np.ndarray, gp: np.ndarray, staff, rng: np.random.Generator
+) -> np.ndarray:
     """Professional rows: the médecin traitant for most GP contacts, else someone suitable nearby."""
     hint = activity.professional
     if activity.encounter == "gp_visit" or hint == "gp":
@@ -462,14 +595,28 @@ def _timestamps(day: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndar
     return base + (seconds * 1e6).astype(np.int64)
 
 
-def _block(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.ndarray, pros: np.ndarray,
-           rng: np.random.Generator, *, duration: tuple[float, float] = (0.0, 0.0), follows=None) -> dict[str, np.ndarray]:
+def _block(
+    pathway: str,
+    activity: str,
+    kind: str,
+    person: np.ndarray,
+    day: np.ndarray,
+    pros: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    duration: tuple[float, float] = (0.0, 0.0),
+    follows=None,
+) -> dict[str, np.ndarray]:
     """The columns of one activity's encounters (times in µs since 1970), before their chunk's sort."""
     start = _timestamps(day, kind, rng)
     mean, low = duration
     if mean > 0:
         los = low + np.floor(rng.exponential(max(mean - low, 1e-9), person.size))
-        end = start + (los * _US_PER_DAY).astype(np.int64) + (rng.random(person.size) * 8 * 3600e6).astype(np.int64)
+        end = (
+            start
+            + (los * _US_PER_DAY).astype(np.int64)
+            + (rng.random(person.size) * 8 * 3600e6).astype(np.int64)
+        )
     else:
         end = start + int(20 * 60e6)
     share = _kind_table()[kind]["prescribes_drugs_share"]
@@ -488,20 +635,37 @@ def _block(pathway: str, activity: str, kind: str, person: np.ndarray, day: np.n
     }
 
 
-def _dispensing(encounters: dict[str, np.ndarray], dept: np.ndarray, death: np.ndarray, stop: float, staff,
-                rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _dispensing(
+    encounters: dict[str, np.ndarray],
+    dept: np.ndarray,
+    death: np.ndarray,
+    stop: float,
+    staff,
+    rng: np.random.Generator,
+) -> dict[str, np.ndarray]:
     """A pharmacy dispensing follows most drug prescriptions within a few days (encounter_kinds.dispensing_share)."""
     share = _names().dispensing_share[encounters["_kind"]]
     source = np.flatnonzero(encounters["prescribes_drugs"] & (rng.random(encounters["_kind"].size) < share))
     person = encounters["_row"][source]
     end_us = encounters["end_at"][source]
-    day = end_us / _US_PER_DAY + EPOCH + rng.random(source.size) * reference.parameter("dispensing_delay_max_days")
-    keep = (day < np.minimum(stop, death[person]))
+    day = (
+        end_us / _US_PER_DAY
+        + EPOCH
+        + rng.random(source.size) * reference.parameter("dispensing_delay_max_days")
+    )
+    keep = day < np.minimum(stop, death[person])
     source, person, day = source[keep], person[keep], day[keep]
     pros = staff.pick(dept[person], rng, "dispensing")
     ok = pros >= 0
-    block = _block("", "dispensing", "dispensing", person[ok], day[ok], pros[ok], rng,
-                   follows=source[ok].astype(np.int64))
+    block = _block(
+        "",
+        "dispensing",
+        "dispensing",
+        person[ok],
+        day[ok],
+        pros[ok],
+        rng,
+        follows=source[ok].astype(np.int64),
+    )
     block["_pathway"] = encounters["_pathway"][source[ok]]
     return block
-

@@ -25,7 +25,7 @@ from dmpdata.identifiers import nirs_indexed
 from dmpdata.scenario import Scenario
 from dmpdata.schemas._common import test_oid
 
-__all__ = ["generate_patients", "nir_traits", "table_year", "EPOCH"]
+__all__ = ["EPOCH", "generate_patients", "nir_traits", "table_year"]
 
 DAYS_PER_YEAR = 365.2425
 
@@ -45,9 +45,8 @@ def _age_sex_tables(departments: tuple[str, ...]) -> tuple[np.ndarray, np.ndarra
     year = table["year"].max()
     table = table.filter(pl.col("year") == year)
     cells = table.select("sex", "age_min", "age_max").unique().sort("sex", "age_min")
-    wide = (
-        table.join(cells.with_row_index("cell"), on=["sex", "age_min", "age_max"])
-        .select("department", "cell", "population")
+    wide = table.join(cells.with_row_index("cell"), on=["sex", "age_min", "age_max"]).select(
+        "department", "cell", "population"
     )
     matrix = np.zeros((len(departments), cells.height))
     national = wide.group_by("cell").agg(pl.col("population").sum()).sort("cell")["population"].to_numpy()
@@ -104,7 +103,9 @@ def _hazards() -> np.ndarray:
     return -np.log1p(-np.minimum(out, 1 - 1e-12)).ravel()
 
 
-def _deaths(birth: np.ndarray, male: np.ndarray, start: dt.date, end: dt.date, rng: np.random.Generator) -> np.ndarray:
+def _deaths(
+    birth: np.ndarray, male: np.ndarray, start: dt.date, end: dt.date, rng: np.random.Generator
+) -> np.ndarray:
     """Death day ordinals (NaN = alive at the end) from the period life table, calendar year by calendar year.
 
     Within a calendar year a person of age a has the constant hazard -ln(1 - qx[a]) per year, so that
@@ -144,12 +145,17 @@ def _hazard_ceiling(span: int) -> np.ndarray:
     hazards = _hazards().reshape(2, 105)
     out = np.empty_like(hazards)
     for a in range(105):
-        out[:, a] = hazards[:, a:min(a + span, 105)].max(axis=1)
+        out[:, a] = hazards[:, a : min(a + span, 105)].max(axis=1)
     return out.ravel()
 
 
 def _mes(
-    scenario: Scenario, rng: np.random.Generator, n: int, birth: np.ndarray, death: np.ndarray, area: Area,
+    scenario: Scenario,
+    rng: np.random.Generator,
+    n: int,
+    birth: np.ndarray,
+    death: np.ndarray,
+    area: Area,
     dept_idx: np.ndarray,
 ) -> dict[str, np.ndarray | tuple[pl.Series, np.ndarray]]:
     """Mon espace santé: notification, automatic creation or opposition, activation, closure.
@@ -177,7 +183,9 @@ def _mes(
     created_at = choose(created, np.fmin(creation, activated_at), np.nan)
     created &= survives | (created_at < death)
     created_at = choose(created, created_at, np.nan)
-    activated = created & ~np.isnan(activated_at) & (activated_at <= period_end) & (survives | (activated_at < death))
+    activated = (
+        created & ~np.isnan(activated_at) & (activated_at <= period_end) & (survives | (activated_at < death))
+    )
     activated_at = choose(activated, activated_at, np.nan)
     closes = activated & (rng.random(n) < reference.parameter("mes_closure_share"))
     closed_at = np.where(closes, np.floor(activated_at + rng.random(n) * (period_end - activated_at)), np.nan)
@@ -186,7 +194,9 @@ def _mes(
     # Activated users may untick the default consent to emergency access (bris de glace / centre 15).
     opt_out_at = np.floor(activated_at + rng.random(n) * reference.parameter("emergency_opt_out_within_days"))
     limit = np.fmin(np.fmin(closed_at, death), period_end + 1)
-    opted = activated & (rng.random(n) < reference.parameter("emergency_opt_out_share")) & (opt_out_at < limit)
+    opted = (
+        activated & (rng.random(n) < reference.parameter("emergency_opt_out_share")) & (opt_out_at < limit)
+    )
     opt_out_at = np.where(opted, opt_out_at, np.nan)
     # not_created 0, opposed 1, not_activated 2, activated 3, closed 4. Opposed profiles are never created;
     # activated and closed ones always are, and closed wins over activated.
@@ -208,10 +218,14 @@ def _notification_windows(area: Area) -> tuple[np.ndarray, np.ndarray]:
     """Per department of the area: first and last day (ordinals) of its Mon espace santé notification wave."""
     rollout = reference.load("mes_rollout")
     default = rollout.filter(pl.col("department") == "*").row(0, named=True)
-    waves = {row["department"]: row for row in rollout.filter(pl.col("department") != "*").iter_rows(named=True)}
+    waves = {
+        row["department"]: row for row in rollout.filter(pl.col("department") != "*").iter_rows(named=True)
+    }
     rows = [waves.get(code, default) for code in area.departments["code"]]
-    return (np.array([r["notification_start"].toordinal() for r in rows], dtype=np.float64),
-            np.array([r["notification_end"].toordinal() for r in rows], dtype=np.float64))
+    return (
+        np.array([r["notification_start"].toordinal() for r in rows], dtype=np.float64),
+        np.array([r["notification_end"].toordinal() for r in rows], dtype=np.float64),
+    )
 
 
 @cache
@@ -219,7 +233,9 @@ def _activation_curve() -> tuple[np.ndarray, np.ndarray]:
     """The activation curve as (day ordinals, share of the non-opposed population activated by then)."""
     curve = reference.load("mes_activation").sort("date")
     days = np.array([d.toordinal() for d in curve["date"]], dtype=np.float64)
-    shares = np.minimum(curve["activated_share"].to_numpy() / (1 - reference.parameter("mes_opposition_share")), 1.0)
+    shares = np.minimum(
+        curve["activated_share"].to_numpy() / (1 - reference.parameter("mes_opposition_share")), 1.0
+    )
     return days, shares
 
 
@@ -294,10 +310,14 @@ def generate_patients(
     nia = abroad & (rng.random(n) < reference.parameter("nia_share_of_foreign_born"))
 
     # INS traits: birth name, 1-3 birth first names (the first is the "premier prénom"), used name.
-    n_first = 1 + categorical(np.array([reference.parameter(f"first_names_{k}_share") for k in (1, 2, 3)]), rng, n)
+    n_first = 1 + categorical(
+        np.array([reference.parameter(f"first_names_{k}_share") for k in (1, 2, 3)]), rng, n
+    )
     given, n_male = _given_names()
     n_given = given.len() - 1
-    first_of_sex = choose(male, 0, n_male)  # the vocabulary holds the boys' names, then the girls', then a null
+    first_of_sex = choose(
+        male, 0, n_male
+    )  # the vocabulary holds the boys' names, then the girls', then a null
     names_of_sex = choose(male, n_male, n_given - n_male)
     picks = first_of_sex + (rng.random((3, n)) * names_of_sex).astype(np.int64)
     picks[1:] = choose(np.arange(1, 3)[:, None] < n_first, picks[1:], n_given)  # no 2nd/3rd name: the null
@@ -310,32 +330,36 @@ def generate_patients(
     mes = _mes(scenario, rng, n, birth, death, area, dept_idx)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
 
-    return _frame({
-        "patient_id": np.arange(first_id, first_id + n, dtype=np.int64),
-        "matricule_kind": (_KIND, nia.astype(np.int8)),
-        "identity_status": (statuses["code"], categorical(statuses["share"].to_numpy(), rng, n)),
-        "birth_name": (last, rng.integers(0, last.len(), n)),
-        "used_name": (_last_names_or_null(), choose(married, rng.integers(0, last.len(), n), last.len())),
-        "sex": (_SEX, male.astype(np.int8)),
-        "birth_date": birth,
-        "birth_place_code": (_place_codes(area), place_idx),
-        "residence_commune": (residence["code"], commune_idx),
-        "residence_department": (dept_codes, dept_idx),
-        "residence_region": (area.departments["region"], dept_idx),
-        "death_date": death,
-        **mes,
-        "gp_professional_id": gp_id,
-        "first_names": _joined_first_names(picks),
-        "first_name": (given, picks[0]),
-        # The private columns for the matricule pass (engine.py), or the matricule once the order numbers are known.
-        **(traits if order is None else _identity(traits, area, order)),
-    })
+    return _frame(
+        {
+            "patient_id": np.arange(first_id, first_id + n, dtype=np.int64),
+            "matricule_kind": (_KIND, nia.astype(np.int8)),
+            "identity_status": (statuses["code"], categorical(statuses["share"].to_numpy(), rng, n)),
+            "birth_name": (last, rng.integers(0, last.len(), n)),
+            "used_name": (_last_names_or_null(), choose(married, rng.integers(0, last.len(), n), last.len())),
+            "sex": (_SEX, male.astype(np.int8)),
+            "birth_date": birth,
+            "birth_place_code": (_place_codes(area), place_idx),
+            "residence_commune": (residence["code"], commune_idx),
+            "residence_department": (dept_codes, dept_idx),
+            "residence_region": (area.departments["region"], dept_idx),
+            "death_date": death,
+            **mes,
+            "gp_professional_id": gp_id,
+            "first_names": _joined_first_names(picks),
+            "first_name": (given, picks[0]),
+            # The private columns for the matricule pass (engine.py), or the matricule once the order numbers are known.
+            **(traits if order is None else _identity(traits, area, order)),
+        }
+    )
 
 
 def _identity(traits: dict[str, np.ndarray], area: Area, order: np.ndarray) -> dict[str, pl.Series | str]:
     """The matricule INS (the NIR from the traits and the order numbers) and the INS OID: the TEST one, always."""
-    return {"ins_matricule": nirs_indexed(*traits.values(), _place_codes(area), order).alias("ins_matricule"),
-            "ins_oid": test_oid()}
+    return {
+        "ins_matricule": nirs_indexed(*traits.values(), _place_codes(area), order).alias("ins_matricule"),
+        "ins_oid": test_oid(),
+    }
 
 
 def _frame(columns: dict) -> pl.DataFrame:
@@ -345,8 +369,13 @@ def _frame(columns: dict) -> pl.DataFrame:
     when the name ends in `_date` or `_at`), a (vocabulary, index) pair (gathered; an index past the end gives
     a null) or a string (that value on every row).
     """
-    dates = as_dates({name: value for name, value in columns.items() if isinstance(value, np.ndarray)
-                      and value.dtype == np.float64 and name.endswith(("_date", "_at"))})
+    dates = as_dates(
+        {
+            name: value
+            for name, value in columns.items()
+            if isinstance(value, np.ndarray) and value.dtype == np.float64 and name.endswith(("_date", "_at"))
+        }
+    )
     raw: dict[str, np.ndarray | pl.Series] = {}
     exprs = []
     for name, value in columns.items():
@@ -395,7 +424,9 @@ def birthplace_vocabulary(area: Area) -> pl.Series:
 @cache
 def _given_names() -> tuple[pl.Series, int]:
     """Birth first names, boys' then girls', then one null (no such name); the number of boys' names."""
-    return pl.concat([vocab.first_names_both(), pl.Series([None], dtype=pl.String)], rechunk=True), vocab.first_names("M").len()
+    return pl.concat(
+        [vocab.first_names_both(), pl.Series([None], dtype=pl.String)], rechunk=True
+    ), vocab.first_names("M").len()
 
 
 def _joined_first_names(picks: np.ndarray) -> pl.Series:
@@ -418,8 +449,12 @@ def _first_name_pairs() -> tuple[pl.Series, pl.Series]:
     n_given = given.len() - 1
     first = given.gather(np.repeat(np.arange(n_given), n_given + 1))
     second = given.gather(np.tile(np.arange(n_given + 1), n_given))
-    pairs = pl.DataFrame({"a": first, "b": second}).select(
-        pl.concat_str("a", "b", separator=" ", ignore_nulls=True)).to_series().rechunk()
+    pairs = (
+        pl.DataFrame({"a": first, "b": second})
+        .select(pl.concat_str("a", "b", separator=" ", ignore_nulls=True))
+        .to_series()
+        .rechunk()
+    )
     return pairs, (" " + given.head(n_given)).rechunk()
 
 
@@ -460,7 +495,9 @@ def _all_department_index(area: Area) -> np.ndarray:
 @cache
 def _place_codes(area: Area) -> pl.Series:
     """Birthplace codes: the area's French birthplace communes, then the countries of birth (99xxx)."""
-    return pl.concat([area.birthplaces["code"], reference.load("birth_countries")["country_code"]], rechunk=True)
+    return pl.concat(
+        [area.birthplaces["code"], reference.load("birth_countries")["country_code"]], rechunk=True
+    )
 
 
 def _medecin_traitant(
@@ -491,9 +528,13 @@ def _gp_chooser(area: Area, professionals: pl.DataFrame) -> tuple[pl.Series, Gro
     gps = professionals.filter(pl.col("kind").is_in(gp_kinds.implode()))
     gp_dept = department_index(area, gps["department"], outside=-1)
     valid = gp_dept >= 0
-    ids = pl.concat([gps["professional_id"].filter(pl.Series(valid)), pl.Series([None], dtype=pl.Int64)], rechunk=True)
-    result = (ids.alias("gp_professional_id"),
-              GroupedChoice(gp_dept[valid], np.ones(valid.sum()), area.departments.height))
+    ids = pl.concat(
+        [gps["professional_id"].filter(pl.Series(valid)), pl.Series([None], dtype=pl.Int64)], rechunk=True
+    )
+    result = (
+        ids.alias("gp_professional_id"),
+        GroupedChoice(gp_dept[valid], np.ones(valid.sum()), area.departments.height),
+    )
     _GP_CHOOSER[:] = [(area, professionals, result)]
     return result
 

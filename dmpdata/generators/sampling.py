@@ -11,8 +11,23 @@ import pyarrow as pa
 
 from dmpdata.keys import packed_words
 
-__all__ = ["EPOCH", "Balanced", "Categorical", "GroupedChoice", "as_date", "as_dates", "choose", "coded", "categorical", "cumsum_rows",
-           "concat_columns", "decoded", "inverse_curve", "sort_rows", "stochastic_round"]
+__all__ = [
+    "EPOCH",
+    "Balanced",
+    "Categorical",
+    "GroupedChoice",
+    "as_date",
+    "as_dates",
+    "categorical",
+    "choose",
+    "coded",
+    "concat_columns",
+    "cumsum_rows",
+    "decoded",
+    "inverse_curve",
+    "sort_rows",
+    "stochastic_round",
+]
 
 EPOCH = dt.date(1970, 1, 1).toordinal()
 
@@ -27,7 +42,10 @@ def choose(mask: np.ndarray, a, b) -> np.ndarray:
     mask = np.asarray(mask, dtype=bool)
     a, b = np.asarray(a), np.asarray(b)
     if a.dtype.kind == "f" or b.dtype.kind == "f":
-        ai, bi = a.astype(np.float64, copy=False).view(np.int64), b.astype(np.float64, copy=False).view(np.int64)
+        ai, bi = (
+            a.astype(np.float64, copy=False).view(np.int64),
+            b.astype(np.float64, copy=False).view(np.int64),
+        )
         return (bi ^ ((ai ^ bi) & -mask.view(np.uint8).astype(np.int64))).view(np.float64)
     if a.dtype.kind == "b" and b.dtype.kind == "b":
         return (mask & a) | (~mask & b)
@@ -69,8 +87,11 @@ def sort_rows(frame: pl.DataFrame, *by: str) -> pl.DataFrame:
     if not words:  # every key column holds one value: nothing to reorder
         return frame
     names = [f"__sort_word_{i}" for i in range(len(words))]
-    return (frame.with_columns(pl.Series(n, w) for n, w in zip(names, words, strict=True))
-            .sort(names, maintain_order=True).drop(names))
+    return (
+        frame.with_columns(pl.Series(n, w) for n, w in zip(names, words, strict=True))
+        .sort(names, maintain_order=True)
+        .drop(names)
+    )
 
 
 def _vose(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -225,18 +246,32 @@ def as_dates(columns: Mapping[str, np.ndarray]) -> dict[str, pl.Series]:
     valid_bits = np.packbits(~missing, axis=1, bitorder="little")
     any_missing = missing.any(axis=1)
     n = stacked.shape[1]
-    return {name: pl.Series(name, pa.Array.from_buffers(
-                pa.date32(), n, [pa.py_buffer(valid_bits[i]) if any_missing[i] else None, pa.py_buffer(days[i])]))
-            for i, name in enumerate(columns)}
+    return {
+        name: pl.Series(
+            name,
+            pa.Array.from_buffers(
+                pa.date32(),
+                n,
+                [pa.py_buffer(valid_bits[i]) if any_missing[i] else None, pa.py_buffer(days[i])],
+            ),
+        )
+        for i, name in enumerate(columns)
+    }
 
 
 def coded(vocabulary: tuple[str, ...] | pl.Series, codes: np.ndarray, name: str = "") -> pl.Series:
     """Strings from integer codes into a small vocabulary (a gather: no per-row string building)."""
-    series = vocabulary.rechunk() if isinstance(vocabulary, pl.Series) else pl.Series(name, list(vocabulary), dtype=pl.String)
+    series = (
+        vocabulary.rechunk()
+        if isinstance(vocabulary, pl.Series)
+        else pl.Series(name, list(vocabulary), dtype=pl.String)
+    )
     return series.gather(np.asarray(codes, dtype=np.int64)).alias(name)
 
 
-def decoded(vocabulary: Sequence[str | None] | pl.Series, codes: str, dtype: pl.DataType | None = None) -> pl.Expr:
+def decoded(
+    vocabulary: Sequence[str | None] | pl.Series, codes: str, dtype: pl.DataType | None = None
+) -> pl.Expr:
     """The strings of the integer code column `codes`, gathered from `vocabulary` (a Series, or strings; an index
     past its end is an error, a null entry gives a null): an expression, so that a frame turns all its code columns
     into strings in one `with_columns`, column by column in parallel. `coded` is the eager form.

@@ -29,15 +29,24 @@ class Staff:
         self.specialty = professionals["specialty_code"].fill_null("").to_numpy()
         self.sector = professionals["sector"].to_numpy()
         self.sector_code = np.select([self.sector == s for s in SECTORS], np.arange(len(SECTORS)), -1)
-        equipped = professionals["dmp_equipped_from"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy()
+        equipped = (
+            professionals["dmp_equipped_from"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy()
+        )
         self.equipped_from = equipped + EPOCH
         kinds = reference.load("encounter_kinds")
-        self.kinds_of = {k: set(v.split("|")) for k, v in zip(kinds["kind"], kinds["professional_kinds"], strict=True)}
+        self.kinds_of = {
+            k: set(v.split("|")) for k, v in zip(kinds["kind"], kinds["professional_kinds"], strict=True)
+        }
         self.gp_kinds = set(reference.load("workforce_rules").filter(pl.col("gp_eligible"))["kind"])
         self._choosers: dict[tuple, tuple[np.ndarray, np.ndarray, GroupedChoice]] = {}
 
-    def candidates(self, encounter: str, specialty: str | None = None, setting: str | None = None,
-                   profession: str | None = None) -> np.ndarray:
+    def candidates(
+        self,
+        encounter: str,
+        specialty: str | None = None,
+        setting: str | None = None,
+        profession: str | None = None,
+    ) -> np.ndarray:
         """Row indices of the professionals who can carry out such an encounter (empty when none)."""
         mask = np.isin(self.kind, list(self.kinds_of.get(encounter, ())))
         if specialty:
@@ -60,8 +69,15 @@ class Staff:
             self._choosers[key] = (rows, inside, chooser)
         return self._choosers[key]
 
-    def pick(self, dept_idx: np.ndarray, rng: np.random.Generator, encounter: str, specialty: str | None = None,
-             setting: str | None = None, profession: str | None = None) -> np.ndarray:
+    def pick(
+        self,
+        dept_idx: np.ndarray,
+        rng: np.random.Generator,
+        encounter: str,
+        specialty: str | None = None,
+        setting: str | None = None,
+        profession: str | None = None,
+    ) -> np.ndarray:
         """One professional row per query: in the patient's department, else anywhere (national). -1 if none."""
         rows, inside, chooser = self._chooser((encounter, specialty, setting, profession))
         out = np.full(dept_idx.size, -1, dtype=np.int64)
@@ -76,4 +92,3 @@ class Staff:
     def row_of(self, professional_ids: np.ndarray) -> np.ndarray:
         """Row index of each professional id (ids are 1..n in order)."""
         return np.asarray(professional_ids, dtype=np.int64) - 1
-

@@ -67,14 +67,18 @@ def _names(templates: pl.Series, commune: pl.Series, surname: pl.Series) -> pl.S
     )["name"]
 
 
-def generate_workforce(scenario: Scenario, rng: np.random.Generator, area: Area) -> tuple[pl.DataFrame, pl.DataFrame]:
+def generate_workforce(
+    scenario: Scenario, rng: np.random.Generator, area: Area
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(organizations, professionals) for the scenario; depends only on the scenario and its seed."""
     scale = scenario.patients / area.population
     n_dept = area.departments.height
     dept_codes = area.departments["code"]
     workforce = reference.load("workforce").join(
         reference.load("workforce_rules").select("kind", "min_per_department", "female_share"),
-        on="kind", how="left", maintain_order="left",
+        on="kind",
+        how="left",
+        maintain_order="left",
     )
 
     # 1. Professionals per kind and department: national density × the department's population × scale,
@@ -87,9 +91,11 @@ def generate_workforce(scenario: Scenario, rng: np.random.Generator, area: Area)
         dept_rows.append(np.repeat(np.arange(n_dept), counts))
     prof_kind = np.concatenate(kind_rows)
     prof_dept = np.concatenate(dept_rows)
-    professionals = workforce[prof_kind.tolist()].select(
-        "kind", "profession_code", "specialty_code", "facility_type_code", "sector", "female_share"
-    ).with_columns(pl.Series("dept_idx", prof_dept))
+    professionals = (
+        workforce[prof_kind.tolist()]
+        .select("kind", "profession_code", "specialty_code", "facility_type_code", "sector", "female_share")
+        .with_columns(pl.Series("dept_idx", prof_dept))
+    )
 
     # 2. Organizations: national density per facility type, plus at least one structure of each type
     #    wherever professionals of that type work.
@@ -106,11 +112,19 @@ def generate_workforce(scenario: Scenario, rng: np.random.Generator, area: Area)
         floor[has_prof["dept_idx"].to_numpy()] = 1
         counts = np.maximum(counts, floor)
         if counts.sum():
-            org_blocks.append(pl.DataFrame({"facility_type_code": [code] * int(counts.sum()),
-                                            "dept_idx": np.repeat(np.arange(n_dept), counts)}))
+            org_blocks.append(
+                pl.DataFrame(
+                    {
+                        "facility_type_code": [code] * int(counts.sum()),
+                        "dept_idx": np.repeat(np.arange(n_dept), counts),
+                    }
+                )
+            )
     orgs = pl.concat(org_blocks).join(
         facility.select("facility_type_code", "practice_setting_code", "sector", "name_template"),
-        on="facility_type_code", how="left", maintain_order="left",
+        on="facility_type_code",
+        how="left",
+        maintain_order="left",
     )
     n_org = orgs.height
     dept_of_org = dept_codes.gather(orgs["dept_idx"])
@@ -122,19 +136,21 @@ def generate_workforce(scenario: Scenario, rng: np.random.Generator, area: Area)
     surname = vocab.sample(vocab.last_names(), rng, n_org)
     serials = _finess_serials(dept_of_org, rng)
     finess = make_finess(dept_of_org, serials[:n_org])
-    organizations = pl.DataFrame({
-        "organization_id": np.arange(1, n_org + 1, dtype=np.int64),
-        "finess": finess,
-        "finess_ej": make_finess(dept_of_org, serials[n_org:]),
-        "facility_type_code": orgs["facility_type_code"],
-        "practice_setting": orgs["practice_setting_code"],
-        "sector": orgs["sector"],
-        "department": dept_of_org,
-        "region": area.departments["region"].gather(orgs["dept_idx"]),
-        "commune_name": org_commune,
-        "name": _names(orgs["name_template"], org_commune, surname),
-        "dmp_equipped_from": _equipped_from(orgs["facility_type_code"], orgs["sector"], rng),
-    })
+    organizations = pl.DataFrame(
+        {
+            "organization_id": np.arange(1, n_org + 1, dtype=np.int64),
+            "finess": finess,
+            "finess_ej": make_finess(dept_of_org, serials[n_org:]),
+            "facility_type_code": orgs["facility_type_code"],
+            "practice_setting": orgs["practice_setting_code"],
+            "sector": orgs["sector"],
+            "department": dept_of_org,
+            "region": area.departments["region"].gather(orgs["dept_idx"]),
+            "commune_name": org_commune,
+            "name": _names(orgs["name_template"], org_commune, surname),
+            "dmp_equipped_from": _equipped_from(orgs["facility_type_code"], orgs["sector"], rng),
+        }
+    )
 
     # 3. Each professional works in a structure of their facility type and department.
     org_group = orgs.select(
@@ -144,7 +160,9 @@ def generate_workforce(scenario: Scenario, rng: np.random.Generator, area: Area)
         (pl.col("facility_type_code").cast(pl.String) + "|" + pl.col("dept_idx").cast(pl.String)).alias("g")
     )["g"]
     groups = {g: i for i, g in enumerate(org_group.unique(maintain_order=True))}
-    chooser = GroupedChoice(org_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), np.ones(n_org), len(groups))
+    chooser = GroupedChoice(
+        org_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), np.ones(n_org), len(groups)
+    )
     prof_org = chooser.pick(prof_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), rng)
 
     n_prof = professionals.height
@@ -152,19 +170,21 @@ def generate_workforce(scenario: Scenario, rng: np.random.Generator, area: Area)
     first_m = vocab.sample(vocab.first_names("M"), rng, n_prof)
     first_f = vocab.sample(vocab.first_names("F"), rng, n_prof)
     rpps = make_rpps(rng.choice(1_000_000_000, size=n_prof, replace=False).astype(np.int64))
-    professionals = pl.DataFrame({
-        "professional_id": np.arange(1, n_prof + 1, dtype=np.int64),
-        "rpps": rpps,
-        "idnat_ps": idnat_ps(rpps),
-        "profession_code": professionals["profession_code"],
-        "specialty_code": professionals["specialty_code"],
-        "kind": professionals["kind"],
-        "sector": professionals["sector"],
-        "organization_id": organizations["organization_id"].gather(prof_org),
-        "department": dept_codes.gather(prof_dept),
-        "last_name": vocab.sample(vocab.last_names(), rng, n_prof),
-        "first_name": pl.select(pl.when(pl.Series(female)).then(first_f).otherwise(first_m)).to_series(),
-        "sex": pl.Series(np.where(female, "F", "M")),
-        "dmp_equipped_from": organizations["dmp_equipped_from"].gather(prof_org),
-    })
+    professionals = pl.DataFrame(
+        {
+            "professional_id": np.arange(1, n_prof + 1, dtype=np.int64),
+            "rpps": rpps,
+            "idnat_ps": idnat_ps(rpps),
+            "profession_code": professionals["profession_code"],
+            "specialty_code": professionals["specialty_code"],
+            "kind": professionals["kind"],
+            "sector": professionals["sector"],
+            "organization_id": organizations["organization_id"].gather(prof_org),
+            "department": dept_codes.gather(prof_dept),
+            "last_name": vocab.sample(vocab.last_names(), rng, n_prof),
+            "first_name": pl.select(pl.when(pl.Series(female)).then(first_f).otherwise(first_m)).to_series(),
+            "sex": pl.Series(np.where(female, "F", "M")),
+            "dmp_equipped_from": organizations["dmp_equipped_from"].gather(prof_org),
+        }
+    )
     return organizations, professionals

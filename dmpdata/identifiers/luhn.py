@@ -50,9 +50,7 @@ def luhn_is_valid(col: pl.Expr) -> pl.Expr:
     Polars-native: one cast to UInt64, then integer digit extraction (leading zeros do not
     change a Luhn sum, so the numeric value is enough).
     """
-    n = pl.when(col.str.contains(rf"^[0-9]{{1,{LUHN_MAX_DIGITS}}}$")).then(
-        col.cast(pl.UInt64, strict=False)
-    )
+    n = pl.when(col.str.contains(rf"^[0-9]{{1,{LUHN_MAX_DIGITS}}}$")).then(col.cast(pl.UInt64, strict=False))
     total = pl.lit(0, dtype=pl.Int64)
     for i in range(LUHN_MAX_DIGITS):
         d = ((n // pl.lit(10**i, dtype=pl.UInt64)) % pl.lit(10, dtype=pl.UInt64)).cast(pl.Int64)

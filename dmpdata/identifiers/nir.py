@@ -7,12 +7,12 @@ import polars as pl
 
 __all__ = [
     "build_nir",
+    "is_valid_nir",
     "nir_bucket",
     "nir_buckets_indexed",
     "nir_is_valid",
     "nir_key",
     "nir_matches_person",
-    "is_valid_nir",
     "nirs_indexed",
     "order_numbers",
     "order_numbers_indexed",
@@ -28,7 +28,9 @@ MAX_ORDER = 999
 # Birthplace codes accepted by build_nir: metropolitan commune (départements 01-95 except 20,
 # arrondissements included), Corsican commune 2A/2B, overseas 97 + 1 digit + 2-digit commune,
 # born abroad 99 + INSEE country code.
-PLACE_CODE_PATTERN = r"^(?:(?:0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5])[0-9]{3}|2[AB][0-9]{3}|97[0-9]{3}|99[0-9]{3})$"
+PLACE_CODE_PATTERN = (
+    r"^(?:(?:0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5])[0-9]{3}|2[AB][0-9]{3}|97[0-9]{3}|99[0-9]{3})$"
+)
 # `[0-9]`, not `\d`: the polars regex engine's `\d` also matches non-ASCII digits.
 NIR_PATTERN = r"^[12][0-9]{2}(?:0[1-9]|1[0-2])(?:[0-9]{2}|2A|2B)[0-9]{6}[0-9]{2}$"
 
@@ -48,9 +50,7 @@ def _check_range(name: str, arr: np.ndarray, lo: int, hi: int) -> None:
     bad = (arr < lo) | (arr > hi)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{name} must be in {lo}..{hi}; row {i} has {arr[i]} ({int(bad.sum())} bad rows)"
-        )
+        raise ValueError(f"{name} must be in {lo}..{hi}; row {i} has {arr[i]} ({int(bad.sum())} bad rows)")
 
 
 def _check_place_codes(place_code: pl.Series) -> None:
@@ -67,7 +67,13 @@ def _place_numbers(place_code: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """Numeric form of 5-char birthplace codes (2A -> 19, 2B -> 18, for the key) and the Corsica mask."""
     place = place_code.cast(pl.String)
     corsica = (place.str.starts_with("2A") | place.str.starts_with("2B")).to_numpy()
-    num = place.str.replace("^2A", "19").str.replace("^2B", "18").cast(pl.Int64).to_numpy().astype(np.int64, copy=True)
+    num = (
+        place.str.replace("^2A", "19")
+        .str.replace("^2B", "18")
+        .cast(pl.Int64)
+        .to_numpy()
+        .astype(np.int64, copy=True)
+    )
     return num, corsica
 
 
@@ -117,9 +123,7 @@ def build_nir(
     year = _as_int64("birth_year", birth_year)
     month = _as_int64("birth_month", birth_month)
     order = _as_int64("order", order)
-    _check_lengths(
-        sex=sex, birth_year=year, birth_month=month, place_code=place_code, order=order
-    )
+    _check_lengths(sex=sex, birth_year=year, birth_month=month, place_code=place_code, order=order)
     bad_sex = (sex != 1) & (sex != 2)
     if bad_sex.any():
         raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
@@ -133,16 +137,14 @@ def build_nir(
 
 
 def _assemble(
-    sex: np.ndarray, year: np.ndarray, month: np.ndarray, place_num: np.ndarray, keep_letters: np.ndarray,
+    sex: np.ndarray,
+    year: np.ndarray,
+    month: np.ndarray,
+    place_num: np.ndarray,
+    keep_letters: np.ndarray,
     order: np.ndarray,
 ) -> pl.Series:
-    n13 = (
-        sex * 10**12
-        + (year % 100) * 10**10
-        + month * 10**8
-        + place_num * 10**3
-        + order
-    )
+    n13 = sex * 10**12 + (year % 100) * 10**10 + month * 10**8 + place_num * 10**3 + order
     # sex >= 1, so the 15-digit number never needs zero-padding: one int -> string cast.
     number = n13 * 100 + (97 - n13 % 97)
     nir = pl.Series("nir", number).cast(pl.String)
@@ -188,7 +190,11 @@ def unique_nirs(
 
 
 def unique_nirs_indexed(
-    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series
+    sex: np.ndarray,
+    birth_year: np.ndarray,
+    birth_month: np.ndarray,
+    place_index: np.ndarray,
+    places: pl.Series,
 ) -> pl.Series:
     """`unique_nirs` for birthplaces given as indices into a vocabulary of codes (`places`).
 
@@ -226,7 +232,11 @@ def _vocabulary_numbers(places: pl.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def order_numbers_indexed(
-    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series
+    sex: np.ndarray,
+    birth_year: np.ndarray,
+    birth_month: np.ndarray,
+    place_index: np.ndarray,
+    places: pl.Series,
 ) -> np.ndarray:
     """The order number (1..999, uint16) of each person: their rank, in input order, among the people
     sharing sex, yy, mm and encoded birthplace. Run it over the whole population."""
@@ -235,7 +245,11 @@ def order_numbers_indexed(
 
 
 def nir_buckets_indexed(
-    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series
+    sex: np.ndarray,
+    birth_year: np.ndarray,
+    birth_month: np.ndarray,
+    place_index: np.ndarray,
+    places: pl.Series,
 ) -> np.ndarray:
     """`nir_bucket` (int64 array) for birthplaces given as indices into `places`. Computed chunk by chunk
     where the traits are drawn, so that ranking everyone is one `order_numbers` over the concatenated buckets:
@@ -245,7 +259,11 @@ def nir_buckets_indexed(
 
 
 def nirs_indexed(
-    sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_index: np.ndarray, places: pl.Series,
+    sex: np.ndarray,
+    birth_year: np.ndarray,
+    birth_month: np.ndarray,
+    place_index: np.ndarray,
+    places: pl.Series,
     order: np.ndarray,
 ) -> pl.Series:
     """The NIRs of these people given their order numbers (from `order_numbers_indexed` over everyone)."""
@@ -261,7 +279,9 @@ def _ranks(sex, year, month, place_num, keep_letters) -> np.ndarray:
     return order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
 
 
-def _bucket(sex: np.ndarray, year: np.ndarray, month: np.ndarray, place_num: np.ndarray, keep_letters: np.ndarray) -> np.ndarray:
+def _bucket(
+    sex: np.ndarray, year: np.ndarray, month: np.ndarray, place_num: np.ndarray, keep_letters: np.ndarray
+) -> np.ndarray:
     # Post-1976 2A/2B must not collide with départements 19/18: move them out of 0..99999.
     place6 = np.where(
         keep_letters,
@@ -362,16 +382,17 @@ def nir_is_valid(s: str) -> bool:
     return bool(pl.select(is_valid_nir(pl.lit(s, dtype=pl.String))).item())
 
 
-def nir_matches_person(
-    nir: pl.Expr, sex: pl.Expr, birth_date: pl.Expr, birth_place_code: pl.Expr
-) -> pl.Expr:
+def nir_matches_person(nir: pl.Expr, sex: pl.Expr, birth_date: pl.Expr, birth_place_code: pl.Expr) -> pl.Expr:
     """True where the NIR's sex, yy, mm and birthplace agree with the person; never null.
 
     sex is 'M'/'F'; birth_date a Date/Datetime; birth_place_code the 5-char INSEE code.
     Corsica: a 2A/2B birthplace reads `20` + commune before 1976, the 2A/2B code from 1976.
     """
     sex_digit = (
-        pl.when(sex.cast(pl.String) == "M").then(pl.lit("1")).when(sex.cast(pl.String) == "F").then(pl.lit("2"))
+        pl.when(sex.cast(pl.String) == "M")
+        .then(pl.lit("1"))
+        .when(sex.cast(pl.String) == "F")
+        .then(pl.lit("2"))
     )
     year = birth_date.dt.year().cast(pl.Int64)
     place = birth_place_code.cast(pl.String)
@@ -381,9 +402,13 @@ def nir_matches_person(
         .otherwise(place)
     )
     return (
-        (nir.str.slice(0, 1) == sex_digit)
-        & (nir.str.slice(1, 2) == (year % 100).cast(pl.String).str.zfill(2))
-        & (nir.str.slice(3, 2) == birth_date.dt.month().cast(pl.String).str.zfill(2))
-        & (nir.str.slice(5, 5) == expected_place)
-        & (place.str.len_chars() == 5)
-    ).fill_null(False).alias("nir_matches_person")
+        (
+            (nir.str.slice(0, 1) == sex_digit)
+            & (nir.str.slice(1, 2) == (year % 100).cast(pl.String).str.zfill(2))
+            & (nir.str.slice(3, 2) == birth_date.dt.month().cast(pl.String).str.zfill(2))
+            & (nir.str.slice(5, 5) == expected_place)
+            & (place.str.len_chars() == 5)
+        )
+        .fill_null(False)
+        .alias("nir_matches_person")
+    )

@@ -8,7 +8,7 @@ from importlib.resources import files
 
 import polars as pl
 
-__all__ = ["load", "names", "parameter", "columns", "digest"]
+__all__ = ["columns", "digest", "load", "names", "parameter"]
 
 _DTYPES: dict[str, pl.DataType] = {
     "String": pl.String(),

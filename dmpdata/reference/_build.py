@@ -45,7 +45,6 @@ def write(name: str, header: list[str], rows: list[list]) -> None:
     print(f"{name}: {len(rows)} rows")
 
 
-
 # --------------------------------------------------------------------------- sources
 
 S_COG = "INSEE COG 2026"  # short on purpose (35k rows); full citation in README.md and columns.csv
@@ -134,11 +133,15 @@ def build_geography(shared: Path) -> None:
     cog = shared / "data" / "cog"
     rows = []
     for r in read(cog / "communes.csv"):
-        rows.append([r["code"], r["name"], r["type"], r["department"], r["region"], r["zone"], r["population"], S_COG])
+        rows.append(
+            [r["code"], r["name"], r["type"], r["department"], r["region"], r["zone"], r["population"], S_COG]
+        )
     rows.sort(key=lambda r: r[0])
     write("communes", ["code", "name", "type", "department", "region", "zone", "population", "source"], rows)
 
-    deps = [[r["code"], r["name"], r["region"], r["zone"], S_COG_FULL] for r in read(cog / "departements.csv")]
+    deps = [
+        [r["code"], r["name"], r["region"], r["zone"], S_COG_FULL] for r in read(cog / "departements.csv")
+    ]
     deps.sort(key=lambda r: r[0])
     write("departments", ["code", "name", "region", "zone", "source"], deps)
 
@@ -167,9 +170,23 @@ def build_population(shared: Path) -> dict:
     rows = []
     for r in read(shared / "data" / "insee-population-department-age-sex.csv"):
         age_max = r["age_max"] or "104"  # open band 95+ closed at 104 (see columns.csv)
-        rows.append([int(r["year"]), r["department"], r["sex"], int(r["age_min"]), int(age_max), int(r["population"]), S_POPDEP])
+        rows.append(
+            [
+                int(r["year"]),
+                r["department"],
+                r["sex"],
+                int(r["age_min"]),
+                int(age_max),
+                int(r["population"]),
+                S_POPDEP,
+            ]
+        )
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]))
-    write("population_department_age_sex", ["year", "department", "sex", "age_min", "age_max", "population", "source"], rows)
+    write(
+        "population_department_age_sex",
+        ["year", "department", "sex", "age_min", "age_max", "population", "source"],
+        rows,
+    )
 
     rows = []
     for r in read(shared / "data" / "insee-mortality.csv"):
@@ -194,50 +211,110 @@ def pop_year(year: int) -> int:
 # (relative weights inside each group, normalised below). Codes: INSEE COG pays.
 GROUP_SPLITS = {
     "Autres pays de l'UE (a 27)": [
-        ("99109", "Allemagne", 23), ("99131", "Belgique", 16), ("99114", "Roumanie", 18),
-        ("99122", "Pologne", 11), ("99135", "Pays-Bas", 5), ("99111", "Bulgarie", 4),
-        ("99126", "Grèce", 3), ("99112", "Hongrie", 2), ("99136", "Irlande", 2), ("99104", "Suède", 2),
+        ("99109", "Allemagne", 23),
+        ("99131", "Belgique", 16),
+        ("99114", "Roumanie", 18),
+        ("99122", "Pologne", 11),
+        ("99135", "Pays-Bas", 5),
+        ("99111", "Bulgarie", 4),
+        ("99126", "Grèce", 3),
+        ("99112", "Hongrie", 2),
+        ("99136", "Irlande", 2),
+        ("99104", "Suède", 2),
     ],
     "Autres pays d'Europe": [
-        ("99132", "Royaume-Uni", 45), ("99140", "Suisse", 12), ("99123", "Russie", 12),
-        ("99155", "Ukraine", 8), ("99121", "Serbie", 6), ("99125", "Albanie", 5), ("99157", "Kosovo", 4),
+        ("99132", "Royaume-Uni", 45),
+        ("99140", "Suisse", 12),
+        ("99123", "Russie", 12),
+        ("99155", "Ukraine", 8),
+        ("99121", "Serbie", 6),
+        ("99125", "Albanie", 5),
+        ("99157", "Kosovo", 4),
     ],
     "Autres pays d'Afrique": [
-        ("99341", "Sénégal", 13), ("99326", "Côte d'Ivoire", 11), ("99335", "Mali", 10),
-        ("99322", "Cameroun", 9), ("99333", "Madagascar", 9), ("99312", "Congo (Rép. dém.)", 8),
-        ("99324", "Congo", 7), ("99397", "Comores", 6), ("99330", "Guinée", 5), ("99390", "Maurice", 5),
-        ("99336", "Mauritanie", 3), ("99327", "Bénin", 3), ("99345", "Togo", 3), ("99301", "Égypte", 3),
+        ("99341", "Sénégal", 13),
+        ("99326", "Côte d'Ivoire", 11),
+        ("99335", "Mali", 10),
+        ("99322", "Cameroun", 9),
+        ("99333", "Madagascar", 9),
+        ("99312", "Congo (Rép. dém.)", 8),
+        ("99324", "Congo", 7),
+        ("99397", "Comores", 6),
+        ("99330", "Guinée", 5),
+        ("99390", "Maurice", 5),
+        ("99336", "Mauritanie", 3),
+        ("99327", "Bénin", 3),
+        ("99345", "Togo", 3),
+        ("99301", "Égypte", 3),
     ],
     "Autres pays": [
-        ("99216", "Chine", 10), ("99243", "Viet Nam", 8), ("99234", "Cambodge", 5), ("99241", "Laos", 3),
-        ("99410", "Haïti", 7), ("99416", "Brésil", 5), ("99223", "Inde", 4), ("99235", "Sri Lanka", 4),
-        ("99213", "Pakistan", 3), ("99205", "Liban", 4), ("99206", "Syrie", 3), ("99204", "Iran", 3),
-        ("99212", "Afghanistan", 3), ("99404", "États-Unis", 4), ("99401", "Canada", 2), ("99217", "Japon", 1),
-        ("99419", "Colombie", 2), ("99252", "Arménie", 2), ("99220", "Philippines", 2), ("99207", "Israël", 1),
+        ("99216", "Chine", 10),
+        ("99243", "Viet Nam", 8),
+        ("99234", "Cambodge", 5),
+        ("99241", "Laos", 3),
+        ("99410", "Haïti", 7),
+        ("99416", "Brésil", 5),
+        ("99223", "Inde", 4),
+        ("99235", "Sri Lanka", 4),
+        ("99213", "Pakistan", 3),
+        ("99205", "Liban", 4),
+        ("99206", "Syrie", 3),
+        ("99204", "Iran", 3),
+        ("99212", "Afghanistan", 3),
+        ("99404", "États-Unis", 4),
+        ("99401", "Canada", 2),
+        ("99217", "Japon", 1),
+        ("99419", "Colombie", 2),
+        ("99252", "Arménie", 2),
+        ("99220", "Philippines", 2),
+        ("99207", "Israël", 1),
     ],
 }
 NAMED_LABELS = {
-    "99139": "Portugal", "99127": "Italie", "99134": "Espagne", "99352": "Algérie",
-    "99350": "Maroc", "99351": "Tunisie", "99208": "Turquie",
+    "99139": "Portugal",
+    "99127": "Italie",
+    "99134": "Espagne",
+    "99352": "Algérie",
+    "99350": "Maroc",
+    "99351": "Tunisie",
+    "99208": "Turquie",
 }
 
 
 def build_birth_countries(shared: Path) -> None:
-    src = [r for r in read(shared / "data" / "foreign-born.csv") if r["year"] == "2017" and r["measure"] == "count"]
+    src = [
+        r
+        for r in read(shared / "data" / "foreign-born.csv")
+        if r["year"] == "2017" and r["measure"] == "count"
+    ]
     total = next(int(r["share_or_count"]) for r in src if r["country_label"].startswith("Immigres (total)"))
     rows = []
     for r in src:
         n = int(r["share_or_count"])
         if r["country_code"]:
-            rows.append([r["country_code"], NAMED_LABELS[r["country_code"]], n / total, "verified",
-                         f"{S_RP2017}; {n} immigrants / {total}"])
+            rows.append(
+                [
+                    r["country_code"],
+                    NAMED_LABELS[r["country_code"]],
+                    n / total,
+                    "verified",
+                    f"{S_RP2017}; {n} immigrants / {total}",
+                ]
+            )
         elif r["country_label"] in GROUP_SPLITS:
             split = GROUP_SPLITS[r["country_label"]]
             wsum = sum(w for _, _, w in split)
             for code, label, w in split:
-                rows.append([code, label, n / total * w / wsum, "assumption",
-                             f"group '{r['country_label']}' = {n} (verified, {S_RP2017}); "
-                             f"within-group share {w}/{wsum} assumed"])
+                rows.append(
+                    [
+                        code,
+                        label,
+                        n / total * w / wsum,
+                        "assumption",
+                        f"group '{r['country_label']}' = {n} (verified, {S_RP2017}); "
+                        f"within-group share {w}/{wsum} assumed",
+                    ]
+                )
     assert abs(sum(r[2] for r in rows) - 1) < 1e-9, sum(r[2] for r in rows)
     for r in rows:
         r[2] = f"{r[2]:.8f}"
@@ -250,7 +327,9 @@ def build_birth_countries(shared: Path) -> None:
 
 def hw(shared: Path) -> dict[tuple[str, str], int]:
     """(label, year) -> published value from health-workforce.csv."""
-    return {(r["label"], r["year"]): float(r["count"]) for r in read(shared / "data" / "health-workforce.csv")}
+    return {
+        (r["label"], r["year"]): float(r["count"]) for r in read(shared / "data" / "health-workforce.csv")
+    }
 
 
 def split(total: int, parts: list[tuple]) -> list[tuple]:
@@ -300,9 +379,17 @@ SPECIALISTS = [
 ]
 
 FACILITY_SECTOR = {
-    "SA01": "etablissement", "SA03": "etablissement", "SA04": "etablissement", "SA05": "ville",
-    "SA07": "ville", "SA08": "ville", "SA17": "medico_social", "SA25": "ville", "SA32": "ville",
-    "SA33": "ville", "SA52": "ville",
+    "SA01": "etablissement",
+    "SA03": "etablissement",
+    "SA04": "etablissement",
+    "SA05": "ville",
+    "SA07": "ville",
+    "SA08": "ville",
+    "SA17": "medico_social",
+    "SA25": "ville",
+    "SA32": "ville",
+    "SA33": "ville",
+    "SA52": "ville",
 }
 
 
@@ -312,8 +399,21 @@ def build_workforce(shared: Path, pop: dict) -> dict[str, int]:
 
     def add(kind, prof, spec, fac, count, year, evidence, source):
         py = pop_year(year)
-        rows.append([kind, prof, spec, fac, FACILITY_SECTOR[fac], int(count), year,
-                     f"{count / fr_total(pop, py) * 1e5:.4f}", py, evidence, source])
+        rows.append(
+            [
+                kind,
+                prof,
+                spec,
+                fac,
+                FACILITY_SECTOR[fac],
+                int(count),
+                year,
+                f"{count / fr_total(pop, py) * 1e5:.4f}",
+                py,
+                evidence,
+                source,
+            ]
+        )
 
     # --- GPs: 100 000 (DREES 2025). Liberal share from 1/1/2023 (56 738 libéraux exclusifs / 99 457 MG)
     gp_total = int(v[("Medecins generalistes", "2025")])
@@ -321,17 +421,39 @@ def build_workforce(shared: Path, pop: dict) -> dict[str, int]:
     gp_lib = round(gp_total * lib_share)
     gp_sal = gp_total - gp_lib
     src_gp = f"total {gp_total} {S_DREES_MED}; liberal share {lib_share:.4f} from {S_QDM_2023}"
-    for n, share, kind, fac, ev, why in split(gp_lib, [
-        (0.31, "gp_liberal_solo", "SA07", "inferred", "31 % solo (DREES 2022)"),
-        (0.52, "gp_liberal_group", "SA08", "inferred", "52 % monoprofessional/other group = 69 % group - 17 % MSP (DREES 2022)"),
-        (0.17, "gp_msp", "SA52", "inferred", "17 % in MSP (DREES 2022)"),
-    ]):
+    for n, _share, kind, fac, ev, why in split(
+        gp_lib,
+        [
+            (0.31, "gp_liberal_solo", "SA07", "inferred", "31 % solo (DREES 2022)"),
+            (
+                0.52,
+                "gp_liberal_group",
+                "SA08",
+                "inferred",
+                "52 % monoprofessional/other group = 69 % group - 17 % MSP (DREES 2022)",
+            ),
+            (0.17, "gp_msp", "SA52", "inferred", "17 % in MSP (DREES 2022)"),
+        ],
+    ):
         add(kind, "10", "SM54", fac, n, 2025, ev, f"{src_gp}; {why}: {S_DREES_GROUP}")
-    for n, share, kind, fac in split(gp_sal, [
-        (0.65, "gp_hospital", "SA01"), (0.20, "gp_health_centre", "SA05"), (0.15, "gp_ehpad", "SA17"),
-    ]):
-        add(kind, "10", "SM54", fac, n, 2025, "assumption",
-            f"salaried/mixed GPs = 100 000 - liberal (inferred, {src_gp}); split {share:.0%} ASSUMED")
+    for n, share, kind, fac in split(
+        gp_sal,
+        [
+            (0.65, "gp_hospital", "SA01"),
+            (0.20, "gp_health_centre", "SA05"),
+            (0.15, "gp_ehpad", "SA17"),
+        ],
+    ):
+        add(
+            kind,
+            "10",
+            "SM54",
+            fac,
+            n,
+            2025,
+            "assumption",
+            f"salaried/mixed GPs = 100 000 - liberal (inferred, {src_gp}); split {share:.0%} ASSUMED",
+        )
 
     # --- specialists: 137 200 (DREES 2025)
     spe_total = int(v[("Medecins specialistes hors medecine generale", "2025")])
@@ -341,7 +463,7 @@ def build_workforce(shared: Path, pop: dict) -> dict[str, int]:
     }
     counts: dict[str, int] = {}
     evid: dict[str, str] = {}
-    for stem, sm, grp, n, _h, _f in SPECIALISTS:
+    for stem, _sm, grp, n, _h, _f in SPECIALISTS:
         if grp in ("Psychiatres", "Anesthesistes-reanimateurs"):
             counts[stem] = int(v[(grp, "2025")])
             evid[stem] = f"published {counts[stem]} ({S_QDM_MED})"
@@ -353,21 +475,43 @@ def build_workforce(shared: Path, pop: dict) -> dict[str, int]:
             evid[stem] = "count ASSUMED (order of magnitude; no published 2025 figure read)"
     for grp, tot in groups.items():
         residual_stem = next(s for s, _sm, g, n, _h, _f in SPECIALISTS if g == grp and n is None)
-        counts[residual_stem] = tot - sum(counts[s] for s, _sm, g, _n, _h, _f in SPECIALISTS if g == grp and s in counts)
+        counts[residual_stem] = tot - sum(
+            counts[s] for s, _sm, g, _n, _h, _f in SPECIALISTS if g == grp and s in counts
+        )
         evid[residual_stem] = f"residual of published group total {tot} ({S_QDM_MED}) after assumed splits"
     counts["other_specialist"] = spe_total - sum(counts.values())
     evid["other_specialist"] = f"residual so that specialists sum to published {spe_total} ({S_DREES_MED})"
     assert counts["other_specialist"] > 0
-    for stem, sm, grp, _n, hosp, lib_fac in SPECIALISTS:
+    for stem, sm, _grp, _n, hosp, lib_fac in SPECIALISTS:
         n = counts[stem]
         ev_total = "verified" if evid[stem].startswith("published") else "assumption"
         if lib_fac is None:
-            add(f"{stem}_hospital", "10", sm, "SA01", n, 2025, ev_total, evid[stem] + "; all in hospital (ASSUMED)")
+            add(
+                f"{stem}_hospital",
+                "10",
+                sm,
+                "SA01",
+                n,
+                2025,
+                ev_total,
+                evid[stem] + "; all in hospital (ASSUMED)",
+            )
             continue
         hosp_fac = "SA01"
         lib_kind = "lab" if lib_fac == "SA25" else ("clinic" if lib_fac == "SA04" else "liberal")
-        for m, share, kind, fac in split(n, [(hosp, f"{stem}_hospital", hosp_fac), (1 - hosp, f"{stem}_{lib_kind}", lib_fac)]):
-            add(kind, "10", sm, fac, m, 2025, "assumption", f"{evid[stem]}; {share:.0%} of them here (ASSUMED split)")
+        for m, share, kind, fac in split(
+            n, [(hosp, f"{stem}_hospital", hosp_fac), (1 - hosp, f"{stem}_{lib_kind}", lib_fac)]
+        ):
+            add(
+                kind,
+                "10",
+                sm,
+                fac,
+                m,
+                2025,
+                "assumption",
+                f"{evid[stem]}; {share:.0%} of them here (ASSUMED split)",
+            )
 
     # --- pharmacists 74 600 (DREES 2025)
     ph_total = int(v[("Pharmaciens en activite (total)", "2025")])
@@ -378,40 +522,140 @@ def build_workforce(shared: Path, pop: dict) -> dict[str, int]:
     src_ph = f"total {ph_total}, 67 % in officine, 49 % of them liberal: {S_DREES_PHARMA}"
     add("pharmacist_officine_owner", "21", None, "SA33", owners, 2025, "inferred", src_ph)
     add("pharmacist_officine_assistant", "21", None, "SA33", officine - owners, 2025, "inferred", src_ph)
-    add("pharmacist_hospital", "21", None, "SA01", hosp, 2025, "verified", f"8 000 salaried in public hospitals: {S_DREES_PHARMA}")
-    add("pharmacist_biologist", "21", None, "SA25", bio, 2025, "verified",
-        f"Ordre section G (hors outre-mer; scope differs from DREES): {S_ORDRE_PHARMA}")
-    add("pharmacist_other", "21", None, "SA32", ph_total - officine - hosp - bio, 2025, "inferred",
-        f"residual (industry, distribution, private hospitals, other): {src_ph}")
+    add(
+        "pharmacist_hospital",
+        "21",
+        None,
+        "SA01",
+        hosp,
+        2025,
+        "verified",
+        f"8 000 salaried in public hospitals: {S_DREES_PHARMA}",
+    )
+    add(
+        "pharmacist_biologist",
+        "21",
+        None,
+        "SA25",
+        bio,
+        2025,
+        "verified",
+        f"Ordre section G (hors outre-mer; scope differs from DREES): {S_ORDRE_PHARMA}",
+    )
+    add(
+        "pharmacist_other",
+        "21",
+        None,
+        "SA32",
+        ph_total - officine - hosp - bio,
+        2025,
+        "inferred",
+        f"residual (industry, distribution, private hospitals, other): {src_ph}",
+    )
 
     # --- nurses (2021, DREES DM14)
     ide_lib = int(v[("Infirmiers liberaux", "2021")])
     ide_sal = int(v[("Infirmiers salaries", "2021")])
-    for n, share, kind, fac in split(ide_lib, [(0.62, "nurse_liberal_solo", "SA07"), (0.38, "nurse_liberal_group", "SA08")]):
-        add(kind, "60", None, fac, n, 2021, "inferred",
-            f"liberal nurses {ide_lib}: {S_DREES_IDE}; {share:.0%} (38 % in group in 2015): {S_SENAT_IDE}")
-    for n, share, kind, fac in split(ide_sal, [(0.80, "nurse_hospital", "SA01"), (0.20, "nurse_medico_social", "SA17")]):
-        add(kind, "60", None, fac, n, 2021, "assumption", f"salaried nurses {ide_sal}: {S_DREES_IDE}; split {share:.0%} ASSUMED")
+    for n, share, kind, fac in split(
+        ide_lib, [(0.62, "nurse_liberal_solo", "SA07"), (0.38, "nurse_liberal_group", "SA08")]
+    ):
+        add(
+            kind,
+            "60",
+            None,
+            fac,
+            n,
+            2021,
+            "inferred",
+            f"liberal nurses {ide_lib}: {S_DREES_IDE}; {share:.0%} (38 % in group in 2015): {S_SENAT_IDE}",
+        )
+    for n, share, kind, fac in split(
+        ide_sal, [(0.80, "nurse_hospital", "SA01"), (0.20, "nurse_medico_social", "SA17")]
+    ):
+        add(
+            kind,
+            "60",
+            None,
+            fac,
+            n,
+            2021,
+            "assumption",
+            f"salaried nurses {ide_sal}: {S_DREES_IDE}; split {share:.0%} ASSUMED",
+        )
 
     # --- dentists, midwives, podiatrists (DREES 2025), physiotherapists (CNOMK 2024)
     den = int(v[("Chirurgiens-dentistes en activite", "2025")])
-    for n, share, kind, fac in split(den, [(0.88, "dentist_liberal", "SA07"), (0.12, "dentist_salaried", "SA05")]):
-        add(kind, "40", None, fac, n, 2025, "assumption", f"total {den}: {S_DREES_PHARMA}; split {share:.0%} ASSUMED")
+    for n, share, kind, fac in split(
+        den, [(0.88, "dentist_liberal", "SA07"), (0.12, "dentist_salaried", "SA05")]
+    ):
+        add(
+            kind,
+            "40",
+            None,
+            fac,
+            n,
+            2025,
+            "assumption",
+            f"total {den}: {S_DREES_PHARMA}; split {share:.0%} ASSUMED",
+        )
     sf = int(v[("Sages-femmes en activite", "2025")])
-    for n, share, kind, fac in split(sf, [(0.65, "midwife_hospital", "SA01"), (0.35, "midwife_liberal", "SA07")]):
-        add(kind, "50", None, fac, n, 2025, "assumption", f"total {sf}: {S_DREES_PHARMA}; split {share:.0%} ASSUMED")
+    for n, share, kind, fac in split(
+        sf, [(0.65, "midwife_hospital", "SA01"), (0.35, "midwife_liberal", "SA07")]
+    ):
+        add(
+            kind,
+            "50",
+            None,
+            fac,
+            n,
+            2025,
+            "assumption",
+            f"total {sf}: {S_DREES_PHARMA}; split {share:.0%} ASSUMED",
+        )
     pod = int(v[("Pedicures-podologues en activite", "2025")])
-    add("podiatrist_liberal", "80", None, "SA07", pod, 2025, "assumption",
-        f"total {pod}: {S_DREES_PHARMA}; all counted as liberal (ASSUMED)")
+    add(
+        "podiatrist_liberal",
+        "80",
+        None,
+        "SA07",
+        pod,
+        2025,
+        "assumption",
+        f"total {pod}: {S_DREES_PHARMA}; all counted as liberal (ASSUMED)",
+    )
     mk = int(v[("Masseurs-kinesitherapeutes inscrits a l'Ordre", "2024")])
     mk_sal = int(v[("Kinesitherapeutes exclusivement salaries", "2024")])
-    add("physiotherapist_liberal", "70", None, "SA07", mk - mk_sal, 2024, "inferred", f"{mk} - {mk_sal} salaried: {S_CNOMK}")
+    add(
+        "physiotherapist_liberal",
+        "70",
+        None,
+        "SA07",
+        mk - mk_sal,
+        2024,
+        "inferred",
+        f"{mk} - {mk_sal} salaried: {S_CNOMK}",
+    )
     add("physiotherapist_salaried", "70", None, "SA01", mk_sal, 2024, "verified", S_CNOMK)
 
     kinds = [r[0] for r in rows]
     assert len(kinds) == len(set(kinds)), "duplicate kinds"
-    write("workforce", ["kind", "profession_code", "specialty_code", "facility_type_code", "sector", "count", "year",
-                        "count_per_100k", "population_year", "evidence", "source"], rows)
+    write(
+        "workforce",
+        [
+            "kind",
+            "profession_code",
+            "specialty_code",
+            "facility_type_code",
+            "sector",
+            "count",
+            "year",
+            "count_per_100k",
+            "population_year",
+            "evidence",
+            "source",
+        ],
+        rows,
+    )
     return {r[0]: r[5] for r in rows}
 
 
@@ -421,26 +665,94 @@ def build_organizations(shared: Path, pop: dict, wf: dict[str, int]) -> None:
 
     def add(fac, ps, count, year, evidence, source):
         py = pop_year(year + 1 if year == 2023 else year)  # 31/12/2023 ~ population 1/1/2024
-        rows.append([fac, ps, FACILITY_SECTOR[fac], int(count), year, f"{count / fr_total(pop, py) * 1e5:.4f}", py, evidence, source])
+        rows.append(
+            [
+                fac,
+                ps,
+                FACILITY_SECTOR[fac],
+                int(count),
+                year,
+                f"{count / fr_total(pop, py) * 1e5:.4f}",
+                py,
+                evidence,
+                source,
+            ]
+        )
 
-    add("SA01", "ETABLISSEMENT", v[("Hopitaux publics", "2023")], 2023, "verified", f"public hospitals (entités géographiques): {S_SAE}")
-    add("SA03", "ETABLISSEMENT", v[("Etablissements prives a but non lucratif", "2023")], 2023, "verified",
-        f"private non-profit establishments: {S_SAE}; mapping to SA03 'privé PSPH' inferred")
-    add("SA04", "ETABLISSEMENT", v[("Cliniques privees (a but lucratif)", "2023")], 2023, "verified",
-        f"private for-profit clinics: {S_SAE}; mapping to SA04 'privé non PSPH' inferred")
+    add(
+        "SA01",
+        "ETABLISSEMENT",
+        v[("Hopitaux publics", "2023")],
+        2023,
+        "verified",
+        f"public hospitals (entités géographiques): {S_SAE}",
+    )
+    add(
+        "SA03",
+        "ETABLISSEMENT",
+        v[("Etablissements prives a but non lucratif", "2023")],
+        2023,
+        "verified",
+        f"private non-profit establishments: {S_SAE}; mapping to SA03 'privé PSPH' inferred",
+    )
+    add(
+        "SA04",
+        "ETABLISSEMENT",
+        v[("Cliniques privees (a but lucratif)", "2023")],
+        2023,
+        "verified",
+        f"private for-profit clinics: {S_SAE}; mapping to SA04 'privé non PSPH' inferred",
+    )
     add("SA33", "AMBULATOIRE", v[("Officines de pharmacie (total)", "2025")], 2025, "verified", S_OFFICINES)
-    add("SA25", "AMBULATOIRE", 4000, 2025, "assumption",
+    add(
+        "SA25",
+        "AMBULATOIRE",
+        4000,
+        2025,
+        "assumption",
         "ASSUMPTION: number of medical biology laboratory sites not found (FINESS/ARS count not read); "
-        "~4 000 sites assumed; ANS/CNAM cite 263 lab groups feeding the DMP (dmp-reference §6.1, pressactu 2025)")
+        "~4 000 sites assumed; ANS/CNAM cite 263 lab groups feeding the DMP (dmp-reference §6.1, pressactu 2025)",
+    )
     add("SA52", "AMBULATOIRE", 2758, 2025, "verified", S_MSP)
-    add("SA07", "AMBULATOIRE", wf["gp_liberal_solo"], 2025, "inferred",
-        "GP solo practices = number of solo liberal GPs (workforce.gp_liberal_solo; one practice each)")
-    add("SA08", "AMBULATOIRE", round(wf["gp_liberal_group"] / 3), 2025, "assumption",
-        "GP group practices = workforce.gp_liberal_group / 3 (ASSUMED mean of 3 GPs per group practice)")
-    add("SA17", "ESSMS", v[(next(k for k, y in v if k.startswith("EHPAD (nombre d'etablissements, ordre")), "2022")], 2022,
-        "verified", S_EHPAD + "; approximate figure (about 7 500)")
-    write("organization_counts", ["facility_type_code", "practice_setting_code", "sector", "count", "year",
-                                  "count_per_100k", "population_year", "evidence", "source"], rows)
+    add(
+        "SA07",
+        "AMBULATOIRE",
+        wf["gp_liberal_solo"],
+        2025,
+        "inferred",
+        "GP solo practices = number of solo liberal GPs (workforce.gp_liberal_solo; one practice each)",
+    )
+    add(
+        "SA08",
+        "AMBULATOIRE",
+        round(wf["gp_liberal_group"] / 3),
+        2025,
+        "assumption",
+        "GP group practices = workforce.gp_liberal_group / 3 (ASSUMED mean of 3 GPs per group practice)",
+    )
+    add(
+        "SA17",
+        "ESSMS",
+        v[(next(k for k, y in v if k.startswith("EHPAD (nombre d'etablissements, ordre")), "2022")],
+        2022,
+        "verified",
+        S_EHPAD + "; approximate figure (about 7 500)",
+    )
+    write(
+        "organization_counts",
+        [
+            "facility_type_code",
+            "practice_setting_code",
+            "sector",
+            "count",
+            "year",
+            "count_per_100k",
+            "population_year",
+            "evidence",
+            "source",
+        ],
+        rows,
+    )
 
 
 # --------------------------------------------------------------------------- conditions
@@ -448,26 +760,48 @@ def build_organizations(shared: Path, pop: dict, wf: dict[str, int]) -> None:
 BANDS = [(0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89), (90, 104)]
 # ASSUMPTION: relative age/sex profiles (shape only); each is rescaled below to a cited national target.
 PROFILES = {
-    "E11": {"M": [0.0003, 0.003, 0.01, 0.035, 0.09, 0.16, 0.21, 0.20, 0.16],
-            "F": [0.0003, 0.003, 0.008, 0.022, 0.055, 0.10, 0.15, 0.16, 0.13]},
-    "I10": {"M": [0.0005, 0.01, 0.03, 0.08, 0.20, 0.36, 0.50, 0.60, 0.60],
-            "F": [0.0005, 0.005, 0.02, 0.06, 0.16, 0.31, 0.48, 0.62, 0.65]},
-    "I50": {"M": [0.0002, 0.0005, 0.001, 0.003, 0.008, 0.022, 0.06, 0.14, 0.22],
-            "F": [0.0002, 0.0004, 0.0008, 0.002, 0.005, 0.013, 0.04, 0.11, 0.18]},
-    "N18": {"M": [0.001, 0.005, 0.01, 0.02, 0.04, 0.09, 0.17, 0.28, 0.35],
-            "F": [0.001, 0.005, 0.009, 0.018, 0.036, 0.08, 0.15, 0.26, 0.33]},
-    "J44": {"M": [0.0, 0.001, 0.003, 0.01, 0.03, 0.06, 0.09, 0.10, 0.09],
-            "F": [0.0, 0.001, 0.003, 0.009, 0.022, 0.04, 0.055, 0.06, 0.05]},
-    "J45": {"M": [0.07, 0.04, 0.035, 0.035, 0.035, 0.04, 0.045, 0.045, 0.04],
-            "F": [0.05, 0.045, 0.045, 0.045, 0.045, 0.05, 0.05, 0.05, 0.045]},
-    "C80": {"M": [0.001, 0.002, 0.005, 0.012, 0.035, 0.09, 0.16, 0.20, 0.18],
-            "F": [0.001, 0.003, 0.010, 0.025, 0.050, 0.08, 0.11, 0.12, 0.10]},
+    "E11": {
+        "M": [0.0003, 0.003, 0.01, 0.035, 0.09, 0.16, 0.21, 0.20, 0.16],
+        "F": [0.0003, 0.003, 0.008, 0.022, 0.055, 0.10, 0.15, 0.16, 0.13],
+    },
+    "I10": {
+        "M": [0.0005, 0.01, 0.03, 0.08, 0.20, 0.36, 0.50, 0.60, 0.60],
+        "F": [0.0005, 0.005, 0.02, 0.06, 0.16, 0.31, 0.48, 0.62, 0.65],
+    },
+    "I50": {
+        "M": [0.0002, 0.0005, 0.001, 0.003, 0.008, 0.022, 0.06, 0.14, 0.22],
+        "F": [0.0002, 0.0004, 0.0008, 0.002, 0.005, 0.013, 0.04, 0.11, 0.18],
+    },
+    "N18": {
+        "M": [0.001, 0.005, 0.01, 0.02, 0.04, 0.09, 0.17, 0.28, 0.35],
+        "F": [0.001, 0.005, 0.009, 0.018, 0.036, 0.08, 0.15, 0.26, 0.33],
+    },
+    "J44": {
+        "M": [0.0, 0.001, 0.003, 0.01, 0.03, 0.06, 0.09, 0.10, 0.09],
+        "F": [0.0, 0.001, 0.003, 0.009, 0.022, 0.04, 0.055, 0.06, 0.05],
+    },
+    "J45": {
+        "M": [0.07, 0.04, 0.035, 0.035, 0.035, 0.04, 0.045, 0.045, 0.04],
+        "F": [0.05, 0.045, 0.045, 0.045, 0.045, 0.05, 0.05, 0.05, 0.045],
+    },
+    "C80": {
+        "M": [0.001, 0.002, 0.005, 0.012, 0.035, 0.09, 0.16, 0.20, 0.18],
+        "F": [0.001, 0.003, 0.010, 0.025, 0.050, 0.08, 0.11, 0.12, 0.10],
+    },
 }
 # ASSUMPTION: share of people with the condition who hold the matching ALD (except E11: inferred).
 ALD_SHARE = {
-    "E11": (0.75, "inferred", "≈ 2.6 M in ALD 8 (CNAM 2016, Quotidien du Médecin) / ≈ 3.6 M treated (SpF 2021); rounded"),
-    "I10": (0.03, "assumption", "ALD 12 removed by décret 2011-726 of 24 June 2011 (no new admissions, "
-                                "legacy patients kept); residual share ASSUMED"),
+    "E11": (
+        0.75,
+        "inferred",
+        "≈ 2.6 M in ALD 8 (CNAM 2016, Quotidien du Médecin) / ≈ 3.6 M treated (SpF 2021); rounded",
+    ),
+    "I10": (
+        0.03,
+        "assumption",
+        "ALD 12 removed by décret 2011-726 of 24 June 2011 (no new admissions, "
+        "legacy patients kept); residual share ASSUMED",
+    ),
     "I50": (0.60, "assumption", "share in ALD 5 ASSUMED"),
     "N18": (0.05, "assumption", "share in ALD 19 ASSUMED (severe CKD only)"),
     "J44": (0.10, "assumption", "share in ALD 14 ASSUMED"),
@@ -484,9 +818,14 @@ def prevalence_targets() -> list[dict]:
         {"key": "prevalence_target_I10", "codes": {"I10": 1.0}, "age_min": 0},
         {"key": "prevalence_target_I50_adults", "codes": {"I50": 1.0}, "age_min": 18},
         {"key": "prevalence_target_N18", "codes": {"N18": 1.0}, "age_min": 0},
-        {"key": "prevalence_target_chronic_respiratory", "age_min": 0,
-         "codes": {"J44": float(params["copd_share_of_chronic_respiratory"]["value"]),
-                   "J45": 1 - float(params["copd_share_of_chronic_respiratory"]["value"])}},
+        {
+            "key": "prevalence_target_chronic_respiratory",
+            "age_min": 0,
+            "codes": {
+                "J44": float(params["copd_share_of_chronic_respiratory"]["value"]),
+                "J45": 1 - float(params["copd_share_of_chronic_respiratory"]["value"]),
+            },
+        },
         {"key": "prevalence_target_C80", "codes": {"C80": 1.0}, "age_min": 0},
     ], params
 
@@ -503,21 +842,36 @@ def build_prevalence(pop: dict) -> None:
         denom = sum(p for (s, lo), p in band_pop.items() if lo >= t["age_min"])
         for code, part in t["codes"].items():
             prof = PROFILES[code]
-            cases_shape = sum(prof[s][i] * band_pop[(s, lo)] for s in ("M", "F") for i, (lo, _hi) in enumerate(BANDS))
+            cases_shape = sum(
+                prof[s][i] * band_pop[(s, lo)] for s in ("M", "F") for i, (lo, _hi) in enumerate(BANDS)
+            )
             k = target * part * denom / cases_shape
             ald, ald_ev, ald_why = ALD_SHARE[code]
             for s in ("M", "F"):
                 for i, (lo, hi) in enumerate(BANDS):
                     p = min(prof[s][i] * k, 0.95)
                     assert p == prof[s][i] * k, f"{code} capped"  # keep calibration exact
-                    rows.append([code, s, lo, hi, f"{p:.6f}", f"{ald:.2f}", "assumption",
-                                 f"age/sex profile ASSUMED, scaled so that the FR 2025 population-weighted prevalence"
-                                 f"{' (age>=18)' if t['age_min'] else ''} = {t['key']} = {target:.4f}"
-                                 f"{'' if part == 1 else f' x {part:.2f}'} (parameters.csv: {params[t['key']]['source']});"
-                                 f" ald_share: {ald_ev}, {ald_why}"])
+                    rows.append(
+                        [
+                            code,
+                            s,
+                            lo,
+                            hi,
+                            f"{p:.6f}",
+                            f"{ald:.2f}",
+                            "assumption",
+                            f"age/sex profile ASSUMED, scaled so that the FR 2025 population-weighted prevalence"
+                            f"{' (age>=18)' if t['age_min'] else ''} = {t['key']} = {target:.4f}"
+                            f"{'' if part == 1 else f' x {part:.2f}'} (parameters.csv: {params[t['key']]['source']});"
+                            f" ald_share: {ald_ev}, {ald_why}",
+                        ]
+                    )
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
-    write("condition_prevalence", ["condition_code", "sex", "age_min", "age_max", "prevalence", "ald_share",
-                                   "evidence", "source"], rows)
+    write(
+        "condition_prevalence",
+        ["condition_code", "sex", "age_min", "age_max", "prevalence", "ald_share", "evidence", "source"],
+        rows,
+    )
 
 
 # --------------------------------------------------------------------------- Mon espace santé
@@ -558,9 +912,16 @@ def build_mes(pop: dict) -> None:
         py = pop_year(date.year)
         total = fr_total(pop, py)
         open_share = op if isinstance(op, float) else op / total
-        rows.append([d, f"{min(open_share, 1.0):.6f}", f"{act / total:.6f}", ev,
-                     f"{S_MES[key]}; shares of INSEE FR population 1 Jan {py}"
-                     f"{' (nearest available year)' if py != date.year else ''}"])
+        rows.append(
+            [
+                d,
+                f"{min(open_share, 1.0):.6f}",
+                f"{act / total:.6f}",
+                ev,
+                f"{S_MES[key]}; shares of INSEE FR population 1 Jan {py}"
+                f"{' (nearest available year)' if py != date.year else ''}",
+            ]
+        )
     write("mes_activation", ["date", "profiles_open_share", "activated_share", "evidence", "source"], rows)
 
 
@@ -585,7 +946,17 @@ MATRIX_LABEL_CODES = {
     "Bilan fonctionnel": "47420-5",
 }
 # completion rules (dmp-access-matrix.md §2 R1-R3 and dmp-reference §4.1 modelling suggestion; ASSUMPTIONS)
-MATRIX_SENSITIVE = {"68599-0", "83901-9", "75496-0", "80788-3", "83981-1", "68817-6", "89601-9", "15508-5", "EXPPAT_3"}
+MATRIX_SENSITIVE = {
+    "68599-0",
+    "83901-9",
+    "75496-0",
+    "80788-3",
+    "83981-1",
+    "68817-6",
+    "89601-9",
+    "15508-5",
+    "EXPPAT_3",
+}
 MATRIX_ESMS = {"28653-4", "34842-5", "88348-8", "83981-1", "80788-3"}  # social / médico-social documents
 
 
@@ -594,7 +965,10 @@ def matrix_rule(profession: str, type_code: str, class_code: str) -> tuple[bool,
     sensitive = type_code in MATRIX_SENSITIVE or type_code.startswith("ATTEST-")
     if profession == "10":  # R1: médecin reads everything except the attestation de résidence
         return type_code != "ATTEST-RESID", "R1"
-    if profession in ("21", "60"):  # R2: near-complete clinical access minus the sensitive set and admin documents
+    if profession in (
+        "21",
+        "60",
+    ):  # R2: near-complete clinical access minus the sensitive set and admin documents
         closed = sensitive or class_code == "95"
         if profession == "60":  # infirmier: LDL sortie ESMS verified open, ESMS documents kept open
             closed = closed and type_code not in {"83981-1", "80788-3"}
@@ -603,7 +977,10 @@ def matrix_rule(profession: str, type_code: str, class_code: str) -> tuple[bool,
         return not closed, "R2"
     # R3: other health professions: majority minus sensitive, ESMS, administrative and reimbursement documents
     closed = sensitive or class_code in ("60", "95") or type_code in MATRIX_ESMS
-    if profession == "50" and type_code in {"15508-5", "68817-6"}:  # sage-femme keeps obstetric / child documents
+    if profession == "50" and type_code in {
+        "15508-5",
+        "68817-6",
+    }:  # sage-femme keeps obstetric / child documents
         closed = False
     return not closed, "R3"
 
@@ -619,8 +996,18 @@ def build_access_matrix(shared: Path) -> list[str]:
     def put(prof: str, code: str, allowed: bool, evidence: str, origin: str, source: str, note: str) -> None:
         assert (prof, code) not in cells, (prof, code)
         t = types[code]
-        cells[(prof, code)] = [prof, professions[prof], code, t["label"], t["class_code"],
-                               "true" if allowed else "false", evidence, origin, source, note]
+        cells[(prof, code)] = [
+            prof,
+            professions[prof],
+            code,
+            t["label"],
+            t["class_code"],
+            "true" if allowed else "false",
+            evidence,
+            origin,
+            source,
+            note,
+        ]
 
     for r in shared_rows:
         code, notes = r["type_code"], [r["note"]]
@@ -641,22 +1028,55 @@ def build_access_matrix(shared: Path) -> list[str]:
                 dropped.add(f"{c} {r['type_label']} (not in ASS_X16)")
                 continue
             extra = []
-            if r["class_code"] and r["class_code"] not in ("45",) and r["class_code"] != types[c]["class_code"]:
-                extra.append(f"shared CSV class {r['class_code']} differs from ASS_X16 class {types[c]['class_code']}")
-            put(r["profession_code"], c, r["allowed"] == "1", r["evidence"], origin,
-                f"{S_MATRIX}; cell source: {r['source']}", "; ".join(n for n in notes + extra if n))
+            if (
+                r["class_code"]
+                and r["class_code"] not in ("45",)
+                and r["class_code"] != types[c]["class_code"]
+            ):
+                extra.append(
+                    f"shared CSV class {r['class_code']} differs from ASS_X16 class {types[c]['class_code']}"
+                )
+            put(
+                r["profession_code"],
+                c,
+                r["allowed"] == "1",
+                r["evidence"],
+                origin,
+                f"{S_MATRIX}; cell source: {r['source']}",
+                "; ".join(n for n in notes + extra if n),
+            )
 
     for prof in sorted(professions):
         for code, t in sorted(types.items()):
             if (prof, code) not in cells:
                 allowed, rule = matrix_rule(prof, code, t["class_code"])
-                put(prof, code, allowed, "assumption", "completed",
+                put(
+                    prof,
+                    code,
+                    allowed,
+                    "assumption",
+                    "completed",
                     "dmpdata completion rule ASSUMED from dmp-access-matrix.md §2 (R1-R3) and dmp-reference §4.1",
-                    f"completed by rule {rule}")
+                    f"completed by rule {rule}",
+                )
     rows = sorted(cells.values(), key=lambda r: (r[0], r[4], r[2]))
     assert len(rows) == len(professions) * len(types)
-    write("access_matrix", ["profession_code", "profession_label", "type_code", "type_label", "class_code", "allowed",
-                            "evidence", "origin", "source", "note"], rows)
+    write(
+        "access_matrix",
+        [
+            "profession_code",
+            "profession_label",
+            "type_code",
+            "type_label",
+            "class_code",
+            "allowed",
+            "evidence",
+            "origin",
+            "source",
+            "note",
+        ],
+        rows,
+    )
     for d in sorted(dropped):
         print(f"  access_matrix: dropped shared rows for {d}")
     return sorted(dropped)

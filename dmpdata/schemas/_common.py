@@ -35,4 +35,3 @@ def dmp_types() -> list[str]:
     """Document types the DMP accepts: those of ASS_X16 (type -> class correspondence of the DMP)."""
     table = reference.load("document_types").filter(pl.col("in_x16"))
     return table["type_code"].sort().to_list()
-

@@ -10,10 +10,29 @@ import polars as pl
 from dmpdata.schemas._common import codes
 
 ACTIONS = [
-    "consult", "submit", "new_version", "delete", "mask", "unmask", "block_professional", "unblock_professional",
-    "activate", "close", "view", "upload", "view_history", "opt_out_emergency",
+    "consult",
+    "submit",
+    "new_version",
+    "delete",
+    "mask",
+    "unmask",
+    "block_professional",
+    "unblock_professional",
+    "activate",
+    "close",
+    "view",
+    "upload",
+    "view_history",
+    "opt_out_emergency",
 ]
-OUTCOMES = ["granted", "denied_no_dmp", "denied_blocked", "denied_matrix", "denied_masked", "denied_emergency_opt_out"]
+OUTCOMES = [
+    "granted",
+    "denied_no_dmp",
+    "denied_blocked",
+    "denied_matrix",
+    "denied_masked",
+    "denied_emergency_opt_out",
+]
 
 
 class AccessEvents(pa.DataFrameModel):
@@ -53,7 +72,9 @@ class AccessEvents(pa.DataFrameModel):
     def _channel(cls, data: pa.PolarsData) -> pl.LazyFrame:
         kind, channel = pl.col("actor_kind"), pl.col("channel")
         return data.lazyframe.select(
-            pl.when(kind == "professional").then(channel.is_in(["lps", "web_ps"]))
-            .when(kind == "patient").then(channel.is_in(["mes_app", "mes_web"]))
+            pl.when(kind == "professional")
+            .then(channel.is_in(["lps", "web_ps"]))
+            .when(kind == "patient")
+            .then(channel.is_in(["mes_app", "mes_web"]))
             .otherwise(channel == "am_system")
         )

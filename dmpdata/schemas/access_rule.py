@@ -58,7 +58,13 @@ ACCESS_MODES = ("normal", "bris_de_glace", "centre_15")
 
 # Only what the rule reads (plus ids); extra columns are ignored.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "patients": ("patient_id", "mes_created_at", "mes_closed_at", "gp_professional_id", "emergency_opt_out_at"),
+    "patients": (
+        "patient_id",
+        "mes_created_at",
+        "mes_closed_at",
+        "gp_professional_id",
+        "emergency_opt_out_at",
+    ),
     "professionals": ("professional_id", "profession_code"),
     "documents": ("document_id", "patient_id", "type_code", "author_professional_id"),
     "access_events": (
@@ -163,8 +169,10 @@ END
 
 # What the contract checks read of a professional consult, besides its own columns: the consulted document, patient
 # and professional as found by the joins (aliases doc, pa, pr).
-_CONTRACT_COLUMNS = ("doc.document_id AS doc_found, doc.patient_id AS doc_patient, doc.submitted_at, doc.status, "
-                     "doc.status_at, pa.patient_id AS patient_found, pr.professional_id AS prof_found")
+_CONTRACT_COLUMNS = (
+    "doc.document_id AS doc_found, doc.patient_id AS doc_patient, doc.submitted_at, doc.status, "
+    "doc.status_at, pa.patient_id AS patient_found, pr.professional_id AS prof_found"
+)
 
 # The contract's problems, from `c` (one row per professional consult: event_id, t, patient_id, document_id,
 # access_mode, outcome and _CONTRACT_COLUMNS) and from the other events of access_events.
@@ -194,9 +202,11 @@ _PROBLEMS_SQL = f"""
 def _facts_sql(*carried: str, contract: bool = False) -> str:
     """The facts query, with these access_events columns of each consult carried through to its result (and, with
     `contract`, t and the _CONTRACT_COLUMNS that _PROBLEMS_SQL reads)."""
-    return _FACTS_SQL.format(carried="".join(f", {c}" for c in carried),
-                             carried_out="".join(f", c.{c}" for c in carried),
-                             contract=f", c.t, {_CONTRACT_COLUMNS}" if contract else "")
+    return _FACTS_SQL.format(
+        carried="".join(f", {c}" for c in carried),
+        carried_out="".join(f", c.{c}" for c in carried),
+        contract=f", c.t, {_CONTRACT_COLUMNS}" if contract else "",
+    )
 
 
 def missing_tables(dataset: str | Path) -> list[str]:
@@ -214,13 +224,19 @@ def _matrix_frame(matrix: pl.DataFrame | None) -> pl.DataFrame:
     if matrix.schema["allowed"] != pl.Boolean:
         allowed = allowed.cast(pl.String).str.strip_chars().str.to_lowercase().is_in(["true", "1", "yes"])
     frame = matrix.select(
-        pl.col("profession_code").cast(pl.String), pl.col("type_code").cast(pl.String), allowed.alias("allowed")
+        pl.col("profession_code").cast(pl.String),
+        pl.col("type_code").cast(pl.String),
+        allowed.alias("allowed"),
     )
-    conflicts = frame.group_by("profession_code", "type_code").agg(pl.col("allowed").n_unique().alias("n")).filter(
-        pl.col("n") > 1
+    conflicts = (
+        frame.group_by("profession_code", "type_code")
+        .agg(pl.col("allowed").n_unique().alias("n"))
+        .filter(pl.col("n") > 1)
     )
     if conflicts.height:
-        raise ValueError(f"access matrix gives conflicting `allowed` for the same pair: {conflicts.rows()[:10]}")
+        raise ValueError(
+            f"access matrix gives conflicting `allowed` for the same pair: {conflicts.rows()[:10]}"
+        )
     return frame.unique(["profession_code", "type_code"], keep="first")
 
 
@@ -256,7 +272,9 @@ def connect(source, *, matrix: pl.DataFrame | None = None) -> duckdb.DuckDBPyCon
                 raise FileNotFoundError(f"{root} has no table(s) {absent}")
             for name in REQUIRED_COLUMNS:
                 # The parts listed here, not a glob for DuckDB: a folder may be named with glob characters ([x]).
-                parts = ", ".join("'" + str(p).replace("'", "''") + "'" for p in sorted((root / name).glob("*.parquet")))
+                parts = ", ".join(
+                    "'" + str(p).replace("'", "''") + "'" for p in sorted((root / name).glob("*.parquet"))
+                )
                 con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet([{parts}])")
     for name, needed in REQUIRED_COLUMNS.items():
         have = {row[0] for row in con.execute(f"DESCRIBE {name}").fetchall()}
@@ -265,13 +283,17 @@ def connect(source, *, matrix: pl.DataFrame | None = None) -> duckdb.DuckDBPyCon
             raise ValueError(f"table {name} lacks column(s) {lacking} that the access rule reads")
     occurred_type = con.execute("SELECT typeof(occurred_at) FROM access_events LIMIT 1").fetchall()
     if occurred_type and occurred_type[0][0] != "TIMESTAMP":
-        raise ValueError(f"access_events.occurred_at is {occurred_type[0][0]}; the contract says a naive Datetime(us)"
-                         " (with a time zone, date(t) would be ambiguous)")
+        raise ValueError(
+            f"access_events.occurred_at is {occurred_type[0][0]}; the contract says a naive Datetime(us)"
+            " (with a time zone, date(t) would be ambiguous)"
+        )
     con.register(MATRIX_TABLE, _matrix_frame(matrix))
     return con
 
 
-def recompute_outcomes(con_or_frames, *, matrix: pl.DataFrame | None = None, details: bool = False) -> pl.DataFrame:
+def recompute_outcomes(
+    con_or_frames, *, matrix: pl.DataFrame | None = None, details: bool = False
+) -> pl.DataFrame:
     """One row per professional consult: event_id, expected_outcome (null if the rule cannot be evaluated).
 
     `details=True` adds the facts each check used (no_dmp, blocked, matrix_allowed, emergency_opted_out, masked,
@@ -343,8 +365,10 @@ def rule_findings(con_or_frames, *, matrix: pl.DataFrame | None = None) -> tuple
     ORDER BY is_outcome DESC, event_id, problem
     """
     found = con.sql(query).pl()  # filtering keeps the order: each frame in the order its own function gives
-    return (found.filter(pl.col("is_outcome")).select("event_id", "expected_outcome", "outcome"),
-            found.filter(~pl.col("is_outcome")).select("event_id", "problem"))
+    return (
+        found.filter(pl.col("is_outcome")).select("event_id", "expected_outcome", "outcome"),
+        found.filter(~pl.col("is_outcome")).select("event_id", "problem"),
+    )
 
 
 def masked_ps_mismatches(con_or_frames, *, matrix: pl.DataFrame | None = None) -> pl.DataFrame:

@@ -25,7 +25,9 @@ class Documents(pa.DataFrameModel):
     author_kind: pl.String = pa.Field(isin=AUTHOR_KINDS)
     author_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
     organization_id: pl.Int64 = pa.Field(nullable=True, ge=1)
-    sector: pl.String = pa.Field(isin=["ville", "etablissement", "medico_social", "patient", "assurance_maladie"])
+    sector: pl.String = pa.Field(
+        isin=["ville", "etablissement", "medico_social", "patient", "assurance_maladie"]
+    )
     created_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
     submitted_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
     confidentiality: pl.String = pa.Field(isin=["N", "R", "V"])

@@ -36,4 +36,6 @@ class Encounters(pa.DataFrameModel):
 
     @pa.dataframe_check(name="follow_up_only_for_dispensing")
     def _follows(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(pl.col("follows_encounter_id").is_null() | (pl.col("kind") == "dispensing"))
+        return data.lazyframe.select(
+            pl.col("follows_encounter_id").is_null() | (pl.col("kind") == "dispensing")
+        )

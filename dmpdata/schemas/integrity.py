@@ -50,7 +50,9 @@ def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.Da
         # The target's keys are first, first + 1, ... in row order (ids within a chunk are): the row is arithmetic.
         row = left[via].to_numpy().astype(np.int64, copy=False) - first
         found = (row >= 0) & (row < frames[target].height)
-        pairs = left.select("_l", pl.Series("_t", np.where(found, row, 0), dtype=pl.UInt32).set(pl.Series(~found), None))
+        pairs = left.select(
+            "_l", pl.Series("_t", np.where(found, row, 0), dtype=pl.UInt32).set(pl.Series(~found), None)
+        )
     else:
         right = frames[target].select(pl.col(key).alias(via)).with_row_index("_t")
         pairs = left.join(right, on=via, how="left", maintain_order="left").select("_l", "_t")
@@ -58,14 +60,19 @@ def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.Da
     return pairs
 
 
-def _paired(frames: Frames, table: str, via: str, target: str, key: str, mine: list[str], theirs: dict[str, str]
-            ) -> pl.DataFrame:
+def _paired(
+    frames: Frames, table: str, via: str, target: str, key: str, mine: list[str], theirs: dict[str, str]
+) -> pl.DataFrame:
     """The matched pairs of `_pairs` as one frame: columns `mine` of the `table` row, then `theirs` (target column
     -> name) of the `target` row."""
     pairs = _pairs(frames, table, via, target, key).filter(pl.col("_t").is_not_null())
-    return pl.concat([frames[table].select(mine)[pairs["_l"]],
-                      frames[target].select(pl.col(c).alias(a) for c, a in theirs.items())[pairs["_t"]]],
-                     how="horizontal")
+    return pl.concat(
+        [
+            frames[table].select(mine)[pairs["_l"]],
+            frames[target].select(pl.col(c).alias(a) for c, a in theirs.items())[pairs["_t"]],
+        ],
+        how="horizontal",
+    )
 
 
 def _foreign_key(table: str, column: str, target: str, target_column: str) -> Callable[[Frames], Failure]:
@@ -80,8 +87,15 @@ def _foreign_key(table: str, column: str, target: str, target_column: str) -> Ca
 
 def _gp_is_physician(frames: Frames) -> Failure:
     """patients.gp_professional_id (médecin traitant) is a physician (TRE_G15 code of médecin)."""
-    gps = _paired(frames, "patients", "gp_professional_id", "professionals", "professional_id",
-                  ["patient_id", "gp_professional_id"], {"profession_code": "profession_code"})
+    gps = _paired(
+        frames,
+        "patients",
+        "gp_professional_id",
+        "professionals",
+        "professional_id",
+        ["patient_id", "gp_professional_id"],
+        {"profession_code": "profession_code"},
+    )
     wrong = gps.filter(pl.col("profession_code") != _physician_code())
     return wrong.height, _examples(wrong)
 
@@ -94,8 +108,15 @@ def _physician_code() -> str:
 
 def _onset_before_death(frames: Frames) -> Failure:
     """conditions.onset_date is not after the patient's death, nor before birth."""
-    joined = _paired(frames, "conditions", "patient_id", "patients", "patient_id", frames["conditions"].columns,
-                     {"birth_date": "birth_date", "death_date": "death_date"})
+    joined = _paired(
+        frames,
+        "conditions",
+        "patient_id",
+        "patients",
+        "patient_id",
+        frames["conditions"].columns,
+        {"birth_date": "birth_date", "death_date": "death_date"},
+    )
     bad = joined.filter(
         (pl.col("onset_date") < pl.col("birth_date"))
         | (pl.col("death_date").is_not_null() & (pl.col("onset_date") > pl.col("death_date")))
@@ -103,12 +124,21 @@ def _onset_before_death(frames: Frames) -> Failure:
     return bad.height, _examples(bad)
 
 
-def _same(table: str, column: str, target: str, target_column: str, via: str, via_target: str | None = None,
-          doc: str = "") -> Callable[[Frames], Failure]:
+def _same(
+    table: str,
+    column: str,
+    target: str,
+    target_column: str,
+    via: str,
+    via_target: str | None = None,
+    doc: str = "",
+) -> Callable[[Frames], Failure]:
     """Rows of `table` whose `column` differs from `target_column` of the `target` row they point to via `via`."""
 
     def check(frames: Frames) -> Failure:
-        joined = _paired(frames, table, via, target, via_target or via, [via, column], {target_column: "_other"})
+        joined = _paired(
+            frames, table, via, target, via_target or via, [via, column], {target_column: "_other"}
+        )
         bad = joined.filter(pl.col(column) != pl.col("_other"))
         return bad.height, _examples(bad)
 
@@ -128,26 +158,51 @@ def _type_class(frames: Frames) -> Failure:
 
 def _versions(frames: Frames) -> Failure:
     """A new version replaces a deprecated document of the same patient and type, deprecated when it arrived."""
-    docs = frames["documents"].select("document_id", "patient_id", "type_code", "status", "status_at", "submitted_at",
-                                      "replaces_document_id")  # what it reads, not the frame's other columns
-    old = docs.select("document_id", pl.col("patient_id").alias("_p"), pl.col("type_code").alias("_t"),
-                      pl.col("status").alias("_s"), pl.col("status_at").alias("_at"))
+    docs = frames["documents"].select(
+        "document_id",
+        "patient_id",
+        "type_code",
+        "status",
+        "status_at",
+        "submitted_at",
+        "replaces_document_id",
+    )  # what it reads, not the frame's other columns
+    old = docs.select(
+        "document_id",
+        pl.col("patient_id").alias("_p"),
+        pl.col("type_code").alias("_t"),
+        pl.col("status").alias("_s"),
+        pl.col("status_at").alias("_at"),
+    )
     new = docs.filter(pl.col("replaces_document_id").is_not_null()).join(
-        old, left_on="replaces_document_id", right_on="document_id", how="left")
+        old, left_on="replaces_document_id", right_on="document_id", how="left"
+    )
     bad = new.filter(
-        pl.col("_p").is_null() | (pl.col("_p") != pl.col("patient_id")) | (pl.col("_t") != pl.col("type_code"))
-        | (pl.col("_s") != "deprecated") | (pl.col("_at") != pl.col("submitted_at"))
+        pl.col("_p").is_null()
+        | (pl.col("_p") != pl.col("patient_id"))
+        | (pl.col("_t") != pl.col("type_code"))
+        | (pl.col("_s") != "deprecated")
+        | (pl.col("_at") != pl.col("submitted_at"))
     )
     orphans = docs.filter(pl.col("status") == "deprecated").join(
-        docs.select(pl.col("replaces_document_id").alias("document_id")), on="document_id", how="anti")
-    return bad.height + orphans.height, _examples(bad.select("document_id", "replaces_document_id")) + _examples(
-        orphans.select("document_id"))
+        docs.select(pl.col("replaces_document_id").alias("document_id")), on="document_id", how="anti"
+    )
+    return bad.height + orphans.height, _examples(
+        bad.select("document_id", "replaces_document_id")
+    ) + _examples(orphans.select("document_id"))
 
 
 def _encounter_in_period(frames: Frames) -> Failure:
     """Care happens while the patient is alive (encounters start after birth and not after death)."""
-    joined = _paired(frames, "encounters", "patient_id", "patients", "patient_id", ["encounter_id", "patient_id", "start_at"],
-                     {"birth_date": "birth_date", "death_date": "death_date"})
+    joined = _paired(
+        frames,
+        "encounters",
+        "patient_id",
+        "patients",
+        "patient_id",
+        ["encounter_id", "patient_id", "start_at"],
+        {"birth_date": "birth_date", "death_date": "death_date"},
+    )
     bad = joined.filter(
         (pl.col("start_at").dt.date() < pl.col("birth_date"))
         | (pl.col("death_date").is_not_null() & (pl.col("start_at").dt.date() > pl.col("death_date")))
@@ -157,11 +212,19 @@ def _encounter_in_period(frames: Frames) -> Failure:
 
 def _fed_while_open(frames: Frames) -> Failure:
     """Documents are submitted only while the patient's DMP is open (never after opposition or closure)."""
-    joined = _paired(frames, "documents", "patient_id", "patients", "patient_id", ["document_id", "patient_id", "submitted_at"],
-                     {"mes_created_at": "mes_created_at", "mes_closed_at": "mes_closed_at"})
+    joined = _paired(
+        frames,
+        "documents",
+        "patient_id",
+        "patients",
+        "patient_id",
+        ["document_id", "patient_id", "submitted_at"],
+        {"mes_created_at": "mes_created_at", "mes_closed_at": "mes_closed_at"},
+    )
     day = pl.col("submitted_at").dt.date()
     bad = joined.filter(
-        pl.col("mes_created_at").is_null() | (day < pl.col("mes_created_at"))
+        pl.col("mes_created_at").is_null()
+        | (day < pl.col("mes_created_at"))
         | (pl.col("mes_closed_at").is_not_null() & (day >= pl.col("mes_closed_at")))
     )
     return bad.height, _examples(bad)
@@ -180,7 +243,10 @@ def _within_period(table: str, column: str) -> Callable[[Frames], Failure]:
 
 
 # Columns the contract and masked_ps checks read besides the access rule's own (access_rule.REQUIRED_COLUMNS).
-_RULE_CHECK_COLUMNS = {"documents": ("submitted_at", "status", "status_at", "masked_ps"), "access_events": ("outcome",)}
+_RULE_CHECK_COLUMNS = {
+    "documents": ("submitted_at", "status", "status_at", "masked_ps"),
+    "access_events": ("outcome",),
+}
 
 
 def _rule_frames(frames: Frames) -> dict[str, pl.DataFrame]:
@@ -244,69 +310,153 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
     ),
     "medecin_traitant_is_physician": (("patients", "professionals"), _gp_is_physician),
     "condition_patient_exists": (
-        ("conditions", "patients"), _foreign_key("conditions", "patient_id", "patients", "patient_id")
+        ("conditions", "patients"),
+        _foreign_key("conditions", "patient_id", "patients", "patient_id"),
     ),
     "condition_onset_within_life": (("conditions", "patients"), _onset_before_death),
-    "encounter_patient_exists": (("encounters", "patients"), _foreign_key("encounters", "patient_id", "patients", "patient_id")),
+    "encounter_patient_exists": (
+        ("encounters", "patients"),
+        _foreign_key("encounters", "patient_id", "patients", "patient_id"),
+    ),
     "encounter_professional_exists": (
-        ("encounters", "professionals"), _foreign_key("encounters", "professional_id", "professionals", "professional_id")),
+        ("encounters", "professionals"),
+        _foreign_key("encounters", "professional_id", "professionals", "professional_id"),
+    ),
     "encounter_organization_is_the_professionals": (
         ("encounters", "professionals"),
-        _same("encounters", "organization_id", "professionals", "organization_id", "professional_id",
-              doc="encounters.organization_id is the organization of the encounter's professional")),
+        _same(
+            "encounters",
+            "organization_id",
+            "professionals",
+            "organization_id",
+            "professional_id",
+            doc="encounters.organization_id is the organization of the encounter's professional",
+        ),
+    ),
     "encounter_follows_an_encounter_of_the_patient": (
         ("encounters",),
-        _same("encounters", "patient_id", "encounters", "patient_id", "follows_encounter_id", "encounter_id",
-              doc="a dispensing follows a prescribing encounter of the same patient")),
+        _same(
+            "encounters",
+            "patient_id",
+            "encounters",
+            "patient_id",
+            "follows_encounter_id",
+            "encounter_id",
+            doc="a dispensing follows a prescribing encounter of the same patient",
+        ),
+    ),
     "encounter_within_life": (("encounters", "patients"), _encounter_in_period),
     "encounter_follows_an_existing_encounter": (
-        ("encounters",), _foreign_key("encounters", "follows_encounter_id", "encounters", "encounter_id")),
-    "encounter_within_scenario_period": (("encounters", "_scenario"), _within_period("encounters", "start_at")),
-    "document_within_scenario_period": (("documents", "_scenario"), _within_period("documents", "submitted_at")),
-    "observation_within_scenario_period": (("observations", "_scenario"), _within_period("observations", "effective_at")),
-    "access_event_within_scenario_period": (("access_events", "_scenario"), _within_period("access_events", "occurred_at")),
+        ("encounters",),
+        _foreign_key("encounters", "follows_encounter_id", "encounters", "encounter_id"),
+    ),
+    "encounter_within_scenario_period": (
+        ("encounters", "_scenario"),
+        _within_period("encounters", "start_at"),
+    ),
+    "document_within_scenario_period": (
+        ("documents", "_scenario"),
+        _within_period("documents", "submitted_at"),
+    ),
+    "observation_within_scenario_period": (
+        ("observations", "_scenario"),
+        _within_period("observations", "effective_at"),
+    ),
+    "access_event_within_scenario_period": (
+        ("access_events", "_scenario"),
+        _within_period("access_events", "occurred_at"),
+    ),
     "document_encounter_exists": (
-        ("documents", "encounters"), _foreign_key("documents", "encounter_id", "encounters", "encounter_id")),
+        ("documents", "encounters"),
+        _foreign_key("documents", "encounter_id", "encounters", "encounter_id"),
+    ),
     "document_replaces_an_existing_document": (
-        ("documents",), _foreign_key("documents", "replaces_document_id", "documents", "document_id")),
+        ("documents",),
+        _foreign_key("documents", "replaces_document_id", "documents", "document_id"),
+    ),
     "observation_encounter_exists": (
-        ("observations", "encounters"), _foreign_key("observations", "encounter_id", "encounters", "encounter_id")),
+        ("observations", "encounters"),
+        _foreign_key("observations", "encounter_id", "encounters", "encounter_id"),
+    ),
     "observation_document_exists": (
-        ("observations", "documents"), _foreign_key("observations", "document_id", "documents", "document_id")),
-    "document_patient_exists": (("documents", "patients"), _foreign_key("documents", "patient_id", "patients", "patient_id")),
+        ("observations", "documents"),
+        _foreign_key("observations", "document_id", "documents", "document_id"),
+    ),
+    "document_patient_exists": (
+        ("documents", "patients"),
+        _foreign_key("documents", "patient_id", "patients", "patient_id"),
+    ),
     "document_author_exists": (
         ("documents", "professionals"),
-        _foreign_key("documents", "author_professional_id", "professionals", "professional_id")),
+        _foreign_key("documents", "author_professional_id", "professionals", "professional_id"),
+    ),
     "document_organization_exists": (
-        ("documents", "organizations"), _foreign_key("documents", "organization_id", "organizations", "organization_id")),
+        ("documents", "organizations"),
+        _foreign_key("documents", "organization_id", "organizations", "organization_id"),
+    ),
     "document_encounter_of_the_patient": (
         ("documents", "encounters"),
-        _same("documents", "patient_id", "encounters", "patient_id", "encounter_id",
-              doc="documents.encounter_id points to an encounter of the same patient")),
+        _same(
+            "documents",
+            "patient_id",
+            "encounters",
+            "patient_id",
+            "encounter_id",
+            doc="documents.encounter_id points to an encounter of the same patient",
+        ),
+    ),
     "document_unique_id_unique": (("documents",), _unique("documents", "unique_id")),
     "document_class_per_ass_x16": (("documents",), _type_class),
     "document_versions_consistent": (("documents",), _versions),
     "document_fed_while_dmp_open": (("documents", "patients"), _fed_while_open),
     "observation_encounter_of_the_patient": (
         ("observations", "encounters"),
-        _same("observations", "patient_id", "encounters", "patient_id", "encounter_id",
-              doc="observations.encounter_id points to an encounter of the same patient")),
+        _same(
+            "observations",
+            "patient_id",
+            "encounters",
+            "patient_id",
+            "encounter_id",
+            doc="observations.encounter_id points to an encounter of the same patient",
+        ),
+    ),
     "observation_document_of_the_encounter": (
         ("observations", "documents"),
-        _same("observations", "encounter_id", "documents", "encounter_id", "document_id",
-              doc="an observation's lab report document belongs to the same encounter")),
+        _same(
+            "observations",
+            "encounter_id",
+            "documents",
+            "encounter_id",
+            "document_id",
+            doc="an observation's lab report document belongs to the same encounter",
+        ),
+    ),
     "access_event_patient_exists": (
-        ("access_events", "patients"), _foreign_key("access_events", "patient_id", "patients", "patient_id")),
+        ("access_events", "patients"),
+        _foreign_key("access_events", "patient_id", "patients", "patient_id"),
+    ),
     "access_event_actor_exists": (
         ("access_events", "professionals"),
-        _foreign_key("access_events", "actor_professional_id", "professionals", "professional_id")),
+        _foreign_key("access_events", "actor_professional_id", "professionals", "professional_id"),
+    ),
     "access_event_target_exists": (
         ("access_events", "professionals"),
-        _foreign_key("access_events", "target_professional_id", "professionals", "professional_id")),
+        _foreign_key("access_events", "target_professional_id", "professionals", "professional_id"),
+    ),
     "access_event_document_exists": (
-        ("access_events", "documents"), _foreign_key("access_events", "document_id", "documents", "document_id")),
+        ("access_events", "documents"),
+        _foreign_key("access_events", "document_id", "documents", "document_id"),
+    ),
     "consultations_target_available_documents": (
-        ("access_events", "documents", "patients", "professionals"), _rule("contract")),
-    "consult_outcomes_follow_the_rule": (("access_events", "documents", "patients", "professionals"), _rule("outcomes")),
-    "masked_ps_matches_mask_events": (("access_events", "documents", "patients", "professionals"), _rule("masked")),
+        ("access_events", "documents", "patients", "professionals"),
+        _rule("contract"),
+    ),
+    "consult_outcomes_follow_the_rule": (
+        ("access_events", "documents", "patients", "professionals"),
+        _rule("outcomes"),
+    ),
+    "masked_ps_matches_mask_events": (
+        ("access_events", "documents", "patients", "professionals"),
+        _rule("masked"),
+    ),
 }

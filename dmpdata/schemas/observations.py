@@ -30,7 +30,11 @@ class Observations(pa.DataFrameModel):
     def _unit(cls, data: pa.PolarsData) -> pl.LazyFrame:
         from dmpdata import reference
 
-        units = reference.load("observation_types").group_by("loinc_code").agg(pl.col("unit").first().alias("_unit"))
+        units = (
+            reference.load("observation_types")
+            .group_by("loinc_code")
+            .agg(pl.col("unit").first().alias("_unit"))
+        )
         return data.lazyframe.join(units.lazy(), on="loinc_code", how="left", maintain_order="left").select(
             (pl.col("unit") == pl.col("_unit")).fill_null(False)
         )
@@ -39,8 +43,10 @@ class Observations(pa.DataFrameModel):
     def _bounds(cls, data: pa.PolarsData) -> pl.LazyFrame:
         from dmpdata import reference
 
-        bounds = reference.load("observation_types").group_by("loinc_code").agg(
-            pl.col("min_value").min().alias("_lo"), pl.col("max_value").max().alias("_hi")
+        bounds = (
+            reference.load("observation_types")
+            .group_by("loinc_code")
+            .agg(pl.col("min_value").min().alias("_lo"), pl.col("max_value").max().alias("_hi"))
         )
         return data.lazyframe.join(bounds.lazy(), on="loinc_code", how="left", maintain_order="left").select(
             ((pl.col("value") >= pl.col("_lo")) & (pl.col("value") <= pl.col("_hi"))).fill_null(False)

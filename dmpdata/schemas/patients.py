@@ -19,7 +19,9 @@ _DATES = {"min_value": EARLIEST_BIRTH, "max_value": LATEST_DATE}
 
 
 def _not_before(later: str, earlier: str) -> pl.Expr:
-    return (pl.col(later).is_null() | pl.col(earlier).is_null() | (pl.col(later) >= pl.col(earlier))).alias(later)
+    return (pl.col(later).is_null() | pl.col(earlier).is_null() | (pl.col(later) >= pl.col(earlier))).alias(
+        later
+    )
 
 
 class Patients(pa.DataFrameModel):
@@ -60,7 +62,9 @@ class Patients(pa.DataFrameModel):
     @pa.dataframe_check(name="nir_matches_sex_birth_date_birthplace")
     def _nir_person(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
-            nir_matches_person(pl.col("ins_matricule"), pl.col("sex"), pl.col("birth_date"), pl.col("birth_place_code"))
+            nir_matches_person(
+                pl.col("ins_matricule"), pl.col("sex"), pl.col("birth_date"), pl.col("birth_place_code")
+            )
         )
 
     @pa.dataframe_check(name="nia_only_for_people_born_abroad")
@@ -96,12 +100,19 @@ class Patients(pa.DataFrameModel):
     def _mes_status(cls, data: pa.PolarsData) -> pl.LazyFrame:
         s = pl.col("mes_status")
         return data.lazyframe.select(
-            pl.when(s == "opposed").then(pl.col("mes_opposed_at").is_not_null() & pl.col("mes_created_at").is_null())
-            .when(s == "not_created").then(pl.col("mes_created_at").is_null() & pl.col("mes_opposed_at").is_null())
-            .when(s == "closed").then(pl.col("mes_closed_at").is_not_null() & pl.col("mes_created_at").is_not_null())
-            .when(s == "activated").then(pl.col("mes_activated_at").is_not_null() & pl.col("mes_closed_at").is_null())
-            .otherwise(pl.col("mes_created_at").is_not_null() & pl.col("mes_activated_at").is_null()
-                       & pl.col("mes_closed_at").is_null())
+            pl.when(s == "opposed")
+            .then(pl.col("mes_opposed_at").is_not_null() & pl.col("mes_created_at").is_null())
+            .when(s == "not_created")
+            .then(pl.col("mes_created_at").is_null() & pl.col("mes_opposed_at").is_null())
+            .when(s == "closed")
+            .then(pl.col("mes_closed_at").is_not_null() & pl.col("mes_created_at").is_not_null())
+            .when(s == "activated")
+            .then(pl.col("mes_activated_at").is_not_null() & pl.col("mes_closed_at").is_null())
+            .otherwise(
+                pl.col("mes_created_at").is_not_null()
+                & pl.col("mes_activated_at").is_null()
+                & pl.col("mes_closed_at").is_null()
+            )
             .fill_null(False)
         )
 
@@ -109,8 +120,13 @@ class Patients(pa.DataFrameModel):
     def _opt_out(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select(
             (pl.col("emergency_access_opt_out") == pl.col("emergency_opt_out_at").is_not_null())
-            & (pl.col("emergency_opt_out_at").is_null() | (pl.col("mes_activated_at").is_not_null()
-               & (pl.col("emergency_opt_out_at") >= pl.col("mes_activated_at"))))
+            & (
+                pl.col("emergency_opt_out_at").is_null()
+                | (
+                    pl.col("mes_activated_at").is_not_null()
+                    & (pl.col("emergency_opt_out_at") >= pl.col("mes_activated_at"))
+                )
+            )
         )
 
     @pa.dataframe_check(name="no_event_after_death")

@@ -39,4 +39,3 @@ class Professionals(pa.DataFrameModel):
     @pa.dataframe_check(name="idnat_ps_is_8_plus_rpps")
     def _idnat(cls, data: pa.PolarsData) -> pl.LazyFrame:
         return data.lazyframe.select((pl.col("idnat_ps") == pl.lit("8") + pl.col("rpps")).fill_null(False))
-

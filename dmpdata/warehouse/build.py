@@ -13,7 +13,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import cache
 from importlib.resources import files as resource_files
 from pathlib import Path
@@ -24,11 +24,30 @@ from dmpdata import __version__, reference
 from dmpdata.dataset import Dataset, open_dataset
 from dmpdata.errors import DatasetError
 from dmpdata.schemas import TABLES
-from dmpdata.warehouse.ddl import (PRIMARY_KEYS, UNDECLARED_KEYS, columns, create_statements, key_statements,
-                                   quote, table_statement, type_statements, typed_select)
+from dmpdata.warehouse.ddl import (
+    PRIMARY_KEYS,
+    UNDECLARED_KEYS,
+    columns,
+    create_statements,
+    key_statements,
+    quote,
+    table_statement,
+    type_statements,
+    typed_select,
+)
 
-__all__ = ["connect", "derive", "DERIVE_BATCH_ROWS", "CONFIG", "WAREHOUSE_FORMAT", "META_TABLE", "LINKED_TABLES",
-           "views_sql", "derived_sql", "fingerprint"]
+__all__ = [
+    "CONFIG",
+    "DERIVE_BATCH_ROWS",
+    "LINKED_TABLES",
+    "META_TABLE",
+    "WAREHOUSE_FORMAT",
+    "connect",
+    "derive",
+    "derived_sql",
+    "fingerprint",
+    "views_sql",
+]
 
 # Bump when the layout of the warehouse changes in a way the fingerprint would not see.
 WAREHOUSE_FORMAT = 2
@@ -89,8 +108,10 @@ def _derived_plan() -> tuple[tuple[str, str | None], ...]:
             continue
         batched = _BATCHED.fullmatch(statement)
         if batched is None or "$lo" not in statement or "$hi" not in statement:
-            raise ValueError(f"derived.sql: a statement run per batch uses both $lo and $hi and is one CREATE OR "
-                             f"REPLACE [TEMP] TABLE … AS <query>: {statement[:80]}")
+            raise ValueError(
+                f"derived.sql: a statement run per batch uses both $lo and $hi and is one CREATE OR "
+                f"REPLACE [TEMP] TABLE … AS <query>: {statement[:80]}"
+            )
         table, query = batched.groups()
         plan.append((statement, f"INSERT INTO {table} {query}"))
     return tuple(plan)
@@ -101,8 +122,10 @@ def _patient_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[tu
     each (at least one batch; patient ids as dmpdata writes them are dense, so equal id ranges weigh alike)."""
     lo, hi, encounters = con.execute(
         "SELECT min(lo), max(hi), sum(n) FILTER (WHERE t = 'encounters') FROM ("
-        + " UNION ALL ".join(f"SELECT '{t}' AS t, min(patient_id) AS lo, max(patient_id) AS hi, count(*) AS n FROM {t}"
-                             for t in ("patients", "encounters", "documents", "access_events"))
+        + " UNION ALL ".join(
+            f"SELECT '{t}' AS t, min(patient_id) AS lo, max(patient_id) AS hi, count(*) AS n FROM {t}"
+            for t in ("patients", "encounters", "documents", "access_events")
+        )
         + ")"
     ).fetchall()[0]
     if lo is None:
@@ -177,11 +200,16 @@ def _check_valid(ds: Dataset) -> None:
     report = ds.validate()
     if report.ok:
         return
-    names = list(dict.fromkeys(f"{f.table}.{f.check}" + (f"({f.column})" if f.column else "") for f in report.findings))
-    shown = ", ".join(names[:_MAX_NAMED_CHECKS]) + (f" and {len(names) - _MAX_NAMED_CHECKS} more"
-                                                    if len(names) > _MAX_NAMED_CHECKS else "")
-    err = DatasetError(f"{ds.path} is not a valid dataset, not loading it: {len(names)} failing check(s): {shown} "
-                       f"(`dmpdata validate {ds.path}` prints the full report)")
+    names = list(
+        dict.fromkeys(f"{f.table}.{f.check}" + (f"({f.column})" if f.column else "") for f in report.findings)
+    )
+    shown = ", ".join(names[:_MAX_NAMED_CHECKS]) + (
+        f" and {len(names) - _MAX_NAMED_CHECKS} more" if len(names) > _MAX_NAMED_CHECKS else ""
+    )
+    err = DatasetError(
+        f"{ds.path} is not a valid dataset, not loading it: {len(names)} failing check(s): {shown} "
+        f"(`dmpdata validate {ds.path}` prints the full report)"
+    )
     err.report = report  # the full ValidationReport, for callers that show it
     raise err
 
@@ -264,12 +292,24 @@ def _write_meta(con, ds: Dataset, fp: str, validated: bool, linked: bool, starte
         f"INSERT INTO {META_TABLE} VALUES ($fp, $wf, $ver, $dver, $fmt, $path, $scenario, $seed, $patients, $start, "
         f"$end, $validated, $linked, $built_at, $seconds, $duckdb, $files, $manifest)",
         {
-            "fp": fp, "wf": WAREHOUSE_FORMAT, "ver": __version__, "dver": m.get("dmpdata_version"),
-            "fmt": m.get("format_version"), "path": str(Path(ds.path).resolve()), "scenario": scenario.get("name"),
-            "seed": m.get("seed", scenario.get("seed")), "patients": scenario.get("patients"),
-            "start": start, "end": end, "validated": validated, "linked": linked,
-            "built_at": dt.datetime.now().replace(microsecond=0), "seconds": round(time.perf_counter() - started, 3),
-            "duckdb": duckdb.__version__, "files": files, "manifest": json.dumps(m, sort_keys=True),
+            "fp": fp,
+            "wf": WAREHOUSE_FORMAT,
+            "ver": __version__,
+            "dver": m.get("dmpdata_version"),
+            "fmt": m.get("format_version"),
+            "path": str(Path(ds.path).resolve()),
+            "scenario": scenario.get("name"),
+            "seed": m.get("seed", scenario.get("seed")),
+            "patients": scenario.get("patients"),
+            "start": start,
+            "end": end,
+            "validated": validated,
+            "linked": linked,
+            "built_at": dt.datetime.now().replace(microsecond=0),
+            "seconds": round(time.perf_counter() - started, 3),
+            "duckdb": duckdb.__version__,
+            "files": files,
+            "manifest": json.dumps(m, sort_keys=True),
         },
     )
 
@@ -288,8 +328,9 @@ def _build(con: duckdb.DuckDBPyConnection, ds: Dataset, fp: str, validated: bool
         try:
             con.execute(stmt)
         except duckdb.Error as err:
-            raise DatasetError(f"{ds.path}: table {table} has duplicate or null keys {PRIMARY_KEYS[table]}: "
-                               f"{_one_line(err)}") from err
+            raise DatasetError(
+                f"{ds.path}: table {table} has duplicate or null keys {PRIMARY_KEYS[table]}: {_one_line(err)}"
+            ) from err
     _load_reference(con)
     con.execute(_META_DDL)
     con.execute(views_sql())
@@ -318,18 +359,24 @@ def _derive_linked(con: duckdb.DuckDBPyConnection, ds: Dataset) -> None:
     if not parts:
         derive(con)
         return
-    con.execute(f"CREATE TEMP VIEW {quote(_DERIVE_AS_STRINGS)} AS {typed_select(_DERIVE_AS_STRINGS, parts, enums=False)}")
+    con.execute(
+        f"CREATE TEMP VIEW {quote(_DERIVE_AS_STRINGS)} AS {typed_select(_DERIVE_AS_STRINGS, parts, enums=False)}"
+    )
     try:
         derive(con)
     finally:
         con.execute(f"DROP VIEW IF EXISTS temp.main.{quote(_DERIVE_AS_STRINGS)}")
     codes = {c.name: c for c in columns(_DERIVE_AS_STRINGS) if c.enum}
-    derived = [m.group(1) for statement, _ in _derived_plan()
-               if (m := re.match(r"CREATE OR REPLACE TABLE\s+(\S+)\s+AS", statement))]
+    derived = [
+        m.group(1)
+        for statement, _ in _derived_plan()
+        if (m := re.match(r"CREATE OR REPLACE TABLE\s+(\S+)\s+AS", statement))
+    ]
     found = con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name <> 'temp' AND data_type = 'VARCHAR' "
         "AND table_name IN (SELECT unnest($tables)) AND column_name IN (SELECT unnest($codes))",
-        {"tables": derived, "codes": list(codes)}).fetchall()
+        {"tables": derived, "codes": list(codes)},
+    ).fetchall()
     for table, column in found:
         con.execute(f"ALTER TABLE {quote(table)} ALTER {quote(column)} TYPE {quote(codes[column].sql_type)}")
 
@@ -342,16 +389,19 @@ def _existing_state(db: Path) -> tuple[str, bool, bool] | None:
     try:
         con = duckdb.connect(str(db), config=CONFIG)
     except duckdb.Error as err:
-        raise DatasetError(f"{db} exists and cannot be opened as a DuckDB database ({_one_line(err)}); "
-                           f"not overwriting it") from None
+        raise DatasetError(
+            f"{db} exists and cannot be opened as a DuckDB database ({_one_line(err)}); not overwriting it"
+        ) from None
     try:
         ours = con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?", [META_TABLE]
         ).fetchall()[0][0]
         if not ours:
             # (DuckDB also opens data files, a JSON or CSV file for instance, as a database of their contents.)
-            raise DatasetError(f"{db} exists and is not a warehouse built by dmpdata (no {META_TABLE} table); "
-                               f"not overwriting it")
+            raise DatasetError(
+                f"{db} exists and is not a warehouse built by dmpdata (no {META_TABLE} table); "
+                f"not overwriting it"
+            )
         try:
             row = con.execute(f"SELECT fingerprint, validated, linked FROM {META_TABLE}").fetchall()
         except duckdb.Error:
@@ -363,10 +413,8 @@ def _existing_state(db: Path) -> tuple[str, bool, bool] | None:
 
 def _remove(path: Path) -> None:
     for p in (path, Path(f"{path}.wal")):
-        try:
+        with suppress(FileNotFoundError):
             p.unlink()
-        except FileNotFoundError:
-            pass
 
 
 def _build_file(db: Path, ds: Dataset, fp: str, validated: bool, link: bool) -> None:
@@ -376,8 +424,9 @@ def _build_file(db: Path, ds: Dataset, fp: str, validated: bool, link: bool) -> 
     try:
         # Bounded memory while loading: DuckDB spills to a temporary folder beside the file beyond this.
         spill = tmp.with_name(tmp.name + ".spill")
-        con = duckdb.connect(str(tmp), config={**CONFIG, "memory_limit": BUILD_MEMORY_LIMIT,
-                                              "temp_directory": str(spill)})
+        con = duckdb.connect(
+            str(tmp), config={**CONFIG, "memory_limit": BUILD_MEMORY_LIMIT, "temp_directory": str(spill)}
+        )
         try:
             _build(con, ds, fp, validated, link)
             con.execute("CHECKPOINT")
@@ -392,8 +441,13 @@ def _build_file(db: Path, ds: Dataset, fp: str, validated: bool, link: bool) -> 
         shutil.rmtree(tmp.with_name(tmp.name + ".spill"), ignore_errors=True)
 
 
-def connect(dataset: Dataset | str | os.PathLike, db: str | os.PathLike | None = None, *,
-            validate: bool = True, link: bool | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    dataset: Dataset | str | os.PathLike,
+    db: str | os.PathLike | None = None,
+    *,
+    validate: bool = True,
+    link: bool | None = None,
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection on the warehouse of `dataset` (a Dataset or a dataset folder).
 
     db=None builds an in-memory database. With a file path, a warehouse built from the same dataset (same manifest,
@@ -429,7 +483,11 @@ def connect(dataset: Dataset | str | os.PathLike, db: str | os.PathLike | None =
         state = _existing_state(db)
         if state is not None:
             fp, validated, linked = state
-            if (link is None or link == linked) and fp == fingerprint(ds, linked=linked) and (validated or not validate):
+            if (
+                (link is None or link == linked)
+                and fp == fingerprint(ds, linked=linked)
+                and (validated or not validate)
+            ):
                 return duckdb.connect(str(db), config=CONFIG)
             if link is None:
                 link = linked
@@ -441,6 +499,8 @@ def connect(dataset: Dataset | str | os.PathLike, db: str | os.PathLike | None =
     got = con.execute(f"SELECT fingerprint FROM {META_TABLE}").fetchall()[0][0]
     if got != fp:
         con.close()
-        raise DatasetError(f"{db} was rebuilt, but this process still holds an open connection to its previous "
-                           f"version: close every connection to it, then connect again")
+        raise DatasetError(
+            f"{db} was rebuilt, but this process still holds an open connection to its previous "
+            f"version: close every connection to it, then connect again"
+        )
     return con

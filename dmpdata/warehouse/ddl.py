@@ -30,8 +30,22 @@ import polars as pl
 
 from dmpdata.schemas import MAX_CODE_SET, MODELS, TABLES, code_sets
 
-__all__ = ["Column", "EnumType", "MAX_ENUM_VALUES", "PRIMARY_KEYS", "UNDECLARED_KEYS", "columns", "enum_types",
-           "create_statements", "type_statements", "table_statement", "key_statements", "typed_select", "quote", "literal"]
+__all__ = [
+    "MAX_ENUM_VALUES",
+    "PRIMARY_KEYS",
+    "UNDECLARED_KEYS",
+    "Column",
+    "EnumType",
+    "columns",
+    "create_statements",
+    "enum_types",
+    "key_statements",
+    "literal",
+    "quote",
+    "table_statement",
+    "type_statements",
+    "typed_select",
+]
 
 # Code sets larger than this (communes, birthplaces: ~35,000 values) stay VARCHAR.
 MAX_ENUM_VALUES = MAX_CODE_SET
@@ -161,7 +175,10 @@ def _type_of(c: Column) -> str:
 
 def type_statements() -> list[str]:
     """CREATE TYPE statements of the ENUM code sets (before any table using them)."""
-    return [f"CREATE TYPE {quote(t.name)} AS ENUM ({', '.join(literal(v) for v in t.values)})" for t in enum_types()]
+    return [
+        f"CREATE TYPE {quote(t.name)} AS ENUM ({', '.join(literal(v) for v in t.values)})"
+        for t in enum_types()
+    ]
 
 
 def table_statement(table: str) -> str:
@@ -182,8 +199,10 @@ def typed_select(table: str, parts: Sequence[str], *, enums: bool = True) -> str
     enums=False leaves the code-set columns as the parts' strings (VARCHAR), the other columns typed as above."""
     if not parts:
         raise ValueError(f"no Parquet part to read {table} from")
-    select = ", ".join(f"CAST({quote(c.name)} AS {_type_of(c) if enums or not c.enum else 'VARCHAR'}) AS {quote(c.name)}"
-                       for c in columns(table))
+    select = ", ".join(
+        f"CAST({quote(c.name)} AS {_type_of(c) if enums or not c.enum else 'VARCHAR'}) AS {quote(c.name)}"
+        for c in columns(table)
+    )
     return f"SELECT {select} FROM read_parquet([{', '.join(literal(p) for p in parts)}])"
 
 
@@ -193,5 +212,8 @@ def key_statements() -> dict[str, str]:
     Building the key index over the loaded table is about twice as fast as maintaining it row by row during the
     INSERT; a duplicate key fails the ALTER just as it would fail the INSERT.
     """
-    return {t: f"ALTER TABLE {quote(t)} ADD PRIMARY KEY ({', '.join(quote(k) for k in PRIMARY_KEYS[t])})"
-            for t in TABLES if t not in UNDECLARED_KEYS}
+    return {
+        t: f"ALTER TABLE {quote(t)} ADD PRIMARY KEY ({', '.join(quote(k) for k in PRIMARY_KEYS[t])})"
+        for t in TABLES
+        if t not in UNDECLARED_KEYS
+    }

@@ -32,10 +32,17 @@ def test_consultations_ten_minutes_into_a_late_encounter_do_not_leave_the_period
     scenario = dmpdata.load_scenario("tiny").with_overrides(patients=1000, seed=5)
     ctx = engine._context(scenario)
     traits = engine.chunk_traits(scenario, 0)
-    patients = engine._chunk_patients(scenario, 0, ctx).drop(engine.NIR_TRAITS).with_columns(
-        engine._matricules([traits], ctx.area).alias("ins_matricule"), pl.lit("x").alias("ins_oid"))
+    patients = (
+        engine._chunk_patients(scenario, 0, ctx)
+        .drop(engine.NIR_TRAITS)
+        .with_columns(
+            engine._matricules([traits], ctx.area).alias("ins_matricule"), pl.lit("x").alias("ins_oid")
+        )
+    )
     conditions = generate_conditions(scenario, stream(1, "conditions", 0), patients)
-    encounters = generate_encounters(scenario, stream(1, "pathways", 0), ctx.area, ctx.staff, patients, conditions)
+    encounters = generate_encounters(
+        scenario, stream(1, "pathways", 0), ctx.area, ctx.staff, patients, conditions
+    )
     # Move every encounter of the period's last month to 23:55 on its last day (a crowded late evening).
     last_day = dt.datetime.combine(scenario.end, dt.time(23, 55))
     late = pl.col("start_at") >= dt.datetime.combine(scenario.end - dt.timedelta(days=30), dt.time())
@@ -48,7 +55,9 @@ def test_consultations_ten_minutes_into_a_late_encounter_do_not_leave_the_period
     events, _ = generate_access(scenario, stream(1, "access", 0), patients, encounters, documents, ctx.staff)
     end = dt.datetime.combine(scenario.end + dt.timedelta(days=1), dt.time())
     assert events["occurred_at"].max() < end
-    assert events.filter(pl.col("occurred_at").dt.date() == scenario.end).height > 0  # the last day still has traces
+    assert (
+        events.filter(pl.col("occurred_at").dt.date() == scenario.end).height > 0
+    )  # the last day still has traces
 
 
 def _brute_latest(key, at, query_key, query_at):
@@ -60,9 +69,11 @@ def _brute_latest(key, at, query_key, query_at):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 4), st.integers(-20, 20)), max_size=40),
-       st.lists(st.tuples(st.integers(-1, 5), st.integers(-25, 25)), max_size=20),
-       st.sampled_from([1, 2**40]))
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(-20, 20)), max_size=40),
+    st.lists(st.tuples(st.integers(-1, 5), st.integers(-25, 25)), max_size=20),
+    st.sampled_from([1, 2**40]),
+)
 def test_latest_at_or_before_is_a_backward_asof_join(pairs, queries, scale):
     """Each query gets its key's last row at or before its time (ties: the last row), -1 if none, by one packed
     searchsorted (scale 1) or, when keys and times do not fit in 64 bits together (scale 2**40), by polars."""
@@ -78,10 +89,16 @@ def test_latest_at_or_before_is_a_backward_asof_join(pairs, queries, scale):
 def test_document_columns_by_gather_equal_the_join():
     """The consultations' document columns: gathered by id when the documents' ids are consecutive, joined
     otherwise (gaps, ids out of range); both give the left join's answer, nulls included."""
-    docs = pl.DataFrame({"document_id": [11, 12, 13, 14], "type_code": ["a", "b", "c", "d"], "author": [1, 2, None, 4]})
-    for ids, table in (([12, None, 14, 11, 12], docs), ([12, None, 15, 11], docs),
-                       ([12, None, 14], docs.filter(pl.col("document_id") != 13)), ([None, None], docs),
-                       ([11, 12], docs.head(0))):
+    docs = pl.DataFrame(
+        {"document_id": [11, 12, 13, 14], "type_code": ["a", "b", "c", "d"], "author": [1, 2, None, 4]}
+    )
+    for ids, table in (
+        ([12, None, 14, 11, 12], docs),
+        ([12, None, 15, 11], docs),
+        ([12, None, 14], docs.filter(pl.col("document_id") != 13)),
+        ([None, None], docs),
+        ([11, 12], docs.head(0)),
+    ):
         document_id = pl.Series("document_id", ids, dtype=pl.Int64)
         want = document_id.to_frame().join(table, on="document_id", how="left", maintain_order="left")
         got = _of_documents(document_id, table, ("type_code", "author"))
@@ -89,26 +106,52 @@ def test_document_columns_by_gather_equal_the_join():
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 4), st.integers(0, 30), st.sampled_from(["approved", "deprecated", "deleted"]),
-                          st.integers(0, 40)), min_size=0, max_size=30),
-       st.lists(st.tuples(st.integers(0, 5), st.integers(-5, 45)), max_size=15),
-       st.integers(1, 3), st.randoms(use_true_random=False))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 4),
+            st.integers(0, 30),
+            st.sampled_from(["approved", "deprecated", "deleted"]),
+            st.integers(0, 40),
+        ),
+        min_size=0,
+        max_size=30,
+    ),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(-5, 45)), max_size=15),
+    st.integers(1, 3),
+    st.randoms(use_true_random=False),
+)
 def test_sessions_read_the_same_documents_whatever_their_order(docs, sessions, k, random):
     """`_sessions` skips its sort when the documents are in (patient, submission, id) order already, as a chunk's are;
     in any other order it sorts them: both give the same rows. `_in_order` says which case it is."""
     frame = pl.DataFrame(
-        {"patient_id": [d[0] for d in docs], "submitted_us": [d[1] for d in docs],
-         "document_id": list(range(1, len(docs) + 1)), "status": [d[2] for d in docs],
-         "status_us": [d[1] + d[3] for d in docs]},
-        schema={"patient_id": pl.Int64, "submitted_us": pl.Int64, "document_id": pl.Int64, "status": pl.String,
-                "status_us": pl.Int64})
+        {
+            "patient_id": [d[0] for d in docs],
+            "submitted_us": [d[1] for d in docs],
+            "document_id": list(range(1, len(docs) + 1)),
+            "status": [d[2] for d in docs],
+            "status_us": [d[1] + d[3] for d in docs],
+        },
+        schema={
+            "patient_id": pl.Int64,
+            "submitted_us": pl.Int64,
+            "document_id": pl.Int64,
+            "status": pl.String,
+            "status_us": pl.Int64,
+        },
+    )
     ordered = frame.sort("patient_id", "submitted_us", "document_id")
     shuffled = ordered.sample(fraction=1.0, shuffle=True, seed=random.randrange(2**32))
     assert _in_order(ordered)
     assert _in_order(shuffled) == shuffled.equals(ordered)
-    queries = pl.DataFrame({"session": list(range(len(sessions))), "patient_id": [q[0] for q in sessions],
-                            "at": [q[1] for q in sessions]}, schema={"session": pl.Int64, "patient_id": pl.Int64,
-                                                                     "at": pl.Int64})
+    queries = pl.DataFrame(
+        {
+            "session": list(range(len(sessions))),
+            "patient_id": [q[0] for q in sessions],
+            "at": [q[1] for q in sessions],
+        },
+        schema={"session": pl.Int64, "patient_id": pl.Int64, "at": pl.Int64},
+    )
     want = _sessions(ordered, queries, k)
     assert _sessions(shuffled, queries, k).equals(want)
     # Each session reads at most k documents of its patient, available then, most recent first.
@@ -123,11 +166,24 @@ def test_event_strings_travel_as_codes_and_come_back_the_same():
     Series with nulls); `_Codes.decode` gives back the very strings, nulls included, whatever the parts' order."""
     codes = _Codes()
     parts = [
-        _events(codes, occurred_at=[3, 1], patient_id=[1, 2], action="view", channel=(("mes_app", "mes_web"), [1, 0]),
-                outcome="granted"),
-        _events(codes, occurred_at=[2, 5, 4], patient_id=[1, 1, 2], action=(("submit", "new_version"), [True, False, True]),
-                access_mode=pl.Series(["normal", None, "bris_de_glace"]), channel=(("lps", "web_ps"), [0, 0, 1]),
-                auth_mode=(("DIRECTE", "INDIRECTE"), [1, 0, 0]), outcome="denied_matrix"),
+        _events(
+            codes,
+            occurred_at=[3, 1],
+            patient_id=[1, 2],
+            action="view",
+            channel=(("mes_app", "mes_web"), [1, 0]),
+            outcome="granted",
+        ),
+        _events(
+            codes,
+            occurred_at=[2, 5, 4],
+            patient_id=[1, 1, 2],
+            action=(("submit", "new_version"), [True, False, True]),
+            access_mode=pl.Series(["normal", None, "bris_de_glace"]),
+            channel=(("lps", "web_ps"), [0, 0, 1]),
+            auth_mode=(("DIRECTE", "INDIRECTE"), [1, 0, 0]),
+            outcome="denied_matrix",
+        ),
     ]
     events = pl.concat(parts).sort("occurred_at").with_columns(codes.decode(name) for name in codes.words)
     assert events.select("action", "access_mode", "channel", "auth_mode", "outcome", "actor_kind").rows() == [

@@ -45,7 +45,10 @@ def test_nia_only_for_people_born_abroad_and_traits_in_ins_form(tiny_frames):
     assert nia["birth_place_code"].str.starts_with("99").all()
     assert p["first_names"].str.split(" ").list.first().eq(p["first_name"]).all()
     assert p["first_names"].str.split(" ").list.len().is_between(1, 3).all()
-    assert p.select(pl.col("birth_name", "first_names").str.contains(r"^[A-Z][A-Z' -]*$").all()).row(0) == (True, True)
+    assert p.select(pl.col("birth_name", "first_names").str.contains(r"^[A-Z][A-Z' -]*$").all()).row(0) == (
+        True,
+        True,
+    )
     married = p.filter(pl.col("used_name").is_not_null())
     assert (married["sex"] == "F").all()
 
@@ -99,7 +102,9 @@ def test_demo_structure_matches_insee_within_10_percent(demo_patients):
     age = ((start - patients["birth_date"]).dt.total_days() / 365.2425).floor().to_numpy()
     bands = np.array([15, 30, 45, 60, 75])  # lower bounds of the bands after the first (0-14)
     gen = patients.with_columns(pl.Series("band", np.searchsorted(bands, age, side="right")))
-    ref_b = ref.with_columns(pl.Series("band", np.searchsorted(bands, ref["age_min"].to_numpy(), side="right")))
+    ref_b = ref.with_columns(
+        pl.Series("band", np.searchsorted(bands, ref["age_min"].to_numpy(), side="right"))
+    )
     labels = range(len(bands) + 1)
     gen_band, ref_band = _shares(gen, "band"), _shares(ref_b, "band", "population")
     for band in labels:
@@ -140,7 +145,12 @@ def test_a_regional_preset_stays_in_its_region(tmp_path):
     assert set(organizations["region"]) == {"32"}
     assert ds.validate().ok
     # People born elsewhere in France or abroad still exist: birthplaces are national.
-    assert patients.filter(~pl.col("birth_place_code").str.slice(0, 2).is_in(["02", "59", "60", "62", "80"])).height > 100
+    assert (
+        patients.filter(
+            ~pl.col("birth_place_code").str.slice(0, 2).is_in(["02", "59", "60", "62", "80"])
+        ).height
+        > 100
+    )
 
 
 def test_first_pass_traits_are_the_full_chunks_traits():
@@ -160,7 +170,9 @@ def test_first_pass_traits_are_the_full_chunks_traits():
     # Pass 1 ships each chunk's NIR buckets; ranking them is ranking everyone's traits.
     order = engine._order_numbers([engine.chunk_buckets(scenario, k) for k in range(scenario.n_chunks)])
     t = pl.concat(traits)
-    expected = order_numbers_indexed(*(t[c].to_numpy() for c in engine.NIR_TRAITS), birthplace_vocabulary(ctx.area))
+    expected = order_numbers_indexed(
+        *(t[c].to_numpy() for c in engine.NIR_TRAITS), birthplace_vocabulary(ctx.area)
+    )
     assert order.dtype == np.uint16 and np.array_equal(order, expected)
     # The engine runs pass 1 in tasks of consecutive chunks: in order, they are the chunks' buckets.
     for workers in (1, 2, 3, 64):
@@ -170,12 +182,14 @@ def test_first_pass_traits_are_the_full_chunks_traits():
         assert np.array_equal(got, order)
     # Pass 2: the matricules and the INS OID take the place of the traits, the other columns as they were.
     for k in range(scenario.n_chunks):
-        own = order[k * scenario.chunk_size:(k + 1) * scenario.chunk_size]
+        own = order[k * scenario.chunk_size : (k + 1) * scenario.chunk_size]
         with_traits = engine._chunk_patients(scenario, k, ctx)
         patients = engine.chunk_patients(scenario, k, own)
         assert patients.columns == [*with_traits.drop(engine.NIR_TRAITS).columns, "ins_matricule", "ins_oid"]
         assert patients.drop("ins_matricule", "ins_oid").equals(with_traits.drop(engine.NIR_TRAITS))
-        matricules = nirs_indexed(*(with_traits[c].to_numpy() for c in engine.NIR_TRAITS), birthplace_vocabulary(ctx.area), own)
+        matricules = nirs_indexed(
+            *(with_traits[c].to_numpy() for c in engine.NIR_TRAITS), birthplace_vocabulary(ctx.area), own
+        )
         assert patients["ins_matricule"].equals(matricules, check_names=False)
         assert patients["ins_oid"].dtype == pl.String and set(patients["ins_oid"]) == {"1.2.250.1.213.1.4.10"}
 
@@ -214,6 +228,11 @@ def test_balanced_residence_matches_department_shares_within_one_person_per_chun
         assert np.abs(counts - n * expected).max() < 1 + 1e-9
     # Unbiased: a category's mean count over many draws is its expected count.
     weights = np.array([0.05, 0.3, 0.001, 0.649])
-    mean = np.mean([np.bincount(Balanced(weights).sample(np.random.default_rng(s), 10), minlength=4)
-                    for s in range(4000)], axis=0)
+    mean = np.mean(
+        [
+            np.bincount(Balanced(weights).sample(np.random.default_rng(s), 10), minlength=4)
+            for s in range(4000)
+        ],
+        axis=0,
+    )
     assert np.allclose(mean, 10 * weights, atol=0.035)  # 4 standard errors of a 0-or-1 count

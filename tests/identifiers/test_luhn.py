@@ -24,13 +24,17 @@ from dmpdata.identifiers import (
 
 def _apply(expr_fn, values: list[str | None]) -> list[bool]:
     return (
-        pl.DataFrame({"x": values}, schema={"x": pl.String}).select(expr_fn(pl.col("x"))).to_series().to_list()
+        pl.DataFrame({"x": values}, schema={"x": pl.String})
+        .select(expr_fn(pl.col("x")))
+        .to_series()
+        .to_list()
     )
 
 
 def _stdnum_finess(value: str) -> bool:
-    return len(value) == 9 and stdnum_luhn.is_valid(value.replace("2A", "21", 1).replace("2B", "22", 1)
-                                                     if value[:2] in ("2A", "2B") else value)
+    return len(value) == 9 and stdnum_luhn.is_valid(
+        value.replace("2A", "21", 1).replace("2B", "22", 1) if value[:2] in ("2A", "2B") else value
+    )
 
 
 # ---------------------------------------------------------------- Luhn core
@@ -60,7 +64,7 @@ def test_luhn_is_valid_agrees_with_stdnum(values: list[str]) -> None:
 def test_luhn_is_valid_on_completed_bodies(bodies: list[int], width: int) -> None:
     # Zero-padded 9..15-digit strings completed with our check digit are valid for both.
     digits = luhn_check_digit(np.array(bodies, dtype=np.int64)).tolist()
-    values = [f"{b:0{width - 1}d}"[-(width - 1):] for b in bodies]
+    values = [f"{b:0{width - 1}d}"[-(width - 1) :] for b in bodies]
     values = [v + str(int(stdnum_luhn.calc_check_digit(v))) for v in values]
     assert _apply(luhn_is_valid, values) == [True] * len(values)
     assert digits == [int(stdnum_luhn.calc_check_digit(str(b))) for b in bodies]
@@ -68,7 +72,14 @@ def test_luhn_is_valid_on_completed_bodies(bodies: list[int], width: int) -> Non
 
 def test_luhn_is_valid_rejects_non_digits_and_is_never_null() -> None:
     assert _apply(luhn_is_valid, [None, "", "12a4", " 0", "+0", "٣", "0" * 20, "79927398713"]) == [
-        False, False, False, False, False, False, False, True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
     ]
 
 
@@ -133,7 +144,7 @@ def test_make_finess(rows: list[tuple[str, int]]) -> None:
     values = make_finess(dept, np.array([s for _, s in rows], dtype=np.int64)).to_list()
     for v, (d, s) in zip(values, rows, strict=True):
         assert len(v) == 9 and v.startswith(d)
-        assert int(v[len(d):8]) == s
+        assert int(v[len(d) : 8]) == s
         assert _stdnum_finess(v)
     assert _apply(is_valid_finess, values) == [True] * len(values)
 
@@ -152,7 +163,7 @@ def test_finess_corsica_substitution() -> None:
     v = make_finess(pl.Series(["2A", "2B"]), np.array([123456, 123456])).to_list()
     assert v[0][:2] == "2A" and v[1][:2] == "2B"
     assert stdnum_luhn.is_valid("21" + v[0][2:]) and stdnum_luhn.is_valid("22" + v[1][2:])
-    assert _apply(is_valid_finess, v + ["2C" + v[0][2:], "2a" + v[0][2:]]) == [True, True, False, False]
+    assert _apply(is_valid_finess, [*v, "2C" + v[0][2:], "2a" + v[0][2:]]) == [True, True, False, False]
 
 
 @pytest.mark.parametrize(

@@ -61,7 +61,12 @@ def _build(people: list[dict]) -> pl.Series:
 
 
 def _valid(values: list[str]) -> list[bool]:
-    return pl.DataFrame({"nir": values}, schema={"nir": pl.String}).select(is_valid_nir(pl.col("nir"))).to_series().to_list()
+    return (
+        pl.DataFrame({"nir": values}, schema={"nir": pl.String})
+        .select(is_valid_nir(pl.col("nir")))
+        .to_series()
+        .to_list()
+    )
 
 
 def _matches(nirs: list[str], people: list[dict]) -> list[bool]:
@@ -103,7 +108,9 @@ def test_nir_key_is_null_safe() -> None:
     assert out.to_series().to_list() == [None, None, None, None]
 
 
-@pytest.mark.parametrize("value", ["279035121518989", "277076322082910", "257053306399903", "100012A00400111", "100012B03300141"])
+@pytest.mark.parametrize(
+    "value", ["279035121518989", "277076322082910", "257053306399903", "100012A00400111", "100012B03300141"]
+)
 def test_known_valid(value: str) -> None:
     assert nir_is_valid(value)
     assert stdnum_nir.is_valid(value)
@@ -135,7 +142,9 @@ def test_known_invalid(value: str) -> None:
 
 
 def test_is_valid_nir_never_null() -> None:
-    out = pl.DataFrame({"nir": [None, "279035121518989"]}, schema={"nir": pl.String}).select(is_valid_nir(pl.col("nir")))
+    out = pl.DataFrame({"nir": [None, "279035121518989"]}, schema={"nir": pl.String}).select(
+        is_valid_nir(pl.col("nir"))
+    )
     assert out.to_series().to_list() == [False, True]
     assert out.to_series().null_count() == 0
 
@@ -278,7 +287,12 @@ def test_order_numbers_make_colliding_nirs_unique() -> None:
     with pytest.raises(ValueError, match="full"):
         order_numbers(b_old)
     # Post-1976 2A must not share a bucket with Corrèze (19) / Haute-Corse with Cher (18).
-    b_new = nir_bucket(np.ones(4, dtype=np.int64), np.full(4, 1990), np.ones(4, dtype=np.int64), pl.Series(["2A004", "19004", "2B004", "18004"]))
+    b_new = nir_bucket(
+        np.ones(4, dtype=np.int64),
+        np.full(4, 1990),
+        np.ones(4, dtype=np.int64),
+        pl.Series(["2A004", "19004", "2B004", "18004"]),
+    )
     assert b_new.n_unique() == 4
 
 
@@ -335,7 +349,9 @@ def test_one_million_nirs() -> None:
     )
     checks = df.select(
         is_valid_nir(pl.col("nir")).all().alias("valid"),
-        nir_matches_person(pl.col("nir"), pl.col("sex"), pl.col("birth_date"), pl.col("place")).all().alias("match"),
+        nir_matches_person(pl.col("nir"), pl.col("sex"), pl.col("birth_date"), pl.col("place"))
+        .all()
+        .alias("match"),
     )
     assert checks.row(0) == (True, True)
     sample = nirs.gather(rng.integers(0, n, 20_000)).to_list()
@@ -382,14 +398,29 @@ def test_order_numbers_over_everyone_then_nirs_chunk_by_chunk_equal_unique_nirs(
     month, index = rng.integers(1, 13, n), rng.integers(0, places.len(), n)
     order = order_numbers_indexed(sex, year, month, index, places)
     assert order.dtype == np.uint16 and order.min() >= 1
-    chunks = [nirs_indexed(sex[s:s + 7_000], year[s:s + 7_000], month[s:s + 7_000], index[s:s + 7_000], places,
-                           order[s:s + 7_000]) for s in range(0, n, 7_000)]
+    chunks = [
+        nirs_indexed(
+            sex[s : s + 7_000],
+            year[s : s + 7_000],
+            month[s : s + 7_000],
+            index[s : s + 7_000],
+            places,
+            order[s : s + 7_000],
+        )
+        for s in range(0, n, 7_000)
+    ]
     assert pl.concat(chunks).equals(unique_nirs_indexed(sex, year, month, index, places))
     # The buckets, computed chunk by chunk, rank to the same order numbers.
     from dmpdata.identifiers import nir_buckets_indexed
 
-    buckets = np.concatenate([nir_buckets_indexed(sex[s:s + 7_000], year[s:s + 7_000], month[s:s + 7_000],
-                                                  index[s:s + 7_000], places) for s in range(0, n, 7_000)])
+    buckets = np.concatenate(
+        [
+            nir_buckets_indexed(
+                sex[s : s + 7_000], year[s : s + 7_000], month[s : s + 7_000], index[s : s + 7_000], places
+            )
+            for s in range(0, n, 7_000)
+        ]
+    )
     assert np.array_equal(order_numbers(pl.Series(buckets)), order)
     assert np.array_equal(buckets, nir_bucket(sex, year, month, places.gather(index)).to_numpy())
     with pytest.raises(ValueError, match="order"):
