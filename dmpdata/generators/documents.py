@@ -10,7 +10,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
-from dmpdata.generators.pathways import codes_of, load_pathways
+from dmpdata.generators.pathways import codes_of
 from dmpdata.generators.sampling import (
     EPOCH,
     Categorical,
@@ -19,6 +19,7 @@ from dmpdata.generators.sampling import (
     sort_rows,
 )
 from dmpdata.generators.staff import SECTORS
+from dmpdata.pathways import load_pathways
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import code_dtypes
 

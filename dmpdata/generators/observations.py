@@ -8,9 +8,10 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.generators.pathways import codes_of, load_pathways
+from dmpdata.generators.pathways import codes_of
 from dmpdata.generators.sampling import EPOCH, decoded
 from dmpdata.keys import dense_start
+from dmpdata.pathways import load_pathways
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import code_dtypes
 

@@ -1,13 +1,10 @@
-"""Pathways stage: care-pathway files (dmpdata/pathways/*.toml) interpreted by one vectorised engine -> encounters."""
+"""Pathways stage: the care pathways (`dmpdata.pathways`, from dmpdata/pathways/*.toml) interpreted by one vectorised
+engine -> encounters."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import tomllib
-from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -23,237 +20,14 @@ from dmpdata.generators.sampling import (
     sort_rows,
     string_codes,
 )
+from dmpdata.pathways import Activity, activity_ids, load_pathways, pathway_names
 from dmpdata.scenario import Scenario
+from dmpdata.schemas import code_dtypes
 
-__all__ = [
-    "Activity",
-    "Pathway",
-    "PathwayError",
-    "activity_ids",
-    "codes_of",
-    "generate_encounters",
-    "load_pathways",
-    "pathway_names",
-    "pathways_dir",
-]
+__all__ = ["CODE_COLUMNS", "codes_of", "generate_encounters"]
 
 DAYS_PER_YEAR = 365.2425
-MAX_AGE = 120
 FLU_SEASON = ((10, 15), (1, 31))  # campaign from 15 October to 31 January (Santé publique France / CNAM)
-PATHWAY_KEYS = {"name", "description", "source", "population", "adherence", "activities"}
-POPULATION_KEYS = {"conditions", "min_age", "max_age", "sex"}
-ADHERENCE_KEYS = {"a", "b", "source", "evidence"}
-ACTIVITY_KEYS = {
-    "id",
-    "encounter",
-    "rate_per_year",
-    "rates",
-    "specialty",
-    "setting",
-    "season",
-    "once_per_season",
-    "duration_days",
-    "observations",
-    "prescribed_by",
-    "professional",
-    "source",
-    "evidence",
-}
-EVIDENCE = {"verified", "inferred", "assumption"}
-PROFESSIONAL_HINTS = {"gp": "10", "nurse": "60", "pharmacist": "21"}  # -> TRE_G15 profession code
-
-
-class PathwayError(ValueError):
-    """A pathway file does not follow the schema (dmpdata/pathways/README.md)."""
-
-
-def pathways_dir() -> Path:
-    return Path(__file__).resolve().parents[1] / "pathways"
-
-
-@dataclass(frozen=True)
-class Activity:
-    id: str
-    encounter: str
-    bands: tuple[tuple[int, int, float, float], ...]  # (age_min, age_max, rate M, rate F) per year
-    specialty: str | None = None
-    setting: str | None = None
-    season: str | None = None
-    once_per_season: bool = False
-    duration_mean: float = 0.0
-    duration_min: float = 0.0
-    observations: tuple[str, ...] = ()
-    prescribed_by: str | None = None
-    professional: str | None = None
-    source: str = ""
-    evidence: str = ""
-
-
-@dataclass(frozen=True)
-class Pathway:
-    name: str
-    description: str
-    conditions: tuple[str, ...] = ()
-    min_age: float = 0
-    max_age: float = MAX_AGE
-    sex: str = "any"
-    adherence: tuple[float, float] | None = None
-    activities: tuple[Activity, ...] = field(default_factory=tuple)
-    source: str = ""
-
-
-def _check_keys(data: dict, allowed: set[str], where: str) -> None:
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise PathwayError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
-
-
-def _number(value, where: str, low: float = 0.0) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < low:
-        raise PathwayError(f"{where}: expected a number >= {low}, got {value!r}")
-    return float(value)
-
-
-def _activity(data: dict, where: str) -> Activity:
-    _check_keys(data, ACTIVITY_KEYS, where)
-    for key in ("id", "encounter", "source", "evidence"):
-        if not isinstance(data.get(key), str) or not data[key]:
-            raise PathwayError(f"{where}: {key!r} is required (a non-empty string)")
-    where = f"{where} ({data['id']})"
-    if data["evidence"] not in EVIDENCE:
-        raise PathwayError(f"{where}: evidence must be one of {sorted(EVIDENCE)}")
-    if ("rate_per_year" in data) == ("rates" in data):
-        raise PathwayError(f"{where}: give exactly one of 'rate_per_year' and 'rates'")
-    if "rate_per_year" in data:
-        rate = _number(data["rate_per_year"], f"{where}.rate_per_year")
-        bands = ((0, MAX_AGE, rate, rate),)
-    else:
-        rows = []
-        for band in data["rates"]:
-            _check_keys(band, {"age_min", "age_max", "M", "F"}, f"{where}.rates")
-            rows.append(
-                (
-                    int(band["age_min"]),
-                    int(band["age_max"]),
-                    _number(band["M"], f"{where}.rates.M"),
-                    _number(band["F"], f"{where}.rates.F"),
-                )
-            )
-        rows.sort()
-        if (
-            not rows
-            or rows[0][0] != 0
-            or rows[-1][1] < MAX_AGE
-            or any(b[0] != a[1] + 1 for a, b in itertools.pairwise(rows))
-        ):
-            raise PathwayError(f"{where}.rates: age bands must cover 0..{MAX_AGE} without gap or overlap")
-        bands = tuple(rows)
-    duration = data.get("duration_days", {})
-    if data.get("once_per_season") and data.get("season") != "flu":
-        raise PathwayError(f'{where}: once_per_season needs season = "flu"')
-    if data.get("season") not in (None, "flu"):
-        raise PathwayError(f'{where}: season must be "flu"')
-    if data.get("season") and not data.get("once_per_season"):
-        raise PathwayError(f"{where}: a seasonal activity must be once_per_season")
-    if data.get("professional") not in (None, *PROFESSIONAL_HINTS):
-        raise PathwayError(f"{where}: professional must be one of {sorted(PROFESSIONAL_HINTS)}")
-    if data.get("setting") not in (None, "ville", "etablissement"):
-        raise PathwayError(f'{where}: setting must be "ville" or "etablissement"')
-    return Activity(
-        id=data["id"],
-        encounter=data["encounter"],
-        bands=bands,
-        specialty=data.get("specialty"),
-        setting=data.get("setting"),
-        season=data.get("season"),
-        once_per_season=bool(data.get("once_per_season")),
-        duration_mean=_number(duration.get("mean", 0), f"{where}.duration_days.mean"),
-        duration_min=_number(duration.get("min", 0), f"{where}.duration_days.min"),
-        observations=tuple(data.get("observations", ())),
-        prescribed_by=data.get("prescribed_by"),
-        professional=data.get("professional"),
-        source=data["source"],
-        evidence=data["evidence"],
-    )
-
-
-def parse_pathway(text: str, name: str) -> Pathway:
-    """Parse and check one pathway file's text (raises PathwayError naming the problem)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise PathwayError(f"{name}: malformed TOML ({err})") from None
-    _check_keys(data, PATHWAY_KEYS, name)
-    if data.get("name") != name:
-        raise PathwayError(f"{name}: 'name' must equal the file name ({name!r})")
-    population = data.get("population", {})
-    _check_keys(population, POPULATION_KEYS, f"{name}.population")
-    adherence = data.get("adherence")
-    if adherence is not None:
-        _check_keys(adherence, ADHERENCE_KEYS, f"{name}.adherence")
-        if adherence.get("evidence") not in EVIDENCE or not adherence.get("source"):
-            raise PathwayError(f"{name}.adherence: needs a source and evidence in {sorted(EVIDENCE)}")
-        adherence = (
-            _number(adherence["a"], f"{name}.adherence.a", 1e-9),
-            _number(adherence["b"], f"{name}.adherence.b", 1e-9),
-        )
-    activities = tuple(
-        _activity(a, f"{name}.activities[{i}]") for i, a in enumerate(data.get("activities", []))
-    )
-    if not activities:
-        raise PathwayError(f"{name}: no activities")
-    ids = [a.id for a in activities]
-    if len(set(ids)) != len(ids):
-        raise PathwayError(f"{name}: activity ids must be unique")
-    if population.get("sex", "any") not in ("M", "F", "any"):
-        raise PathwayError(f"{name}.population.sex must be M, F or any")
-    return Pathway(
-        name=name,
-        description=data.get("description", ""),
-        conditions=tuple(population.get("conditions", ())),
-        min_age=float(population.get("min_age", 0)),
-        max_age=float(population.get("max_age", MAX_AGE)),
-        sex=population.get("sex", "any"),
-        adherence=adherence,
-        activities=activities,
-        source=data.get("source", ""),
-    )
-
-
-@cache
-def load_pathways() -> tuple[Pathway, ...]:
-    """Every pathway file, parsed and cross-checked against the reference tables."""
-    kinds = set(reference.load("encounter_kinds")["kind"])
-    specialties = set(reference.load("specialties")["specialty_code"])
-    conditions = set(reference.load("conditions")["condition_code"])
-    out = []
-    for path in sorted(pathways_dir().glob("*.toml")):
-        pathway = parse_pathway(path.read_text(encoding="utf-8"), path.stem)
-        for code in pathway.conditions:
-            if code not in conditions:
-                raise PathwayError(f"{path.stem}: unknown condition {code!r}")
-        for activity in pathway.activities:
-            if activity.encounter not in kinds:
-                raise PathwayError(
-                    f"{path.stem}.{activity.id}: unknown encounter kind {activity.encounter!r}"
-                )
-            if activity.specialty and activity.specialty not in specialties:
-                raise PathwayError(f"{path.stem}.{activity.id}: unknown specialty {activity.specialty!r}")
-        out.append(pathway)
-    return tuple(out)
-
-
-@cache
-def pathway_names() -> list[str]:
-    """Names of the pathway files: the encounters' `pathway` codes."""
-    return sorted({p.name for p in load_pathways()})
-
-
-@cache
-def activity_ids() -> list[str]:
-    """Activities of the pathway files, and `dispensing` (a pharmacy's dispensing after a prescribing encounter):
-    the encounters' `activity` codes."""
-    return sorted({a.id for p in load_pathways() for a in p.activities} | {"dispensing"})
 
 
 @cache
@@ -497,8 +271,6 @@ def generate_encounters(
     id_of_row[encounters["_key"].to_numpy()] = np.arange(1, encounters.height + 1)
     follows = encounters["_follows"].to_numpy()
     # Imported here: dmpdata.schemas reads this module's code sets.
-    from dmpdata.schemas import code_dtypes
-
     names = _names()
     codes = code_dtypes("encounters")
     return encounters.with_columns(

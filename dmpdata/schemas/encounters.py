@@ -7,7 +7,7 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
-from dmpdata.generators.pathways import activity_ids, pathway_names  # the pathway files' code sets
+from dmpdata.pathways import activity_ids, pathway_names  # the pathway files' code sets
 from dmpdata.schemas._common import codes
 
 _TIMES = {"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}

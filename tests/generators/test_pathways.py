@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from dmpdata.generators import pathways
-from dmpdata.generators.pathways import PathwayError, load_pathways, parse_pathway
+from dmpdata.pathways import PathwayError, load_pathways, parse_pathway
 
 GOOD = """
 name = "demo_path"
