@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
+
+from dmpdata.atomic import atomic_file
 
 __all__ = ["cache_dir", "read_cached", "write_cached"]
 
@@ -30,16 +31,7 @@ def write_cached(name: str, text: str) -> None:
     """Write cache file `name` whole or not at all (several processes may write it at once); skipped when the
     cache folder cannot be written."""
     path = cache_dir() / name
-    tmp = None
-    try:
+    with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", dir=path.parent, delete=False, suffix=".tmp"
-        ) as fh:
-            tmp = fh.name
-            fh.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        with atomic_file(path) as tmp:
+            tmp.write_text(text, encoding="utf-8")
