@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
+from dmpdata._version import __version__
 from dmpdata.dataset import Dataset, generate, open_dataset
 from dmpdata.errors import DatasetError, DmpdataError, ScenarioError
 from dmpdata.scenario import Scenario, load_scenario, preset_names

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
 import altair as alt
 import polars as pl
 
-from dmpdata import __version__
+from dmpdata._version import __version__
+from dmpdata.atomic import atomic_file
 from dmpdata.cache import read_cached, write_cached
 from dmpdata.errors import DatasetError
 
@@ -214,7 +213,8 @@ def check_target(path: Path, force: bool) -> None:
 
 
 def write(con, path: str | Path, *, force: bool = False, **kwargs) -> Path:
-    """Write the report atomically (a temporary file renamed into place).
+    """Write the report atomically (a temporary file renamed into place, removed if anything fails), with the
+    permissions a plain write would give it.
 
     An existing file is replaced only when it is a dmpdata report, or with `force`: anything else is the user's.
     """
@@ -222,8 +222,6 @@ def write(con, path: str | Path, *, force: bool = False, **kwargs) -> Path:
     check_target(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = build(con, **kwargs)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path

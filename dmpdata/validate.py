@@ -8,24 +8,29 @@ import json
 import re
 import shutil
 import tempfile
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
+from importlib.metadata import version
 from itertools import pairwise
 from pathlib import Path
 
+import duckdb
 import pandera.backends.polars.builtin_checks  # noqa: F401 - registers the polars forms of the built-in checks
 import pandera.polars as pa
 import polars as pl
 
-from dmpdata.dataset import read_part, sha256_of
+from dmpdata import reference
+from dmpdata._version import __version__
+from dmpdata.cache import read_cached, write_cached
+from dmpdata.layout import MANIFEST, manifest_json, read_part, sha256_of
+from dmpdata.parallel import pool
 from dmpdata.schemas import MODELS, TABLES
 from dmpdata.schemas.integrity import CHECKS
 
 __all__ = ["Finding", "ValidationReport", "validate_path", "validated_before"]
-
-MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ class ValidationReport:
 
 def _read_manifest(path: Path, report: ValidationReport) -> dict | None:
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        manifest = manifest_json(path)
     except FileNotFoundError:
         report.add("dataset", "manifest_present", 1, [f"{path / MANIFEST} is missing"])
         return None
@@ -167,8 +172,6 @@ def _read_parts(path: Path, name: str, files: list[dict], report: ValidationRepo
 
 def _period(manifest: dict) -> pl.DataFrame:
     """The scenario's period from the manifest (a one-row frame for the period checks)."""
-    import datetime as dt
-
     scenario = manifest.get("scenario", {})
     try:
         start, end = dt.date.fromisoformat(scenario["start"]), dt.date.fromisoformat(scenario["end"])
@@ -489,8 +492,6 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
     """Keys unique over the whole table (every part): proven from each chunk's key span when every chunk's keys
     increase and the spans do not overlap (ids as dmpdata writes them), otherwise counted by DuckDB over every part
     (memory bounded): their hashes first, the keys when a hash repeats, which names the duplicates."""
-    import duckdb
-
     spill = tempfile.mkdtemp(prefix=".dmpdata-validate-")
     con = duckdb.connect(config={"memory_limit": "1GB", "temp_directory": spill})  # spills beyond 1 GB
     try:
@@ -542,8 +543,6 @@ def validate_path(
     chunk size; keys that must be unique across chunks are proven so from each chunk's key range, or counted over
     every part by DuckDB.
     """
-    from dmpdata.parallel import pool
-
     path = Path(path)
     report = ValidationReport(path=path)
     if not path.is_dir():
@@ -605,10 +604,6 @@ def _code_digest() -> str:
     """What a verdict depends on besides the data: dmpdata's version and validation code (this module, the schemas,
     the cross-table checks, the identifier checks), the reference tables (code sets) and the versions of pandera,
     polars and duckdb."""
-    from importlib.metadata import version
-
-    from dmpdata import __version__, reference
-
     h = hashlib.sha256()
     for dist in ("pandera", "polars", "duckdb"):
         h.update(f"{dist}={version(dist)};".encode())
@@ -624,8 +619,6 @@ def _code_digest() -> str:
             h.update(source.name.encode())
             h.update(source.read_bytes())
     except OSError:  # sources not readable (a frozen install): records from this process only
-        import uuid
-
         h.update(uuid.uuid4().bytes)
     return h.hexdigest()
 
@@ -636,8 +629,6 @@ def _record_name(manifest: dict) -> str:
 
 
 def _remember(path: Path, manifest: dict, report: ValidationReport) -> None:
-    from dmpdata.cache import write_cached
-
     record = {
         "dataset": str(path.resolve()),
         "checks": report.checks_run,
@@ -653,12 +644,10 @@ def validated_before(path: Path | str, manifest: dict | None = None) -> dict | N
 
     Checking the checksums reads every file once (a few seconds per GB), a fraction of validating it again.
     """
-    from dmpdata.cache import read_cached
-
     path = Path(path)
     if manifest is None:
         try:
-            manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+            manifest = manifest_json(path)
         except (OSError, ValueError):
             return None
     try:

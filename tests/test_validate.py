@@ -154,9 +154,9 @@ def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unch
     again."""
     import dmpdata
     from dmpdata import validate as validate_module
-    from dmpdata.dataset import Dataset
     from dmpdata.errors import DatasetError
     from dmpdata.validate import validated_before
+    from dmpdata.warehouse import build
 
     path = _copy(tiny, tmp_path)  # same files, same manifest: a verdict on tiny would hold for it too
     report = validate_path(path)
@@ -168,9 +168,9 @@ def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unch
         and record["rows"] == sum(report.rows.values())
     )
 
-    calls = []
-    real = Dataset.validate
-    monkeypatch.setattr(Dataset, "validate", lambda self, **kw: calls.append(self.path) or real(self, **kw))
+    calls = []  # the datasets the warehouse build validates
+    real = build.validate_path
+    monkeypatch.setattr(build, "validate_path", lambda p, **kw: calls.append(p) or real(p, **kw))
     con = dmpdata.open_dataset(path).duckdb(tmp_path / "a.duckdb")
     assert con.execute("SELECT validated FROM dmpdata_meta").fetchone() == (True,)
     con.close()
@@ -186,7 +186,7 @@ def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unch
     part = path / json.loads((path / "manifest.json").read_text())["tables"]["patients"]["files"][0]["path"]
     pl.read_parquet(part).with_columns(pl.col("birth_name").str.to_lowercase()).write_parquet(part)
     assert validated_before(path) is None
-    monkeypatch.setattr(Dataset, "validate", lambda self, **kw: calls.append(self.path) or real(self, **kw))
+    monkeypatch.setattr(build, "validate_path", lambda p, **kw: calls.append(p) or real(p, **kw))
     with pytest.raises(DatasetError, match="checksums_match_manifest"):
         dmpdata.open_dataset(path).duckdb(tmp_path / "b.duckdb")
     assert calls == [path]

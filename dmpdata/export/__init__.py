@@ -7,11 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from dmpdata import __version__
-from dmpdata.dataset import Dataset, open_dataset, sha256_of
+from dmpdata._version import __version__
 from dmpdata.errors import DmpdataError
+from dmpdata.export.csv import write_csv
+from dmpdata.export.fhir import write_fhir
 from dmpdata.export.output import EXPORT_JSON, check_output, file_entries, staging
 from dmpdata.export.subset import Subset, SubsetError, select
+from dmpdata.layout import MANIFEST, SYNTHETIC_NOTICE, DatasetFolder, sha256_of
+from dmpdata.parallel import leave_if_bootstrapping
 
 __all__ = ["FORMATS", "ExportResult", "Subset", "SubsetError", "export"]
 
@@ -30,7 +33,7 @@ class ExportResult:
 
 
 def export(
-    dataset: str | Path | Dataset,
+    dataset: str | Path | DatasetFolder,
     out: str | Path,
     *,
     format: str = "fhir",
@@ -43,13 +46,10 @@ def export(
 
     `out` must be absent or empty, or, with `force`, a previous dmpdata export holding nothing else. FHIR
     resources are rendered part by part on `workers` processes (default: every core); same bytes for any number."""
-    from dmpdata.engine import SYNTHETIC_NOTICE
-    from dmpdata.parallel import leave_if_bootstrapping
-
     leave_if_bootstrapping()  # a worker re-importing an unguarded script: stop before writing anything
     if format not in FORMATS:
         raise DmpdataError(f"unknown export format {format!r}; choose one of: {', '.join(FORMATS)}")
-    ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
+    ds = dataset if isinstance(dataset, DatasetFolder) else DatasetFolder.open(dataset)
     out = Path(out)
     if out.resolve() == ds.path.resolve():
         raise DmpdataError(f"--out {out} is the dataset folder itself; choose another folder")
@@ -57,12 +57,8 @@ def export(
     selection = select(ds, subset, progress)
     with staging(out) as tmp:
         if format == "fhir":
-            from dmpdata.export.fhir import write_fhir
-
             counts = write_fhir(ds, selection, tmp, progress, workers=workers)
         else:
-            from dmpdata.export.csv import write_csv
-
             counts = write_csv(ds, selection, tmp, progress)
         patients = selection.counts.get("patients", ds.row_counts.get("patients", 0))
         meta = {
@@ -77,7 +73,7 @@ def export(
                 "dataset": str(ds.path),
                 "scenario": ds.manifest.get("scenario", {}).get("name"),
                 "seed": ds.manifest.get("seed"),
-                "manifest_sha256": sha256_of(ds.path / "manifest.json"),
+                "manifest_sha256": sha256_of(ds.path / MANIFEST),
             },
             "subset": None
             if subset is None or subset.is_everything

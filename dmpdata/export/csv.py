@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 
 from dmpdata import dictionary
-from dmpdata.dataset import Dataset, read_part
 from dmpdata.export.subset import Selection
+from dmpdata.layout import DatasetFolder, read_part
 from dmpdata.schemas import MODELS
 
 __all__ = ["DICTIONARY_CSV", "DICTIONARY_MD", "write_csv"]
@@ -50,7 +50,10 @@ def _dictionary_frame(tables: list[str]) -> pl.DataFrame:
 
 
 def write_csv(
-    ds: Dataset, selection: Selection, root: Path, progress: Callable[[str, int, int], None] | None = None
+    ds: DatasetFolder,
+    selection: Selection,
+    root: Path,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, int]:
     """Write `<table>.csv` for every table of `ds` (the rows `selection` keeps) and the dictionary; file -> rows."""
     report = progress or (lambda stage, done, total: None)

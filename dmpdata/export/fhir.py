@@ -16,10 +16,11 @@ from pathlib import Path
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.dataset import Dataset, read_part
 from dmpdata.errors import DatasetError
 from dmpdata.export.subset import Selection
 from dmpdata.export.terms import mapped, url
+from dmpdata.layout import DatasetFolder, read_part
+from dmpdata.parallel import pool
 
 __all__ = ["RESOURCE_TYPES", "strip_empty", "write_fhir"]
 
@@ -900,7 +901,7 @@ class _Output:
 
 
 def write_fhir(
-    ds: Dataset,
+    ds: DatasetFolder,
     selection: Selection,
     root: Path,
     progress: Callable[[str, int, int], None] | None = None,
@@ -910,8 +911,6 @@ def write_fhir(
 
     The per-patient tables are rendered part by part on `workers` processes (default: every core), each part
     into its own file, then appended in part order: memory stays bounded by one part per worker."""
-    from dmpdata.parallel import pool
-
     report = progress or (lambda stage, done, total: None)
     out = _Output(root)
     work = root / ".parts"

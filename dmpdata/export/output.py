@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from dmpdata.atomic import check_target, staging
-from dmpdata.dataset import sha256_of
+from dmpdata.layout import sha256_of
 
 __all__ = ["EXPORT_JSON", "check_output", "file_entries", "read_export_json", "staging"]
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.dataset import Dataset, read_part
 from dmpdata.errors import DmpdataError
+from dmpdata.layout import DatasetFolder, read_part
 
 __all__ = ["PATIENT_TABLES", "Selection", "Subset", "SubsetError", "select"]
 
@@ -94,7 +94,7 @@ def _ids(parts: list[pl.Series]) -> pl.Series:
     return pl.concat(parts).drop_nulls().unique().sort() if parts else pl.Series([], dtype=pl.Int64)
 
 
-def select(ds: Dataset, subset: Subset | None, progress: Progress | None = None) -> Selection:
+def select(ds: DatasetFolder, subset: Subset | None, progress: Progress | None = None) -> Selection:
     """Resolve `subset` on dataset `ds`, reading only the id columns, part by part."""
     if subset is None or subset.is_everything:
         return Selection()

@@ -20,10 +20,13 @@ from pathlib import Path
 
 import duckdb
 
-from dmpdata import __version__, reference
-from dmpdata.dataset import Dataset, open_dataset
+from dmpdata import reference
+from dmpdata._version import __version__
+from dmpdata.atomic import give_plain_mode
 from dmpdata.errors import DatasetError
+from dmpdata.layout import MANIFEST, DatasetFolder
 from dmpdata.schemas import TABLES
+from dmpdata.validate import validate_path, validated_before
 from dmpdata.warehouse.ddl import (
     PRIMARY_KEYS,
     UNDECLARED_KEYS,
@@ -170,7 +173,7 @@ def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"SET preserve_insertion_order = {'true' if keep else 'false'}")
 
 
-def fingerprint(ds: Dataset, *, linked: bool = False) -> str:
+def fingerprint(ds: DatasetFolder, *, linked: bool = False) -> str:
     """What a warehouse is built from: the manifest (file hashes, scenario, seed), the DDL, views, derived tables and
     references; for a linked warehouse, also where the dataset's parts are (its views read them there)."""
     payload = {
@@ -192,12 +195,10 @@ def _one_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def _check_valid(ds: Dataset) -> None:
-    from dmpdata.validate import validated_before
-
+def _check_valid(ds: DatasetFolder) -> None:
     if validated_before(ds.path, ds.manifest) is not None:  # validated clean, files unchanged: not again
         return
-    report = ds.validate()
+    report = validate_path(ds.path)
     if report.ok:
         return
     names = list(
@@ -214,12 +215,12 @@ def _check_valid(ds: Dataset) -> None:
     raise err
 
 
-def _part_paths(ds: Dataset, table: str) -> list[str]:
+def _part_paths(ds: DatasetFolder, table: str) -> list[str]:
     """The absolute paths of `table`'s Parquet parts (a linked view names them so)."""
     return [str(p.resolve()) for p in ds.files(table)]
 
 
-def _load_table(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, *, link: bool = False) -> None:
+def _load_table(con: duckdb.DuckDBPyConnection, ds: DatasetFolder, table: str, *, link: bool = False) -> None:
     """Copy `table`'s parts into its (created) table, or with `link` create it as a view over them (a table with no
     part is created empty either way)."""
     parts = _part_paths(ds, table)
@@ -275,7 +276,7 @@ CREATE TABLE {META_TABLE} (
 )"""
 
 
-def _write_meta(con, ds: Dataset, fp: str, validated: bool, linked: bool, started: float) -> None:
+def _write_meta(con, ds: DatasetFolder, fp: str, validated: bool, linked: bool, started: float) -> None:
     m = ds.manifest
     scenario = m.get("scenario", {})
     files = [
@@ -287,7 +288,7 @@ def _write_meta(con, ds: Dataset, fp: str, validated: bool, linked: bool, starte
         start = dt.date.fromisoformat(scenario["start"])
         end = dt.date.fromisoformat(scenario["end"])
     except (KeyError, TypeError, ValueError) as err:
-        raise DatasetError(f"{ds.path}/manifest.json: no scenario start/end period ({err})") from None
+        raise DatasetError(f"{ds.path}/{MANIFEST}: no scenario start/end period ({err})") from None
     con.execute(
         f"INSERT INTO {META_TABLE} VALUES ($fp, $wf, $ver, $dver, $fmt, $path, $scenario, $seed, $patients, $start, "
         f"$end, $validated, $linked, $built_at, $seconds, $duckdb, $files, $manifest)",
@@ -314,7 +315,7 @@ def _write_meta(con, ds: Dataset, fp: str, validated: bool, linked: bool, starte
     )
 
 
-def _build(con: duckdb.DuckDBPyConnection, ds: Dataset, fp: str, validated: bool, link: bool) -> None:
+def _build(con: duckdb.DuckDBPyConnection, ds: DatasetFolder, fp: str, validated: bool, link: bool) -> None:
     started = time.perf_counter()
     for stmt in type_statements():  # each table is created as it is loaded
         con.execute(stmt)
@@ -345,7 +346,7 @@ def _build(con: duckdb.DuckDBPyConnection, ds: Dataset, fp: str, validated: bool
 _DERIVE_AS_STRINGS = "access_events"
 
 
-def _derive_linked(con: duckdb.DuckDBPyConnection, ds: Dataset) -> None:
+def _derive_linked(con: duckdb.DuckDBPyConnection, ds: DatasetFolder) -> None:
     """derive() on a linked warehouse, with the same derived tables as a copied one, faster.
 
     A linked view casts its code columns to their ENUMs on every read, ~9 ns a row and a column: the derived tables
@@ -417,7 +418,7 @@ def _remove(path: Path) -> None:
             p.unlink()
 
 
-def _build_file(db: Path, ds: Dataset, fp: str, validated: bool, link: bool) -> None:
+def _build_file(db: Path, ds: DatasetFolder, fp: str, validated: bool, link: bool) -> None:
     """Build into a temporary file beside `db`, then rename it over `db` (readers never see a partial build)."""
     db.parent.mkdir(parents=True, exist_ok=True)
     tmp = db.with_name(f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -435,6 +436,7 @@ def _build_file(db: Path, ds: Dataset, fp: str, validated: bool, link: bool) -> 
         wal = Path(f"{db}.wal")
         if wal.exists():  # a WAL of the previous file must not be replayed onto the new one
             wal.unlink()
+        give_plain_mode(tmp)  # whatever mode DuckDB created it with, the warehouse is an ordinary file
         os.replace(tmp, db)
     finally:
         _remove(tmp)
@@ -442,17 +444,17 @@ def _build_file(db: Path, ds: Dataset, fp: str, validated: bool, link: bool) -> 
 
 
 def connect(
-    dataset: Dataset | str | os.PathLike,
+    dataset: DatasetFolder | str | os.PathLike,
     db: str | os.PathLike | None = None,
     *,
     validate: bool = True,
     link: bool | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection on the warehouse of `dataset` (a Dataset or a dataset folder).
+    """A DuckDB connection on the warehouse of `dataset` (a Dataset or the path of a dataset folder).
 
     db=None builds an in-memory database. With a file path, a warehouse built from the same dataset (same manifest,
     hence same file hashes, scenario and seed) by the same dmpdata is reused as is; anything else is rebuilt into a
-    temporary file renamed over `db`. validate=True first runs `dataset.validate()` (only when building) and raises
+    temporary file renamed over `db`. validate=True first validates the dataset (only when building) and raises
     DatasetError naming the failing checks; no database file is written then. validate=False loads without those
     checks: only row counts, the column types, ENUM code sets, NOT NULL and the four small tables' primary keys are
     enforced, the event tables' ids (`ddl.UNDECLARED_KEYS`) are not.
@@ -465,7 +467,7 @@ def connect(
     analyses are the same. link=None (default) keeps the kind of an existing warehouse file (reused when up to date,
     rebuilt of the same kind otherwise) and copies for a new one.
     """
-    ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
+    ds = dataset if isinstance(dataset, DatasetFolder) else DatasetFolder.open(dataset)
     if link is not None and not isinstance(link, bool):
         raise ValueError(f"link must be True, False or None, not {link!r}")
     if db is None:
