@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from dmpdata import reference
 from dmpdata.errors import ScenarioError
 
 __all__ = ["Scenario", "load_scenario", "preset_names", "presets_dir"]
@@ -88,8 +89,6 @@ class Scenario:
         return scenario
 
     def _check_codes(self, origin: str) -> None:
-        from dmpdata import reference
-
         regions = set(reference.load("regions")["code"])
         for code in self.regions:
             if code not in regions:

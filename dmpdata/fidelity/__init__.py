@@ -11,6 +11,8 @@ import duckdb
 import polars as pl
 
 from dmpdata.errors import DmpdataError
+from dmpdata.schemas import MODELS
+from dmpdata.schemas.integrity import CHECKS
 
 __all__ = ["scorecard", "structural", "targets", "targets_path"]
 
@@ -93,9 +95,6 @@ def scorecard(con: duckdb.DuckDBPyConnection, table: pl.DataFrame | None = None)
 
 def structural(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """SDMetrics-style diagnostics, each a share of rows that adhere (1.0 expected)."""
-    from dmpdata.schemas import MODELS
-    from dmpdata.schemas.integrity import CHECKS
-
     out = []
 
     def add(category: str, check: str, query: str, params: dict | None = None) -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from dmpdata import reference
 from dmpdata.parallel import worker_threads
 
 __all__ = [
@@ -217,9 +218,7 @@ def missing_tables(dataset: str | Path) -> list[str]:
 
 def _matrix_frame(matrix: pl.DataFrame | None) -> pl.DataFrame:
     if matrix is None:
-        from dmpdata.reference import load  # the reference loader, not generator code
-
-        matrix = load("access_matrix")
+        matrix = reference.load("access_matrix")
     allowed = pl.col("allowed")
     if matrix.schema["allowed"] != pl.Boolean:
         allowed = allowed.cast(pl.String).str.strip_chars().str.to_lowercase().is_in(["true", "1", "yes"])

@@ -9,6 +9,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.keys import dense_start
+from dmpdata.schemas import access_rule
 
 __all__ = ["CHECKS", "Failure"]
 
@@ -253,8 +254,6 @@ def _rule_frames(frames: Frames) -> dict[str, pl.DataFrame]:
     """The tables the three rule checks read, cut to the columns they read (those present: a missing one is named
     by the rule's connection or fails its check). DuckDB converts what it is given to Arrow: whole tables cost a
     sixth of these checks (documents.unique_id, the patients' names)."""
-    from dmpdata.schemas import access_rule
-
     cut = {}
     for table, needed in access_rule.REQUIRED_COLUMNS.items():
         frame = frames[table]
@@ -265,8 +264,6 @@ def _rule_frames(frames: Frames) -> dict[str, pl.DataFrame]:
 
 def _rule(name: str) -> Callable[[Frames], Failure]:
     def check(frames: Frames) -> Failure:
-        from dmpdata.schemas import access_rule
-
         memo = frames.get("_memo")
         memo = memo if isinstance(memo, dict) else {}
         if "access_rule" not in memo:  # one DuckDB connection on the chunk's tables for the three rule checks

@@ -7,6 +7,7 @@ import datetime as dt
 import pandera.polars as pa
 import polars as pl
 
+from dmpdata import reference
 from dmpdata.schemas._common import codes
 
 
@@ -28,8 +29,6 @@ class Observations(pa.DataFrameModel):
 
     @pa.dataframe_check(name="unit_is_the_loinc_codes_unit")
     def _unit(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        from dmpdata import reference
-
         units = (
             reference.load("observation_types")
             .group_by("loinc_code")
@@ -41,8 +40,6 @@ class Observations(pa.DataFrameModel):
 
     @pa.dataframe_check(name="value_within_reference_bounds")
     def _bounds(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        from dmpdata import reference
-
         bounds = (
             reference.load("observation_types")
             .group_by("loinc_code")
