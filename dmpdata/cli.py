@@ -1,7 +1,11 @@
 """Command line: thin Typer commands over the Python API (generate, validate, scenarios, demo)."""
 
+# Each command imports the part of dmpdata it runs when it runs: `dmpdata --help` or a mistyped command need not load
+# pandera, DuckDB and the generators. None of those modules imports this one: the late imports hide no cycle.
+
 from __future__ import annotations
 
+import os
 import sys
 import time
 from contextlib import contextmanager
@@ -15,6 +19,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+
+from dmpdata.dataset import generate as generate_api
+from dmpdata.dataset import open_dataset
+from dmpdata.errors import DatasetError, DmpdataError
+from dmpdata.layout import MANIFEST, REPORT, WAREHOUSE
+from dmpdata.scenario import load_scenario, preset_names, presets_dir
 
 app = typer.Typer(
     name="dmpdata",
@@ -45,8 +55,6 @@ def fail(message: str, code: int = 2) -> None:
 
 @contextmanager
 def user_errors():
-    from dmpdata.errors import DmpdataError
-
     try:
         yield
     except DmpdataError as err:
@@ -120,8 +128,6 @@ def generate(
     ] = None,
 ) -> None:
     """Generate a synthetic dataset (Parquet per table + manifest.json), written atomically."""
-    from dmpdata.dataset import generate as generate_api
-
     started = time.perf_counter()
     with user_errors(), progress_bar() as report:
         ds = generate_api(
@@ -175,13 +181,11 @@ DbOpt = Annotated[
 
 
 def _db_path(path: Path, db: Path | None) -> Path:
-    return db if db is not None else path / "warehouse.duckdb"
+    return db if db is not None else path / WAREHOUSE
 
 
 def _connect(path: Path, db: Path | None, *, validate: bool = True, link: bool | None = None):
     """Open the dataset's warehouse, building it if needed; an invalid dataset prints its report and exits 1."""
-    from dmpdata.dataset import open_dataset
-    from dmpdata.errors import DatasetError
     from dmpdata.warehouse import connect
 
     ds = open_dataset(path)
@@ -273,8 +277,6 @@ def analyze(
     elif fmt is OutputFormat.json:
         sys.stdout.write(df.write_json() + "\n")
     else:
-        import polars as pl
-
         with pl.Config(tbl_rows=40, tbl_cols=-1, tbl_width_chars=220, fmt_str_lengths=40):
             sys.stdout.write(f"{df!s}\n")
 
@@ -295,7 +297,7 @@ def report(
     from dmpdata import report as report_module
 
     started = time.perf_counter()
-    target = out or path / "report.html"
+    target = out or path / REPORT
     with user_errors():
         report_module.check_target(target, force)  # before loading anything
         ds, con = _connect(path, db)
@@ -369,8 +371,6 @@ def _label(ds) -> str:
 @app.command()
 def scenarios() -> None:
     """List the preset scenarios."""
-    from dmpdata.scenario import load_scenario, preset_names, presets_dir
-
     table = Table(title=f"Presets in {presets_dir()}", title_justify="left")
     table.add_column("name", no_wrap=True)
     for col in ("patients", "area", "period", "seed", "description"):
@@ -394,8 +394,6 @@ def demo(
     ] = False,
 ) -> None:
     """Generate (or reuse) the `demo` scenario, validate it, load it into DuckDB, write the HTML report, summarise."""
-    from dmpdata.dataset import generate as generate_api
-    from dmpdata.dataset import open_dataset
     from dmpdata.engine import is_dmpdata_dataset
     from dmpdata.validate import validate_path, validated_before
 
@@ -428,12 +426,12 @@ def demo(
         from dmpdata import report as report_module
 
         html_path = report_module.write(
-            con, out / "report.html", title="dmpdata demo report", dataset_label=_label(ds)
+            con, out / REPORT, title="dmpdata demo report", dataset_label=_label(ds)
         )
         con.close()
     _summary(ds)
     out_console.print(
-        f"dataset  {out}/  (Parquet per table + manifest.json)\n"
+        f"dataset  {out}/  (Parquet per table + {MANIFEST})\n"
         f"duckdb   {_db_path(out, None)}  (uv run dmpdata analyze {out} to list the questions)\n"
         f"report   {html_path}  (open it in a browser; works offline)\n"
         f"notebooks: uv run jupyter lab notebooks/\n"
@@ -443,8 +441,6 @@ def demo(
 
 
 def _summary(ds) -> None:
-    import polars as pl
-
     patients = ds.table("patients")
     stats = (
         patients.select(
@@ -572,6 +568,10 @@ def main() -> None:
         app()
     except SystemExit:
         raise
+    # A user mistake met outside a command's `user_errors` (a module reading a bad file as it is imported).
+    except DmpdataError as err:
+        err_console.print(_styled("error:", "bold red", str(err)), soft_wrap=True)
+        sys.exit(2)
     except Exception as err:  # a bug, not a user mistake: still one line, with a hint
         err_console.print(
             _styled(
@@ -580,8 +580,6 @@ def main() -> None:
                 f"{type(err).__name__}: {err} (set DMPDATA_DEBUG=1 for the traceback)",
             )
         )
-        import os
-
         if os.environ.get("DMPDATA_DEBUG"):
             raise
         sys.exit(3)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from dmpdata.errors import DmpdataError
 from dmpdata.schemas import MODELS, integrity
 from dmpdata.schemas._common import test_oid
 
@@ -52,7 +53,7 @@ BUILTIN_CHECKS = {
 }
 
 
-class DictionaryError(ValueError):
+class DictionaryError(DmpdataError, ValueError):
     """columns.csv and the table schemas disagree (a column without description, a stale row, …)."""
 
 

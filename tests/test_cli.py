@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -133,3 +134,48 @@ def test_load_copies_or_links_and_keeps_the_kind_it_finds(tiny, tmp_path):
     assert copied.exit_code == 0 and "views" not in copied.output, copied.output
     with duckdb.connect(db, read_only=True) as con:
         assert con.execute("SELECT linked FROM dmpdata_meta").fetchall() == [(False,)]
+
+
+def test_a_bad_pathway_file_is_one_error_line_without_traceback(tmp_path):
+    """A pathway file that breaks the schema is a user mistake (PathwayError, a DmpdataError): exactly one `error:`
+    line naming the file, no traceback, a non-zero exit, whether the command meets it while importing the schemas
+    (validate) or while starting to generate (nothing is written then)."""
+    from dmpdata.pathways import pathways_dir
+
+    folder = tmp_path / "pathways"
+    folder.mkdir()
+    for path in pathways_dir().glob("*.toml"):
+        shutil.copy(path, folder)
+    (folder / "broken.toml").write_text('name = "broken"\ndescription = "no activity"\n', encoding="utf-8")
+    # The command line with the pathway files read from `folder` (first argument) instead of dmpdata's own.
+    script = (
+        "import sys; from pathlib import Path; import dmpdata.pathways as p; folder = Path(sys.argv.pop(1)); "
+        "p.pathways_dir = lambda: folder; from dmpdata.cli import main; main()"
+    )
+    for args in (
+        ("generate", "--patients", "50", "--out", str(tmp_path / "out")),
+        ("validate", str(tmp_path / "missing")),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", script, str(folder), *args],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+        )
+        context = (args, result.returncode, result.stdout, result.stderr)
+        assert result.returncode == 2, context
+        assert "Traceback" not in result.stderr + result.stdout, context
+        errors = [line for line in result.stderr.splitlines() if "error:" in line]
+        assert errors == ["error: broken: no activities"], context
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_user_facing_error_is_a_dmpdata_error():
+    from dmpdata.dictionary import DictionaryError
+    from dmpdata.errors import DatasetError, DmpdataError, ScenarioError
+    from dmpdata.export import SubsetError
+    from dmpdata.pathways import PathwayError
+
+    for error in (DatasetError, ScenarioError, SubsetError, PathwayError, DictionaryError):
+        assert issubclass(error, DmpdataError), error
+    assert issubclass(PathwayError, ValueError) and issubclass(DictionaryError, ValueError)  # as before
