@@ -1,7 +1,6 @@
 """Command line: thin Typer commands over the Python API (generate, validate, scenarios, demo)."""
 
-# Each command imports the part of dmpdata it runs when it runs: `dmpdata --help` or a mistyped command need not load
-# pandera, DuckDB and the generators. None of those modules imports this one: the late imports hide no cycle.
+# Commands import the heavy parts they run (pandera, DuckDB, generators) when run, for a fast start; no cycle hides.
 
 from __future__ import annotations
 
