@@ -1,0 +1,45 @@
+"""The documentation site builds offline with --strict, and its analyses catalogue lists every analysis."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from dmpdata import analyses
+
+ROOT = Path(__file__).resolve().parents[1]
+# Any HTTP(S) request made during the build goes to a closed port and fails: the build must need no network.
+NO_NETWORK = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+# What a page would load from elsewhere when opened (links to other sites are fine).
+REMOTE_ASSET = re.compile(
+    r"<(?:script|img|iframe)[^>]*\ssrc=\"https?:|<link[^>]*\shref=\"https?:[^\"]*\"[^>]*stylesheet"
+)
+
+
+def test_site_builds_strict_offline_with_every_analysis(tmp_path):
+    site = tmp_path / "site"
+    # NO_MKDOCS_2_WARNING: Material's notice about MkDocs 2.0, printed on every build, is not about this site.
+    env = {**os.environ, **NO_NETWORK, "NO_MKDOCS_2_WARNING": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+
+    catalogue = (site / "guide" / "analyses" / "index.html").read_text(encoding="utf-8")
+    listed = set(re.findall(r'<h3 id="([a-z0-9_]+)"', catalogue))
+    missing = [q.name for q in analyses.questions() if q.name not in listed]
+    assert not missing, f"analyses missing from the catalogue page: {missing}"
+
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<!-- dmpdata:" not in text, f"{page}: a generated block was left unfilled"
+        assert not REMOTE_ASSET.search(text), f"{page}: loads an asset from the network"
+    assert "1.2.250.1.213.1.4.10" in (site / "index.html").read_text(encoding="utf-8")
