@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -43,3 +44,20 @@ def test_site_builds_strict_offline_with_every_analysis(tmp_path):
         assert "<!-- dmpdata:" not in text, f"{page}: a generated block was left unfilled"
         assert not REMOTE_ASSET.search(text), f"{page}: loads an asset from the network"
     assert "1.2.250.1.213.1.4.10" in (site / "index.html").read_text(encoding="utf-8")
+
+
+def test_included_texts_link_into_the_site_or_name_the_path():
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    line = (
+        "See [the dictionary](../schemas/DATA_DICTIONARY.md#patients), [`views.sql`](../warehouse/views.sql), "
+        "[a site](https://example.org) and [a section](#adding-one)."
+    )
+    rewritten = hooks.LINK.sub(
+        lambda m: hooks._relink(m, "dmpdata/analyses/README.md", "extend/analyses.md"), line
+    )
+    assert rewritten == (
+        "See [the dictionary](../guide/dictionary.md#patients), `views.sql` (`dmpdata/warehouse/views.sql`), "
+        "[a site](https://example.org) and [a section](#adding-one)."
+    )
