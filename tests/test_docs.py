@@ -20,6 +20,14 @@ REMOTE_ASSET = re.compile(
 )
 
 
+def _hooks():
+    """docs/hooks.py, the site's build hooks (not a package module)."""
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
+    hooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hooks)
+    return hooks
+
+
 def test_site_builds_strict_offline_with_every_analysis(tmp_path):
     site = tmp_path / "site"
     # NO_MKDOCS_2_WARNING: Material's notice about MkDocs 2.0, printed on every build, is not about this site.
@@ -47,9 +55,7 @@ def test_site_builds_strict_offline_with_every_analysis(tmp_path):
 
 
 def test_included_texts_link_into_the_site_or_name_the_path():
-    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs" / "hooks.py")
-    hooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(hooks)
+    hooks = _hooks()
     line = (
         "See [the dictionary](../schemas/DATA_DICTIONARY.md#patients), [`views.sql`](../warehouse/views.sql), "
         "[a site](https://example.org) and [a section](#adding-one)."
@@ -61,3 +67,22 @@ def test_included_texts_link_into_the_site_or_name_the_path():
         "See [the dictionary](../guide/dictionary.md#patients), `views.sql` (`dmpdata/warehouse/views.sql`), "
         "[a site](https://example.org) and [a section](#adding-one)."
     )
+
+
+def test_docstrings_made_at_import_render_their_sections():
+    hooks = _hooks()
+    doc = "The question?\n\nArgs:\n    con: a connection\n    months: INTEGER, default 6\n\nReturns:\n    A frame."
+    assert hooks._sections(doc).splitlines() == [
+        "The question?",
+        "",
+        "",
+        "**Args:**",
+        "",
+        "- `con`: a connection",
+        "- `months`: INTEGER, default 6",
+        "",
+        "",
+        "**Returns:**",
+        "",
+        "A frame.",
+    ]
