@@ -36,6 +36,7 @@ import duckdb
 import polars as pl
 
 from dmpdata.errors import DmpdataError
+from dmpdata.sqlheader import header_fields
 
 # The sections (folders) in the catalogue's and the report's order, with the title the report gives them.
 SECTIONS = {
@@ -148,42 +149,7 @@ def _parse_value(duck_type: str, raw: Any, *, where: str) -> Any:
 
 # ---------------------------------------------------------------------------------------------- header parsing
 
-_KEY = re.compile(r"^-- ([a-z_]+):\s*(.*)$")
-_COLUMN = re.compile(r"^-- {3}([a-z_][a-z0-9_]*)\s+(\S.*)$")
-_CONTINUATION = re.compile(r"^-- {4,}(\S.*)$")
 _PARAM = re.compile(r"^\$([a-z_][a-z0-9_]*)\s+([A-Z]+)\s*=\s*(\S.*?)\s*$")
-
-
-def _header_fields(sql: str, name: str) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """The leading comment block as {key: its lines of text} and the `columns` entries as {column: description}."""
-    fields: dict[str, list[str]] = {}
-    columns: dict[str, str] = {}
-    current: str | None = None
-    last_column: str | None = None
-    for raw in sql.splitlines():
-        if not raw.startswith("--"):
-            break
-        line = raw.rstrip()
-        key = _KEY.match(line)
-        if key:
-            current, last_column = key.group(1), None
-            fields[current] = [key.group(2)] if key.group(2) else []
-        elif current is None:
-            raise ValueError(f"{name}.sql: header line before any 'key:' line: {line!r}")
-        elif current == "columns":
-            column, cont = _COLUMN.match(line), _CONTINUATION.match(line)
-            if column:
-                last_column = column.group(1)
-                columns[last_column] = column.group(2)
-            elif cont and last_column:
-                columns[last_column] += " " + cont.group(1)
-            else:
-                raise ValueError(
-                    f"{name}.sql: bad line in 'columns': {line!r} (use '--   name  description')"
-                )
-        elif line[2:].strip():
-            fields[current].append(line[2:].strip())
-    return fields, columns
 
 
 def _parse_params(spec: str, name: str) -> dict[str, tuple[str, Any]]:
@@ -204,7 +170,7 @@ def _parse_params(spec: str, name: str) -> dict[str, tuple[str, Any]]:
 
 def parse_header(sql: str, *, name: str, section: str) -> Question:
     """Parse the leading comment block of an analysis SQL file into a Question (raises ValueError when malformed)."""
-    fields, columns = _header_fields(sql, name)
+    fields, columns = header_fields(sql, name)
     for required in ("question", "grain", "params", "columns"):
         if required not in fields:
             raise ValueError(f"{name}.sql: header has no '-- {required}:' line")
