@@ -90,6 +90,10 @@ def _inline_rows(spec: dict) -> list[int]:
 
 def test_one_chart_per_analysis():
     """Every analysis has a chart and every chart an analysis, in the module of the analysis's section."""
+    missing = set(QUESTIONS) - set(charts.CHARTS)
+    assert not missing, (
+        f"no chart for {sorted(missing)}: add @chart('<name>') functions (dmpdata/charts/README.md)"
+    )
     assert set(charts.CHARTS) == set(QUESTIONS)
     for q in analyses.questions():
         fn = getattr(charts, q.name)
@@ -399,7 +403,11 @@ EXPECTED = {
 
 
 def test_every_chart_has_expectations():
-    assert set(EXPECTED) == set(QUESTIONS)
+    missing = set(QUESTIONS) - set(EXPECTED)
+    assert not missing, (
+        f"add {sorted(missing)} to EXPECTED in tests/test_charts.py: the columns each chart plots"
+    )
+    assert set(EXPECTED) <= set(QUESTIONS), "EXPECTED names a chart with no analysis"
 
 
 @pytest.mark.parametrize("name", QUESTIONS)
