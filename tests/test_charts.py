@@ -443,3 +443,15 @@ def test_report_draws_its_charts_in_the_theme(tiny):
     assert {div for div, _ in embeds} == {f"chart_{name}" for name in [*QUESTIONS, "fidelity"]}
     for _, spec in embeds:
         assert json.loads(spec)["config"]["range"]["category"] == _theme.PALETTE
+
+
+def test_notebook_setup_applies_the_theme():
+    from dmpdata import notebook
+
+    theme, renderer = alt.theme.active, alt.renderers.active
+    try:
+        assert notebook.setup() in ("jupyter", "svg")
+        assert alt.theme.active == charts.THEME
+    finally:
+        alt.theme.enable(theme)
+        alt.renderers.enable(renderer)

@@ -367,7 +367,7 @@ def test_derived_tables_add_up_to_the_dataset_tables(con):
 
 
 def test_derived_tables_do_not_depend_on_the_patient_batches(con):
-    """derive() runs the joins of derived.sql batch by batch of patients: any batch size gives the same tables."""
+    """derive() runs the joins of the derived tables batch by batch of patients: any batch size gives the same tables."""
     from dmpdata.warehouse.build import _patient_batches
 
     def snapshot():
