@@ -427,8 +427,8 @@ def demo(
         html_path = report_module.write(
             con, out / REPORT, title="dmpdata demo report", dataset_label=_label(ds)
         )
+        _summary(ds, con)
         con.close()
-    _summary(ds)
     out_console.print(
         f"dataset  {out}/  (Parquet per table + {MANIFEST})\n"
         f"duckdb   {_db_path(out, None)}  (uv run dmpdata analyze {out} to list the questions)\n"
@@ -439,22 +439,10 @@ def demo(
     )
 
 
-def _summary(ds) -> None:
-    patients = ds.table("patients")
-    stats = (
-        patients.select(
-            pl.len().alias("patients"),
-            (pl.col("sex") == "F").mean().alias("women"),
-            pl.col("death_date").is_not_null().sum().alias("deaths"),
-            (pl.col("mes_status") == "opposed").mean().alias("opposed"),
-            (pl.col("mes_status") == "activated").mean().alias("activated"),
-            pl.col("gp_professional_id").is_not_null().mean().alias("with_gp"),
-            (pl.col("matricule_kind") == "NIA").sum().alias("nia"),
-        )
-        .collect()
-        .row(0, named=True)
-    )
-    conditions = ds.table("conditions").group_by("condition_code").len().sort("condition_code").collect()
+def _summary(ds, con) -> None:
+    """Print the demo's summary: rows per table, then the headline figures (dmpdata.headlines)."""
+    from dmpdata.headlines import summary
+
     table = Table(
         title=f"{ds.path} — synthetic data, scenario {ds.manifest['scenario']['name']!r}",
         title_justify="left",
@@ -463,40 +451,8 @@ def _summary(ds) -> None:
     table.add_column("value", justify="right")
     for name, n in ds.row_counts.items():
         table.add_row(f"rows in {name}", f"{n:,}")
-    table.add_row("women", f"{stats['women']:.1%}")
-    table.add_row("deaths over the period", f"{stats['deaths']:,}")
-    table.add_row("matricules that are NIA", f"{stats['nia']:,}")
-    table.add_row("Mon espace santé opposed", f"{stats['opposed']:.2%}")
-    table.add_row("Mon espace santé activated (end)", f"{stats['activated']:.1%}")
-    table.add_row("with a médecin traitant", f"{stats['with_gp']:.1%}")
-    for code, n in conditions.iter_rows():
-        table.add_row(f"patients with {code}", f"{n / stats['patients']:.1%}")
-    if "access_events" in ds.tables:
-        consults = (
-            ds.table("access_events")
-            .filter(pl.col("action") == "consult")
-            .select(
-                pl.len().alias("n"),
-                (pl.col("outcome") != "granted").mean().alias("denied"),
-                (pl.col("access_mode") == "bris_de_glace").sum().alias("bdg"),
-            )
-            .collect()
-            .row(0, named=True)
-        )
-        documents = (
-            ds.table("documents")
-            .select(
-                pl.len().alias("n"),
-                (pl.col("type_code") == "11502-2").mean().alias("bio"),
-            )
-            .collect()
-            .row(0, named=True)
-        )
-        table.add_row("DMP documents fed", f"{documents['n']:,}")
-        table.add_row("  of which lab reports", f"{documents['bio']:.1%}")
-        table.add_row("professional consultations", f"{consults['n']:,}")
-        table.add_row("  denied", f"{consults['denied']:.1%}")
-        table.add_row("  in bris de glace", f"{consults['bdg']:,}")
+    for label, value in summary(con):
+        table.add_row(label, value)
     out_console.print(table)
 
 

@@ -10,22 +10,18 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
+from dmpdata import analyses, charts, fidelity
 from dmpdata._version import __version__
 from dmpdata.atomic import atomic_file
 from dmpdata.cache import read_cached, write_cached
 from dmpdata.errors import DatasetError
+from dmpdata.headlines import headlines
 
 __all__ = ["build", "check_target", "is_report", "write"]
 
 # In every report's head: what `write` recognises as a report it may replace.
 GENERATOR = "dmpdata"
 
-SECTIONS = {
-    "coordination": "Care coordination",
-    "adoption": "DMP adoption",
-    "chronic_follow_up": "Chronic disease follow-up",
-    "access_audit": "Access audit",
-}
 TABLE_ROWS = 12
 FIDELITY_ROWS = 40
 
@@ -47,8 +43,9 @@ nav a{margin-right:1rem} .tbl{overflow-x:auto}
 def _vega_bundle() -> str:
     """Vega, Vega-Lite and Vega-Embed in one script (from vl-convert): the report needs no network.
 
-    Bundling takes vl-convert about two seconds, so the script is kept in dmpdata's cache folder (`cache.cache_dir()`),
-    one file per vl-convert and Vega-Lite version; a cache that cannot be read or written is simply skipped.
+    Bundling is the slow step of a small report, so the script is kept in dmpdata's cache folder
+    (`cache.cache_dir()`), one file per vl-convert and Vega-Lite version; a cache that cannot be read or written is
+    simply skipped.
     """
     import vl_convert
 
@@ -89,32 +86,13 @@ def _fmt(value, plain: bool = False) -> str:
     return "" if value is None else str(value)
 
 
-def _headlines(con) -> list[tuple[str, str]]:
-    def one(query: str):
-        return con.sql(query).fetchall()[0][0]
-
-    patients = one("SELECT count(*)::BIGINT FROM patients")
-    docs = one("SELECT count(*)::BIGINT FROM documents")
-    consults = one("SELECT count(*)::BIGINT FROM access_events WHERE action = 'consult'")
-    denied = (
-        one("SELECT avg((outcome <> 'granted')::INT)::DOUBLE FROM access_events WHERE action = 'consult'")
-        or 0.0
-    )
-    activated = one("SELECT avg((mes_status = 'activated')::INT)::DOUBLE FROM patients") or 0.0
-    return [
-        ("patients", f"{patients:,}"),
-        ("DMP documents fed", f"{docs:,}"),
-        ("per patient", f"{docs / max(patients, 1):.1f}"),
-        ("activated Mon espace santé (end)", f"{activated:.1%}"),
-        ("professional consultations", f"{consults:,}"),
-        ("of which denied", f"{denied:.1%}"),
-    ]
+def _embed(div: str, chart: alt.TopLevelMixin) -> str:
+    """The script drawing `chart` in the element `div` (the spec carries the theme active when it is serialised)."""
+    return f"vegaEmbed('#{div}', {json.dumps(chart.to_dict())}, {{actions: false, renderer: 'svg'}});"
 
 
 def _fidelity_section(con, scripts: list[str]) -> str:
     """The scorecard against published figures, with its chart, and the structural diagnostics."""
-    from dmpdata import charts, fidelity
-
     card = fidelity.scorecard(con)
     diagnostics = (
         fidelity.structural(con)
@@ -125,10 +103,7 @@ def _fidelity_section(con, scripts: list[str]) -> str:
             pl.col("passed").all().alias("passed"),
         )
     )
-    scripts.append(
-        f"vegaEmbed('#chart_fidelity', {json.dumps(charts.fidelity(card).to_dict())}, "
-        "{actions: false, renderer: 'svg'});"
-    )
+    scripts.append(_embed("chart_fidelity", charts.fidelity(card)))
     passed = int(card["passed"].sum())
     return (
         "<h2 id='fidelity'>Fidelity</h2><section class='q'>"
@@ -140,36 +115,43 @@ def _fidelity_section(con, scripts: list[str]) -> str:
     )
 
 
-def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str:
-    """The report as one self-contained HTML string (charts render offline)."""
-    from dmpdata import analyses, charts
+def _question_section(con, q: analyses.Question, scripts: list[str]) -> str:
+    """One analysis: its question, grain, chart (when it has one and rows to draw) and the head of its table."""
+    df = analyses.run(con, q.name)
+    chart_fn = charts.CHARTS.get(q.name)
+    chart_html = ""
+    if chart_fn is not None and df.height:
+        scripts.append(_embed(f"chart_{q.name}", chart_fn(df)))
+        chart_html = f"<div id='chart_{q.name}' class='chart'></div>"
+    return (
+        f"<section class='q' id='{q.name}'><h3>{html.escape(q.question)}</h3>"
+        f"<p class='grain'>{html.escape(q.name)} — {html.escape(q.grain)}</p>{chart_html}{_table(df)}</section>"
+    )
 
-    parts, scripts, nav = [], [], []
-    for section, label in SECTIONS.items():
+
+def _body(con, scripts: list[str]) -> tuple[list[str], list[str]]:
+    """The report's sections (analyses in the catalogue's order, then fidelity) and the navigation links."""
+    parts, nav = [], []
+    for section, label in analyses.SECTIONS.items():
         questions = [q for q in analyses.questions() if q.section == section]
         if not questions:
             continue
         nav.append(f"<a href='#{section}'>{html.escape(label)}</a>")
         parts.append(f"<h2 id='{section}'>{html.escape(label)}</h2>")
-        for q in questions:
-            df = analyses.run(con, q.name)
-            chart_fn = charts.CHARTS.get(q.name)
-            div = f"chart_{q.name}"
-            chart_html = ""
-            if chart_fn is not None and df.height:
-                spec = chart_fn(df).to_dict()
-                scripts.append(
-                    f"vegaEmbed('#{div}', {json.dumps(spec)}, {{actions: false, renderer: 'svg'}});"
-                )
-                chart_html = f"<div id='{div}' class='chart'></div>"
-            parts.append(
-                f"<section class='q' id='{q.name}'><h3>{html.escape(q.question)}</h3>"
-                f"<p class='grain'>{html.escape(q.name)} — {html.escape(q.grain)}</p>{chart_html}{_table(df)}</section>"
-            )
+        parts.extend(_question_section(con, q, scripts) for q in questions)
     parts.append(_fidelity_section(con, scripts))
     nav.append("<a href='#fidelity'>Fidelity</a>")
+    return parts, nav
+
+
+def build(con, *, title: str = "dmpdata report", dataset_label: str = "") -> str:
+    """The report as one self-contained HTML string (charts render offline, drawn in the dmpdata theme)."""
+    scripts: list[str] = []
+    # The theme applies while the charts are serialised, then the caller's theme is back.
+    with charts.themed():
+        parts, nav = _body(con, scripts)
     kpis = "".join(
-        f"<div class='kpi'><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in _headlines(con)
+        f"<div class='kpi'><b>{html.escape(v)}</b>{html.escape(k)}</div>" for k, v in headlines(con)
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="generator" content="{GENERATOR} {__version__}">

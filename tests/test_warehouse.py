@@ -23,6 +23,7 @@ from dmpdata.warehouse import (
     UNDECLARED_KEYS,
     connect,
     enum_types,
+    lineage,
 )
 
 REQUIRED_REFERENCE = [
@@ -299,13 +300,19 @@ EMPTY_ON_TINY = {"diabetic_eye_exam_years"}
 
 
 def test_derived_tables_are_documented_and_built(con):
-    text = warehouse.derived_sql()
+    tables = lineage.derived_tables()
     built = {
         t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE NOT temporary").fetchall()
     }
+    assert {name for name, t in tables.items() if not t.scratch} == set(DERIVED)
     for table in DERIVED:
-        assert f"-- {table}\n-- grain: one row per" in text, table
+        assert tables[table].grain.startswith("one row per"), table
+        assert tables[table].sql in warehouse.derived_sql(), table
         assert table in built, table
+        # the header lists the table's columns, in order
+        assert list(tables[table].columns) == [
+            d[0] for d in con.execute(f"SELECT * FROM {table} LIMIT 0").description
+        ], table
         if table not in EMPTY_ON_TINY:
             assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0, table
     assert not any(t.startswith("_") for t in built)  # scratch tables are dropped
@@ -360,7 +367,7 @@ def test_derived_tables_add_up_to_the_dataset_tables(con):
 
 
 def test_derived_tables_do_not_depend_on_the_patient_batches(con):
-    """derive() runs the joins of derived.sql batch by batch of patients: any batch size gives the same tables."""
+    """derive() runs the joins of the derived tables batch by batch of patients: any batch size gives the same tables."""
     from dmpdata.warehouse.build import _patient_batches
 
     def snapshot():
@@ -390,22 +397,79 @@ def test_derive_refuses_a_bad_batch_size(con):
 
 
 def test_derived_sql_statements():
-    from dmpdata.warehouse.build import _derived_plan, _statements
-
-    assert _statements("-- a comment; with a semicolon\nSELECT 1;\n\nSELECT\n  2 -- two\n;\n") == [
+    statements = lineage.statements
+    assert statements("-- a comment; with a semicolon\nSELECT 1;\n\nSELECT\n  2 -- two\n;\n") == [
         "SELECT 1",
         "SELECT\n  2 -- two",
     ]
     with pytest.raises(ValueError, match="without `;`"):
-        _statements("SELECT 1;\nSELECT 2\n")
-    batched = [s for s in _statements(warehouse.derived_sql()) if "$lo" in s]
+        statements("SELECT 1;\nSELECT 2\n")
+    tables = lineage.derived_tables()
+    batched = [s for t in tables.values() for s in t.statements if "$lo" in s]
     assert len(batched) >= 5 and all(s.startswith("CREATE OR REPLACE ") for s in batched)
-    plan = dict(_derived_plan())
+    plan = dict(p for t in tables.values() for p in t.plan())
     assert all(
         plan[s].startswith("INSERT INTO _") or plan[s].startswith("INSERT INTO patient_years ")
         for s in batched
     )
     assert sum(append is not None for append in plan.values()) == len(batched)
+
+
+def test_derived_headers_read_what_the_sql_reads():
+    """Each file's `reads` header lists exactly the tables its SQL reads (FROM/JOIN, without its CTEs), checked
+    against DuckDB's own parse of each statement; every input is a dataset table or another derived table."""
+    tables = lineage.derived_tables()
+    for name, table in tables.items():
+        assert set(table.reads) == lineage.referenced(table.sql), name
+        parsed = set()
+        for statement in table.statements:
+            if statement.startswith("CREATE OR REPLACE"):
+                query = re.sub(r"^CREATE OR REPLACE (TEMP )?TABLE \S+ AS\s+", "", statement)
+                parsed |= _tables_in(
+                    duckdb.execute("SELECT json_serialize_sql($q)", {"q": query}).fetchall()[0][0]
+                )
+        created = set(re.findall(r"CREATE OR REPLACE (?:TEMP )?TABLE (\S+)", table.sql))
+        assert parsed - created == set(table.reads), name
+        assert set(table.reads) <= set(TABLES) | set(tables), name
+
+
+def _tables_in(serialized: str) -> set[str]:
+    """Base-table names in DuckDB's JSON parse tree (CTE references included: the caller removes them)."""
+    found: set[str] = set()
+    ctes: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE":
+                found.add(node["table_name"])
+            if isinstance(node.get("cte_map"), dict):
+                ctes.update(entry["key"] for entry in node["cte_map"].get("map", []))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(serialized))
+    return found - ctes
+
+
+def test_derived_build_order_follows_the_reads():
+    """The build order: every table after the derived tables it reads; one scratch table alive at a time."""
+    tables = lineage.derived_tables()
+    order = list(tables)
+    for name, table in tables.items():
+        assert all(order.index(r) < order.index(name) for r in table.reads if r in tables), name
+    scratch = [n for n in order if tables[n].scratch]
+    for first, second in itertools.pairwise(scratch):
+        last_reader = max(order.index(n) for n, t in tables.items() if first in t.reads)
+        assert last_reader < order.index(second)
+    a = lineage.DerivedTable("a", "one row per a", ("b",))
+    b = lineage.DerivedTable("b", "one row per b", ("a",))
+    with pytest.raises(ValueError, match="cycle"):
+        lineage.build_order({"a": a, "b": b})
+    shuffled = dict(reversed(list(tables.items())))
+    assert lineage.build_order(shuffled) == order
 
 
 def test_derive_rebuilds_in_place(con):

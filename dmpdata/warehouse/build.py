@@ -8,7 +8,6 @@ import hashlib
 import itertools
 import json
 import os
-import re
 import shutil
 import time
 import uuid
@@ -38,6 +37,7 @@ from dmpdata.warehouse.ddl import (
     type_statements,
     typed_select,
 )
+from dmpdata.warehouse.lineage import derived_tables
 
 __all__ = [
     "CONFIG",
@@ -71,53 +71,15 @@ def views_sql() -> str:
     return resource_files(__package__).joinpath("views.sql").read_text(encoding="utf-8")
 
 
-@cache
 def derived_sql() -> str:
-    """The text of derived.sql (the derived tables the analyses read)."""
-    return resource_files(__package__).joinpath("derived.sql").read_text(encoding="utf-8")
+    """The SQL files of the derived tables (warehouse/derived/), in build order: what a warehouse's fingerprint
+    covers."""
+    return "\n".join(table.sql for table in derived_tables().values())
 
 
-# Encounters per batch of patients when derive() runs a batched statement of derived.sql (see there): about 700,000
-# patients of the default scenario. Their joins then fit the build's 2 GB memory limit instead of spilling.
+# Encounters per batch of patients when derive() runs a batched statement of a derived table (see lineage.py): about
+# 700,000 patients of the default scenario, whose joins fit the build's 2 GB memory limit instead of spilling.
 DERIVE_BATCH_ROWS = 40_000_000
-_BATCHED = re.compile(r"CREATE OR REPLACE (?:TEMP )?TABLE\s+(\S+)\s+AS\s+(.*)", re.DOTALL)
-
-
-def _statements(sql: str) -> list[str]:
-    """The statements of a SQL script whose statements end with `;` at the end of a line (comments dropped)."""
-    statements, lines = [], []
-    for line in sql.splitlines():
-        if line.lstrip().startswith("--"):
-            continue
-        lines.append(line)
-        if line.rstrip().endswith(";"):
-            statement = "\n".join(lines).strip().removesuffix(";").strip()
-            if statement:
-                statements.append(statement)
-            lines = []
-    if "\n".join(lines).strip():
-        raise ValueError(f"derived.sql ends with a statement without `;`: {' '.join(lines)[:80]}")
-    return statements
-
-
-@cache
-def _derived_plan() -> tuple[tuple[str, str | None], ...]:
-    """derived.sql as (statement, None) for a statement run once, (statement, `INSERT INTO <table> <query>`) for a
-    statement run per batch of patients (it uses $lo and $hi): the second form runs for every batch but the first."""
-    plan = []
-    for statement in _statements(derived_sql()):
-        if "$lo" not in statement and "$hi" not in statement:
-            plan.append((statement, None))
-            continue
-        batched = _BATCHED.fullmatch(statement)
-        if batched is None or "$lo" not in statement or "$hi" not in statement:
-            raise ValueError(
-                f"derived.sql: a statement run per batch uses both $lo and $hi and is one CREATE OR "
-                f"REPLACE [TEMP] TABLE … AS <query>: {statement[:80]}"
-            )
-        table, query = batched.groups()
-        plan.append((statement, f"INSERT INTO {table} {query}"))
-    return tuple(plan)
 
 
 def _patient_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[tuple[int, int]]:
@@ -139,26 +101,35 @@ def _patient_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[tu
 
 
 def derive(con: duckdb.DuckDBPyConnection, *, batch_rows: int | None = None) -> None:
-    """Create (or replace) the derived tables of derived.sql on `con`, from the dataset tables it holds.
+    """Create (or replace) the derived tables of warehouse/derived/ on `con`, from the dataset tables it holds.
 
     Works on any connection holding the dataset tables (a warehouse, or tables built from frames): the analyses of
-    dmpdata/analyses/ read these tables. `connect()` runs it when it builds a warehouse. Statements of derived.sql
-    that use `$lo`/`$hi` run once per batch of patients of about `batch_rows` encounters (`DERIVE_BATCH_ROWS`);
-    the tables are the same whatever the batch size.
+    dmpdata/analyses/ read these tables. `connect()` runs it when it builds a warehouse. The tables are built in the
+    order their `reads` headers give (`lineage.build_order`); scratch tables are dropped once their last reader is
+    built. Statements that use `$lo`/`$hi` run once per batch of patients of about `batch_rows` encounters
+    (`DERIVE_BATCH_ROWS`); the tables are the same whatever the batch size.
     """
     if batch_rows is not None and (not isinstance(batch_rows, int) or batch_rows < 1):
         raise ValueError(f"batch_rows must be a positive number of encounters, not {batch_rows!r}")
+    tables = derived_tables()
+    readers_left = {
+        name: sum(name in t.reads for t in tables.values()) for name, t in tables.items() if t.scratch
+    }
+    batches: list[tuple[int, int]] = []
     # The tables are aggregates: their row order carries nothing, and DuckDB builds them in parallel without it.
     with _unordered(con):
-        batches = None
-        for statement, append in _derived_plan():
-            if append is None:
-                con.execute(statement)
-                continue
-            if batches is None:
-                batches = _patient_batches(con, DERIVE_BATCH_ROWS if batch_rows is None else batch_rows)
-            for i, (lo, hi) in enumerate(batches):
-                con.execute(append if i else statement, {"lo": lo, "hi": hi})
+        for table in tables.values():
+            for statement, append in table.plan():
+                if append is None:
+                    con.execute(statement)
+                    continue
+                batches = batches or _patient_batches(con, batch_rows or DERIVE_BATCH_ROWS)
+                for i, (lo, hi) in enumerate(batches):
+                    con.execute(append if i else statement, {"lo": lo, "hi": hi})
+            for read in set(table.reads) & set(readers_left):
+                readers_left[read] -= 1
+                if not readers_left[read]:
+                    con.execute(f"DROP TABLE {quote(read)}")
 
 
 @contextmanager
@@ -354,8 +325,7 @@ def _derive_linked(con: duckdb.DuckDBPyConnection, ds: DatasetFolder) -> None:
     is not pushed into the Parquet scan. So derive() runs with a temporary view of that name shadowing the linked one,
     its code columns the parts' strings: the same rows, filters and groups (an ENUM lists its values in code-point
     order, which is how VARCHAR sorts). The shadow is dropped, then the derived columns that came out VARCHAR under the
-    name of one of those code columns get its ENUM back, as a copied warehouse has them (tested). At 1 M patients,
-    derive() took 34-35 s instead of 40-43 s (runs alternated)."""
+    name of one of those code columns get its ENUM back, as a copied warehouse has them (tested)."""
     parts = _part_paths(ds, _DERIVE_AS_STRINGS)
     if not parts:
         derive(con)
@@ -368,11 +338,7 @@ def _derive_linked(con: duckdb.DuckDBPyConnection, ds: DatasetFolder) -> None:
     finally:
         con.execute(f"DROP VIEW IF EXISTS temp.main.{quote(_DERIVE_AS_STRINGS)}")
     codes = {c.name: c for c in columns(_DERIVE_AS_STRINGS) if c.enum}
-    derived = [
-        m.group(1)
-        for statement, _ in _derived_plan()
-        if (m := re.match(r"CREATE OR REPLACE TABLE\s+(\S+)\s+AS", statement))
-    ]
+    derived = [name for name, table in derived_tables().items() if not table.scratch]
     found = con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name <> 'temp' AND data_type = 'VARCHAR' "
         "AND table_name IN (SELECT unnest($tables)) AND column_name IN (SELECT unnest($codes))",
