@@ -52,6 +52,13 @@ KEYS = {
     "feeding": ["type_code", "sector", "date"],
     "patient_uploads": ["type_code"],
     "consultation": ["situation", "date"],
+    "sectors": ["code"],
+    "actor_kinds": ["code"],
+    "access_actions": ["code"],
+    "access_outcomes": ["code"],
+    "document_statuses": ["code"],
+    "mes_statuses": ["code"],
+    "time_bounds": ["key"],
 }
 
 # key columns where empty means "any" (document_rules.activity: the rule applies to every activity)

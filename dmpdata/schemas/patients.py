@@ -12,9 +12,10 @@ from dmpdata.schemas._common import (
     birthplace_codes,
     codes,
     test_oid,
+    vocabulary,
 )
 
-MES_STATUSES = ["not_created", "opposed", "not_activated", "activated", "closed"]
+MES_STATUSES = vocabulary("mes_statuses")
 _DATES = {"min_value": EARLIEST_BIRTH, "max_value": LATEST_DATE}
 
 
