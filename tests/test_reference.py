@@ -59,6 +59,8 @@ KEYS = {
     "document_statuses": ["code"],
     "mes_statuses": ["code"],
     "time_bounds": ["key"],
+    "sexes": ["code"],
+    "matricule_kinds": ["code"],
 }
 
 # key columns where empty means "any" (document_rules.activity: the rule applies to every activity)

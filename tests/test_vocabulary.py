@@ -25,6 +25,9 @@ SCHEMA_COLUMNS = {
     ("documents", "confidentiality"): ("confidentiality_codes", {"kind": "hl7"}),
     ("patients", "mes_status"): ("mes_statuses", {}),
     ("patients", "identity_status"): ("identity_statuses", {}),
+    ("patients", "matricule_kind"): ("matricule_kinds", {}),
+    ("patients", "sex"): ("sexes", {}),
+    ("professionals", "sex"): ("sexes", {}),
     ("encounters", "kind"): ("encounter_kinds", {}),
     ("access_events", "actor_kind"): ("actor_kinds", {}),
     ("access_events", "action"): ("access_actions", {}),
@@ -105,6 +108,8 @@ def test_generator_draw_orders_unchanged():
         "granted",
     )
     assert ref.codes("access_modes", emergency=True) == ("bris_de_glace", "centre_15")
+    # population.py draws sex and matricule kind as booleans (male, nia): its pairs must name these codes
+    assert set(ref.codes("sexes")) == {"F", "M"} and set(ref.codes("matricule_kinds")) == {"NIR", "NIA"}
 
 
 def test_labels_cover_the_chart_labels():

@@ -26,6 +26,8 @@ VOCABULARIES: dict[str, str] = {
     "encounter_kinds": "kind",
     "identity_statuses": "code",
     "mes_statuses": "code",
+    "matricule_kinds": "code",
+    "sexes": "code",
 }
 ORDER = "order"  # a vocabulary's display order; a vocabulary without it keeps the file's row order
 

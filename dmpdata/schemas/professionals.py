@@ -21,7 +21,7 @@ class Professionals(pa.DataFrameModel):
     department: pl.String = pa.Field(isin=codes("departments", "code"))
     last_name: pl.String = pa.Field(str_length={"min_value": 1})
     first_name: pl.String = pa.Field(str_length={"min_value": 1})
-    sex: pl.String = pa.Field(isin=["M", "F"])
+    sex: pl.String = pa.Field(isin=vocabulary("sexes"))
     dmp_equipped_from: pl.Date = pa.Field(
         nullable=True, in_range={"min_value": EARLIEST_EQUIPMENT, "max_value": LATEST_DATE}
     )
