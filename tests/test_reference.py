@@ -216,7 +216,7 @@ def test_code_tables():
     assert spe["SM54"] == "Médecine générale"
     assert spe["SM03"] == "Biologie médicale"
     ft = ref.load("facility_types")
-    assert set(ft["sector"]) <= {"ville", "etablissement", "medico_social"}
+    assert set(ft["sector"]) <= set(ref.codes("sectors", care=True))
     assert {"SA01", "SA03", "SA04", "SA07", "SA08", "SA25", "SA33", "SA52", "SA17"} <= set(
         ft["facility_type_code"]
     )

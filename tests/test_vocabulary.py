@@ -79,6 +79,8 @@ def test_vocabularies_agree_with_each_other():
     assert set(ref.load("facility_types")["sector"]) <= set(ref.codes("sectors", care=True))
     assert set(ref.load("workforce")["sector"]) <= set(ref.codes("sectors", care=True))
     assert set(ref.load("encounter_kinds")["sector"]) <= set(ref.codes("sectors", care=True))
+    assert set(ref.load("organization_counts")["sector"]) <= set(ref.codes("sectors", care=True))
+    assert set(ref.load("feeding")["sector"]) <= {*ref.codes("sectors", care=True), "*"}
     denied = ref.load("access_outcomes").filter(pl.col("denied"))["code"]
     assert set(denied) == {o for o in ref.codes("access_outcomes") if o != "granted"}
 
