@@ -184,3 +184,30 @@ def test_no_literal_code_list_outside_reference(name):
         for line, named in _literal_code_lists(path, vocabulary)
     }
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize(
+    ("mapping", "name"),
+    [
+        ("gender", "sexes"),
+        ("encounter_class", "encounter_kinds"),
+        ("document_status", "document_statuses"),
+        ("audit_action", "access_actions"),
+        ("audit_subtype", "access_actions"),
+        ("purpose_of_use", "access_modes"),
+    ],
+)
+def test_fhir_mappings_cover_their_vocabulary(mapping, name):
+    """The FHIR export maps every code of the vocabulary, and nothing else."""
+    values = ref.load("fhir_codes").filter(pl.col("mapping") == mapping)["value"]
+    assert sorted(values) == sorted(ref.codes(name)), mapping
+
+
+def test_fhir_document_context_maps_the_authors_without_a_structure():
+    """Documents of the patient and the Assurance Maladie get their context from author_kind (a professional's
+    from their structure)."""
+    codes = ref.load("fhir_codes")
+    practice = codes.filter(pl.col("mapping") == "document_context_practice")["value"]
+    facility = codes.filter(pl.col("mapping") == "document_context_facility")["value"]
+    others = [a for a in ref.codes("actor_kinds") if a != "professional"]
+    assert sorted(practice) == sorted(others) and set(facility) <= set(others)
