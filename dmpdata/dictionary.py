@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import inspect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from dmpdata import reference
 from dmpdata.errors import DmpdataError
 from dmpdata.schemas import MODELS, integrity
 from dmpdata.schemas._common import test_oid
@@ -33,6 +35,9 @@ DICTIONARY_MD = COLUMNS_CSV.with_name("DATA_DICTIONARY.md")
 GRAIN = "*"  # columns.csv rows with column = "*" give the table's grain
 CHECK = "check:"  # rows with column = "check:<name>" explain a named custom check of the table
 FIELDS = ["table", "column", "description", "codes"]
+# In a `codes` cell, {name} is replaced by the codes of vocabulary `name` (reference/<name>.csv, in its order) and
+# {name:column} by those whose Boolean `column` is true: the dictionary lists the vocabulary, it does not repeat it.
+VOCABULARY = re.compile(r"\{(\w+)(?::(\w+))?\}")
 MAX_LISTED = 6  # isin sets up to this size are listed in full
 BUILTIN_CHECKS = {
     "isin",
@@ -74,10 +79,23 @@ def descriptions(path: Path = COLUMNS_CSV) -> dict[str, dict[str, Entry]]:
             table, column = row["table"].strip(), row["column"].strip()
             if column in out.get(table, {}):
                 raise DictionaryError(f"{path}:{line}: {table}.{column} is described twice")
-            out.setdefault(table, {})[column] = Entry(
-                row["description"].strip(), (row["codes"] or "").strip()
-            )
+            codes = _vocabularies((row["codes"] or "").strip(), f"{path}:{line}")
+            out.setdefault(table, {})[column] = Entry(row["description"].strip(), codes)
     return out
+
+
+def _vocabularies(cell: str, where: str) -> str:
+    """Replace the {vocabulary} and {vocabulary:column} references of a codes cell by the codes, ` | `-separated."""
+
+    def codes(match: re.Match) -> str:
+        name, column = match.groups()
+        if name not in reference.VOCABULARIES:
+            raise DictionaryError(f"{where}: {{{name}}} is not a vocabulary of dmpdata.reference")
+        if column and column not in reference.load(name).columns:
+            raise DictionaryError(f"{where}: vocabulary {name!r} has no column {column!r}")
+        return " | ".join(reference.codes(name, **({column: True} if column else {})))
+
+    return VOCABULARY.sub(codes, cell)
 
 
 def custom_checks(model) -> list[str]:

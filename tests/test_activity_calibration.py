@@ -7,10 +7,18 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from dmpdata import fidelity
+
+
+def _published(target: str) -> float:
+    """A published figure of datasets/calibration/targets.csv (with its source there)."""
+    return fidelity.targets().filter(pl.col("target") == target)["value"].item()
+
+
 # ANS via Le Moniteur des pharmacies (Jan 2024): > 19 M documents in Dec 2023; INSEE: 68.4 M inhabitants.
-DEC_2023_PER_INHABITANT = 19.0 / 68.4
+DEC_2023_PER_INHABITANT = _published("documents_per_inhabitant_2023_12")
 # Mon espace santé: 24 M activated profiles on 29 Jan 2026 (CNAM + DNS) out of 69.1 M inhabitants (INSEE 2026).
-ACTIVATED_2026 = 24.0 / 69.08
+ACTIVATED_2026 = _published("mes_activated_share_2026_01")
 
 
 @pytest.fixture(scope="module")

@@ -52,6 +52,15 @@ KEYS = {
     "feeding": ["type_code", "sector", "date"],
     "patient_uploads": ["type_code"],
     "consultation": ["situation", "date"],
+    "sectors": ["code"],
+    "actor_kinds": ["code"],
+    "access_actions": ["code"],
+    "access_outcomes": ["code"],
+    "document_statuses": ["code"],
+    "mes_statuses": ["code"],
+    "time_bounds": ["key"],
+    "sexes": ["code"],
+    "matricule_kinds": ["code"],
 }
 
 # key columns where empty means "any" (document_rules.activity: the rule applies to every activity)
@@ -207,7 +216,7 @@ def test_code_tables():
     assert spe["SM54"] == "Médecine générale"
     assert spe["SM03"] == "Biologie médicale"
     ft = ref.load("facility_types")
-    assert set(ft["sector"]) <= {"ville", "etablissement", "medico_social"}
+    assert set(ft["sector"]) <= set(ref.codes("sectors", care=True))
     assert {"SA01", "SA03", "SA04", "SA07", "SA08", "SA25", "SA33", "SA52", "SA17"} <= set(
         ft["facility_type_code"]
     )

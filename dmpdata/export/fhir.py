@@ -827,7 +827,7 @@ _CONSENT_EVENT_COLUMNS = [
     "target_professional_id",
     "action",
 ]
-_CONSENT_ACTIONS = ["block_professional", "unblock_professional", "mask", "unmask"]
+_CONSENT_ACTIONS = list(reference.codes("access_actions", consent=True))
 
 # The per-patient tables, in the order their resources are written, and what each part renders.
 _PER_PART = {

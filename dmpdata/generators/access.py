@@ -403,7 +403,7 @@ def generate_access(
             patient_id=ids[shut],
             actor_kind=(("patient", "assurance_maladie"), at_death),
             action="close",
-            channel=(("mes_app", "mes_web", "am_system"), np.where(at_death, 2, by_patient[1])),
+            channel=((*by_patient[0], "am_system"), np.where(at_death, 2, by_patient[1])),
             outcome="granted",
         )
     )
@@ -783,17 +783,12 @@ def _decide(
             ((pl.col("mask_us") <= pl.col("at")) & (pl.col("at") < pl.col("unmask_us")))
             .fill_null(False)
             .alias("masked"),
-            pl.col("access_mode").is_in(["bris_de_glace", "centre_15"]).alias("emergency"),
+            pl.col("access_mode")
+            .is_in(list(reference.codes("access_modes", emergency=True)))
+            .alias("emergency"),
         )
     )
-    outcomes = (
-        "denied_no_dmp",
-        "denied_blocked",
-        "denied_matrix",
-        "denied_emergency_opt_out",
-        "denied_masked",
-        "granted",
-    )
+    outcomes = reference.codes("access_outcomes", order="rule_order")
     outcome = (  # an index into `outcomes`
         pl.when(pl.col("no_dmp"))
         .then(0)

@@ -429,14 +429,12 @@ def _assemble(
         decoded(in_set(types.type_code, "type_code"), "_type").alias("type_code"),
         decoded(in_set(types.class_code, "class_code"), "_type").alias("class_code"),
         decoded(in_set(types.formats, "format_code"), "_format").alias("format_code"),
-        decoded(("professional", "patient", "assurance_maladie"), "_kind", codes["author_kind"]).alias(
-            "author_kind"
-        ),
-        decoded((*SECTORS, "patient", "assurance_maladie"), "_sector", codes["sector"]).alias("sector"),
-        decoded(("N", "R", "V"), "_confidentiality", codes["confidentiality"]).alias("confidentiality"),
-        decoded(("approved", "deprecated", "archived", "deleted"), "_status", codes["status"]).alias(
-            "status"
-        ),
+        decoded(reference.codes("actor_kinds"), "_kind", codes["author_kind"]).alias("author_kind"),
+        decoded(reference.codes("sectors"), "_sector", codes["sector"]).alias("sector"),
+        decoded(
+            reference.codes("confidentiality_codes", kind="hl7"), "_confidentiality", codes["confidentiality"]
+        ).alias("confidentiality"),
+        decoded(reference.codes("document_statuses"), "_status", codes["status"]).alias("status"),
         pl.when(pl.col("encounter_id") > 0).then("encounter_id").alias("encounter_id"),
         pl.when(professional).then("author_professional_id").alias("author_professional_id"),
         pl.when(professional).then("organization_id").alias("organization_id"),

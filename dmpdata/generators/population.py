@@ -391,7 +391,7 @@ def _frame(columns: dict) -> pl.DataFrame:
     return pl.DataFrame(raw).select(exprs)
 
 
-_MES_STATUS = pl.Series("mes_status", ["not_created", "opposed", "not_activated", "activated", "closed"])
+_MES_STATUS = pl.Series("mes_status", reference.codes("mes_statuses"))
 _SEX = pl.Series("sex", ["F", "M"])  # indexed by the boolean "male"
 _KIND = pl.Series("matricule_kind", ["NIR", "NIA"])  # indexed by the boolean "nia"
 

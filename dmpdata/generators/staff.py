@@ -12,7 +12,7 @@ from dmpdata.generators.sampling import EPOCH, GroupedChoice
 __all__ = ["SECTORS", "Staff"]
 
 PROFESSION_OF_HINT = {"gp": "10", "nurse": "60", "pharmacist": "21"}
-SECTORS = ("ville", "etablissement", "medico_social")  # professionals' sectors, by code
+SECTORS = reference.codes("sectors", care=True)  # professionals' sectors, by code
 
 
 class Staff:

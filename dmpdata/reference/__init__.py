@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from functools import cache
 from importlib.resources import files
 
 import polars as pl
 
-__all__ = ["columns", "digest", "load", "names", "parameter"]
+__all__ = ["VOCABULARIES", "codes", "columns", "digest", "labels", "load", "names", "parameter", "time_bound"]
+
+# The code lists (vocabularies) of the dataset, each defined once here: table -> its code column. Schemas,
+# generators, the access rule, exports, the data dictionary and charts read them through codes() / labels().
+VOCABULARIES: dict[str, str] = {
+    "sectors": "code",
+    "actor_kinds": "code",
+    "access_actions": "code",
+    "access_outcomes": "code",
+    "access_modes": "code",
+    "auth_modes": "code",
+    "channels": "code",
+    "confidentiality_codes": "code",
+    "document_statuses": "code",
+    "encounter_kinds": "kind",
+    "identity_statuses": "code",
+    "mes_statuses": "code",
+    "matricule_kinds": "code",
+    "sexes": "code",
+}
+ORDER = "order"  # a vocabulary's display order; a vocabulary without it keeps the file's row order
 
 _DTYPES: dict[str, pl.DataType] = {
     "String": pl.String(),
@@ -85,4 +106,43 @@ def parameter(key: str) -> float:
 @cache
 def _parameters() -> dict[str, float]:
     table = load("parameters")
+    return dict(zip(table["key"], table["value"], strict=True))
+
+
+def _vocabulary(name: str, order: str, where: dict[str, object]) -> pl.DataFrame:
+    if name not in VOCABULARIES:
+        raise KeyError(f"{name!r} is not a vocabulary; known: {', '.join(VOCABULARIES)}")
+    table = load(name)
+    for column, value in where.items():
+        table = table.filter(pl.col(column) == value)
+    if order in table.columns:
+        table = table.sort(order, maintain_order=True)
+    elif order != ORDER:
+        raise KeyError(f"vocabulary {name!r} has no order column {order!r}")
+    return table
+
+
+def codes(name: str, order: str = ORDER, **where: object) -> tuple[str, ...]:
+    """The codes of vocabulary `name`, in its `order` column's order (else the file's), keeping only the rows
+    whose columns equal `where` (e.g. `codes("sectors", care=True)`)."""
+    return tuple(_vocabulary(name, order, where)[VOCABULARIES[name]].to_list())
+
+
+def labels(name: str, column: str = "label", order: str = ORDER, **where: object) -> dict[str, str]:
+    """code -> `column` of vocabulary `name` (rows where it is empty left out), ordered and filtered as codes()."""
+    table = _vocabulary(name, order, where).drop_nulls(column)
+    return dict(zip(table[VOCABULARIES[name]], table[column], strict=True))
+
+
+def time_bound(key: str) -> dt.date:
+    """One of the date bounds every table schema checks (time_bounds.csv)."""
+    bounds = _time_bounds()
+    if key not in bounds:
+        raise KeyError(f"time bound {key!r} is not in dmpdata/reference/time_bounds.csv")
+    return bounds[key]
+
+
+@cache
+def _time_bounds() -> dict[str, dt.date]:
+    table = load("time_bounds")
     return dict(zip(table["key"], table["value"], strict=True))

@@ -1,4 +1,4 @@
-"""Shared pieces of the table schemas: code sets from the reference tables and date bounds."""
+"""Shared pieces of the table schemas: code sets from the reference tables and date bounds (time_bounds.csv)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ import polars as pl
 
 from dmpdata import reference
 
-EARLIEST_BIRTH = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2026, 12, 31)
+EARLIEST_BIRTH = reference.time_bound("earliest_birth")
+LATEST_DATE = reference.time_bound("latest_date")
+EARLIEST_EQUIPMENT = reference.time_bound("earliest_dmp_equipment")
+# Event times (Datetime columns): bounds at midnight, so the data dictionary shows them as dates.
+EVENT_TIMES = {
+    "min_value": dt.datetime.combine(reference.time_bound("earliest_event"), dt.time()),
+    "max_value": dt.datetime.combine(reference.time_bound("latest_event"), dt.time()),
+}
 TEST_OID_NAME = "INS-NIR-TEST"
 
 
@@ -18,6 +24,11 @@ TEST_OID_NAME = "INS-NIR-TEST"
 def codes(table: str, column: str) -> list[str]:
     """The values of a reference code column (a Pandera `isin` set)."""
     return reference.load(table)[column].drop_nulls().unique().sort().to_list()
+
+
+def vocabulary(name: str, **where: object) -> list[str]:
+    """A vocabulary's codes in its order (a Pandera `isin` set, listed in that order by the data dictionary)."""
+    return list(reference.codes(name, **where))
 
 
 @cache

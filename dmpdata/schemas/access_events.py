@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandera.polars as pa
 import polars as pl
 
-from dmpdata.schemas._common import codes
+from dmpdata import reference
+from dmpdata.schemas._common import EVENT_TIMES, codes, vocabulary
 
-ACTIONS = [
-    "consult",
-    "submit",
-    "new_version",
-    "delete",
-    "mask",
-    "unmask",
-    "block_professional",
-    "unblock_professional",
-    "activate",
-    "close",
-    "view",
-    "upload",
-    "view_history",
-    "opt_out_emergency",
-]
-OUTCOMES = [
-    "granted",
-    "denied_no_dmp",
-    "denied_blocked",
-    "denied_matrix",
-    "denied_masked",
-    "denied_emergency_opt_out",
-]
+ACTIONS = vocabulary("access_actions")
+OUTCOMES = vocabulary("access_outcomes")
 
 
 class AccessEvents(pa.DataFrameModel):
     event_id: pl.Int64 = pa.Field(ge=1, unique=True)
-    occurred_at: pl.Datetime("us") = pa.Field(
-        in_range={"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}
-    )
+    occurred_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
     patient_id: pl.Int64 = pa.Field(ge=1)
     document_id: pl.Int64 = pa.Field(nullable=True, ge=1)
-    actor_kind: pl.String = pa.Field(isin=["professional", "patient", "assurance_maladie"])
+    actor_kind: pl.String = pa.Field(isin=vocabulary("actor_kinds"))
     actor_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
     target_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
     action: pl.String = pa.Field(isin=ACTIONS)
@@ -70,11 +45,6 @@ class AccessEvents(pa.DataFrameModel):
 
     @pa.dataframe_check(name="channel_matches_actor")
     def _channel(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        kind, channel = pl.col("actor_kind"), pl.col("channel")
-        return data.lazyframe.select(
-            pl.when(kind == "professional")
-            .then(channel.is_in(["lps", "web_ps"]))
-            .when(kind == "patient")
-            .then(channel.is_in(["mes_app", "mes_web"]))
-            .otherwise(channel == "am_system")
-        )
+        users = reference.labels("channels", "actor_kind")  # who uses each channel
+        used_by = pl.col("channel").replace_strict(list(users), list(users.values()), default=None)
+        return data.lazyframe.select((used_by == pl.col("actor_kind")).fill_null(False))

@@ -47,15 +47,10 @@ __all__ = [
     "rule_findings",
 ]
 
-OUTCOMES = (
-    "granted",
-    "denied_no_dmp",
-    "denied_blocked",
-    "denied_matrix",
-    "denied_emergency_opt_out",
-    "denied_masked",
-)
-ACCESS_MODES = ("normal", "bris_de_glace", "centre_15")
+# The outcomes in the order the rule checks them (granted last: no check denies), and the access modes: the
+# vocabularies access_outcomes.csv (column rule_order) and access_modes.csv.
+OUTCOMES = reference.codes("access_outcomes", order="rule_order")
+ACCESS_MODES = reference.codes("access_modes")
 
 # Only what the rule reads (plus ids); extra columns are ignored.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {

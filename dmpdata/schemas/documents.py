@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandera.polars as pa
 import polars as pl
 
-from dmpdata.schemas._common import codes, dmp_types
+from dmpdata.schemas._common import EVENT_TIMES, codes, dmp_types, vocabulary
 
-_TIMES = {"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}
-STATUSES = ["approved", "deprecated", "archived", "deleted"]
-AUTHOR_KINDS = ["professional", "patient", "assurance_maladie"]
+STATUSES = vocabulary("document_statuses")
+AUTHOR_KINDS = vocabulary("actor_kinds")
 
 
 class Documents(pa.DataFrameModel):
@@ -25,17 +22,15 @@ class Documents(pa.DataFrameModel):
     author_kind: pl.String = pa.Field(isin=AUTHOR_KINDS)
     author_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
     organization_id: pl.Int64 = pa.Field(nullable=True, ge=1)
-    sector: pl.String = pa.Field(
-        isin=["ville", "etablissement", "medico_social", "patient", "assurance_maladie"]
-    )
-    created_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
-    submitted_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
-    confidentiality: pl.String = pa.Field(isin=["N", "R", "V"])
+    sector: pl.String = pa.Field(isin=vocabulary("sectors"))
+    created_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
+    submitted_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
+    confidentiality: pl.String = pa.Field(isin=vocabulary("confidentiality_codes", kind="hl7"))
     masked_ps: pl.Boolean
     invisible_patient: pl.Boolean
     invisible_legal_reps: pl.Boolean
     status: pl.String = pa.Field(isin=STATUSES)
-    status_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
+    status_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
     replaces_document_id: pl.Int64 = pa.Field(nullable=True, ge=1)
     mandatory: pl.Boolean
 

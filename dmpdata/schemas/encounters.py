@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandera.polars as pa
 import polars as pl
 
 from dmpdata.pathways import activity_ids, pathway_names  # the pathway files' code sets
-from dmpdata.schemas._common import codes
-
-_TIMES = {"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}
+from dmpdata.schemas._common import EVENT_TIMES, vocabulary
 
 
 class Encounters(pa.DataFrameModel):
@@ -18,11 +14,11 @@ class Encounters(pa.DataFrameModel):
     patient_id: pl.Int64 = pa.Field(ge=1)
     professional_id: pl.Int64 = pa.Field(ge=1)
     organization_id: pl.Int64 = pa.Field(ge=1)
-    kind: pl.String = pa.Field(isin=codes("encounter_kinds", "kind"))
+    kind: pl.String = pa.Field(isin=vocabulary("encounter_kinds"))
     pathway: pl.String = pa.Field(isin=pathway_names())
     activity: pl.String = pa.Field(isin=activity_ids())
-    start_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
-    end_at: pl.Datetime("us") = pa.Field(in_range=_TIMES)
+    start_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
+    end_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
     prescribes_drugs: pl.Boolean
     follows_encounter_id: pl.Int64 = pa.Field(nullable=True, ge=1)
 

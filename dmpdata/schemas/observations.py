@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandera.polars as pa
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.schemas._common import codes
+from dmpdata.schemas._common import EVENT_TIMES, codes
 
 
 class Observations(pa.DataFrameModel):
@@ -19,9 +17,7 @@ class Observations(pa.DataFrameModel):
     loinc_code: pl.String = pa.Field(isin=codes("observation_types", "loinc_code"))
     value: pl.Float64
     unit: pl.String = pa.Field(isin=codes("observation_types", "unit"))
-    effective_at: pl.Datetime("us") = pa.Field(
-        in_range={"min_value": dt.datetime(2021, 1, 1), "max_value": dt.datetime(2027, 12, 31)}
-    )
+    effective_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
 
     class Config:
         strict = True

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandera.polars as pa
 import polars as pl
 
 from dmpdata.identifiers import is_valid_finess
-from dmpdata.schemas._common import LATEST_DATE, codes
+from dmpdata.schemas._common import EARLIEST_EQUIPMENT, LATEST_DATE, codes, vocabulary
 
 
 class Organizations(pa.DataFrameModel):
@@ -17,13 +15,13 @@ class Organizations(pa.DataFrameModel):
     finess_ej: pl.String = pa.Field(str_length=9)
     facility_type_code: pl.String = pa.Field(isin=codes("facility_types", "facility_type_code"))
     practice_setting: pl.String = pa.Field(isin=codes("practice_settings", "practice_setting_code"))
-    sector: pl.String = pa.Field(isin=["ville", "etablissement", "medico_social"])
+    sector: pl.String = pa.Field(isin=vocabulary("sectors", care=True))
     department: pl.String = pa.Field(isin=codes("departments", "code"))
     region: pl.String = pa.Field(isin=codes("regions", "code"))
     commune_name: pl.String
     name: pl.String = pa.Field(str_length={"min_value": 3})
     dmp_equipped_from: pl.Date = pa.Field(
-        nullable=True, in_range={"min_value": dt.date(2000, 1, 1), "max_value": LATEST_DATE}
+        nullable=True, in_range={"min_value": EARLIEST_EQUIPMENT, "max_value": LATEST_DATE}
     )
 
     class Config:

@@ -12,9 +12,10 @@ from dmpdata.schemas._common import (
     birthplace_codes,
     codes,
     test_oid,
+    vocabulary,
 )
 
-MES_STATUSES = ["not_created", "opposed", "not_activated", "activated", "closed"]
+MES_STATUSES = vocabulary("mes_statuses")
 _DATES = {"min_value": EARLIEST_BIRTH, "max_value": LATEST_DATE}
 
 
@@ -27,14 +28,14 @@ def _not_before(later: str, earlier: str) -> pl.Expr:
 class Patients(pa.DataFrameModel):
     patient_id: pl.Int64 = pa.Field(ge=1, unique=True)
     ins_matricule: pl.String = pa.Field(str_length=15)
-    matricule_kind: pl.String = pa.Field(isin=["NIR", "NIA"])
+    matricule_kind: pl.String = pa.Field(isin=vocabulary("matricule_kinds"))
     ins_oid: pl.String = pa.Field(isin=[test_oid()])
     identity_status: pl.String = pa.Field(isin=codes("identity_statuses", "code"))
     birth_name: pl.String = pa.Field(str_matches=r"^[A-Z][A-Z' -]*$")
     first_names: pl.String = pa.Field(str_matches=r"^[A-Z][A-Z' -]*$")
     first_name: pl.String = pa.Field(str_matches=r"^[A-Z][A-Z'-]*$")
     used_name: pl.String = pa.Field(nullable=True, str_matches=r"^[A-Z][A-Z' -]*$")
-    sex: pl.String = pa.Field(isin=["M", "F"])
+    sex: pl.String = pa.Field(isin=vocabulary("sexes"))
     birth_date: pl.Date = pa.Field(in_range=_DATES)
     birth_place_code: pl.String = pa.Field(isin=birthplace_codes())
     residence_commune: pl.String = pa.Field(isin=codes("communes", "code"))

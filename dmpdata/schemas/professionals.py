@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandera.polars as pa
 import polars as pl
 
 from dmpdata.identifiers import is_valid_rpps
-from dmpdata.schemas._common import LATEST_DATE, codes
+from dmpdata.schemas._common import EARLIEST_EQUIPMENT, LATEST_DATE, codes, vocabulary
 
 
 class Professionals(pa.DataFrameModel):
@@ -18,14 +16,14 @@ class Professionals(pa.DataFrameModel):
     profession_code: pl.String = pa.Field(isin=codes("professions", "profession_code"))
     specialty_code: pl.String = pa.Field(nullable=True, isin=codes("specialties", "specialty_code"))
     kind: pl.String = pa.Field(isin=codes("workforce", "kind"))
-    sector: pl.String = pa.Field(isin=["ville", "etablissement", "medico_social"])
+    sector: pl.String = pa.Field(isin=vocabulary("sectors", care=True))
     organization_id: pl.Int64 = pa.Field(ge=1)
     department: pl.String = pa.Field(isin=codes("departments", "code"))
     last_name: pl.String = pa.Field(str_length={"min_value": 1})
     first_name: pl.String = pa.Field(str_length={"min_value": 1})
-    sex: pl.String = pa.Field(isin=["M", "F"])
+    sex: pl.String = pa.Field(isin=vocabulary("sexes"))
     dmp_equipped_from: pl.Date = pa.Field(
-        nullable=True, in_range={"min_value": dt.date(2000, 1, 1), "max_value": LATEST_DATE}
+        nullable=True, in_range={"min_value": EARLIEST_EQUIPMENT, "max_value": LATEST_DATE}
     )
 
     class Config:
