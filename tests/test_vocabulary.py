@@ -211,3 +211,13 @@ def test_fhir_document_context_maps_the_authors_without_a_structure():
     facility = codes.filter(pl.col("mapping") == "document_context_facility")["value"]
     others = [a for a in ref.codes("actor_kinds") if a != "professional"]
     assert sorted(practice) == sorted(others) and set(facility) <= set(others)
+
+
+def test_charts_read_their_labels_from_the_vocabularies():
+    """The charts hold no copy of a vocabulary's labels: theirs are the reference tables'."""
+    from dmpdata.charts import _labels
+
+    assert _labels.SECTORS == ref.labels("sectors")
+    assert _labels.SECTORS_SHORT == ref.labels("sectors", "short_label")
+    assert _labels.CHANNELS == ref.labels("channels", "chart_label")
+    assert _labels.DENIAL_REASONS == ref.labels("access_outcomes", order="rule_order", denied=True)
