@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
+from dmpdata.generators.access.chunk import Chunk
 from dmpdata.generators.access.draws import DAY, consult_share, uniform_events
 from dmpdata.generators.access.sessions import session_documents
 from dmpdata.generators.pathways import codes_of
@@ -15,20 +16,17 @@ from dmpdata.generators.sampling import EPOCH, coded
 _COLUMNS = ("session", "patient_id", "at", "actor_row", "access_mode", "document_id")
 
 
-def consultations(
-    scenario, rng, patients, encounters, docs, staff, first_id, dept, gp, death, stop_us, blocks
-) -> pl.DataFrame:
+def consultations(scenario, rng, c: Chunk, encounters, staff, blocks) -> pl.DataFrame:
     """Consultation attempts: patient_id, at, actor_row, access_mode, document_id (null = the DMP was closed)."""
     k = int(reference.parameter("consult_docs_per_session"))
-    ids = patients["patient_id"].to_numpy()
     sessions = [
-        *_encounter_sessions(rng, encounters, staff, stop_us),
-        _centre_15_sessions(scenario, rng, ids, staff, dept, death, stop_us),
-        _blocked_retries(rng, staff, stop_us, blocks),
+        *_encounter_sessions(rng, encounters, staff, c.stop_us),
+        _centre_15_sessions(scenario, rng, c.ids, staff, c.dept, c.death, c.stop_us),
+        _blocked_retries(rng, staff, c.stop_us, blocks),
     ]
     sessions = pl.concat(sessions).with_row_index("session").with_columns(pl.col("session").cast(pl.Int64))
-    consults = _session_reads(docs, sessions, k)
-    gp_reads = _gp_reads(rng, docs, staff, gp, first_id, stop_us)
+    consults = _session_reads(c.docs, sessions, k)
+    gp_reads = _gp_reads(rng, c.docs, staff, c.gp, c.first_id, c.stop_us)
     return pl.concat([consults, gp_reads.select(consults.columns)])
 
 

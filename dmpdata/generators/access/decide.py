@@ -9,8 +9,9 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
+from dmpdata.generators.access.chunk import Chunk
 from dmpdata.generators.access.draws import DAY, professional_channel
-from dmpdata.generators.access.events import Codes, event_frame
+from dmpdata.generators.access.events import event_frame
 from dmpdata.generators.documents import type_vocabulary
 from dmpdata.keys import dense_start
 
@@ -47,12 +48,10 @@ def document_columns(document_id: pl.Series, docs: pl.DataFrame, columns: tuple[
     return [found[c] for c in columns]
 
 
-def decide(
-    consults, docs, blocks, masks, staff, created, closed, opt_out, gp, first_id, rng, codes: Codes
-) -> pl.DataFrame:
+def decide(consults, c: Chunk, blocks, masks, staff, rng) -> pl.DataFrame:
     """Each attempt's outcome under the DMP's rules (DESIGN.md §5), in order: no DMP, blocked, matrix, emergency
     opt-out, masked."""
-    frame = _attempts(consults, docs, blocks, staff, created, closed, opt_out, gp, first_id)
+    frame = _attempts(consults, c, blocks, staff)
     frame = _with_rules(frame, masks, staff)
     outcomes = (
         "denied_no_dmp",
@@ -82,7 +81,7 @@ def decide(
     frame = frame.with_columns(outcome.cast(pl.Int8).alias("outcome"))
     channel, auth = professional_channel(staff, frame["_actor"].to_numpy(), frame["at"].to_numpy(), rng)
     return event_frame(
-        codes,
+        c.codes,
         occurred_at=frame["at"].to_numpy(),
         patient_id=frame["patient_id"].to_numpy(),
         document_id=frame["document_id"],
@@ -96,21 +95,21 @@ def decide(
     )
 
 
-def _attempts(consults, docs, blocks, staff, created, closed, opt_out, gp, first_id) -> pl.DataFrame:
+def _attempts(consults, c: Chunk, blocks, staff) -> pl.DataFrame:
     """The attempts with their actor, whether the DMP was open, opted out of emergency access, the actor blocked,
     and the document's type and author."""
-    person = consults["patient_id"].to_numpy() - first_id
+    person = consults["patient_id"].to_numpy() - c.first_id
     at = consults["at"].to_numpy()
     day = (at // DAY) * DAY
     actor = consults["actor_row"].to_numpy()
-    no_dmp = ~((created[person] <= day) & (day < closed[person]))
+    no_dmp = ~((c.created[person] <= day) & (day < c.closed[person]))
     # Documents only exist in an open DMP: an attempt on a closed/absent one is a profile-level trace.
     frame = consults.with_columns(
         pl.Series("actor_id", staff.ids[actor]),
         pl.Series("_actor", actor.astype(np.int32)),
         pl.Series("no_dmp", no_dmp),
-        pl.Series("opted_out", opt_out[person] <= day),
-        pl.Series("gp", gp[person]),
+        pl.Series("opted_out", c.opt_out[person] <= day),
+        pl.Series("gp", c.gp[person]),
     ).with_columns(pl.when(pl.col("no_dmp")).then(None).otherwise("document_id").alias("document_id"))
     frame = frame.filter(pl.col("no_dmp") | pl.col("document_id").is_not_null())
     # One profile-level trace per (session, patient, time, actor): only those rows (no document) can repeat, so only
@@ -135,7 +134,7 @@ def _attempts(consults, docs, blocks, staff, created, closed, opt_out, gp, first
     )
     frame = frame.with_row_index("_r").with_columns(
         pl.col("_r").is_in(blocked["_r"].implode()).alias("blocked"),
-        *document_columns(frame["document_id"], docs, ("type_code", "author_professional_id")),
+        *document_columns(frame["document_id"], c.docs, ("type_code", "author_professional_id")),
     )
     return frame
 

@@ -31,36 +31,8 @@ def generate_access(
     mask_parts, masks, final_masked = mask_documents(c, rng)
     block_parts, blocks = block_professionals(c, rng)
     parts += mask_parts + block_parts + view_documents(c, rng)
-    consults = consultations(
-        scenario,
-        rng,
-        patients,
-        encounters,
-        c.docs,
-        staff,
-        c.first_id,
-        c.dept,
-        c.gp,
-        c.death,
-        c.stop_us,
-        blocks,
-    )
-    parts.append(
-        decide(
-            consults,
-            c.docs,
-            blocks,
-            masks,
-            staff,
-            c.created,
-            c.closed,
-            c.opt_out,
-            c.gp,
-            c.first_id,
-            rng,
-            c.codes,
-        )
-    )
+    consults = consultations(scenario, rng, c, encounters, staff, blocks)
+    parts.append(decide(consults, c, blocks, masks, staff, rng))
     return _sorted(parts, c.codes), documents.with_columns(pl.Series("masked_ps", final_masked))
 
 
