@@ -217,7 +217,7 @@ def test_charts_read_their_labels_from_the_vocabularies():
     """The charts hold no copy of a vocabulary's labels: theirs are the reference tables'."""
     from dmpdata.charts import _labels
 
-    assert _labels.SECTORS == ref.labels("sectors")
-    assert _labels.SECTORS_SHORT == ref.labels("sectors", "short_label")
-    assert _labels.CHANNELS == ref.labels("channels", "chart_label")
-    assert _labels.DENIAL_REASONS == ref.labels("access_outcomes", order="rule_order", denied=True)
+    assert ref.labels("sectors") == _labels.SECTORS
+    assert ref.labels("sectors", "short_label") == _labels.SECTORS_SHORT
+    assert ref.labels("channels", "chart_label") == _labels.CHANNELS
+    assert ref.labels("access_outcomes", order="rule_order", denied=True) == _labels.DENIAL_REASONS

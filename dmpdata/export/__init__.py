@@ -69,12 +69,7 @@ def export(
             "description": FORMATS[format],
             "synthetic": True,
             "notice": SYNTHETIC_NOTICE,
-            "source": {
-                "dataset": str(ds.path),
-                "scenario": ds.manifest.get("scenario", {}).get("name"),
-                "seed": ds.manifest.get("seed"),
-                "manifest_sha256": sha256_of(ds.path / MANIFEST),
-            },
+            "source": _source(ds),
             "subset": None
             if subset is None or subset.is_everything
             else {**subset.to_json(), "selected": selection.counts},
@@ -86,3 +81,13 @@ def export(
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
     return ExportResult(out, format, dict(sorted(counts.items())), patients)
+
+
+def _source(ds: DatasetFolder) -> dict:
+    """What export.json says of the dataset exported: its folder, scenario, seed and manifest's sha256."""
+    return {
+        "dataset": str(ds.path),
+        "scenario": ds.manifest.get("scenario", {}).get("name"),
+        "seed": ds.manifest.get("seed"),
+        "manifest_sha256": sha256_of(ds.path / MANIFEST),
+    }

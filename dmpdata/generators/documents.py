@@ -138,16 +138,28 @@ def _professional_documents(
     scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death
 ) -> dict:
     """Documents written by professionals (from encounters per document_rules.csv, and the yearly VSM)."""
-    rules = reference.load("document_rules")
-    kind, kinds = codes_of(encounters, "kind")  # integer codes: comparing object arrays costs ~30× more
-    activity, activities = codes_of(encounters, "activity")
-    pathway, pathways = codes_of(encounters, "pathway")
-    gp_prescribed = np.zeros(
-        (len(pathways) + 1, len(activities) + 1), dtype=bool
-    )  # the extra row/column: null (-1)
+    cands = _encounter_documents(rng, encounters, person_of, gp, dept, staff)
+    cands += _vsm_documents(scenario, rng, gp, staff, start, stop, death)
+    return concat_columns(cands)
+
+
+def _gp_prescribed(pathways: dict[str, int], activities: dict[str, int]) -> np.ndarray:
+    """gp_prescribed[pathway code, activity code]: whether a GP prescribes that activity; the extra row/column: null
+    (-1)."""
+    gp_prescribed = np.zeros((len(pathways) + 1, len(activities) + 1), dtype=bool)
     for p_name, a_id in _prescribed_pairs():
         if p_name in pathways and a_id in activities:
             gp_prescribed[pathways[p_name], activities[a_id]] = True
+    return gp_prescribed
+
+
+def _encounter_documents(rng, encounters, person_of, gp, dept, staff) -> list[dict[str, np.ndarray]]:
+    """Candidate documents of encounters, rule by rule of document_rules.csv, column by column."""
+    rules = reference.load("document_rules")
+    kind, kinds = codes_of(encounters, "kind")  # integer codes: cheaper to compare than object arrays
+    activity, activities = codes_of(encounters, "activity")
+    pathway, pathways = codes_of(encounters, "pathway")
+    gp_prescribed = _gp_prescribed(pathways, activities)
     prescribes = encounters["prescribes_drugs"].to_numpy()
     end_day = encounters["end_at"].cast(pl.Int64).to_numpy() / US_PER_DAY + EPOCH
     enc_prof_row = staff.row_of(encounters["professional_id"].to_numpy())
@@ -187,7 +199,12 @@ def _professional_documents(
                 "created": created,
             }
         )
-    # The médecin traitant's yearly synthesis (VSM, 60591-5; L.1111-15).
+    return cands
+
+
+def _vsm_documents(scenario, rng, gp, staff, start, stop, death) -> list[dict[str, np.ndarray]]:
+    """The médecin traitant's yearly synthesis (VSM, 60591-5; L.1111-15), year by year."""
+    cands: list[dict[str, np.ndarray]] = []
     with_gp = np.flatnonzero(gp > 0)
     share = reference.parameter("vsm_produced_share")
     for year in range(scenario.start.year, scenario.end.year + 1):
@@ -205,7 +222,7 @@ def _professional_documents(
                 "created": lo + rng.random(person.size) * span[hit],
             }
         )
-    return concat_columns(cands)
+    return cands
 
 
 def _profile_open(created: np.ndarray, closed: np.ndarray, day: np.ndarray) -> np.ndarray:
@@ -233,9 +250,20 @@ def generate_documents(
     dept = department_index(staff.area, patients["residence_department"])
     person_of = encounters["patient_id"].to_numpy() - first_id
 
-    # 1. Professional documents: produced, then fed when the author's software is DMP-compatible, the
-    #    patient's DMP is open and the author does feed this type then (feeding.csv).
     prof = _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death)
+    prof = _fed(scenario, rng, prof, staff, created_p, closed_p, start, stop)
+    professional = _versions_and_deletions(rng, prof, created_p, closed_p, stop)
+    base = professional["person"].size
+    remb = _reimbursement_history(rng, created_p, closed_p, stop, base)
+    upload = _patient_uploads(rng, activated_p, closed_p, death, stop, base + remb["key"].size)
+    docs = concat_columns([professional, remb, upload])
+    _archive(docs, closed_p, stop)
+    return _assemble(docs, patients, staff, birth, rng)
+
+
+def _fed(scenario, rng, prof: dict, staff, created_p, closed_p, start: float, stop: float) -> dict:
+    """The professional documents that reach the DMP: fed when the author's software is DMP-compatible, the
+    patient's DMP is open and the author does feed this type then (feeding.csv)."""
     keep = prof["created"] >= start
     prof = {k: v[keep] for k, v in prof.items()}
     sector = staff.sector_code[prof["author"]]
@@ -260,8 +288,12 @@ def generate_documents(
         status_at=prof["submitted"].copy(),
         key=np.arange(m),
     )
+    return prof
 
-    # 2. New versions and deletions by the author, while the DMP is open.
+
+def _versions_and_deletions(rng, prof: dict, created_p, closed_p, stop: float) -> dict:
+    """The professional documents with their new versions and deletions by the author, while the DMP is open."""
+    m = prof["submitted"].size
     pp = prof["person"]
     later = prof["submitted"] + 1 + rng.random(m) * 29
     versioned = (
@@ -287,9 +319,12 @@ def generate_documents(
     new["replaces"] = prof["key"][v]
     new["key"] = m + np.arange(v.size)
     professional = concat_columns([prof, new])
-    n_prof = professional["person"].size
+    return professional
 
-    # 3. Assurance Maladie: the reimbursement history (REMB), created with the profile, regenerated yearly.
+
+def _reimbursement_history(rng, created_p, closed_p, stop: float, base: int) -> dict:
+    """Assurance Maladie: the reimbursement history (REMB), created with the profile, regenerated yearly; keys from
+    `base`."""
     refresh = reference.parameter("remb_refresh_days")
     has = np.isfinite(created_p)
     first = created_p + rng.random(created_p.size) * 30
@@ -304,7 +339,6 @@ def generate_documents(
     # < min(closure, period end): fed while the DMP is open
     remb_sub = np.where(j == 0, first[person], first[person] + phase[person] + (j - 1) * refresh)
     is_last = j == count[person] - 1
-    base = n_prof
     remb_key = base + np.arange(person.size)
     remb = {
         "person": person,
@@ -319,8 +353,11 @@ def generate_documents(
         "status_at": np.where(is_last, remb_sub, np.r_[remb_sub[1:], 0.0] if person.size else remb_sub),
         "key": remb_key,
     }
+    return remb
 
-    # 4. Patients' own uploads (DOCPAT*), by activated users.
+
+def _patient_uploads(rng, activated_p, closed_p, death, stop: float, base: int) -> dict:
+    """Patients' own uploads (DOCPAT*), by activated users; keys from `base`."""
     lo = activated_p
     hi = np.minimum(np.minimum(stop, closed_p), death)
     years = np.clip(hi - lo, 0, None) / 365.2425
@@ -342,21 +379,46 @@ def generate_documents(
         "replaces": np.full(person.size, -1),
         "status": np.zeros(person.size, dtype=np.int64),
         "status_at": up_day,
-        "key": base + remb_key.size + np.arange(person.size),
+        "key": base + np.arange(person.size),
     }
-    docs = concat_columns([professional, remb, upload])
+    return upload
 
-    # 5. Documents still approved when the profile closes are archived then.
+
+def _archive(docs: dict, closed_p, stop: float) -> None:
+    """Documents still approved when the profile closes are archived then (in place)."""
     closing = closed_p[docs["person"]]
     archive = (docs["status"] == 0) & np.isfinite(closing) & (closing < stop)
     docs["status"][archive] = 2
     docs["status_at"][archive] = np.maximum(closing[archive], docs["submitted"][archive])
-    return _assemble(docs, patients, staff, birth, rng)
 
 
 def _assemble(
     docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng: np.random.Generator
 ) -> pl.DataFrame:
+    """The documents' frame: drawn flags and identifiers, sorted by patient and submission, codes decoded, ids
+    numbered in that order."""
+    frame = _numeric_frame(docs, patients, staff, birth, rng)
+    # Sorted first, while the frame holds numbers only (`_key` is the row number and the frame is in its order: a
+    # stable sort orders same-time documents by it); the strings are gathered from their vocabularies after.
+    frame = sort_rows(frame, "patient_id", "submitted_at")
+    return _with_replaced_ids(_decoded(frame))
+
+
+def _confidentiality(is_prof: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """0 N, 1 R, 2 V: only professionals' documents are restricted (R) or very restricted (V)."""
+    u = rng.random(is_prof.size)
+    v_share = reference.parameter("confidentiality_V_share")
+    return np.where(
+        ~is_prof | (u >= v_share + reference.parameter("confidentiality_R_share")),
+        0,
+        np.where(u < v_share, 2, 1),
+    )
+
+
+def _numeric_frame(
+    docs: dict, patients: pl.DataFrame, staff, birth: np.ndarray, rng: np.random.Generator
+) -> pl.DataFrame:
+    """The documents with their drawn flags and unique-id halves, every code still a number (an index)."""
     n = docs["person"].size
     kind = docs["kind"]  # 0 professional, 1 patient, 2 assurance maladie
     author = docs["author"]
@@ -364,13 +426,7 @@ def _assemble(
     safe_author = np.where(is_prof, author, 0)
     # Sector codes: 0-2 as staff.SECTORS, 3 patient, 4 assurance maladie.
     sector = np.where(is_prof, staff.sector_code[safe_author], np.where(kind == 1, 3, 4))
-    u = rng.random(n)
-    v_share = reference.parameter("confidentiality_V_share")
-    confidentiality = np.where(
-        ~is_prof | (u >= v_share + reference.parameter("confidentiality_R_share")),
-        0,
-        np.where(u < v_share, 2, 1),
-    )
+    confidentiality = _confidentiality(is_prof, rng)
     minor = (docs["created"] - birth[docs["person"]]) < 18 * 365.2425
     invisible_patient = is_prof & (rng.random(n) < reference.parameter("invisible_patient_share"))
     invisible_reps = (
@@ -388,7 +444,7 @@ def _assemble(
     created = days_to_datetime(docs["created"])
     # Mandatory: a type under an obligation, created on or after the day it started.
     mandatory = created.cast(pl.Int64).to_numpy() // US_PER_DAY >= types.obligation_day[doc_type]
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {
             "_key": docs["key"].astype(np.int64),
             "_replaces": docs["replaces"].astype(np.int64),
@@ -413,10 +469,11 @@ def _assemble(
             "_lo": pl.Series(lo),
         }
     )
-    # Sorted first, while the frame holds numbers only (`_key` is the row number and the frame is in its order: a
-    # stable sort orders same-time documents by it); the strings are gathered from their vocabularies after.
-    frame = sort_rows(frame, "patient_id", "submitted_at")
 
+
+def _decoded(frame: pl.DataFrame) -> pl.DataFrame:
+    """The code columns as strings from their vocabularies, null ids where there is none, unique_id, document_id."""
+    types = _type_table()
     professional = pl.col("_kind") == 0
     codes = code_dtypes("documents")
 
@@ -448,6 +505,11 @@ def _assemble(
         ).alias("unique_id"),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("document_id"),
     )
+    return frame
+
+
+def _with_replaced_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    """replaces_document_id from the row a new version replaces, the columns in their order."""
     # document_id: the rank in that order; a new version replaces the document of row `_replaces` before the sort.
     id_of_key = np.empty(frame.height, dtype=np.int64)
     id_of_key[frame["_key"].to_numpy()] = np.arange(1, frame.height + 1)

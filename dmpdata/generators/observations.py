@@ -139,76 +139,110 @@ def generate_observations(
 ) -> pl.DataFrame:
     """Results of the encounters whose activity measures something (observations = [...] in pathway files)."""
     first_id = int(patients["patient_id"][0]) if patients.height else 0
-    n = patients.height
     male = (patients["sex"] == "M").to_numpy()
     birth = patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
+    conditions_of = _conditions_of(patients, conditions, first_id)
+    enc_person = encounters["patient_id"].to_numpy() - first_id
+    enc_us = encounters["start_at"].cast(pl.Int64).to_numpy()
+    loinc_codes, units = _vocabularies()
+    blocks = []
+    for rows, codes in _measuring_rows(encounters):
+        person = enc_person[rows]
+        day = enc_us[rows] / US_PER_DAY + EPOCH
+        years = (day - scenario.start.toordinal()) / 365.2425
+        measured: dict[str, np.ndarray] = {}
+        for code in codes:
+            value, unit = _measure(code, measured, rng, male, conditions_of, person, years, day, birth)
+            # Codes into the sorted vocabularies (the same order as the strings): strings once sorted.
+            blocks.append((rows, loinc_codes.index(code), value.astype(np.float64), units.index(unit)))
+    if not blocks:
+        return _empty()
+    return _frame(blocks, encounters, documents, first_id)
+
+
+def _conditions_of(patients: pl.DataFrame, conditions: pl.DataFrame, first_id: int) -> dict[str, np.ndarray]:
+    """For each condition code, whether each patient of the chunk (by row) has it."""
+    n = patients.height
     conditions_of = {}
     for code in conditions["condition_code"].unique().to_list():
         mask = np.zeros(n, dtype=bool)
         mask[conditions.filter(pl.col("condition_code") == code)["patient_id"].to_numpy() - first_id] = True
         conditions_of[code] = mask
+    return conditions_of
+
+
+def _measuring_rows(encounters: pl.DataFrame) -> list[tuple[np.ndarray, tuple[str, ...]]]:
+    """(the encounters' rows, the LOINC codes measured) for each (pathway, activity) that measures something."""
     # One integer per (pathway, activity) of the encounters.
     pathway, pathways = codes_of(encounters, "pathway")
     activity, activities = codes_of(encounters, "activity")
     width = len(activities) + 1
     key = pathway.astype(np.int64) * width + activity
-    loinc_codes, units = _vocabularies()
-    enc_person = encounters["patient_id"].to_numpy() - first_id
-    enc_us = encounters["start_at"].cast(pl.Int64).to_numpy()
-    enc_id = encounters["encounter_id"].to_numpy()
-    derived = {
-        r["loinc_code"]: r["derived_from"]
-        for r in reference.load("observation_types").iter_rows(named=True)
-        if r["derived_from"]
-    }
-    start = scenario.start.toordinal()
-    blocks = []
+    out = []
     for (pathway_name, activity_id), codes in _activity_codes().items():
         if pathway_name not in pathways or activity_id not in activities:
             continue
         rows = np.flatnonzero(key == pathways[pathway_name] * width + activities[activity_id])
         if rows.size == 0:
             continue
-        person = enc_person[rows]
-        when_us = enc_us[rows]
-        day = when_us / US_PER_DAY + EPOCH
-        years = (day - start) / 365.2425
-        measured: dict[str, np.ndarray] = {}
-        for code in codes:
-            source = derived.get(code)
-            if source:  # computed from another result of the same draw (eGFR from creatinine)
-                base_code = source.split()[0]
-                if base_code not in measured:
-                    measured[base_code], _ = _latent(base_code, rng, male, conditions_of, person, years)
-                age = (day - birth[person]) / 365.2425
-                model = _models()[(code, "default")]
-                value = _round_within(
-                    ckd_epi_2009(measured[base_code], age, male[person]),
-                    model["min_value"],
-                    model["max_value"],
-                    int(model["decimals"]),
-                )
-                unit = model["unit"]
-            else:
-                if code not in measured:
-                    measured[code], _ = _latent(code, rng, male, conditions_of, person, years)
-                value = measured[code]
-                unit = next(r["unit"] for (c, _), r in _models().items() if c == code)
-            # Codes into the sorted vocabularies (the same order as the strings): strings once sorted.
-            blocks.append((rows, loinc_codes.index(code), value.astype(np.float64), units.index(unit)))
-    if not blocks:
-        return pl.DataFrame(
-            schema={
-                "observation_id": pl.Int64,
-                "encounter_id": pl.Int64,
-                "document_id": pl.Int64,
-                "patient_id": pl.Int64,
-                "loinc_code": pl.String,
-                "value": pl.Float64,
-                "unit": pl.String,
-                "effective_at": pl.Datetime("us"),
-            }
+        out.append((rows, codes))
+    return out
+
+
+@cache
+def _derived() -> dict[str, str]:
+    """The results computed from another one (eGFR from creatinine): code -> what it derives from."""
+    return {
+        r["loinc_code"]: r["derived_from"]
+        for r in reference.load("observation_types").iter_rows(named=True)
+        if r["derived_from"]
+    }
+
+
+def _measure(code, measured, rng, male, conditions_of, person, years, day, birth) -> tuple[np.ndarray, str]:
+    """(values, unit) of `code` at these events; the latent values drawn are kept in `measured` by code, so that a
+    derived result and its source come from the same draw."""
+    source = _derived().get(code)
+    if source:  # computed from another result of the same draw (eGFR from creatinine)
+        base_code = source.split()[0]
+        if base_code not in measured:
+            measured[base_code], _ = _latent(base_code, rng, male, conditions_of, person, years)
+        age = (day - birth[person]) / 365.2425
+        model = _models()[(code, "default")]
+        value = _round_within(
+            ckd_epi_2009(measured[base_code], age, male[person]),
+            model["min_value"],
+            model["max_value"],
+            int(model["decimals"]),
         )
+        return value, model["unit"]
+    if code not in measured:
+        measured[code], _ = _latent(code, rng, male, conditions_of, person, years)
+    return measured[code], next(r["unit"] for (c, _), r in _models().items() if c == code)
+
+
+def _empty() -> pl.DataFrame:
+    """No observation, with the stage's columns."""
+    return pl.DataFrame(
+        schema={
+            "observation_id": pl.Int64,
+            "encounter_id": pl.Int64,
+            "document_id": pl.Int64,
+            "patient_id": pl.Int64,
+            "loinc_code": pl.String,
+            "value": pl.Float64,
+            "unit": pl.String,
+            "effective_at": pl.Datetime("us"),
+        }
+    )
+
+
+def _frame(blocks: list, encounters: pl.DataFrame, documents: pl.DataFrame, first_id: int) -> pl.DataFrame:
+    """The results of every block in order, numbered, with their lab report and their codes as strings."""
+    loinc_codes, units = _vocabularies()
+    enc_person = encounters["patient_id"].to_numpy() - first_id
+    enc_us = encounters["start_at"].cast(pl.Int64).to_numpy()
+    enc_id = encounters["encounter_id"].to_numpy()
     # In (patient, time, encounter, LOINC) order. The encounters are in (patient, start) order and numbered in it,
     # and a result takes its encounter's start: that order is (encounter row, LOINC code). Each block is in
     # encounter order already, so numpy's stable sort merges runs (no polars sort of the frame).

@@ -4,6 +4,7 @@ engine -> encounters."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
@@ -20,7 +21,7 @@ from dmpdata.generators.sampling import (
     sort_rows,
     string_codes,
 )
-from dmpdata.pathways import Activity, activity_ids, load_pathways, pathway_names
+from dmpdata.pathways import Activity, Pathway, activity_ids, load_pathways, pathway_names
 from dmpdata.scenario import Scenario
 from dmpdata.schemas import code_dtypes
 
@@ -179,12 +180,46 @@ def generate_encounters(
     The frame also holds the private `CODE_COLUMNS` (integer codes of kind, pathway and activity, read by the later
     stages through `codes_of`); they are not part of the table and are dropped before it is written."""
     n = patients.height
-    birth = patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
-    death = patients["death_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH
-    male = (patients["sex"] == "M").to_numpy()
-    dept = department_index(area, patients["residence_department"])
-    gp = patients["gp_professional_id"].fill_null(0).to_numpy()
+    people = _People(
+        birth=patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH,
+        death=patients["death_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH,
+        male=(patients["sex"] == "M").to_numpy(),
+        dept=department_index(area, patients["residence_department"]),
+        gp=patients["gp_professional_id"].fill_null(0).to_numpy(),
+        onset_by_code=_onsets(patients, conditions),
+    )
     start, stop = float(scenario.start.toordinal()), float(scenario.end.toordinal() + 1)
+    blocks = []
+    for pathway in load_pathways():
+        idx, lo, hi = _followed(pathway, people, n, start, stop)
+        if idx.size == 0:
+            continue
+        blocks += _pathway_blocks(pathway, people, idx, lo[idx], hi[idx], staff, scenario, rng)
+    if not blocks:
+        return _empty()
+    drawn = concat_columns(blocks)
+    # One frame, each column in one piece: the sort below then gathers from contiguous arrays.
+    encounters = pl.DataFrame(
+        concat_columns([drawn, _dispensing(drawn, people.dept, people.death, stop, staff, rng)])
+    ).with_columns(pl.col("start_at", "end_at").cast(pl.Datetime("us")))
+    return _numbered(encounters, patients["patient_id"].to_numpy(), staff)
+
+
+@dataclass(frozen=True)
+class _People:
+    """What the pathways read of a chunk's patients, by row: days as ordinals (death: inf when none)."""
+
+    birth: np.ndarray
+    death: np.ndarray
+    male: np.ndarray
+    dept: np.ndarray
+    gp: np.ndarray
+    onset_by_code: dict[str, np.ndarray]
+
+
+def _onsets(patients: pl.DataFrame, conditions: pl.DataFrame) -> dict[str, np.ndarray]:
+    """For each condition code, its onset day (ordinal) by patient row; NaN for patients without it."""
+    n = patients.height
     first_id = int(patients["patient_id"][0]) if n else 0
     onset_by_code = {}
     if conditions.height:
@@ -195,70 +230,72 @@ def generate_encounters(
             arr = np.full(n, np.nan)
             arr[rows[mask]] = onset[mask]
             onset_by_code[code] = arr
+    return onset_by_code
 
+
+def _followed(
+    pathway: Pathway, people: _People, n: int, start: float, stop: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the rows of the patients the pathway follows, from when, until when): their condition since its onset, their
+    sex, their ages, inside the period and their life."""
+    birth = people.birth
+    eligible = np.ones(n, dtype=bool)
+    lo = np.maximum(start, birth)
+    if pathway.conditions:
+        onset = np.full(n, np.inf)
+        for code in pathway.conditions:
+            onset = np.fmin(onset, people.onset_by_code.get(code, np.full(n, np.nan)))
+        eligible &= np.isfinite(onset)
+        lo = np.maximum(lo, np.where(np.isfinite(onset), onset, lo))
+    if pathway.sex != "any":
+        eligible &= people.male == (pathway.sex == "M")
+    hi = np.minimum(stop, people.death)
+    lo = np.maximum(lo, birth + pathway.min_age * DAYS_PER_YEAR)
+    hi = np.minimum(hi, birth + (pathway.max_age + 1) * DAYS_PER_YEAR)
+    eligible &= lo < hi
+    return np.flatnonzero(eligible), lo, hi
+
+
+def _pathway_blocks(
+    pathway, people: _People, idx, lo, hi, staff, scenario, rng
+) -> list[dict[str, np.ndarray]]:
+    """The encounters of one pathway's activities for the patients `idx` it follows over [lo, hi), with their
+    professionals, activity by activity."""
+    birth, male = people.birth[idx], people.male[idx]
+    adherence = rng.beta(*pathway.adherence, idx.size) if pathway.adherence else np.ones(idx.size)
+    seasonal = [a for a in pathway.activities if a.once_per_season]
+    drawn = dict(_seasonal_events(seasonal, idx, lo, hi, birth, male, adherence, scenario, rng))
     blocks = []
-    for pathway in load_pathways():
-        eligible = np.ones(n, dtype=bool)
-        lo = np.maximum(start, birth)
-        if pathway.conditions:
-            onset = np.full(n, np.inf)
-            for code in pathway.conditions:
-                onset = np.fmin(onset, onset_by_code.get(code, np.full(n, np.nan)))
-            eligible &= np.isfinite(onset)
-            lo = np.maximum(lo, np.where(np.isfinite(onset), onset, lo))
-        if pathway.sex != "any":
-            eligible &= male == (pathway.sex == "M")
-        hi = np.minimum(stop, death)
-        lo = np.maximum(lo, birth + pathway.min_age * DAYS_PER_YEAR)
-        hi = np.minimum(hi, birth + (pathway.max_age + 1) * DAYS_PER_YEAR)
-        eligible &= lo < hi
-        idx = np.flatnonzero(eligible)
-        if idx.size == 0:
-            continue
-        adherence = rng.beta(*pathway.adherence, idx.size) if pathway.adherence else np.ones(idx.size)
-        seasonal = [a for a in pathway.activities if a.once_per_season]
-        drawn = dict(
-            _seasonal_events(seasonal, idx, lo[idx], hi[idx], birth[idx], male[idx], adherence, scenario, rng)
-        )
-        for activity in pathway.activities:
-            if activity.once_per_season:
-                person, day = drawn[activity.id]
-            else:
-                person, day = _continuous_events(
-                    activity,
-                    idx,
-                    lo[idx],
-                    hi[idx],
-                    birth[idx],
-                    _band_rates(activity, male[idx]),
-                    adherence,
-                    rng,
-                )
-            if person.size == 0:
-                continue
-            pros = _assign(activity, person, dept, gp, staff, rng)
-            keep = pros >= 0
-            person, day, pros = person[keep], day[keep], pros[keep]
-            blocks.append(
-                _block(
-                    pathway.name,
-                    activity.id,
-                    activity.encounter,
-                    person,
-                    day,
-                    pros,
-                    rng,
-                    duration=(activity.duration_mean, activity.duration_min),
-                )
+    for activity in pathway.activities:
+        if activity.once_per_season:
+            person, day = drawn[activity.id]
+        else:
+            person, day = _continuous_events(
+                activity, idx, lo, hi, birth, _band_rates(activity, male), adherence, rng
             )
-    if not blocks:
-        return _empty()
-    drawn = concat_columns(blocks)
-    # One frame, each column in one piece: the sort below then gathers from contiguous arrays.
-    encounters = pl.DataFrame(
-        concat_columns([drawn, _dispensing(drawn, dept, death, stop, staff, rng)])
-    ).with_columns(pl.col("start_at", "end_at").cast(pl.Datetime("us")))
-    ids = patients["patient_id"].to_numpy()
+        if person.size == 0:
+            continue
+        pros = _assign(activity, person, people.dept, people.gp, staff, rng)
+        keep = pros >= 0
+        person, day, pros = person[keep], day[keep], pros[keep]
+        blocks.append(
+            _block(
+                pathway.name,
+                activity.id,
+                activity.encounter,
+                person,
+                day,
+                pros,
+                rng,
+                duration=(activity.duration_mean, activity.duration_min),
+            )
+        )
+    return blocks
+
+
+def _numbered(encounters: pl.DataFrame, ids: np.ndarray, staff) -> pl.DataFrame:
+    """The encounters in (patient, start) order, numbered in it, with their ids, codes and the encounter a
+    dispensing follows."""
     if not bool(np.all(ids[1:] > ids[:-1])):
         raise ValueError("generate_encounters: patient ids must increase row by row, as a chunk's do")
     # A stable sort by (patient, start): encounters at the same time keep their row order (`_key`). Patient ids grow
@@ -270,7 +307,6 @@ def generate_encounters(
     id_of_row = np.empty(encounters.height, dtype=np.int64)
     id_of_row[encounters["_key"].to_numpy()] = np.arange(1, encounters.height + 1)
     follows = encounters["_follows"].to_numpy()
-    # Imported here: dmpdata.schemas reads this module's code sets.
     names = _names()
     codes = code_dtypes("encounters")
     return encounters.with_columns(

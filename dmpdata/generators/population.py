@@ -187,17 +187,9 @@ def _mes(
         created & ~np.isnan(activated_at) & (activated_at <= period_end) & (survives | (activated_at < death))
     )
     activated_at = choose(activated, activated_at, np.nan)
-    closes = activated & (rng.random(n) < reference.parameter("mes_closure_share"))
-    closed_at = np.where(closes, np.floor(activated_at + rng.random(n) * (period_end - activated_at)), np.nan)
-    # A profile is closed when its holder dies (fmin skips NaN: no death, or no earlier closure).
-    closed_at = choose(created, np.fmin(closed_at, death), closed_at)
-    # Activated users may untick the default consent to emergency access (bris de glace / centre 15).
-    opt_out_at = np.floor(activated_at + rng.random(n) * reference.parameter("emergency_opt_out_within_days"))
-    limit = np.fmin(np.fmin(closed_at, death), period_end + 1)
-    opted = (
-        activated & (rng.random(n) < reference.parameter("emergency_opt_out_share")) & (opt_out_at < limit)
+    closed_at, opted, opt_out_at = _closure_and_opt_out(
+        rng, n, created, activated, activated_at, death, period_end
     )
-    opt_out_at = np.where(opted, opt_out_at, np.nan)
     # not_created 0, opposed 1, not_activated 2, activated 3, closed 4. Opposed profiles are never created;
     # activated and closed ones always are, and closed wins over activated.
     status = (created * (2 + np.maximum(activated, 2 * ~np.isnan(closed_at))) + opposed).astype(np.int8)
@@ -211,6 +203,30 @@ def _mes(
         "emergency_access_opt_out": opted,
         "emergency_opt_out_at": opt_out_at,
     }
+
+
+def _closure_and_opt_out(
+    rng: np.random.Generator,
+    n: int,
+    created: np.ndarray,
+    activated: np.ndarray,
+    activated_at: np.ndarray,
+    death: np.ndarray,
+    period_end: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(closed_at, opted out, opt_out_at): closures by the holder or at death, and opt-outs of emergency access."""
+    closes = activated & (rng.random(n) < reference.parameter("mes_closure_share"))
+    closed_at = np.where(closes, np.floor(activated_at + rng.random(n) * (period_end - activated_at)), np.nan)
+    # A profile is closed when its holder dies (fmin skips NaN: no death, or no earlier closure).
+    closed_at = choose(created, np.fmin(closed_at, death), closed_at)
+    # Activated users may untick the default consent to emergency access (bris de glace / centre 15).
+    opt_out_at = np.floor(activated_at + rng.random(n) * reference.parameter("emergency_opt_out_within_days"))
+    limit = np.fmin(np.fmin(closed_at, death), period_end + 1)
+    opted = (
+        activated & (rng.random(n) < reference.parameter("emergency_opt_out_share")) & (opt_out_at < limit)
+    )
+    opt_out_at = np.where(opted, opt_out_at, np.nan)
+    return closed_at, opted, opt_out_at
 
 
 @cache
@@ -304,23 +320,11 @@ def generate_patients(
     Strings are only ever gathered from small vocabularies by integer index: no per-row Python, no numpy string
     arrays.
     """
-    residence = area.residence
     commune_idx, dept_idx, male, age, birth, abroad, place_idx = _first_draws(scenario, rng, area, n)
-    dept_codes = area.departments["code"]
     nia = abroad & (rng.random(n) < reference.parameter("nia_share_of_foreign_born"))
 
     # INS traits: birth name, 1-3 birth first names (the first is the "premier prénom"), used name.
-    n_first = 1 + categorical(
-        np.array([reference.parameter(f"first_names_{k}_share") for k in (1, 2, 3)]), rng, n
-    )
-    given, n_male = _given_names()
-    n_given = given.len() - 1
-    first_of_sex = choose(
-        male, 0, n_male
-    )  # the vocabulary holds the boys' names, then the girls', then a null
-    names_of_sex = choose(male, n_male, n_given - n_male)
-    picks = first_of_sex + (rng.random((3, n)) * names_of_sex).astype(np.int64)
-    picks[1:] = choose(np.arange(1, 3)[:, None] < n_first, picks[1:], n_given)  # no 2nd/3rd name: the null
+    given, picks = _first_name_picks(male, rng, n)
     married = ~male & (age >= 25) & (rng.random(n) < reference.parameter("used_name_share_women_over_25"))
     last = vocab.last_names()
     statuses = reference.load("identity_statuses")
@@ -340,8 +344,8 @@ def generate_patients(
             "sex": (_SEX, male.astype(np.int8)),
             "birth_date": birth,
             "birth_place_code": (_place_codes(area), place_idx),
-            "residence_commune": (residence["code"], commune_idx),
-            "residence_department": (dept_codes, dept_idx),
+            "residence_commune": (area.residence["code"], commune_idx),
+            "residence_department": (area.departments["code"], dept_idx),
             "residence_region": (area.departments["region"], dept_idx),
             "death_date": death,
             **mes,
@@ -352,6 +356,23 @@ def generate_patients(
             **(traits if order is None else _identity(traits, area, order)),
         }
     )
+
+
+def _first_name_picks(male: np.ndarray, rng: np.random.Generator, n: int) -> tuple[pl.Series, np.ndarray]:
+    """(the first names' vocabulary, picks[3, n] into it): 1-3 birth first names of the person's sex, the missing
+    ones the vocabulary's null."""
+    n_first = 1 + categorical(
+        np.array([reference.parameter(f"first_names_{k}_share") for k in (1, 2, 3)]), rng, n
+    )
+    given, n_male = _given_names()
+    n_given = given.len() - 1
+    first_of_sex = choose(
+        male, 0, n_male
+    )  # the vocabulary holds the boys' names, then the girls', then a null
+    names_of_sex = choose(male, n_male, n_given - n_male)
+    picks = first_of_sex + (rng.random((3, n)) * names_of_sex).astype(np.int64)
+    picks[1:] = choose(np.arange(1, 3)[:, None] < n_first, picks[1:], n_given)  # no 2nd/3rd name: the null
+    return given, picks
 
 
 def _identity(traits: dict[str, np.ndarray], area: Area, order: np.ndarray) -> dict[str, pl.Series | str]:
@@ -432,8 +453,8 @@ def _given_names() -> tuple[pl.Series, int]:
 def _joined_first_names(picks: np.ndarray) -> pl.Series:
     """The birth first names of each person, space-separated, from their three picks into `_given_names`
     (the null's index for no 2nd/3rd name): one gather from the vocabulary of first-second pairs, and a
-    concatenation only for the people with a third name (a fifth of them), ~3x faster than joining three
-    gathers per row."""
+    concatenation only for the people with a third name (a fifth of them), rather than joining three gathers for
+    every row."""
     pairs, spaced = _first_name_pairs()
     n_given = _given_names()[0].len() - 1
     joined = pairs.gather(picks[0] * (n_given + 1) + picks[1])

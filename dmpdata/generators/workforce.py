@@ -72,17 +72,26 @@ def generate_workforce(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(organizations, professionals) for the scenario; depends only on the scenario and its seed."""
     scale = scenario.patients / area.population
+    professionals, prof_dept = _professional_slots(area, scale, rng)
+    orgs = _organization_slots(professionals, area, scale, rng)
+    organizations = _organizations(orgs, area, rng)
+    prof_org = _workplaces(orgs, professionals, rng)
+    return organizations, _professionals(professionals, organizations, prof_org, prof_dept, area, rng)
+
+
+def _professional_slots(
+    area: Area, scale: float, rng: np.random.Generator
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """Professionals per kind and department, as (their kind's columns and department index, department index)."""
     n_dept = area.departments.height
-    dept_codes = area.departments["code"]
     workforce = reference.load("workforce").join(
         reference.load("workforce_rules").select("kind", "min_per_department", "female_share"),
         on="kind",
         how="left",
         maintain_order="left",
     )
-
-    # 1. Professionals per kind and department: national density × the department's population × scale,
-    #    with the floor set per kind (e.g. one GP per department) so every patient has local primary care.
+    # National density × the department's population × scale, with the floor set per kind (e.g. one GP per
+    # department) so every patient has local primary care.
     kind_rows, dept_rows = [], []
     for i, row in enumerate(workforce.iter_rows(named=True)):
         counts = stochastic_round(_expected_per_department(row["count_per_100k"], area, scale), rng)
@@ -96,9 +105,15 @@ def generate_workforce(
         .select("kind", "profession_code", "specialty_code", "facility_type_code", "sector", "female_share")
         .with_columns(pl.Series("dept_idx", prof_dept))
     )
+    return professionals, prof_dept
 
-    # 2. Organizations: national density per facility type, plus at least one structure of each type
-    #    wherever professionals of that type work.
+
+def _organization_slots(
+    professionals: pl.DataFrame, area: Area, scale: float, rng: np.random.Generator
+) -> pl.DataFrame:
+    """Organizations per facility type and department: national density, plus at least one structure of each type
+    wherever professionals of that type work."""
+    n_dept = area.departments.height
     org_counts = reference.load("organization_counts")
     facility = reference.load("facility_types")
     needed = professionals.group_by("facility_type_code", "dept_idx").len().rename({"len": "n_prof"})
@@ -120,15 +135,19 @@ def generate_workforce(
                     }
                 )
             )
-    orgs = pl.concat(org_blocks).join(
+    return pl.concat(org_blocks).join(
         facility.select("facility_type_code", "practice_setting_code", "sector", "name_template"),
         on="facility_type_code",
         how="left",
         maintain_order="left",
     )
-    n_org = orgs.height
-    dept_of_org = dept_codes.gather(orgs["dept_idx"])
 
+
+def _organizations(orgs: pl.DataFrame, area: Area, rng: np.random.Generator) -> pl.DataFrame:
+    """The organizations table: where each structure stands, its FINESS numbers, name and DMP equipment date."""
+    n_dept = area.departments.height
+    n_org = orgs.height
+    dept_of_org = area.departments["code"].gather(orgs["dept_idx"])
     # Where each structure stands: a commune of its department, weighted by population.
     communes = area.residence
     in_dept = GroupedChoice(communes["dept_idx"].to_numpy(), communes["population"].to_numpy(), n_dept)
@@ -136,7 +155,7 @@ def generate_workforce(
     surname = vocab.sample(vocab.last_names(), rng, n_org)
     serials = _finess_serials(dept_of_org, rng)
     finess = make_finess(dept_of_org, serials[:n_org])
-    organizations = pl.DataFrame(
+    return pl.DataFrame(
         {
             "organization_id": np.arange(1, n_org + 1, dtype=np.int64),
             "finess": finess,
@@ -152,7 +171,9 @@ def generate_workforce(
         }
     )
 
-    # 3. Each professional works in a structure of their facility type and department.
+
+def _workplaces(orgs: pl.DataFrame, professionals: pl.DataFrame, rng: np.random.Generator) -> np.ndarray:
+    """Each professional's structure (a row of `orgs`): one of their facility type and department."""
     org_group = orgs.select(
         (pl.col("facility_type_code").cast(pl.String) + "|" + pl.col("dept_idx").cast(pl.String)).alias("g")
     )["g"]
@@ -161,30 +182,39 @@ def generate_workforce(
     )["g"]
     groups = {g: i for i, g in enumerate(org_group.unique(maintain_order=True))}
     chooser = GroupedChoice(
-        org_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), np.ones(n_org), len(groups)
+        org_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), np.ones(orgs.height), len(groups)
     )
-    prof_org = chooser.pick(prof_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), rng)
+    return chooser.pick(prof_group.replace_strict(groups, return_dtype=pl.Int64).to_numpy(), rng)
 
-    n_prof = professionals.height
-    female = rng.random(n_prof) < professionals["female_share"].to_numpy()
+
+def _professionals(
+    slots: pl.DataFrame,
+    organizations: pl.DataFrame,
+    prof_org: np.ndarray,
+    prof_dept: np.ndarray,
+    area: Area,
+    rng: np.random.Generator,
+) -> pl.DataFrame:
+    """The professionals table: sex, names, RPPS and IDNAT, their structure and its DMP equipment date."""
+    n_prof = slots.height
+    female = rng.random(n_prof) < slots["female_share"].to_numpy()
     first_m = vocab.sample(vocab.first_names("M"), rng, n_prof)
     first_f = vocab.sample(vocab.first_names("F"), rng, n_prof)
     rpps = make_rpps(rng.choice(1_000_000_000, size=n_prof, replace=False).astype(np.int64))
-    professionals = pl.DataFrame(
+    return pl.DataFrame(
         {
             "professional_id": np.arange(1, n_prof + 1, dtype=np.int64),
             "rpps": rpps,
             "idnat_ps": idnat_ps(rpps),
-            "profession_code": professionals["profession_code"],
-            "specialty_code": professionals["specialty_code"],
-            "kind": professionals["kind"],
-            "sector": professionals["sector"],
+            "profession_code": slots["profession_code"],
+            "specialty_code": slots["specialty_code"],
+            "kind": slots["kind"],
+            "sector": slots["sector"],
             "organization_id": organizations["organization_id"].gather(prof_org),
-            "department": dept_codes.gather(prof_dept),
+            "department": area.departments["code"].gather(prof_dept),
             "last_name": vocab.sample(vocab.last_names(), rng, n_prof),
             "first_name": pl.select(pl.when(pl.Series(female)).then(first_f).otherwise(first_m)).to_series(),
             "sex": pl.Series(np.where(female, "F", "M")),
             "dmp_equipped_from": organizations["dmp_equipped_from"].gather(prof_org),
         }
     )
-    return organizations, professionals

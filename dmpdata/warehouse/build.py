@@ -437,28 +437,11 @@ def connect(
     if link is not None and not isinstance(link, bool):
         raise ValueError(f"link must be True, False or None, not {link!r}")
     if db is None:
-        if validate:
-            _check_valid(ds)
-        con = duckdb.connect(":memory:", config=CONFIG)
-        try:
-            _build(con, ds, fingerprint(ds, linked=bool(link)), validate, bool(link))
-        except BaseException:
-            con.close()
-            raise
-        return con
+        return _in_memory(ds, validate, bool(link))
     db = Path(db)
-    if db.exists():
-        state = _existing_state(db)
-        if state is not None:
-            fp, validated, linked = state
-            if (
-                (link is None or link == linked)
-                and fp == fingerprint(ds, linked=linked)
-                and (validated or not validate)
-            ):
-                return duckdb.connect(str(db), config=CONFIG)
-            if link is None:
-                link = linked
+    up_to_date, link = _up_to_date(db, ds, validate, link)
+    if up_to_date:
+        return duckdb.connect(str(db), config=CONFIG)
     if validate:
         _check_valid(ds)
     fp = fingerprint(ds, linked=bool(link))
@@ -472,3 +455,34 @@ def connect(
             f"version: close every connection to it, then connect again"
         )
     return con
+
+
+def _in_memory(ds: DatasetFolder, validate: bool, link: bool) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse of `ds`, built now (validated first when asked)."""
+    if validate:
+        _check_valid(ds)
+    con = duckdb.connect(":memory:", config=CONFIG)
+    try:
+        _build(con, ds, fingerprint(ds, linked=link), validate, link)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _up_to_date(db: Path, ds: DatasetFolder, validate: bool, link: bool | None) -> tuple[bool, bool | None]:
+    """(whether the warehouse file `db` can be reused as is, the kind to build otherwise): reused when built from
+    the same dataset by the same dmpdata, of the kind asked, and validated if asked; link=None keeps its kind."""
+    if db.exists():
+        state = _existing_state(db)
+        if state is not None:
+            fp, validated, linked = state
+            if (
+                (link is None or link == linked)
+                and fp == fingerprint(ds, linked=linked)
+                and (validated or not validate)
+            ):
+                return True, link
+            if link is None:
+                link = linked
+    return False, link

@@ -11,15 +11,10 @@ from hypothesis import strategies as st
 
 import dmpdata
 from dmpdata import engine
-from dmpdata.generators.access import (
-    _Codes,
-    _events,
-    _in_order,
-    _of_documents,
-    _sessions,
-    generate_access,
-    latest_at_or_before,
-)
+from dmpdata.generators.access import generate_access, latest_at_or_before
+from dmpdata.generators.access.decide import document_columns
+from dmpdata.generators.access.events import Codes, event_frame
+from dmpdata.generators.access.sessions import in_document_order, session_documents
 from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.documents import generate_documents
 from dmpdata.generators.pathways import generate_encounters
@@ -101,7 +96,7 @@ def test_document_columns_by_gather_equal_the_join():
     ):
         document_id = pl.Series("document_id", ids, dtype=pl.Int64)
         want = document_id.to_frame().join(table, on="document_id", how="left", maintain_order="left")
-        got = _of_documents(document_id, table, ("type_code", "author"))
+        got = document_columns(document_id, table, ("type_code", "author"))
         assert [s.to_list() for s in got] == [want["type_code"].to_list(), want["author"].to_list()]
 
 
@@ -122,8 +117,8 @@ def test_document_columns_by_gather_equal_the_join():
     st.randoms(use_true_random=False),
 )
 def test_sessions_read_the_same_documents_whatever_their_order(docs, sessions, k, random):
-    """`_sessions` skips its sort when the documents are in (patient, submission, id) order already, as a chunk's are;
-    in any other order it sorts them: both give the same rows. `_in_order` says which case it is."""
+    """`session_documents` skips its sort when the documents are in (patient, submission, id) order already, as a chunk's are;
+    in any other order it sorts them: both give the same rows. `in_document_order` says which case it is."""
     frame = pl.DataFrame(
         {
             "patient_id": [d[0] for d in docs],
@@ -142,8 +137,8 @@ def test_sessions_read_the_same_documents_whatever_their_order(docs, sessions, k
     )
     ordered = frame.sort("patient_id", "submitted_us", "document_id")
     shuffled = ordered.sample(fraction=1.0, shuffle=True, seed=random.randrange(2**32))
-    assert _in_order(ordered)
-    assert _in_order(shuffled) == shuffled.equals(ordered)
+    assert in_document_order(ordered)
+    assert in_document_order(shuffled) == shuffled.equals(ordered)
     queries = pl.DataFrame(
         {
             "session": list(range(len(sessions))),
@@ -152,8 +147,8 @@ def test_sessions_read_the_same_documents_whatever_their_order(docs, sessions, k
         },
         schema={"session": pl.Int64, "patient_id": pl.Int64, "at": pl.Int64},
     )
-    want = _sessions(ordered, queries, k)
-    assert _sessions(shuffled, queries, k).equals(want)
+    want = session_documents(ordered, queries, k)
+    assert session_documents(shuffled, queries, k).equals(want)
     # Each session reads at most k documents of its patient, available then, most recent first.
     assert want.group_by("session").len()["len"].max() in (None, *range(1, k + 1))
     owners = want.join(ordered.select("document_id", pl.col("patient_id").alias("owner")), on="document_id")
@@ -162,11 +157,11 @@ def test_sessions_read_the_same_documents_whatever_their_order(docs, sessions, k
 
 
 def test_event_strings_travel_as_codes_and_come_back_the_same():
-    """`_events` keeps its string columns as one-byte codes (given as a string, a (vocabulary, codes) pair or a
-    Series with nulls); `_Codes.decode` gives back the very strings, nulls included, whatever the parts' order."""
-    codes = _Codes()
+    """`event_frame` keeps its string columns as one-byte codes (given as a string, a (vocabulary, codes) pair or a
+    Series with nulls); `Codes.decode` gives back the very strings, nulls included, whatever the parts' order."""
+    codes = Codes()
     parts = [
-        _events(
+        event_frame(
             codes,
             occurred_at=[3, 1],
             patient_id=[1, 2],
@@ -174,7 +169,7 @@ def test_event_strings_travel_as_codes_and_come_back_the_same():
             channel=(("mes_app", "mes_web"), [1, 0]),
             outcome="granted",
         ),
-        _events(
+        event_frame(
             codes,
             occurred_at=[2, 5, 4],
             patient_id=[1, 1, 2],

@@ -1,0 +1,197 @@
+"""FHIR people: Patient (FR Core Patient INS), Practitioner and PractitionerRole."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.errors import DatasetError
+from dmpdata.export.fhir.expr import (
+    _EXTENSION,
+    _LEAF,
+    _NULL,
+    _coding,
+    _concept,
+    _date,
+    _encode,
+    _ext,
+    _identifier,
+    _list,
+    _lit,
+    _lookup,
+    _meta,
+    _ref,
+    _when,
+)
+from dmpdata.export.terms import mapped, url
+
+
+def _check_test_oids(frame: pl.DataFrame) -> None:
+    """Refuse to export a patient whose INS OID is not a non-production OID of reference/ins_oids.csv."""
+    oids = reference.load("ins_oids")
+    allowed = set(oids.filter(~pl.col("production"))["oid"])
+    found = set(frame["ins_oid"].unique().to_list())
+    if not found <= allowed:
+        raise DatasetError(
+            f"refusing to export: patients.ins_oid holds {sorted(found - allowed)}, not a test INS OID"
+        )
+
+
+def patient_resources(frame: pl.DataFrame) -> pl.Series:
+    """FR Core Patient INS: INS-NIR-TEST identifier, identity reliability, birth name + birth list given name,
+    birthplace INSEE code, residence, médecin traitant."""
+    _check_test_oids(frame)
+    insee = url("extension:insee-code")
+    reliability = _list(
+        _ext(
+            _LEAF,
+            url=_lit("identityStatus"),
+            valueCoding=_coding(url("system:identity-status"), pl.col("identity_status")),
+        )
+    )
+    resource = pl.struct(
+        resourceType=_lit("Patient"),
+        id=pl.col("patient_id").cast(pl.String),
+        meta=_meta("profile:Patient"),
+        extension=_list(
+            _ext(_EXTENSION, url=_lit(url("extension:identity-reliability")), extension=reliability),
+            _ext(_EXTENSION, url=_lit(url("extension:birth-place")), valueAddress=_birth_place()),
+        ),
+        identifier=_list(
+            pl.struct(
+                use=_lit("official"),
+                type=_concept(
+                    url("system:fr-core-v2-0203"), _lookup("ins_oid", "ins_oids", "oid", "fhir_type_code")
+                ),
+                system=pl.concat_str(_lit("urn:oid:"), pl.col("ins_oid")),
+                value=pl.col("ins_matricule"),
+            )
+        ),
+        name=_patient_names(),
+        gender=mapped("gender", "sex"),
+        birthDate=_date("birth_date"),
+        deceasedDateTime=_date("death_date"),
+        address=_list(
+            pl.struct(
+                use=_lit("home"),
+                extension=_list(
+                    _ext(
+                        _LEAF,
+                        url=_lit(insee),
+                        valueCoding=_coding(url("system:TRE_R13-CommuneOM"), pl.col("residence_commune")),
+                    )
+                ),
+                city=_lookup("residence_commune", "communes", "code", "name"),
+                postalCode=_NULL,  # the dataset has no postal codes
+                country=_lit("FRANCE"),
+            )
+        ),
+        generalPractitioner=_list(_ref("Practitioner", "gp_professional_id")),
+    )
+    return _encode(frame, resource)
+
+
+def _birth_place() -> pl.Expr:
+    """The FR Core birth-place address: the INSEE code of the commune (or country, abroad), its name."""
+    abroad = pl.col("birth_place_code").str.starts_with("99")
+    insee = url("extension:insee-code")
+    return pl.struct(
+        extension=_list(
+            _ext(
+                _LEAF,
+                url=_lit(insee),
+                valueCoding=_coding(
+                    pl.when(abroad)
+                    .then(_lit(url("system:TRE_R20-Pays")))
+                    .otherwise(_lit(url("system:TRE_R13-CommuneOM"))),
+                    pl.col("birth_place_code"),
+                ),
+            )
+        ),
+        city=pl.when(~abroad).then(_lookup("birth_place_code", "communes", "code", "name")),
+        country=pl.when(abroad).then(_lookup("birth_place_code", "birth_countries", "country_code", "label")),
+    )
+
+
+def _patient_names() -> pl.Expr:
+    """The official name (birth name, first name, birth list of given names) and the used name when there is one."""
+    official = pl.struct(
+        use=_lit("official"),
+        family=pl.col("birth_name"),
+        given=pl.concat_list([pl.col("first_name")]),
+        extension=_list(
+            _ext(_LEAF, url=_lit(url("extension:birth-list-given-name")), valueString=pl.col("first_names"))
+        ),
+    )
+    usual = _when(
+        pl.col("used_name").is_not_null(),
+        pl.struct(
+            use=_lit("usual"),
+            family=pl.col("used_name"),
+            given=pl.concat_list([pl.col("first_name")]),
+            extension=_NULL,
+        ),
+    )
+    return _list(official, usual)
+
+
+def _qualification(system_key: str, code: str, table: str, key: str) -> pl.Expr:
+    return _when(
+        pl.col(code).is_not_null(),
+        pl.struct(code=_concept(url(system_key), pl.col(code), _lookup(code, table, key, "label"))),
+    )
+
+
+def practitioner_resources(frame: pl.DataFrame) -> pl.Series:
+    """FR Core Practitioner: IdNat_PS (8 + RPPS) and RPPS identifiers, name, profession and specialty."""
+    resource = pl.struct(
+        resourceType=_lit("Practitioner"),
+        id=pl.col("professional_id").cast(pl.String),
+        meta=_meta("profile:Practitioner"),
+        identifier=_list(
+            _identifier(url("system:idnat-ps"), "IDNPS", pl.col("idnat_ps"), use="official"),
+            _identifier(url("system:rpps"), "RPPS", pl.col("rpps")),
+        ),
+        active=pl.lit(True),
+        name=_list(pl.struct(family=pl.col("last_name"), given=pl.concat_list([pl.col("first_name")]))),
+        gender=mapped("gender", "sex"),
+        qualification=_list(
+            _qualification(
+                "system:TRE_G15-ProfessionSante", "profession_code", "professions", "profession_code"
+            ),
+            _qualification(
+                "system:TRE_R38-SpecialiteOrdinale", "specialty_code", "specialties", "specialty_code"
+            ),
+        ),
+    )
+    return _encode(frame, resource)
+
+
+def practitioner_role_resources(frame: pl.DataFrame) -> pl.Series:
+    """FR Core PractitionerRole (same id as the Practitioner): the professional in their structure."""
+    resource = pl.struct(
+        resourceType=_lit("PractitionerRole"),
+        id=pl.col("professional_id").cast(pl.String),
+        meta=_meta("profile:PractitionerRole"),
+        active=pl.lit(True),
+        practitioner=_ref("Practitioner", "professional_id"),
+        organization=_ref("Organization", "organization_id"),
+        code=_list(
+            _concept(
+                url("system:TRE_G15-ProfessionSante"),
+                pl.col("profession_code"),
+                _lookup("profession_code", "professions", "profession_code", "label"),
+            )
+        ),
+        specialty=_list(
+            _when(
+                pl.col("specialty_code").is_not_null(),
+                _concept(
+                    url("system:TRE_R38-SpecialiteOrdinale"),
+                    pl.col("specialty_code"),
+                    _lookup("specialty_code", "specialties", "specialty_code", "label"),
+                ),
+            )
+        ),
+    )
+    return _encode(frame, resource)
