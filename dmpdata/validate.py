@@ -197,8 +197,7 @@ def _check_labels(name: str) -> dict[str, str]:
 @cache
 def _chunk_schema(name: str) -> pa.DataFrameSchema:
     """The table's Pandera schema as run on one chunk: without the uniqueness of keys that `_global_unique` counts
-    over every part anyway (the same check twice, and on a chunk only half of it; ~10 % of a chunk's validation),
-    and with its `isin` checks over many codes as `_light_isin` (same test, same report name)."""
+    over every part anyway (on a chunk it would be the same check twice, and only half of it), and with its `isin` checks over many codes as `_light_isin` (same test, same report name)."""
     schema = MODELS[name].to_schema()
     for table, keys in (CHECKS[check][1].unique_key for check in GLOBAL):
         if table == name and len(keys) == 1 and schema.columns[keys[0]].unique:
@@ -215,8 +214,7 @@ def _light_isin(check: pa.Check, table: str) -> pa.Check:
 
     Pandera deep-copies every column's checks on each validate, and its `isin` keeps its codes as a frozenset and a
     list, turned into a polars Series at each run: for the patients' birthplace and commune codes (35,000 each)
-    that was most of the patients table's schema time (113 -> 45 ms on a chunk of 20,000). A function keeps its
-    list uncopied."""
+    that copying outweighs the test itself. A function keeps its list uncopied."""
     label = _check_labels(table).get(check.error)  # only isin checks over many codes have one
     if label is None:
         return check
@@ -392,9 +390,9 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
             files = [str(path / f["path"]) for f in manifest["tables"][table]["files"]]
             cols = ", ".join(f'"{k}"' for k in keys)
             try:
-                # Equal keys have equal hashes: no repeated hash, no duplicate. Grouping 64-bit hashes is ~3x faster
-                # than grouping the keys (documents.unique_id: 21 M strings at 1 M patients); the keys themselves
-                # are grouped only when a hash repeats, to name the duplicates (or clear a hash collision).
+                # Equal keys have equal hashes: no repeated hash, no duplicate. Grouping 64-bit hashes is much cheaper
+                # than grouping long string keys (documents.unique_id); the keys themselves are grouped only when a
+                # hash repeats, to name the duplicates (or clear a hash collision).
                 repeated = con.execute(
                     f"SELECT 1 FROM read_parquet($files) GROUP BY hash({cols}) HAVING count(*) > 1 LIMIT 1",
                     {"files": files},
