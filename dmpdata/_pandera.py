@@ -1,13 +1,16 @@
 """The only module that touches pandera's internals (check functions, their arguments, the polars checks' registry):
-it judges a whole schema in one polars query, which pandera's public API does not offer."""
+it judges a whole schema in one polars query and finds the method behind a check, which pandera's public API does
+not offer."""
 
 from __future__ import annotations
+
+import inspect
 
 import pandera.backends.polars.builtin_checks  # noqa: F401 - registers the polars forms of the built-in checks
 import pandera.polars as pa
 import polars as pl
 
-__all__ = ["NotModelled", "failing_checks", "passes", "verdicts"]
+__all__ = ["NotModelled", "failing_checks", "method_doc", "passes", "verdicts"]
 
 # A check as pandera names it in SchemaErrors.failure_cases: (column, check); a table-wide check is named under the
 # schema's name in the column field.
@@ -151,3 +154,14 @@ def failing_checks(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[Labe
 def passes(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> bool:
     """True when every check of `schema` passes on `frame`; False when one fails or this cannot tell."""
     return failing_checks(schema, frame) == []
+
+
+def method_doc(check: pa.Check) -> str | None:
+    """The first line of the docstring of the function behind a check (a model's `@pa.check` or `@pa.dataframe_check`
+    method), found in the closure of pandera's check function; None when there is none."""
+    for cell in getattr(check._check_fn, "__closure__", None) or ():
+        fn = getattr(cell.cell_contents, "check_fn", None)
+        doc = inspect.getdoc(fn) if fn is not None else None
+        if doc:
+            return doc.splitlines()[0]
+    return None
