@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from dmpdata import reference
+from dmpdata import _pandera, reference
 from dmpdata.errors import DmpdataError
 from dmpdata.schemas import MODELS, integrity
 from dmpdata.schemas._common import test_oid
@@ -165,12 +165,7 @@ def _check_doc(chk, rows: dict[str, Entry]) -> str | None:
         return rows[CHECK + chk.name].description
     if getattr(chk, "description", None):
         return chk.description
-    for cell in getattr(chk._check_fn, "__closure__", None) or ():
-        fn = getattr(cell.cell_contents, "check_fn", None)
-        doc = inspect.getdoc(fn) if fn is not None else None
-        if doc:
-            return doc.splitlines()[0]
-    return None
+    return _pandera.method_doc(chk)
 
 
 def _column_check(chk, rows: dict[str, Entry]) -> str:

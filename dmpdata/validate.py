@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import re
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import version
 from itertools import pairwise
 from pathlib import Path
 
 import duckdb
-import pandera.backends.polars.builtin_checks  # noqa: F401 - registers the polars forms of the built-in checks
 import pandera.polars as pa
 import polars as pl
 
-from dmpdata import reference
-from dmpdata._version import __version__
-from dmpdata.cache import read_cached, write_cached
+from dmpdata import _pandera
 from dmpdata.layout import MANIFEST, manifest_json, read_part, sha256_of
 from dmpdata.parallel import pool
 from dmpdata.schemas import MODELS, TABLES
 from dmpdata.schemas.integrity import CHECKS
+from dmpdata.validation_records import read_record, remember
 
 __all__ = ["Finding", "ValidationReport", "validate_path", "validated_before"]
 
@@ -202,8 +197,7 @@ def _check_labels(name: str) -> dict[str, str]:
 @cache
 def _chunk_schema(name: str) -> pa.DataFrameSchema:
     """The table's Pandera schema as run on one chunk: without the uniqueness of keys that `_global_unique` counts
-    over every part anyway (the same check twice, and on a chunk only half of it; ~10 % of a chunk's validation),
-    and with its `isin` checks over many codes as `_light_isin` (same test, same report name)."""
+    over every part anyway (on a chunk it would be the same check twice, and only half of it), and with its `isin` checks over many codes as `_light_isin` (same test, same report name)."""
     schema = MODELS[name].to_schema()
     for table, keys in (CHECKS[check][1].unique_key for check in GLOBAL):
         if table == name and len(keys) == 1 and schema.columns[keys[0]].unique:
@@ -220,8 +214,7 @@ def _light_isin(check: pa.Check, table: str) -> pa.Check:
 
     Pandera deep-copies every column's checks on each validate, and its `isin` keeps its codes as a frozenset and a
     list, turned into a polars Series at each run: for the patients' birthplace and commune codes (35,000 each)
-    that was most of the patients table's schema time (113 -> 45 ms on a chunk of 20,000). A function keeps its
-    list uncopied."""
+    that copying outweighs the test itself. A function keeps its list uncopied."""
     label = _check_labels(table).get(check.error)  # only isin checks over many codes have one
     if label is None:
         return check
@@ -235,118 +228,6 @@ def _light_isin(check: pa.Check, table: str) -> pa.Check:
     return pa.Check(in_codes, name="isin_codes", error=label, ignore_na=check.ignore_na)
 
 
-class _NotPlain(Exception):
-    """A check `_Recorder` cannot read as expressions: it is run on the frame as Pandera would run it."""
-
-
-class _Recorder:
-    """Stands for the frame in a Pandera check function and keeps the expressions the function selects: Pandera's
-    built-in checks and most of dmpdata's are `data.lazyframe.select(<boolean expressions>)`. Anything else a check
-    does with the frame (a join, say) raises _NotPlain."""
-
-    def __init__(self) -> None:
-        self.exprs: list[pl.Expr] | None = None
-
-    def select(self, *exprs, **named) -> _Recorder:
-        flat = [e for item in exprs for e in (item if isinstance(item, (list, tuple)) else [item])]
-        if self.exprs is not None or named or not flat or not all(isinstance(e, pl.Expr) for e in flat):
-            raise _NotPlain("select")
-        self.exprs = flat
-        return self
-
-    def __getattr__(self, name: str):
-        raise _NotPlain(name)
-
-
-def _verdict(check: pa.Check, key: str, frame: pl.DataFrame) -> pl.Expr | pl.LazyFrame:
-    """Whether `check` passes on every row of `frame`, as Pandera judges it (PolarsCheckBackend: several output
-    columns are and-ed; a null passes with ignore_na, else it fails): one boolean expression over the frame, or, for
-    a check that is not a plain select, a one-row LazyFrame computing it."""
-    if check.element_wise or check.groupby is not None:
-        raise _NotPlain(check.name)  # Pandera's own path
-    recorder = _Recorder()
-    try:
-        out = check._check_fn(pa.PolarsData(recorder, key), **check._check_kwargs)
-    except _NotPlain:
-        out = check._check_fn(pa.PolarsData(frame.lazy(), key), **check._check_kwargs)
-        if isinstance(out, bool):
-            return pl.LazyFrame({"_": [out]})
-        outputs = out.collect_schema().names()
-        single = pl.col(outputs[0]) if len(outputs) == 1 else pl.all_horizontal(outputs)
-        return out.select(single.fill_null(check.ignore_na).all().alias("_"))
-    if out is not recorder or not recorder.exprs:
-        raise _NotPlain(check.name)
-    single = recorder.exprs[0] if len(recorder.exprs) == 1 else pl.all_horizontal(recorder.exprs)
-    return single.fill_null(check.ignore_na).all()
-
-
-def _verdicts(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[pl.Expr | pl.LazyFrame]:
-    """Every check `schema.validate` runs on `frame` as `_verdict`s: dtypes (compared here), nullability,
-    uniqueness, column and table checks. Raises _NotPlain for what this does not model (coercion, defaults, regex
-    or optional columns, a non-strict schema, …)."""
-    if (
-        schema.strict is not True
-        or schema.coerce
-        or schema.unique
-        or schema.parsers
-        or getattr(schema, "add_missing_columns", False)
-        or getattr(schema, "drop_invalid_rows", False)
-    ):
-        raise _NotPlain("schema options")
-    names, columns = list(schema.columns), frame.schema
-    if (
-        (list(columns) != names)
-        if schema.ordered
-        else (set(columns) != set(names) or len(columns) != len(names))
-    ):
-        return [pl.lit(False)]  # missing or extra columns: Pandera names them
-    verdicts = []
-    for name, column in schema.columns.items():
-        if (
-            column.regex
-            or not column.required
-            or column.coerce
-            or column.default is not None
-            or column.parsers
-            or getattr(column, "drop_invalid_rows", False)
-        ):
-            raise _NotPlain(name)
-        if column.dtype is not None and not column.dtype.check(columns[name]):
-            return [pl.lit(False)]  # a wrong dtype: Pandera names it
-        col = pl.col(name)
-        if not column.nullable:
-            verdicts.append(
-                (
-                    col.is_not_null() & col.is_not_nan() if columns[name].is_float() else col.is_not_null()
-                ).all()
-            )
-        if column.unique:
-            verdicts.append(col.is_duplicated().any().not_())
-        verdicts.extend(_verdict(check, name, frame) for check in column.checks)
-    verdicts.extend(_verdict(check, "*", frame) for check in schema.checks)
-    return verdicts
-
-
-def _passes(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> bool:
-    """True when every check of `schema` passes on `frame`; False when one fails or this cannot tell.
-
-    Pandera runs each check as its own query and builds its outputs and failure cases even when there are none:
-    about twice the time of evaluating the same expressions together in one select (a chunk's documents: 96 -> 53
-    ms). Pandera then runs only when this is False, and its report is the one given.
-    """
-    try:
-        verdicts = _verdicts(schema, frame)
-        exprs = [v.alias(f"_{i}") for i, v in enumerate(verdicts) if isinstance(v, pl.Expr)]
-        queries = [
-            frame.lazy().select(pl.lit(True).alias("_"), *exprs),
-            *(v for v in verdicts if isinstance(v, pl.LazyFrame)),
-        ]
-        rows = [row for result in pl.collect_all(queries) for row in result.rows()]
-    except Exception:
-        return False
-    return len(rows) == len(queries) and all(v is True for row in rows for v in row)
-
-
 def _schema_of(name: str) -> pa.DataFrameSchema:
     """The Pandera schema validation runs on table `name`'s frames (a chunk's, for the per-patient tables)."""
     return _chunk_schema(name) if name in PER_PATIENT else MODELS[name].to_schema()
@@ -355,7 +236,7 @@ def _schema_of(name: str) -> pa.DataFrameSchema:
 def _schema_checks(name: str, frame: pl.DataFrame, report: ValidationReport) -> None:
     schema = _schema_of(name)
     n_checks = sum(len(c.checks) + 2 for c in schema.columns.values()) + len(schema.checks)
-    if _passes(schema, frame):
+    if _pandera.passes(schema, frame):
         report.checks_run += n_checks
         return
     try:
@@ -507,9 +388,9 @@ def _global_unique(path: Path, manifest: dict, report: ValidationReport, readabl
             files = [str(path / f["path"]) for f in manifest["tables"][table]["files"]]
             cols = ", ".join(f'"{k}"' for k in keys)
             try:
-                # Equal keys have equal hashes: no repeated hash, no duplicate. Grouping 64-bit hashes is ~3x faster
-                # than grouping the keys (documents.unique_id: 21 M strings at 1 M patients); the keys themselves
-                # are grouped only when a hash repeats, to name the duplicates (or clear a hash collision).
+                # Equal keys have equal hashes: no repeated hash, no duplicate. Grouping 64-bit hashes is much cheaper
+                # than grouping long string keys (documents.unique_id); the keys themselves are grouped only when a
+                # hash repeats, to name the duplicates (or clear a hash collision).
                 repeated = con.execute(
                     f"SELECT 1 FROM read_parquet($files) GROUP BY hash({cols}) HAVING count(*) > 1 LIMIT 1",
                     {"files": files},
@@ -587,62 +468,15 @@ def validate_path(
             readable.add(name)
     _global_unique(path, manifest, report, readable)
     if report.ok:
-        _remember(path, manifest, report)
+        remember(path, manifest, checks=report.checks_run, rows=sum(report.rows.values()))
     return report
-
-
-# --- records of clean validations --------------------------------------------------------------------------------
-# A clean verdict holds for as long as the files, the manifest and the code that judged them are the same: it is
-# recorded in dmpdata's cache folder under a key made of the manifest (which carries every file's sha256) and of
-# that code, so that loading a dataset just validated checks its files' checksums instead of validating it again.
-
-_RECORDS = "validated"
-
-
-@cache
-def _code_digest() -> str:
-    """What a verdict depends on besides the data: dmpdata's version and validation code (this module, the schemas,
-    the cross-table checks, the identifier checks), the reference tables (code sets) and the versions of pandera,
-    polars and duckdb."""
-    h = hashlib.sha256()
-    for dist in ("pandera", "polars", "duckdb"):
-        h.update(f"{dist}={version(dist)};".encode())
-    h.update(f"dmpdata={__version__};reference={reference.digest()};".encode())
-    here = Path(__file__).resolve().parent
-    try:
-        for source in [
-            here / "validate.py",
-            here / "keys.py",
-            *sorted((here / "schemas").glob("*.py")),
-            *sorted((here / "identifiers").glob("*.py")),
-        ]:
-            h.update(source.name.encode())
-            h.update(source.read_bytes())
-    except OSError:  # sources not readable (a frozen install): records from this process only
-        h.update(uuid.uuid4().bytes)
-    return h.hexdigest()
-
-
-def _record_name(manifest: dict) -> str:
-    payload = json.dumps({"manifest": manifest, "code": _code_digest()}, sort_keys=True, default=str)
-    return f"{_RECORDS}/{hashlib.sha256(payload.encode()).hexdigest()}.json"
-
-
-def _remember(path: Path, manifest: dict, report: ValidationReport) -> None:
-    record = {
-        "dataset": str(path.resolve()),
-        "checks": report.checks_run,
-        "rows": sum(report.rows.values()),
-        "validated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
-    }
-    write_cached(_record_name(manifest), json.dumps(record, indent=2) + "\n")
 
 
 def validated_before(path: Path | str, manifest: dict | None = None) -> dict | None:
     """The record of a clean validation of this dataset (its manifest, by the same code), provided every file the
     manifest lists still has its sha256; None otherwise (never validated clean, or a file changed since).
 
-    Checking the checksums reads every file once (a few seconds per GB), a fraction of validating it again.
+    Checking the checksums reads every file once, a fraction of the cost of validating it again.
     """
     path = Path(path)
     if manifest is None:
@@ -651,7 +485,7 @@ def validated_before(path: Path | str, manifest: dict | None = None) -> dict | N
         except (OSError, ValueError):
             return None
     try:
-        record = json.loads(read_cached(_record_name(manifest)) or "null")
+        record = read_record(manifest)
         files = [f for entry in manifest["tables"].values() for f in entry["files"]]
         parts = [(path / f["path"], f["sha256"]) for f in files]
     except (TypeError, KeyError, ValueError, AttributeError):

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +15,32 @@ import dmpdata
 from dmpdata.errors import DatasetError
 
 
-@pytest.mark.parametrize("delay", [0.5, 2.0, 3.5])
-def test_sigkill_leaves_nothing_that_looks_complete(tmp_path, delay):
+def wait_for_part(proc: subprocess.Popen, work: Path, table: str, timeout: float = 120) -> bool:
+    """Poll until a Parquet part of `table` appears in the hidden work folder next to `work`, or in `work` itself once
+    the run renamed it there (True), or until the process ends or `timeout` seconds pass (False): the signal then
+    lands at a known stage of the run."""
+
+    def written() -> bool:
+        return bool(list(work.parent.glob(f".{work.name}.partial-*/{table}/*.parquet"))) or any(
+            work.glob(f"{table}/*.parquet")
+        )
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if written():
+            return True
+        time.sleep(0.02)  # a poll interval, not a guess at how long the run takes
+    return written()
+
+
+# The stages a kill lands in: the shared tables written (every chunk still to come), the first chunk's patients
+# written (its other tables still to come), its last table written (the manifest and the rename may or may not
+# have followed: both outcomes are checked).
+MIDWAY = {"professionals": True, "patients": True, "access_events": False}
+
+
+@pytest.mark.parametrize("table", list(MIDWAY))
+def test_sigkill_leaves_nothing_that_looks_complete(tmp_path, table):
     out = tmp_path / "ds"
     args = [
         sys.executable,
@@ -32,9 +57,13 @@ def test_sigkill_leaves_nothing_that_looks_complete(tmp_path, delay):
         str(out),
     ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(delay)
+    seen = wait_for_part(proc, out, table)
+    alive = proc.poll() is None
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    assert seen, f"no {table} part appeared before the run ended (exit code {proc.returncode})"
+    if MIDWAY[table]:
+        assert alive and not out.exists(), f"the run was not caught mid-way at its {table} part"
     if out.exists():  # it finished before the kill: then it must be whole and valid
         assert dmpdata.open_dataset(out).validate().ok
     else:

@@ -194,24 +194,37 @@ def _worker_environment() -> dict[str, str | None]:
     }
 
 
-def test_a_pool_reports_each_task_as_it_ends():
-    """Progress bars follow the work: the local pool calls on_done after each task, not once at the end."""
+def _ends_when(flag: str | None) -> bool:
+    """A task that ends at once (no flag), or once `flag` exists (True), or after a bounded wait without it (False)."""
     import time
+    from pathlib import Path
 
+    deadline = time.monotonic() + 60
+    while flag is not None and not Path(flag).exists():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_a_pool_reports_each_task_as_it_ends(tmp_path):
+    """Progress bars follow the work: the local pool calls on_done after each task, not once at the end. The two long
+    tasks end only once the parent was told the two short ones ended: a pool that reported at the end only would
+    leave them waiting (then failing) instead."""
     from dmpdata.parallel import pool
 
-    seen: list[tuple[int, float]] = []
-    started = time.perf_counter()
+    flag = tmp_path / "short-tasks-reported"
+    seen: list[int] = []
+
+    def on_done(done: int, total: int) -> None:
+        seen.append(done)
+        if done >= 2:
+            flag.touch()
+
     with pool("local", 2, 4) as run:
-        results = run(
-            time.sleep,
-            [(0.1,), (0.1,), (1.5,), (1.5,)],
-            lambda done, total: seen.append((done, time.perf_counter() - started)),
-        )
-    assert results == [None] * 4
-    assert [done for done, _ in seen] == sorted({done for done, _ in seen}) and seen[-1][0] == 4
-    first_two = next(at for done, at in seen if done >= 2)
-    assert first_two < seen[-1][1] - 0.5, f"the two short tasks were reported only with the long ones: {seen}"
+        results = run(_ends_when, [(None,), (None,), (str(flag),), (str(flag),)], on_done)
+    assert results == [True] * 4, f"the two short tasks were not reported before the long ones ended: {seen}"
+    assert seen == sorted(set(seen)) and seen[-1] == 4
 
 
 def test_workers_get_their_allocator_settings_and_the_user_keeps_theirs(monkeypatch):

@@ -153,7 +153,7 @@ def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unch
     validation code) and only checks the files' sha256. A changed file, or other validation code, means validating
     again."""
     import dmpdata
-    from dmpdata import validate as validate_module
+    from dmpdata import validation_records
     from dmpdata.errors import DatasetError
     from dmpdata.validate import validated_before
     from dmpdata.warehouse import build
@@ -177,7 +177,7 @@ def test_a_clean_verdict_is_reused_by_load_while_the_files_and_the_code_are_unch
     assert calls == []  # the clean verdict was reused
 
     # Other validation code: the record no longer applies.
-    monkeypatch.setattr(validate_module, "_code_digest", lambda: "other validation code")
+    monkeypatch.setattr(validation_records, "_code_digest", lambda: "other validation code")
     assert validated_before(path) is None
     monkeypatch.undo()
     assert validated_before(path) is not None
@@ -234,79 +234,3 @@ def test_row_pairs_by_arithmetic_equal_the_join(dense):
     )
     assert got.equals(expected)
     assert got["_t"].null_count() > 0 and got["_t"].null_count() < got.height
-
-
-# --- validate's one-select path (validate._passes): Pandera's verdict, found faster; Pandera reports failures ---
-
-
-def _pandera_passes(schema, frame) -> bool:
-    import pandera.errors
-
-    try:
-        schema.validate(frame, lazy=True)
-    except (pandera.errors.SchemaErrors, pandera.errors.SchemaError):
-        return False
-    return True
-
-
-def test_the_one_select_path_reads_every_check_of_every_table(tiny_frames):
-    """Every check of every table is judged in the one select (none falls back to Pandera on clean data), and a
-    clean table passes."""
-    from dmpdata import validate as V
-    from dmpdata.schemas import TABLES
-
-    for name in TABLES:
-        schema, frame = V._schema_of(name), tiny_frames[name]
-        expected = sum(len(c.checks) + (not c.nullable) + bool(c.unique) for c in schema.columns.values())
-        assert len(V._verdicts(schema, frame)) == expected + len(schema.checks), name
-        assert V._passes(schema, frame), name
-
-
-def _damaged_copies(frame: pl.DataFrame, column: str):
-    """The frame with its first row's `column` set to null and to values likely out of bounds, its second row
-    repeating the first's value, the column retyped or dropped."""
-    import datetime as dt
-
-    dtype = frame.schema[column]
-    first, second = pl.int_range(pl.len()) == 0, pl.int_range(pl.len()) == 1
-    values = [None]
-    if dtype.is_integer():
-        values += [-1, 10**15]
-    elif dtype.is_float():
-        values += [float("nan"), -1.0]
-    elif dtype == pl.String:
-        values += ["", "zz?"]
-    elif dtype == pl.Date:
-        values += [dt.date(1800, 1, 1), dt.date(2100, 1, 1)]
-    elif isinstance(dtype, pl.Datetime):
-        values += [dt.datetime(1800, 1, 1), dt.datetime(2100, 1, 1)]
-    elif dtype == pl.Boolean:
-        values += [True]
-    for value in values:
-        yield frame.with_columns(
-            pl.when(first).then(pl.lit(value, dtype=dtype)).otherwise(pl.col(column)).alias(column)
-        )
-    yield frame.with_columns(
-        pl.when(second).then(pl.col(column).first()).otherwise(pl.col(column)).alias(column)
-    )
-    yield frame.with_columns(pl.col(column).cast(pl.String if dtype != pl.String else pl.Categorical))
-    yield frame.drop(column)
-
-
-def test_the_one_select_path_agrees_with_pandera_on_damaged_tables(tiny_frames):
-    """Pandera is the oracle: on hundreds of damaged copies of every table (nulls, out-of-bound values, duplicates,
-    wrong types, missing or extra columns), the one-select path passes a copy exactly when Pandera does."""
-    from dmpdata import validate as V
-    from dmpdata.schemas import TABLES
-
-    judged = failed = 0
-    for name in TABLES:
-        schema, frame = V._schema_of(name), tiny_frames[name].head(300)
-        assert frame.height >= 2, name
-        copies = [copy for column in frame.columns for copy in _damaged_copies(frame, column)]
-        copies.append(frame.with_columns(pl.lit(1).alias("extra_column")))
-        for copy in copies:
-            verdict = _pandera_passes(schema, copy)
-            assert V._passes(schema, copy) == verdict, (name, copy.schema)
-            judged, failed = judged + 1, failed + (not verdict)
-    assert judged > 600 and failed > judged // 2, (judged, failed)  # most copies break a check: not vacuous

@@ -1,8 +1,10 @@
-"""Regenerate the reference CSVs that are derived from the shared source files.
+"""Regenerate the reference CSVs that are derived from the shared source files (a maintainer's tool, not shipped).
 
-Run from the repository root:
+Run from the repository root, with the folder that holds the sources' `data/` folder:
 
-    uv run python -m dmpdata.reference._build --shared ../shared
+    uv run python tools/build_reference.py --shared ../shared
+
+It rewrites CSVs in dmpdata/reference/ beside the hand-curated ones.
 
 Derived here (deterministically, stdlib only): communes, departments, regions,
 population_age_sex, population_department_age_sex, mortality, birth_countries,
@@ -15,7 +17,7 @@ observation_types, columns) are plain CSVs
 edited by hand; this script does not touch them (it reads parameters.csv for the
 prevalence targets).
 
-Every number below that is not read from /work/shared/data carries its source
+Every number below that is not read from the shared data folder carries its source
 next to it; numbers marked ASSUMPTION are modelling choices, not published figures.
 """
 
@@ -26,7 +28,8 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+# The package's reference folder, from this file's place in the repository (tools/ beside dmpdata/).
+HERE = Path(__file__).resolve().parent.parent / "dmpdata" / "reference"
 
 # --------------------------------------------------------------------------- helpers
 
@@ -1084,9 +1087,15 @@ def build_access_matrix(shared: Path) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--shared", type=Path, default=Path("../shared"), help="path to the shared source folder")
+    ap.add_argument(
+        "--shared", type=Path, required=True, help="the shared source folder (the one holding data/)"
+    )
     args = ap.parse_args()
     shared = args.shared.resolve()
+    if not (shared / "data").is_dir():
+        ap.error(f"{shared / 'data'} is not a folder: --shared names the folder holding the source data/")
+    if not (HERE / "columns.csv").is_file():
+        ap.error(f"{HERE} is not dmpdata's reference folder: run this file from a checkout of the repository")
     build_geography(shared)
     pop = build_population(shared)
     build_birth_countries(shared)
