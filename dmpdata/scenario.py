@@ -197,7 +197,7 @@ def _codes(value: Any, key: str, origin: str) -> tuple[str, ...]:
     return tuple(sorted(set(value)))
 
 
-# An example of each table of factors, as its error message shows it (README, "Scenarios").
+# An example of each table of factors, as its error message shows it (the documentation site, "Scenarios": docs/guide/scenarios.md).
 _FACTOR_EXAMPLES = {
     "prevalence_factor": "[prevalence_factor] E11 = 0.5",
     "feeding_factor": "[feeding_factor] ville = 2.0",

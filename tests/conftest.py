@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import settings
 
 import dmpdata
+
+# Properties are checked for correctness, not speed (timings live in benchmarks/): no per-example deadline, which a
+# loaded machine can miss while the property still holds.
+settings.register_profile("dmpdata", deadline=None)
+settings.load_profile("dmpdata")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -291,8 +291,7 @@ def _build(con: duckdb.DuckDBPyConnection, ds: DatasetFolder, fp: str, validated
     for stmt in type_statements():  # each table is created as it is loaded
         con.execute(stmt)
     # A table's rows have no order (SQL gives one with ORDER BY): without keeping the files' order, DuckDB's threads
-    # append the rows they read as they go, instead of handing them over in order. Same rows; at 1 M patients the
-    # whole load took 64 and 61 s against 68 and 64 s, runs alternated.
+    # append the rows they read as they go, instead of handing them over in order: the same rows, sooner.
     with _unordered(con):
         for table in TABLES:
             _load_table(con, ds, table, link=link and table in LINKED_TABLES)
@@ -320,9 +319,9 @@ _DERIVE_AS_STRINGS = "access_events"
 def _derive_linked(con: duckdb.DuckDBPyConnection, ds: DatasetFolder) -> None:
     """derive() on a linked warehouse, with the same derived tables as a copied one, faster.
 
-    A linked view casts its code columns to their ENUMs on every read, ~9 ns a row and a column: the derived tables
-    that scan access_events (40 M rows at 1 M patients) spent most of their time there, and a filter on a cast column
-    is not pushed into the Parquet scan. So derive() runs with a temporary view of that name shadowing the linked one,
+    A linked view casts its code columns to their ENUMs on every read: the derived tables that scan access_events,
+    the largest table, would spend most of their time there, and a filter on a cast column is not pushed into the
+    Parquet scan. So derive() runs with a temporary view of that name shadowing the linked one,
     its code columns the parts' strings: the same rows, filters and groups (an ENUM lists its values in code-point
     order, which is how VARCHAR sorts). The shadow is dropped, then the derived columns that came out VARCHAR under the
     name of one of those code columns get its ENUM back, as a copied warehouse has them (tested)."""

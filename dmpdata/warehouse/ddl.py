@@ -63,8 +63,8 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
 
 # Tables whose key is unique but not declared as a PRIMARY KEY. Their ids are proven unique by validation, which a
 # load runs (or finds recorded for the same files) unless told not to, and dmpdata writes them in increasing order,
-# so DuckDB's min/max zone maps find one id as fast as the key's index would (~1 ms at 1 M patients). The index is
-# all a PRIMARY KEY would add, and at 1 M patients it cost 27-36 s of a ~135 s load and 1.34 GB of a 4.73 GB file.
+# so DuckDB's min/max zone maps find one id as fast as the key's index would. The index is all a PRIMARY KEY would
+# add, at a large share of the load's time and of the file's size (benchmarks/RESULTS.md).
 UNDECLARED_KEYS: frozenset[str] = frozenset({"encounters", "documents", "observations", "access_events"})
 
 _SCALARS: dict[type, str] = {
