@@ -39,7 +39,6 @@ def test_one_and_two_workers_write_identical_bytes(chunked, tmp_path):
 
 
 def test_a_dask_cluster_writes_the_same_files(chunked, tmp_path):
-    pytest.importorskip("distributed")
     on_dask = dmpdata.generate(SCENARIO, out=tmp_path / "dask", engine="dask", workers=2)
     assert _digest(on_dask.path) == _digest(chunked.path)
 
