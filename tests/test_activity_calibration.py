@@ -134,3 +134,23 @@ def test_profiles_follow_the_2022_national_wave(frames):
     early = wave.filter(pl.col("residence_department") == "01")["mes_created_at"].median()
     late = wave.filter(pl.col("residence_department") == "95")["mes_created_at"].median()
     assert early < late, (early, late)
+
+
+def test_dmps_opened_before_mon_espace_sante_continue(frames):
+    """About 10 M DMPs were opened before creations stopped on 1 July 2021 (mes_prior_dmp), more often by older
+    people (assumed age profile, mes_prior_dmp_age); they stay open, so professionals feed them before the holder's
+    Mon espace santé profile exists, and never after the holder's death."""
+    patients, documents = frames["patients"], frames["documents"]
+    holders = patients.filter(pl.col("dmp_opened_at").is_not_null())
+    born = patients.filter(pl.col("birth_date") < dt.date(2021, 7, 1))
+    assert abs(holders.height / born.height - 10e6 / 67.4e6) < 0.01, holders.height / born.height
+    assert holders["dmp_opened_at"].max() < dt.date(2021, 7, 1)
+    age = (dt.date(2021, 6, 30) - pl.col("birth_date")).dt.total_days() / 365.2425
+    by_age = born.group_by((age >= 60).alias("older")).agg(pl.col("dmp_opened_at").is_not_null().mean())
+    rate = dict(by_age.iter_rows())
+    assert rate[True] > 1.5 * rate[False], rate
+    fed = documents.join(patients, on="patient_id").filter(
+        pl.col("mes_created_at").is_null() | (pl.col("submitted_at").dt.date() < pl.col("mes_created_at"))
+    )
+    assert fed.height > 0 and fed["dmp_opened_at"].null_count() == 0
+    assert fed.filter(pl.col("submitted_at").dt.date() > pl.col("death_date")).is_empty()

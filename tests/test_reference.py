@@ -37,6 +37,8 @@ KEYS = {
     "parameters": ["key"],
     "dmp_equipment": ["applies_to", "date"],
     "mes_rollout": ["department"],
+    "mes_prior_dmp": ["date"],
+    "mes_prior_dmp_age": ["age_min"],
     "workforce_rules": ["kind"],
     "document_types": ["type_code"],
     "document_classes": ["class_code"],
@@ -130,6 +132,8 @@ def test_shares_in_unit_interval():
         "identity_statuses": ["share"],
         "condition_prevalence": ["prevalence", "ald_share"],
         "mes_activation": ["profiles_open_share", "activated_share"],
+        "mes_prior_dmp": ["share"],
+        "mes_prior_dmp_age": ["rate"],
         "mortality": ["qx"],
     }
     for name, cols in checks.items():

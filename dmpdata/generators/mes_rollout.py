@@ -13,7 +13,7 @@ from dmpdata import reference
 from dmpdata.generators.geography import Area
 from dmpdata.generators.sampling import inverse_curve
 
-__all__ = ["activation_curve", "notification_windows", "queue_creation_day"]
+__all__ = ["activation_curve", "notification_windows", "prior_dmp_opened", "queue_creation_day"]
 
 
 @cache
@@ -72,3 +72,47 @@ def activation_curve() -> tuple[np.ndarray, np.ndarray]:
         curve["activated_share"].to_numpy() / (1 - reference.parameter("mes_opposition_share")), 1.0
     )
     return days, shares
+
+
+def prior_dmp_opened(rng: np.random.Generator, birth: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Day (ordinal; NaN = none) each person's DMP opened before Mon espace santé, among the `eligible`.
+
+    DMP creations stopped on 1 July 2021 (the last point of mes_prior_dmp); those DMPs continue into Mon espace
+    santé. Who held one follows the relative rates by age of mes_prior_dmp_age, rescaled so that the national
+    share is the table's last; the day follows the national count of DMPs (mes_prior_dmp), from birth on.
+    `generate_patients` makes these the chunk's last draws, so that every other column keeps its values; it
+    passes the people who opposed Mon espace santé as not eligible (assumption: opposing would have closed it)."""
+    u_hold, u_day = rng.random(birth.size), rng.random(birth.size)
+    days, cumulative = _prior_curve()
+    stop = days[-1]
+    rate = _prior_rates()[np.clip(((stop - birth) / 365.2425).astype(np.int64), 0, 119)]
+    holds = eligible & (birth <= stop) & (u_hold < rate)
+    reached_at_birth = np.interp(birth, days, cumulative, left=0.0)
+    opened = np.floor(inverse_curve(reached_at_birth + u_day * (1 - reached_at_birth), days, cumulative))
+    return np.where(holds, np.fmax(opened, birth), np.nan)
+
+
+@cache
+def _prior_curve() -> tuple[np.ndarray, np.ndarray]:
+    """(day ordinals, share of the pre-2022 DMPs opened by then), rising to 1 on the day creations stopped."""
+    curve = reference.load("mes_prior_dmp").sort("date")
+    shares = curve["share"].to_numpy()
+    return np.array([d.toordinal() for d in curve["date"]], dtype=np.float64), shares / shares[-1]
+
+
+@cache
+def _prior_rates() -> np.ndarray:
+    """Probability of holding a pre-2022 DMP by age 0..119 on the day creations stopped: the relative rates of
+    mes_prior_dmp_age scaled so that, over the national age structure, the share is mes_prior_dmp's last."""
+    bands = reference.load("mes_prior_dmp_age")
+    ages = np.arange(120)
+    rate = np.zeros(ages.size)
+    for row in bands.iter_rows(named=True):
+        rate[(ages >= row["age_min"]) & (ages <= row["age_max"])] = row["rate"]
+    table = reference.load("population_age_sex")
+    table = table.filter((pl.col("area") == "FR") & (pl.col("year") == table["year"].max()))
+    people = table.group_by("age").agg(pl.col("population").sum())
+    weights = np.zeros(ages.size)
+    weights[people["age"].to_numpy()] = people["population"].to_numpy()
+    final = float(reference.load("mes_prior_dmp").sort("date")["share"][-1])
+    return np.minimum(rate * final * weights.sum() / (rate * weights).sum(), 1.0)

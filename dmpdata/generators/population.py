@@ -11,7 +11,12 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators import vocab
 from dmpdata.generators.geography import Area, department_index
-from dmpdata.generators.mes_rollout import activation_curve, notification_windows, queue_creation_day
+from dmpdata.generators.mes_rollout import (
+    activation_curve,
+    notification_windows,
+    prior_dmp_opened,
+    queue_creation_day,
+)
 from dmpdata.generators.sampling import (
     EPOCH,
     Categorical,
@@ -328,6 +333,7 @@ def generate_patients(
             "residence_region": (area.departments["region"], dept_idx),
             "death_date": death,
             **mes,
+            "dmp_opened_at": prior_dmp_opened(rng, birth, mes["mes_status"][1] != 1),
             "gp_professional_id": gp_id,
             "first_names": _joined_first_names(picks),
             "first_name": (given, picks[0]),
