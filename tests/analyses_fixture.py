@@ -207,6 +207,9 @@ def patients() -> pl.DataFrame:
         + [
             pl.col("emergency_opt_out_at").is_not_null().alias("emergency_access_opt_out"),
             pl.col("gp_professional_id").cast(pl.Int64),
+            pl.lit(None, dtype=pl.Date).alias(
+                "dmp_opened_at"
+            ),  # nobody here held a DMP before Mon espace santé
         ]
     )
 

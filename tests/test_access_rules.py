@@ -36,7 +36,7 @@ ABSENT_PROFESSION = (
 # professionals
 GP, AUTHOR, OTHER, BLOCKED, RESTRICTED, STRANGER = 10, 11, 12, 13, 14, 15
 # patients
-MAIN, LATE, OPPOSED, CLOSED, OPTOUT, NOGP = 1, 2, 3, 4, 5, 6
+MAIN, LATE, OPPOSED, CLOSED, OPTOUT, NOGP, PRIOR = 1, 2, 3, 4, 5, 6, 7
 
 
 def T(text: str) -> dt.datetime:
@@ -100,7 +100,9 @@ def _golden(pairs: dict[str, str]):
     )
     patients = pl.DataFrame(
         {
-            "patient_id": [MAIN, LATE, OPPOSED, CLOSED, OPTOUT, NOGP],
+            "patient_id": [MAIN, LATE, OPPOSED, CLOSED, OPTOUT, NOGP, PRIOR],
+            # PRIOR opened a DMP in 2019, before Mon espace santé: that DMP is open before the profile's creation
+            "dmp_opened_at": [None, None, None, None, None, None, D("2019-05-01")],
             "mes_created_at": [
                 D("2021-06-01"),
                 D("2024-03-10"),
@@ -108,12 +110,14 @@ def _golden(pairs: dict[str, str]):
                 D("2022-01-01"),
                 D("2022-01-01"),
                 D("2022-01-01"),
+                D("2022-06-15"),
             ],
-            "mes_closed_at": [None, None, None, D("2024-05-01"), None, None],
-            "gp_professional_id": [GP, None, None, None, None, None],
-            "emergency_opt_out_at": [None, None, None, None, D("2024-02-01"), None],
+            "mes_closed_at": [None, None, None, D("2024-05-01"), None, None, None],
+            "gp_professional_id": [GP, None, None, None, None, None, None],
+            "emergency_opt_out_at": [None, None, None, None, D("2024-02-01"), None, None],
         },
         schema_overrides={
+            "dmp_opened_at": pl.Date,
             "mes_created_at": pl.Date,
             "mes_closed_at": pl.Date,
             "emergency_opt_out_at": pl.Date,
@@ -137,6 +141,7 @@ def _golden(pairs: dict[str, str]):
         (501, OPTOUT, deny, GP),
         (600, NOGP, ok, None),  # patient upload: no professional author; masked 2024-01-05
         (601, NOGP, ok, None),
+        (700, PRIOR, ok, AUTHOR),
     ]
     documents = pl.DataFrame(
         docs,
@@ -211,6 +216,10 @@ def _golden(pairs: dict[str, str]):
         mode="bris_de_glace",
     )
     consult("2024-03-10 00:00", LATE, 200, OTHER, "granted", "first instant of the creation date")
+    consult("2019-04-30 23:59:59", PRIOR, None, OTHER, "denied_no_dmp", "day before the pre-2022 DMP opened")
+    consult(
+        "2022-01-10 10:00", PRIOR, 700, OTHER, "granted", "DMP opened in 2019, before the profile's creation"
+    )
     consult("2024-02-01 10:00", OPPOSED, 300, OTHER, "denied_no_dmp", "opposed patient")
     consult(
         "2024-02-01 10:00",

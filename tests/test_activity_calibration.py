@@ -104,3 +104,53 @@ def test_treated_diabetes_and_hba1c_follow_up(frames):
     assert counts.n_unique() >= 5  # 0, 1, 2, 3, 4+ all occur: real gaps, not a uniform schedule
     values = observations.filter(pl.col("loinc_code") == "4548-4").join(cohort, on="patient_id")["value"]
     assert 6.5 <= values.mean() <= 7.8  # Entred 2007: mean HbA1c of type 2 diabetics ~7.1 %
+
+
+def test_profiles_follow_the_2022_national_wave(frames):
+    """11.2 M profiles at 31 May 2022 (CNAM board) and 65.4 M at 3 Nov 2022 (Assurance Maladie), although every
+    notification went out by 28 Mar: creation follows the published counts, never before six weeks after the
+    notification outside activation, and departments notified earlier get theirs earlier."""
+    patients = frames["patients"]
+    for target, at in (
+        ("mes_profiles_open_share_2022_05", dt.date(2022, 5, 31)),
+        ("mes_profiles_open_share_2022_11", dt.date(2022, 11, 3)),
+    ):
+        alive = patients.filter(
+            (pl.col("birth_date") <= at) & (pl.col("death_date").is_null() | (pl.col("death_date") > at))
+        )
+        open_ = (
+            (pl.col("mes_created_at") <= at)
+            & (pl.col("mes_closed_at").is_null() | (pl.col("mes_closed_at") > at))
+        ).fill_null(False)
+        share = alive.select(open_.mean()).item()
+        assert abs(share - _published(target)) < 0.03, (target, share)
+    wave = patients.filter(
+        (pl.col("mes_notified_at") >= dt.date(2022, 1, 31))
+        & (pl.col("mes_notified_at") <= dt.date(2022, 3, 28))
+        & pl.col("mes_created_at").is_not_null()
+        & (pl.col("mes_activated_at").is_null() | (pl.col("mes_activated_at") > pl.col("mes_created_at")))
+    )
+    assert (wave["mes_created_at"] - wave["mes_notified_at"]).min() >= dt.timedelta(days=42)
+    early = wave.filter(pl.col("residence_department") == "01")["mes_created_at"].median()
+    late = wave.filter(pl.col("residence_department") == "95")["mes_created_at"].median()
+    assert early < late, (early, late)
+
+
+def test_dmps_opened_before_mon_espace_sante_continue(frames):
+    """About 10 M DMPs were opened before creations stopped on 1 July 2021 (mes_prior_dmp), more often by older
+    people (assumed age profile, mes_prior_dmp_age); they stay open, so professionals feed them before the holder's
+    Mon espace santé profile exists, and never after the holder's death."""
+    patients, documents = frames["patients"], frames["documents"]
+    holders = patients.filter(pl.col("dmp_opened_at").is_not_null())
+    born = patients.filter(pl.col("birth_date") < dt.date(2021, 7, 1))
+    assert abs(holders.height / born.height - 10e6 / 67.4e6) < 0.01, holders.height / born.height
+    assert holders["dmp_opened_at"].max() < dt.date(2021, 7, 1)
+    age = (dt.date(2021, 6, 30) - pl.col("birth_date")).dt.total_days() / 365.2425
+    by_age = born.group_by((age >= 60).alias("older")).agg(pl.col("dmp_opened_at").is_not_null().mean())
+    rate = dict(by_age.iter_rows())
+    assert rate[True] > 1.5 * rate[False], rate
+    fed = documents.join(patients, on="patient_id").filter(
+        pl.col("mes_created_at").is_null() | (pl.col("submitted_at").dt.date() < pl.col("mes_created_at"))
+    )
+    assert fed.height > 0 and fed["dmp_opened_at"].null_count() == 0
+    assert fed.filter(pl.col("submitted_at").dt.date() > pl.col("death_date")).is_empty()

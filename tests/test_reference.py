@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from importlib.resources import files
 
 import polars as pl
@@ -36,6 +37,8 @@ KEYS = {
     "parameters": ["key"],
     "dmp_equipment": ["applies_to", "date"],
     "mes_rollout": ["department"],
+    "mes_prior_dmp": ["date"],
+    "mes_prior_dmp_age": ["age_min"],
     "workforce_rules": ["kind"],
     "document_types": ["type_code"],
     "document_classes": ["class_code"],
@@ -129,6 +132,8 @@ def test_shares_in_unit_interval():
         "identity_statuses": ["share"],
         "condition_prevalence": ["prevalence", "ald_share"],
         "mes_activation": ["profiles_open_share", "activated_share"],
+        "mes_prior_dmp": ["share"],
+        "mes_prior_dmp_age": ["rate"],
         "mortality": ["qx"],
     }
     for name, cols in checks.items():
@@ -264,6 +269,34 @@ def test_mes_activation_curve():
     assert m["activated_share"].is_sorted()
     last = m.row(-1, named=True)
     assert last["activated_share"] * 69_081_996 == pytest.approx(24e6, rel=0.01)
+
+
+def test_mes_rollout_covers_every_department_in_numbering_order():
+    """The 2022 notifications ran from 31 Jan to 28 Mar by department number (esante-occitanie calendar): every
+    resident department has its own window, none outside the national span, each starting no earlier than the
+    department before it (the pilot departments of 2021 aside)."""
+    rollout = ref.load("mes_rollout")
+    national = rollout.filter(pl.col("department") == "*").row(0, named=True)
+    assert (national["notification_start"], national["notification_end"]) == (
+        dt.date(2022, 1, 31),
+        dt.date(2022, 3, 28),
+    )
+    listed = rollout.filter(pl.col("department") != "*")
+    residents = set(ref.load("population_department_age_sex")["department"])
+    assert residents <= set(listed["department"])
+    waves = listed.filter(pl.col("notification_start") >= national["notification_start"])
+    assert waves["notification_end"].max() <= national["notification_end"]
+    assert (waves["notification_end"] >= waves["notification_start"]).all()
+    order = waves.with_columns(
+        pl.col("department")
+        .str.replace("2A", "20.1")
+        .str.replace("2B", "20.2")
+        .cast(pl.Float64)
+        .alias("rank")
+    ).sort("rank")
+    assert order["notification_start"].is_sorted()
+    pilots = listed.filter(pl.col("notification_end") < national["notification_start"])
+    assert set(pilots["department"]) == {"31", "44", "80"}
 
 
 def test_required_parameters():

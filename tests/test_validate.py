@@ -76,6 +76,25 @@ def test_a_missing_medecin_traitant_is_caught(tiny, tmp_path):
     assert next(f for f in report.findings if f.check == "medecin_traitant_exists").failing == 3
 
 
+def test_a_dmp_opened_after_creations_stopped_is_caught(tiny, tmp_path):
+    """DMP creations stopped on 1 July 2021: a dmp_opened_at after that is no DMP of before Mon espace santé."""
+    import datetime as dt
+
+    path = _copy(tiny, tmp_path)
+    _rewrite(
+        path,
+        "patients",
+        lambda p: p.with_columns(
+            pl.when(pl.col("patient_id") == 1)
+            .then(pl.lit(dt.date(2021, 8, 1)))
+            .otherwise(pl.col("dmp_opened_at"))
+            .alias("dmp_opened_at")
+        ),
+    )
+    report = validate_path(path)
+    assert ("patients", "prior_dmp_before_mon_espace_sante") in _failed(report)
+
+
 def test_a_changed_file_fails_its_checksum(tiny, tmp_path):
     path = _copy(tiny, tmp_path)
     part = next((path / "organizations").glob("*.parquet"))

@@ -241,7 +241,8 @@ def generate_documents(
     def day_of(col: str, missing: float) -> np.ndarray:
         return patients[col].cast(pl.Int32).cast(pl.Float64).fill_null(missing).to_numpy() + EPOCH
 
-    created_p = day_of("mes_created_at", np.inf)
+    # The DMP is open from its pre-2022 opening (that DMP continues into Mon espace santé), else from the profile.
+    created_p = np.fmin(day_of("dmp_opened_at", np.inf), day_of("mes_created_at", np.inf))
     closed_p = day_of("mes_closed_at", np.inf)
     activated_p = day_of("mes_activated_at", np.inf)
     death = day_of("death_date", np.inf)
@@ -254,7 +255,9 @@ def generate_documents(
     prof = _fed(scenario, rng, prof, staff, created_p, closed_p, start, stop)
     professional = _versions_and_deletions(rng, prof, created_p, closed_p, stop)
     base = professional["person"].size
-    remb = _reimbursement_history(rng, created_p, closed_p, stop, base)
+    # A DMP opened before the period had its history fed then: the period sees its regenerations from its start.
+    # Until death: a pre-2022 DMP whose holder died before their profile's creation has no closure date.
+    remb = _reimbursement_history(rng, np.fmax(created_p, start), np.fmin(closed_p, death), stop, base)
     upload = _patient_uploads(rng, activated_p, closed_p, death, stop, base + remb["key"].size)
     docs = concat_columns([professional, remb, upload])
     _archive(docs, closed_p, stop)

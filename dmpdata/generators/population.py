@@ -11,6 +11,12 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.generators import vocab
 from dmpdata.generators.geography import Area, department_index
+from dmpdata.generators.mes_rollout import (
+    activation_curve,
+    notification_windows,
+    prior_dmp_opened,
+    queue_creation_day,
+)
 from dmpdata.generators.sampling import (
     EPOCH,
     Categorical,
@@ -161,22 +167,26 @@ def _mes(
     """Mon espace santé: notification, automatic creation or opposition, activation, closure.
 
     Dates are day ordinals (NaN = none); the status is (vocabulary, index), as `_frame` takes them."""
-    notify_lo, notify_hi = _notification_windows(area)
-    notify_lo, notify_hi = notify_lo[dept_idx], notify_hi[dept_idx]
-    notified = np.floor(notify_lo + rng.random(n) * (notify_hi - notify_lo + 1))
+    notify_lo, notify_hi, queued = notification_windows(area)
+    notify_lo, notify_hi, queued = notify_lo[dept_idx], notify_hi[dept_idx], queued[dept_idx]
+    moment = notify_lo + rng.random(n) * (notify_hi - notify_lo + 1)
+    notified = np.floor(moment)
     window = reference.parameter("mes_opposition_window_days")
     newborn_delay = reference.parameter("mes_newborn_creation_delay_days")
     # Children born after their area's notification get a profile once registered.
     born_later = birth >= notified
     notified = np.maximum(notified, birth)
     creation = notified + choose(born_later, newborn_delay, window)
+    # The national wave: no profile before six weeks after the notification, and profiles created in the order of
+    # the notifications (departments by number) at the pace of the published national counts.
+    creation = np.where(queued & ~born_later, np.fmax(creation, queue_creation_day(moment)), creation)
     period_end = scenario.end.toordinal()
     survives = np.isnan(death)  # alive at the period's end
     alive_at_notification = survives | (death > notified)
     opposed = alive_at_notification & (rng.random(n) < reference.parameter("mes_opposition_share"))
     opposed_at = np.where(opposed, np.floor(notified + rng.random(n) * window), np.nan)
 
-    days, shares = _activation_curve()
+    days, shares = activation_curve()
     activated_at = np.floor(inverse_curve(rng.random(n), days, shares))
     activated_at = np.maximum(activated_at, notified)  # activating before creation creates the profile early
     created = ~opposed & alive_at_notification & ~((creation > period_end) & np.isnan(activated_at))
@@ -227,32 +237,6 @@ def _closure_and_opt_out(
     )
     opt_out_at = np.where(opted, opt_out_at, np.nan)
     return closed_at, opted, opt_out_at
-
-
-@cache
-def _notification_windows(area: Area) -> tuple[np.ndarray, np.ndarray]:
-    """Per department of the area: first and last day (ordinals) of its Mon espace santé notification wave."""
-    rollout = reference.load("mes_rollout")
-    default = rollout.filter(pl.col("department") == "*").row(0, named=True)
-    waves = {
-        row["department"]: row for row in rollout.filter(pl.col("department") != "*").iter_rows(named=True)
-    }
-    rows = [waves.get(code, default) for code in area.departments["code"]]
-    return (
-        np.array([r["notification_start"].toordinal() for r in rows], dtype=np.float64),
-        np.array([r["notification_end"].toordinal() for r in rows], dtype=np.float64),
-    )
-
-
-@cache
-def _activation_curve() -> tuple[np.ndarray, np.ndarray]:
-    """The activation curve as (day ordinals, share of the non-opposed population activated by then)."""
-    curve = reference.load("mes_activation").sort("date")
-    days = np.array([d.toordinal() for d in curve["date"]], dtype=np.float64)
-    shares = np.minimum(
-        curve["activated_share"].to_numpy() / (1 - reference.parameter("mes_opposition_share")), 1.0
-    )
-    return days, shares
 
 
 def nir_traits(scenario: Scenario, rng: np.random.Generator, area: Area, n: int) -> dict[str, np.ndarray]:
@@ -349,6 +333,7 @@ def generate_patients(
             "residence_region": (area.departments["region"], dept_idx),
             "death_date": death,
             **mes,
+            "dmp_opened_at": prior_dmp_opened(rng, birth, mes["mes_status"][1] != 1),
             "gp_professional_id": gp_id,
             "first_names": _joined_first_names(picks),
             "first_name": (given, picks[0]),

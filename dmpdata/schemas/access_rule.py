@@ -6,7 +6,8 @@ tables named patients, professionals, documents, access_events) and the referenc
 dmpdata.generators (written from the rule's specification, DESIGN.md §5, not from the generator's code). For a consult by professional P of document D of patient X at instant t in mode m, the
 first check that applies gives the outcome:
 
-1. no open DMP at date(t): mes_created_at null or > date(t), or mes_closed_at <= date(t)   -> denied_no_dmp
+1. no open DMP at date(t): coalesce(dmp_opened_at, mes_created_at) null or > date(t), or mes_closed_at <= date(t)
+   (a DMP opened before Mon espace santé is open from dmp_opened_at)                           -> denied_no_dmp
 2. latest block/unblock of P by X with occurred_at <= t is a block                        -> denied_blocked
 3. m = normal and (profession(P), type_code(D)) not allowed by the matrix (absent = no)   -> denied_matrix
 4. m in (bris_de_glace, centre_15) and emergency_opt_out_at <= date(t)                     -> denied_emergency_opt_out
@@ -56,6 +57,7 @@ ACCESS_MODES = reference.codes("access_modes")
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": (
         "patient_id",
+        "dmp_opened_at",
         "mes_created_at",
         "mes_closed_at",
         "gp_professional_id",
@@ -128,11 +130,11 @@ SELECT
     coalesce(pa.patient_id IS NOT NULL AND pr.professional_id IS NOT NULL AND c.access_mode IN {ACCESS_MODES!r}
         AND ((doc.document_id IS NOT NULL AND doc.patient_id = c.patient_id)
              -- a profile-level attempt (no document) is judged only when there is no open DMP (rule 1)
-             OR (c.document_id IS NULL AND (pa.mes_created_at IS NULL OR CAST(pa.mes_created_at AS DATE) > c.d
+             OR (c.document_id IS NULL AND (coalesce(pa.dmp_opened_at, pa.mes_created_at) IS NULL OR CAST(coalesce(pa.dmp_opened_at, pa.mes_created_at) AS DATE) > c.d
                                             OR coalesce(CAST(pa.mes_closed_at AS DATE) <= c.d, false)))), false)
         AS evaluable,
-    (pa.mes_created_at IS NULL
-        OR CAST(pa.mes_created_at AS DATE) > c.d
+    (coalesce(pa.dmp_opened_at, pa.mes_created_at) IS NULL
+        OR CAST(coalesce(pa.dmp_opened_at, pa.mes_created_at) AS DATE) > c.d
         OR coalesce(CAST(pa.mes_closed_at AS DATE) <= c.d, false)) AS no_dmp,
     c.blocked,
     c.block_state_at,

@@ -212,7 +212,8 @@ def _encounter_in_period(frames: Frames) -> Failure:
 
 
 def _fed_while_open(frames: Frames) -> Failure:
-    """Documents are submitted only while the patient's DMP is open (never after opposition or closure)."""
+    """Documents are submitted only while the patient's DMP is open (from dmp_opened_at, else mes_created_at; never
+    after opposition or closure)."""
     joined = _paired(
         frames,
         "documents",
@@ -220,12 +221,19 @@ def _fed_while_open(frames: Frames) -> Failure:
         "patients",
         "patient_id",
         ["document_id", "patient_id", "submitted_at"],
-        {"mes_created_at": "mes_created_at", "mes_closed_at": "mes_closed_at"},
+        {
+            "dmp_opened_at": "dmp_opened_at",
+            "mes_created_at": "mes_created_at",
+            "mes_closed_at": "mes_closed_at",
+        },
     )
     day = pl.col("submitted_at").dt.date()
+    opened = pl.coalesce(
+        "dmp_opened_at", "mes_created_at"
+    )  # a DMP of before Mon espace santé is open from then
     bad = joined.filter(
-        pl.col("mes_created_at").is_null()
-        | (day < pl.col("mes_created_at"))
+        opened.is_null()
+        | (day < opened)
         | (pl.col("mes_closed_at").is_not_null() & (day >= pl.col("mes_closed_at")))
     )
     return bad.height, _examples(bad)

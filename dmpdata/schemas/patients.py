@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandera.polars as pa
 import polars as pl
 
+from dmpdata import reference
 from dmpdata.identifiers import is_valid_nir, nir_matches_person
 from dmpdata.schemas._common import (
     EARLIEST_BIRTH,
@@ -17,6 +20,8 @@ from dmpdata.schemas._common import (
 
 MES_STATUSES = vocabulary("mes_statuses")
 _DATES = {"min_value": EARLIEST_BIRTH, "max_value": LATEST_DATE}
+# DMP creations stopped on 1 July 2021: the day after the last point of the pre-2022 DMP count.
+_PRIOR_DMP_STOP = reference.load("mes_prior_dmp")["date"].max() + dt.timedelta(days=1)
 
 
 def _not_before(later: str, earlier: str) -> pl.Expr:
@@ -50,6 +55,7 @@ class Patients(pa.DataFrameModel):
     mes_closed_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     emergency_access_opt_out: pl.Boolean
     emergency_opt_out_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
+    dmp_opened_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     gp_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
 
     class Config:
@@ -137,4 +143,17 @@ class Patients(pa.DataFrameModel):
                 _not_before("death_date", "mes_created_at"),
                 _not_before("death_date", "mes_activated_at"),
             )
+        )
+
+    @pa.dataframe_check(name="prior_dmp_before_mon_espace_sante")
+    def _prior_dmp(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        opened = pl.col("dmp_opened_at")
+        return data.lazyframe.select(
+            opened.is_null()
+            | (
+                _not_before("dmp_opened_at", "birth_date")
+                & (opened < _PRIOR_DMP_STOP)
+                & (pl.col("mes_created_at").is_null() | (opened < pl.col("mes_created_at")))
+                & (pl.col("mes_status") != "opposed")
+            ).fill_null(False)
         )

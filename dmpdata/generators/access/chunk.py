@@ -62,7 +62,8 @@ def chunk_of(scenario: Scenario, patients: pl.DataFrame, documents: pl.DataFrame
         first_id=first_id,
         stop_us=stop_us,
         ids=patients["patient_id"].to_numpy(),
-        created=day_us("mes_created_at"),
+        # The DMP is open from its pre-2022 opening, if any, else from the profile's creation.
+        created=np.minimum(day_us("dmp_opened_at"), day_us("mes_created_at")),
         closed=closed,
         activated=day_us("mes_activated_at"),
         death=death,

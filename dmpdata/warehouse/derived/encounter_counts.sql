@@ -7,9 +7,9 @@
 --   kind                       encounters.kind
 --   activity                   encounters.activity
 --   prescribes_drugs           encounters.prescribes_drugs
---   dmp_open                   the patient's profile was created on or before end_on and not closed by then
---     (mes_created_at <= end_on and mes_closed_at null or after it); false when not, null when the patient is
---     not in patients
+--   dmp_open                   the patient's DMP was open on end_on: opened (dmp_opened_at, the DMP of before
+--     Mon espace santé, else mes_created_at) on or before end_on and not closed by then (mes_closed_at null or
+--     after it); false when not, null when the patient is not in patients
 --   encounters                 encounters
 --   encounters_with_document   of which at least one document (any type, any version) has that encounter_id
 --   documents                  documents attached to those encounters
@@ -27,7 +27,7 @@ SELECT
     e.activity,
     e.prescribes_drugs,
     CASE WHEN p.patient_id IS NOT NULL THEN coalesce(
-        p.mes_created_at <= CAST(e.end_at AS DATE)
+        coalesce(p.dmp_opened_at, p.mes_created_at) <= CAST(e.end_at AS DATE)
         AND (p.mes_closed_at IS NULL OR p.mes_closed_at > CAST(e.end_at AS DATE)),
         false) END                                                   AS dmp_open,
     count(*)                                                         AS encounters,
