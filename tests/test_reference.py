@@ -47,6 +47,8 @@ KEYS = {
     "access_matrix": ["profession_code", "type_code"],
     "mandatory_documents": ["rule_id"],
     "observation_types": ["loinc_code", "population"],
+    "loinc_properties": ["loinc_code", "unit"],
+    "loinc_property_units": ["property", "unit"],
     "encounter_kinds": ["kind"],
     "document_rules": ["encounter_kind", "activity", "type_code", "when"],
     "feeding": ["type_code", "sector", "date"],
