@@ -49,6 +49,7 @@ KEYS = {
     "observation_types": ["loinc_code", "population"],
     "loinc_properties": ["loinc_code", "unit"],
     "loinc_property_units": ["property", "unit"],
+    "nir_forms": ["part", "code_from"],
     "encounter_kinds": ["kind"],
     "document_rules": ["encounter_kind", "activity", "type_code", "when"],
     "feeding": ["type_code", "sector", "date"],

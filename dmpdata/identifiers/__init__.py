@@ -10,6 +10,7 @@ from dmpdata.identifiers.luhn import (
     make_rpps,
 )
 from dmpdata.identifiers.nir import (
+    PSEUDO_MONTHS,
     build_nir,
     is_valid_nir,
     nir_bucket,
@@ -25,6 +26,7 @@ from dmpdata.identifiers.nir import (
 )
 
 __all__ = [
+    "PSEUDO_MONTHS",
     "build_nir",
     "idnat_ps",
     "is_valid_finess",

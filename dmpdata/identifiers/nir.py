@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from dmpdata import reference
+
 __all__ = [
+    "NIR_MONTHS",
+    "PSEUDO_MONTHS",
     "build_nir",
     "is_valid_nir",
     "nir_bucket",
@@ -25,14 +29,32 @@ CORSICA_SPLIT_YEAR = 1976
 MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1850, 2199
 MAX_ORDER = 999
 
-# Birthplace codes accepted by build_nir: metropolitan commune (départements 01-95 except 20,
-# arrondissements included), Corsican commune 2A/2B, overseas 97 + 1 digit + 2-digit commune,
-# born abroad 99 + INSEE country code.
+
+def _forms(part: str) -> list[str]:
+    """Every code of the `part` ranges of the reference table nir_forms (months 01-12, 20-42, 50-99; overseas
+    codes 971-978, 984-988), zero-padded to the width of the range's codes."""
+    rows = reference.load("nir_forms").filter(pl.col("part") == part)
+    return [
+        f"{code:0{len(lo)}d}"
+        for lo, hi in rows.select("code_from", "code_to").iter_rows()
+        for code in range(int(lo), int(hi) + 1)
+    ]
+
+
+# Months a NIR may carry: the calendar months and the pseudo-months of people registered from an incomplete or
+# provisional civil status (reference nir_forms). A pseudo-month stands for any month of birth.
+NIR_MONTHS = np.array([int(m) for m in _forms("month")], dtype=np.int64)
+PSEUDO_MONTHS = [m for m in _forms("month") if int(m) > 12]
+
+# Birthplace codes accepted by build_nir: metropolitan commune (départements 01-95 except 20, arrondissements
+# included), Corsican commune 2A/2B, overseas département or collectivity (3-digit code of nir_forms + 2-digit
+# commune: 971-978, 984-988), born abroad 99 + INSEE country code.
 PLACE_CODE_PATTERN = (
-    r"^(?:(?:0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5])[0-9]{3}|2[AB][0-9]{3}|97[0-9]{3}|99[0-9]{3})$"
+    r"^(?:(?:0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5])[0-9]{3}|2[AB][0-9]{3}"
+    rf"|(?:{'|'.join(_forms('place'))})[0-9]{{2}}|99[0-9]{{3}})$"
 )
 # `[0-9]`, not `\d`: the polars regex engine's `\d` also matches non-ASCII digits.
-NIR_PATTERN = r"^[12][0-9]{2}(?:0[1-9]|1[0-2])(?:[0-9]{2}|2A|2B)[0-9]{6}[0-9]{2}$"
+NIR_PATTERN = rf"^[12][0-9]{{2}}(?:{'|'.join(_forms('month'))})(?:[0-9]{{2}}|2A|2B)[0-9]{{6}}[0-9]{{2}}$"
 
 
 def _as_int64(name: str, values: np.ndarray) -> np.ndarray:
@@ -53,13 +75,25 @@ def _check_range(name: str, arr: np.ndarray, lo: int, hi: int) -> None:
         raise ValueError(f"{name} must be in {lo}..{hi}; row {i} has {arr[i]} ({int(bad.sum())} bad rows)")
 
 
+def _check_months(month: np.ndarray) -> None:
+    if not month.size or (month.min() >= 1 and month.max() <= 12):  # calendar months only: the common case
+        return
+    bad = ~np.isin(month, NIR_MONTHS)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"birth_month must be 1..12 or a pseudo-month of nir_forms ({PSEUDO_MONTHS[0]}..{PSEUDO_MONTHS[-1]}); "
+            f"row {i} has {month[i]} ({int(bad.sum())} bad rows)"
+        )
+
+
 def _check_place_codes(place_code: pl.Series) -> None:
     ok = place_code.cast(pl.String).str.contains(PLACE_CODE_PATTERN).fill_null(False)
     if not ok.all():
         bad = place_code.filter(~ok)
         raise ValueError(
             f"place_code must be a 5-char INSEE birthplace code (01001-95999 except 20xxx, "
-            f"2A/2Bxxx, 97xxx, 99xxx); {bad.len()} bad values, e.g. {bad.head(5).to_list()}"
+            f"2A/2Bxxx, 971xx-978xx, 984xx-988xx, 99xxx); {bad.len()} bad values, e.g. {bad.head(5).to_list()}"
         )
 
 
@@ -113,7 +147,8 @@ def build_nir(
 ) -> pl.Series:
     """Build 15-char NIRs (13 chars + 2-digit key) from each person's traits.
 
-    sex: 1 male / 2 female; birth_year: full year; birth_month: 1..12; place_code: the 5-char
+    sex: 1 male / 2 female; birth_year: full year; birth_month: 1..12, or a pseudo-month of nir_forms (20-42,
+    50-99) for a person registered from an incomplete or provisional civil status; place_code: the 5-char
     INSEE birthplace code (commune or arrondissement, `2A`/`2B` commune, `97xxx`, `99` + country);
     order: 1..999 (see `order_numbers` to make NIRs unique by construction).
     Corsican births before 1976 get `20` + commune in positions 6-10. Key = 97 - (N mod 97) with
@@ -128,7 +163,7 @@ def build_nir(
     if bad_sex.any():
         raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
     _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
-    _check_range("birth_month", month, 1, 12)
+    _check_months(month)
     _check_range("order", order, 1, MAX_ORDER)
     _check_place_codes(place_code)
 
@@ -169,7 +204,7 @@ def _checked_traits(sex, birth_year, birth_month, **other) -> tuple[np.ndarray, 
         bad_sex = (sex != 1) & (sex != 2)
         raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
     _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
-    _check_range("birth_month", month, 1, 12)
+    _check_months(month)
     return sex, year, month
 
 
@@ -385,7 +420,8 @@ def nir_is_valid(s: str) -> bool:
 def nir_matches_person(nir: pl.Expr, sex: pl.Expr, birth_date: pl.Expr, birth_place_code: pl.Expr) -> pl.Expr:
     """True where the NIR's sex, yy, mm and birthplace agree with the person; never null.
 
-    sex is 'M'/'F'; birth_date a Date/Datetime; birth_place_code the 5-char INSEE code.
+    sex is 'M'/'F'; birth_date a Date/Datetime; birth_place_code the 5-char INSEE code. A pseudo-month (20-42,
+    50-99: civil status incomplete or provisional) agrees with any month of birth.
     Corsica: a 2A/2B birthplace reads `20` + commune before 1976, the 2A/2B code from 1976.
     """
     sex_digit = (
@@ -405,7 +441,10 @@ def nir_matches_person(nir: pl.Expr, sex: pl.Expr, birth_date: pl.Expr, birth_pl
         (
             (nir.str.slice(0, 1) == sex_digit)
             & (nir.str.slice(1, 2) == (year % 100).cast(pl.String).str.zfill(2))
-            & (nir.str.slice(3, 2) == birth_date.dt.month().cast(pl.String).str.zfill(2))
+            & (
+                (nir.str.slice(3, 2) == birth_date.dt.month().cast(pl.String).str.zfill(2))
+                | nir.str.slice(3, 2).is_in(PSEUDO_MONTHS)
+            )
             & (nir.str.slice(5, 5) == expected_place)
             & (place.str.len_chars() == 5)
         )

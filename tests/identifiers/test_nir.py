@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from stdnum.fr import nir as stdnum_nir
 
 from dmpdata.identifiers import (
+    PSEUDO_MONTHS,
     build_nir,
     is_valid_nir,
     nir_bucket,
@@ -34,7 +35,13 @@ arrondissement = st.one_of(
     st.integers(1, 16).map(lambda a: f"132{a:02d}"),
 )
 corsica = st.builds(lambda d, c: d + c, st.sampled_from(["2A", "2B"]), _commune)
-overseas = st.builds(lambda d, c: f"97{d}{c:02d}", st.integers(1, 6), st.integers(1, 99))
+# Overseas départements and collectivities: 971-978 and 984-988 (98x: TAAF, Wallis-et-Futuna, Polynésie,
+# Nouvelle-Calédonie), a 3-digit code and a 2-digit commune.
+overseas = st.builds(
+    lambda d, c: f"{d}{c:02d}",
+    st.sampled_from(["971", "972", "973", "974", "975", "976", "977", "978", "984", "986", "987", "988"]),
+    st.integers(1, 99),
+)
 abroad = st.integers(100, 999).map(lambda c: f"99{c}")
 place_codes = st.one_of(metro, arrondissement, corsica, overseas, abroad)
 
@@ -44,6 +51,8 @@ person = st.fixed_dictionaries(
         # Corsica before/after 1976 both get drawn often.
         "year": st.one_of(st.integers(1900, 2025), st.sampled_from([1975, 1976])),
         "month": st.integers(1, 12),
+        # Now and then a pseudo-month (20-42, 50-99: civil status incomplete or provisional) in the NIR instead.
+        "pseudo": st.one_of(st.none(), st.none(), st.sampled_from([int(m) for m in PSEUDO_MONTHS])),
         "place": place_codes,
         "order": st.integers(1, 999),
     }
@@ -54,7 +63,7 @@ def _build(people: list[dict]) -> pl.Series:
     return build_nir(
         np.array([p["sex"] for p in people]),
         np.array([p["year"] for p in people]),
-        np.array([p["month"] for p in people]),
+        np.array([p.get("pseudo") or p["month"] for p in people]),
         pl.Series([p["place"] for p in people], dtype=pl.String),
         np.array([p["order"] for p in people]),
     )
@@ -141,6 +150,36 @@ def test_known_invalid(value: str) -> None:
     assert not nir_is_valid(value)
 
 
+def _with_key(first13: str) -> str:
+    return first13 + f"{97 - int(first13.replace('2A', '19').replace('2B', '18')) % 97:02d}"
+
+
+@pytest.mark.parametrize(
+    "first13",
+    [
+        "1852099350001",  # pseudo-month 20, born in Algeria
+        "2604299134012",  # pseudo-month 42, born in Portugal
+        "1855099350001",  # pseudo-month 50
+        "2909999350999",  # pseudo-month 99
+        "1850798712001",  # born in Polynésie française (987 + commune 12)
+        "2010198801004",  # born in Nouvelle-Calédonie (988 + commune 01)
+        "1770398614003",  # born in Wallis-et-Futuna (986)
+        "2050197501001",  # born in Saint-Pierre-et-Miquelon (975)
+        "1992597611023",  # pseudo-month and born in Mayotte (976)
+    ],
+)
+def test_existing_forms_are_valid(first13: str) -> None:
+    """NIRs that exist: pseudo-months (nir_forms) and births in overseas collectivities. Rejected before #28."""
+    value = _with_key(first13)
+    assert stdnum_nir.is_valid(value)
+    assert nir_is_valid(value)
+
+
+@pytest.mark.parametrize("month", ["00", "13", "19", "43", "49"])
+def test_months_outside_the_forms_are_invalid_even_with_the_right_key(month: str) -> None:
+    assert not nir_is_valid(_with_key(f"185{month}99350001"))
+
+
 def test_is_valid_nir_never_null() -> None:
     out = pl.DataFrame({"nir": [None, "279035121518989"]}, schema={"nir": pl.String}).select(
         is_valid_nir(pl.col("nir"))
@@ -193,6 +232,12 @@ def _args(**over):
         {"order": np.array([1000])},
         {"birth_month": np.array([0])},
         {"birth_month": np.array([13])},
+        {"birth_month": np.array([19])},
+        {"birth_month": np.array([43])},
+        {"birth_month": np.array([49])},
+        {"birth_month": np.array([100])},
+        {"place_code": pl.Series(["98312"])},  # no 983 code
+        {"place_code": pl.Series(["98912"])},  # Clipperton: no commune, no births
         {"sex": np.array([3])},
         {"birth_year": np.array([1700])},
         {"place_code": pl.Series(["5121"])},
@@ -239,6 +284,9 @@ def test_changed_trait_does_not_match(p: dict, field: str, data: st.DataObject) 
         q["year"] = data.draw(st.integers(1900, 2025).filter(lambda y: y % 100 != p["year"] % 100))
     elif field == "month":
         q["month"] = data.draw(st.integers(1, 12).filter(lambda m: m != p["month"]))
+        if p.get("pseudo"):  # a pseudo-month stands for any month of birth
+            assert _matches([nir], [q]) == [True]
+            return
     else:
         expected = _build([p]).item()[5:10]
         q["place"] = data.draw(
