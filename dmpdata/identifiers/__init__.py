@@ -19,8 +19,10 @@ from dmpdata.identifiers.nir import (
     nir_key,
     nir_matches_person,
     nirs_indexed,
+    order_number_offsets,
     order_numbers,
     order_numbers_indexed,
+    safe_order_numbers,
     unique_nirs,
     unique_nirs_indexed,
 )
@@ -42,8 +44,10 @@ __all__ = [
     "nir_key",
     "nir_matches_person",
     "nirs_indexed",
+    "order_number_offsets",
     "order_numbers",
     "order_numbers_indexed",
+    "safe_order_numbers",
     "unique_nirs",
     "unique_nirs_indexed",
 ]

@@ -1,4 +1,11 @@
-"""NIR / NIA (matricule INS): build from a person's traits, check key and coherence."""
+"""NIR / NIA (matricule INS): build from a person's traits, check key and coherence.
+
+The forms (months 01-12 and the pseudo-months 20-42 / 50-99, overseas codes 971-978 / 984-988) come from the
+reference table nir_forms. Order numbers for a population (`safe_order_numbers`, used by `unique_nirs*` and the
+engine) are ranks within (sex, yy, mm, birthplace) shifted above the birth commune's plausible monthly births
+where the bucket fits under 999, so that a synthetic matricule is not a real person's NIR; the rule, the share it
+covers and its limits (no commune for people born abroad; the TEST OID does not travel with a CSV):
+docs/guide/identities.md."""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import numpy as np
 import polars as pl
 
 from dmpdata import reference
+from dmpdata.identifiers.births import PLACE_SLOTS, real_order_ceiling
 
 __all__ = [
     "NIR_MONTHS",
@@ -18,8 +26,10 @@ __all__ = [
     "nir_key",
     "nir_matches_person",
     "nirs_indexed",
+    "order_number_offsets",
     "order_numbers",
     "order_numbers_indexed",
+    "safe_order_numbers",
     "unique_nirs",
     "unique_nirs_indexed",
 ]
@@ -212,15 +222,16 @@ def unique_nirs(
     sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_code: pl.Series
 ) -> pl.Series:
     """NIRs for a whole population, unique by construction: the order number of each person is
-    their rank (in input order) among the people sharing sex, yy, mm and encoded birthplace.
+    their rank (in input order) among the people sharing sex, yy, mm and encoded birthplace, shifted above the
+    birthplace's plausible monthly births where possible (`safe_order_numbers`).
 
-    Equivalent to `build_nir(..., order=order_numbers(nir_bucket(...)))`, computing the
+    Equivalent to `build_nir(..., order=safe_order_numbers(nir_bucket(...)))`, computing the
     birthplace encoding once. Raises ValueError like those functions.
     """
     sex, year, month = _checked_traits(sex, birth_year, birth_month, place_code=place_code)
     _check_place_codes(place_code)
     place_num, keep_letters, _ = _encoded_place(place_code, year)
-    order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+    order = safe_order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
     return _assemble(sex, year, month, place_num, keep_letters, order)
 
 
@@ -274,7 +285,8 @@ def order_numbers_indexed(
     places: pl.Series,
 ) -> np.ndarray:
     """The order number (1..999, uint16) of each person: their rank, in input order, among the people
-    sharing sex, yy, mm and encoded birthplace. Run it over the whole population."""
+    sharing sex, yy, mm and encoded birthplace, shifted as `safe_order_numbers` does. Run it over the whole
+    population."""
     encoded = _indexed_places(sex, birth_year, birth_month, place_index, places)
     return _ranks(*encoded[1:]).astype(np.uint16)
 
@@ -310,8 +322,8 @@ def nirs_indexed(
 
 
 def _ranks(sex, year, month, place_num, keep_letters) -> np.ndarray:
-    """Order numbers of people given their encoded traits (`_indexed_places` without the index)."""
-    return order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+    """Order numbers of people given their encoded traits (`_indexed_places` without the index): the safe ones."""
+    return safe_order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
 
 
 def _bucket(
@@ -354,12 +366,44 @@ def order_numbers(bucket: pl.Series) -> np.ndarray:
     `build_nir(..., order=order_numbers(bucket))` gives unique NIRs by construction.
     Raises ValueError if a bucket holds more than 999 people, or if a bucket is null.
     """
+    return _ranks_and_sizes(bucket)[0]
+
+
+def safe_order_numbers(bucket: pl.Series) -> np.ndarray:
+    """Order numbers that a real person with the same NIR prefix is not expected to hold (int64 array).
+
+    A real person's order number is the rank of their birth record in the register of their birth commune for
+    the month, 1 up to that month's births. Where the bucket's birthplace is a commune, each person's rank is
+    shifted above the commune's plausible monthly births (`births.real_order_ceiling`, from its population, a
+    conservative birth rate and a margin); where the shift would push the bucket past 999 (large communes,
+    crowded buckets), or the birthplace is abroad, the plain rank is kept. Same uniqueness as `order_numbers`:
+    a bucket's shift is one number. Limits: the estimate (births where the maternity is, communes smaller or
+    larger than when people were born) and the TEST OID, which a CSV export leaves behind: see
+    docs/guide/identities.md.
+    """
+    ranks, sizes = _ranks_and_sizes(bucket, with_sizes=True)
+    return ranks + _offsets(bucket, sizes)
+
+
+def order_number_offsets(bucket: pl.Series) -> np.ndarray:
+    """The shift `safe_order_numbers` adds to each row's rank (0 where the plain rank is kept)."""
+    return _offsets(bucket, _ranks_and_sizes(bucket, with_sizes=True)[1])
+
+
+def _offsets(bucket: pl.Series, sizes: np.ndarray) -> np.ndarray:
+    place = bucket.to_numpy().astype(np.int64, copy=False) % 1_000_000
+    ceiling = real_order_ceiling()[np.minimum(place, PLACE_SLOTS - 1)]
+    return np.where(ceiling + sizes <= MAX_ORDER, ceiling, 0)
+
+
+def _ranks_and_sizes(bucket: pl.Series, *, with_sizes: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's 1-based rank in its bucket and (with_sizes) its bucket's size; sizes are ones without it."""
     if bucket.null_count():
         raise ValueError(f"bucket has {bucket.null_count()} null values")
     keys = bucket.to_numpy().astype(np.int64, copy=False)
     n = keys.size
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     # Dense bucket ids, then one unstable (SIMD) sort of (id, row) packed in an int64: the same
     # order as a stable argsort of the keys, several times faster.
     row_bits = max(int(n - 1).bit_length(), 1)
@@ -368,30 +412,42 @@ def order_numbers(bucket: pl.Series) -> np.ndarray:
         keys = np.unique(keys, return_inverse=True)[1].astype(np.int64)
     packed = np.sort((keys << row_bits) | np.arange(n, dtype=np.int64))
     ordered = packed >> row_bits
+    row = (1 << row_bits) - 1
     # Most people are alone in their bucket (rank 1): only the repeats, the sorted positions p whose key equals
     # the one before, get a rank, p - (the first repeat of their run) + 2, scattered back to their rows. A third
     # of the time of ranking every position.
     repeat = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
     ranks = np.ones(n, dtype=np.int64)
+    sizes = np.ones(n, dtype=np.int64)
     if repeat.size:
         first = np.ones(repeat.size, dtype=bool)
         first[1:] = repeat[1:] != repeat[:-1] + 1
         run_first = np.maximum.accumulate(np.where(first, repeat, 0))
-        ranks[packed[repeat] & ((1 << row_bits) - 1)] = repeat - run_first + 2
+        ranks[packed[repeat] & row] = repeat - run_first + 2
+        if with_sizes:  # a run's size is its last rank, given to its repeats and to the row before them
+            last = np.ones(repeat.size, dtype=bool)
+            last[:-1] = first[1:]
+            run_size = (repeat - run_first + 2)[last]
+            sizes[packed[repeat] & row] = run_size[np.cumsum(first) - 1]
+            sizes[packed[repeat[first] - 1] & row] = run_size
     if ranks.size and ranks.max() > MAX_ORDER:
-        full = (
-            pl.DataFrame({"bucket": bucket})
-            .group_by("bucket")
-            .len()
-            .filter(pl.col("len") > MAX_ORDER)
-            .sort("len", descending=True)
-        )
-        examples = ", ".join(f"{b} ({k} people)" for b, k in full.head(5).iter_rows())
-        raise ValueError(
-            f"{full.height} NIR bucket(s) are full (more than {MAX_ORDER} people share sex, "
-            f"birth year-month and birthplace): {examples}"
-        )
-    return ranks.astype(np.int64, copy=False)
+        _raise_full(bucket)
+    return ranks, sizes
+
+
+def _raise_full(bucket: pl.Series) -> None:
+    full = (
+        pl.DataFrame({"bucket": bucket})
+        .group_by("bucket")
+        .len()
+        .filter(pl.col("len") > MAX_ORDER)
+        .sort("len", descending=True)
+    )
+    examples = ", ".join(f"{b} ({k} people)" for b, k in full.head(5).iter_rows())
+    raise ValueError(
+        f"{full.height} NIR bucket(s) are full (more than {MAX_ORDER} people share sex, "
+        f"birth year-month and birthplace): {examples}"
+    )
 
 
 def nir_key(first13: pl.Expr) -> pl.Expr:

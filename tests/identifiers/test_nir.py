@@ -19,7 +19,9 @@ from dmpdata.identifiers import (
     nir_is_valid,
     nir_key,
     nir_matches_person,
+    order_number_offsets,
     order_numbers,
+    safe_order_numbers,
     unique_nirs,
     unique_nirs_indexed,
 )
@@ -414,7 +416,7 @@ def test_unique_nirs_equals_build_with_order_numbers():
     year = rng.integers(1950, 1990, n)
     month = rng.integers(1, 13, n)
     place = pl.Series(rng.choice(["75115", "2A004", "2B033", "97105", "99350", "59350"], n))
-    expected = build_nir(sex, year, month, place, order_numbers(nir_bucket(sex, year, month, place)))
+    expected = build_nir(sex, year, month, place, safe_order_numbers(nir_bucket(sex, year, month, place)))
     got = unique_nirs(sex, year, month, place)
     assert got.equals(expected)
     assert got.n_unique() == n
@@ -469,7 +471,57 @@ def test_order_numbers_over_everyone_then_nirs_chunk_by_chunk_equal_unique_nirs(
             for s in range(0, n, 7_000)
         ]
     )
-    assert np.array_equal(order_numbers(pl.Series(buckets)), order)
+    assert np.array_equal(safe_order_numbers(pl.Series(buckets)), order)
     assert np.array_equal(buckets, nir_bucket(sex, year, month, places.gather(index)).to_numpy())
     with pytest.raises(ValueError, match="order"):
         nirs_indexed(sex[:3], year[:3], month[:3], index[:3], places, np.zeros(3, dtype=np.uint16))
+
+
+# ---------------------------------------------------------------- safety: order numbers above real births
+
+
+def test_safe_order_numbers_sit_above_the_communes_plausible_monthly_births():
+    """A person born in a commune gets an order number no real person born there that month is expected to hold
+    (above population x birth rate x margin / 12), where the bucket fits under 999; else the plain rank."""
+    from dmpdata.identifiers.births import real_order_ceiling
+
+    n_small, n_paris = 3, 5
+    sex = np.ones(n_small + n_paris + 1, dtype=np.int64)
+    year = np.full(sex.size, 1980)
+    month = np.full(sex.size, 5)
+    # L'Abergement-Clémenciat (860 inhabitants), Paris 15e (some 230,000: its births overflow 999), born in Algeria.
+    place = pl.Series(["01001"] * n_small + ["75115"] * n_paris + ["99352"])
+    bucket = nir_bucket(sex, year, month, place)
+    plain = order_numbers(bucket)
+    safe = safe_order_numbers(bucket)
+    ceiling = real_order_ceiling()
+    small = ceiling[1001]
+    assert 1 <= small < 20
+    assert plain[:n_small].tolist() == [1, 2, 3]  # the old order numbers: what real people hold
+    assert safe[:n_small].tolist() == [small + 1, small + 2, small + 3]
+    assert ceiling[75115] + n_paris > 999
+    assert safe[n_small:].tolist() == plain[n_small:].tolist()  # too many births to shift: plain ranks
+    nirs = build_nir(sex, year, month, place, safe)
+    assert nirs.n_unique() == sex.size and _valid(nirs.to_list()) == [True] * sex.size
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["01001", "2A004", "97105", "98712", "75115", "99350"]), st.integers(1, 3)),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_safe_order_numbers_stay_unique_and_within_999(rows):
+    place = pl.Series([p for p, _ in rows])
+    sex = np.array([s % 2 + 1 for _, s in rows])
+    year, month = np.full(len(rows), 1990), np.full(len(rows), 7)
+    bucket = nir_bucket(sex, year, month, place)
+    safe = safe_order_numbers(bucket)
+    assert safe.min() >= 1 and safe.max() <= 999
+    assert pl.DataFrame({"b": bucket, "o": safe}).is_duplicated().sum() == 0
+    offsets = order_number_offsets(bucket)
+    assert np.array_equal(safe - offsets, order_numbers(bucket))
+    # one shift per bucket
+    assert pl.DataFrame({"b": bucket, "o": offsets}).group_by("b").agg(pl.col("o").n_unique())["o"].max() == 1
