@@ -28,7 +28,7 @@ from dmpdata.generators.population import (
 )
 from dmpdata.generators.staff import Staff
 from dmpdata.generators.workforce import generate_workforce
-from dmpdata.identifiers import nir_buckets_indexed, order_numbers, unique_nirs_indexed
+from dmpdata.identifiers import nir_buckets_indexed, safe_order_numbers, unique_nirs_indexed
 from dmpdata.layout import MANIFEST, REPORT, SYNTHETIC_NOTICE, WAREHOUSE, manifest_json, sha256_of
 from dmpdata.parallel import available_cores, leave_if_bootstrapping, pool
 from dmpdata.rng import stream
@@ -304,10 +304,11 @@ def _manifest(scenario: Scenario, files: dict[str, list[dict]]) -> dict:
 
 def _order_numbers(buckets: list[np.ndarray]) -> np.ndarray:
     """The NIR order number (uint16) of every patient from every chunk's buckets (`chunk_buckets`, in chunk
-    order): ranks within (sex, yy, mm, birthplace) over the whole dataset.
+    order): ranks within (sex, yy, mm, birthplace) over the whole dataset, shifted above the birthplace's
+    plausible monthly births where the bucket fits (`safe_order_numbers`), so that a matricule is not a real one.
 
     Only these (2 bytes per patient) travel to the workers, which build their chunk's matricules."""
-    return order_numbers(pl.Series("nir_bucket", np.concatenate(buckets))).astype(np.uint16)
+    return safe_order_numbers(pl.Series("nir_bucket", np.concatenate(buckets))).astype(np.uint16)
 
 
 def _matricules(traits: list[pl.DataFrame], area) -> pl.Series:

@@ -417,7 +417,7 @@ _OBSERVATIONS = [
     (3, 2, 2, "14682-9", 80.0),  # A 2024-01-15 creatinine
     (4, 4, 6, "4548-4", 6.8),  # A 2024-06-10 HbA1c (last of 2024: controlled)
     (5, 6, 10, "4548-4", 7.2),  # A 2025-02-01 HbA1c (last of 2025: not controlled)
-    (6, 6, 10, "14959-1", 2.0),  # A 2025-02-01 albuminuria
+    (6, 6, 10, "32294-1", 2.0),  # A 2025-02-01 albuminuria
     (7, 10, 14, "4548-4", 6.5),  # B 2025-03-01
     (8, 10, 14, "14682-9", 90.0),  # B 2025-03-01 creatinine
     (9, 11, 17, "4548-4", 6.9),  # B 2025-09-01 (last of 2025: controlled)
@@ -425,7 +425,7 @@ _OBSERVATIONS = [
     (11, 15, None, "4548-4", 7.9),  # C 2024-07-05 (report not fed)
     (12, 16, 20, "4548-4", 7.5),  # C 2024-10-05
     (13, 16, 20, "14682-9", 100.0),  # C 2024-10-05 creatinine
-    (14, 16, 20, "14959-1", 3.0),  # C 2024-10-05 albuminuria
+    (14, 16, 20, "32294-1", 3.0),  # C 2024-10-05 albuminuria
     (15, 17, None, "4548-4", 7.0),  # C 2024-12-05 (last of 2024: 7.0 is NOT < 7)
     (16, 25, 29, "14682-9", 110.0),  # F 2025-05-05 creatinine (F never has an HbA1c)
 ]
@@ -433,7 +433,7 @@ _OBSERVATIONS = [
 
 def observations() -> pl.DataFrame:
     enc = {r[0]: r for r in _ENCOUNTERS}
-    units = {"4548-4": "%", "14682-9": "umol/L", "14959-1": "mg/mmol", "8480-6": "mm[Hg]"}
+    units = {"4548-4": "%", "14682-9": "umol/L", "32294-1": "mg/mmol", "8480-6": "mm[Hg]"}
     rows = [
         (i, e, doc, enc[e][1], loinc, value, units[loinc], _ts(enc[e][5]))
         for (i, e, doc, loinc, value) in _OBSERVATIONS

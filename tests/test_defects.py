@@ -570,6 +570,11 @@ DEFECTS = [
         id="observation-wrong-unit",
     ),
     pytest.param(
+        observation_unit_mismatch,
+        ("observations", "unit_agrees_with_loinc_property"),
+        id="observation-unit-not-the-loinc-property",
+    ),
+    pytest.param(
         granted_despite_the_matrix,
         ("integrity", "consult_outcomes_follow_the_rule"),
         id="granted-despite-matrix",

@@ -192,14 +192,14 @@ def test_observation_types():
         ("14682-9", "default"),
         ("14682-9", "N18"),
         ("62238-1", "default"),
-        ("9318-7", "default"),
-        ("9318-7", "E11"),
+        ("32294-1", "default"),
+        ("32294-1", "E11"),
         ("2093-3", "default"),
         ("2089-1", "default"),
         ("2085-9", "default"),
         ("2571-8", "default"),
-        ("2345-7", "default"),
-        ("2345-7", "E11"),
+        ("53049-3", "default"),
+        ("53049-3", "E11"),
         ("8480-6", "default"),
         ("8480-6", "I10"),
         ("8462-4", "default"),
@@ -211,11 +211,56 @@ def test_observation_types():
     assert ob.group_by("loinc_code").agg(pl.col("unit").n_unique())["unit"].max() == 1
     units = dict(ob.select("loinc_code", "unit").unique().iter_rows())
     assert units["4548-4"] == "%" and units["14682-9"] == "umol/L" and units["8480-6"] == "mm[Hg]"
-    assert units["2089-1"] == "g/L" and units["14959-1"] == "mg/mmol" and units["9318-7"] == "mg/g"
+    assert units["2089-1"] == "g/L" and units["32294-1"] == "mg/mmol" and units["53049-3"] == "g/L"
     egfr = ob.filter(pl.col("loinc_code") == "62238-1")
     assert egfr["derived_from"].str.starts_with("14682-9").all()
     # diabetics have higher HbA1c and glucose than the default population
     lvl = {(r["loinc_code"], r["population"]): r["mean_M"] for r in ob.iter_rows(named=True)}
     assert lvl[("4548-4", "E11")] > lvl[("4548-4", "default")]
-    assert lvl[("2345-7", "E11")] > lvl[("2345-7", "default")]
+    assert lvl[("53049-3", "E11")] > lvl[("53049-3", "default")]
     assert lvl[("14682-9", "N18")] > lvl[("14682-9", "default")]
+
+
+def _unit_agrees_with_loinc(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+    """For each (LOINC code, UCUM unit): is it a row of loinc_properties whose (property, unit) is a row of
+    loinc_property_units, i.e. does the unit express the kind of quantity the code measures?"""
+    props = ref.load("loinc_properties")
+    ok_units = set(ref.load("loinc_property_units").select("property", "unit").iter_rows())
+    known = {
+        (c, u): (p, u) in ok_units for c, p, u in props.select("loinc_code", "property", "unit").iter_rows()
+    }
+    return {pair: known.get(pair, False) for pair in pairs}
+
+
+def test_every_observation_unit_agrees_with_its_loinc_property():
+    pairs = set(ref.load("observation_types").select("loinc_code", "unit").iter_rows())
+    bad = [pair for pair, ok in _unit_agrees_with_loinc(pairs).items() if not ok]
+    assert not bad, (
+        f"(LOINC, unit) pairs without a matching row in loinc_properties/loinc_property_units: {bad}"
+    )
+    used = set(ref.load("loinc_properties").filter(pl.col("used")).select("loinc_code", "unit").iter_rows())
+    assert used == pairs, "loinc_properties.used must name exactly the pairs observation_types generates"
+
+
+def test_old_albumin_creatinine_pairs_are_rejected():
+    """14959-1 and 9318-7 are mass ratios (MRto, mg/g): the mg/mmol French labs report needs 32294-1 (Rto)."""
+    verdict = _unit_agrees_with_loinc({("14959-1", "mg/mmol"), ("9318-7", "mg/mmol"), ("32294-1", "mg/mmol")})
+    assert verdict == {
+        ("14959-1", "mg/mmol"): False,
+        ("9318-7", "mg/mmol"): False,
+        ("32294-1", "mg/mmol"): True,
+    }
+    props = {r["loinc_code"]: r for r in ref.load("loinc_properties").iter_rows(named=True)}
+    assert props["14959-1"]["property"] == props["9318-7"]["property"] == "MRto"
+    assert props["32294-1"]["property"] == "Rto"
+
+
+def test_fasting_glucose_is_coded_with_a_timed_code():
+    """A fasting glucose carries the ANS 'Glucose à jeun' code (53049-3), not 2345-7 (glucose, no timing)."""
+    ob = ref.load("observation_types")
+    codes = set(ob["loinc_code"])
+    assert "2345-7" not in codes and "53049-3" in codes
+    fasting = ob.filter(pl.col("label").str.contains("(?i)jeun|fasting"))
+    assert set(fasting["loinc_code"]) == {"53049-3"}
+    unused = set(ref.load("loinc_properties").filter(~pl.col("used"))["loinc_code"])
+    assert not unused & codes

@@ -361,7 +361,7 @@ def test_derived_tables_add_up_to_the_dataset_tables(con):
         "OR (action = 'consult' AND outcome = 'denied_masked')"
     )
     assert one("SELECT count(*) FROM diabetic_observations") == one(
-        "SELECT count(*) FROM observations WHERE loinc_code IN ('4548-4', '14682-9', '14959-1') "
+        "SELECT count(*) FROM observations WHERE loinc_code IN ('4548-4', '14682-9', '32294-1') "
         "AND patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11')"
     )
 

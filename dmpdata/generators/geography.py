@@ -67,14 +67,9 @@ def _area(regions: tuple[str, ...], departments: tuple[str, ...]) -> Area:
         .with_columns(pl.col("department").replace_strict(dept_idx, return_dtype=pl.Int64).alias("dept_idx"))
         .sort("dept_idx", "code")
     )
-    birthplaces = communes.filter(
-        ~pl.col("code").is_in(list(PARENT_COMMUNES))
-        & pl.col("department").is_in(list(all_idx))
-        & (pl.col("population") > 0)
-    ).with_columns(pl.col("department").replace_strict(all_idx, return_dtype=pl.Int64).alias("dept_all_idx"))
-    chooser = GroupedChoice(
-        birthplaces["dept_all_idx"].to_numpy(), birthplaces["population"].to_numpy(), all_depts.height
-    )
+    birthplaces, weights = _birthplaces(all_idx)
+    # The overseas collectivities (COM) have no department index: their group, len(all_idx), is never asked for.
+    chooser = GroupedChoice(birthplaces["dept_all_idx"].to_numpy(), weights, all_depts.height + 1)
     # One chunk per column: gathering from a multi-chunk string column is several times slower.
     scope, residence, birthplaces, all_depts = (
         f.rechunk() for f in (scope, residence, birthplaces, all_depts)
@@ -86,8 +81,29 @@ def _area(regions: tuple[str, ...], departments: tuple[str, ...]) -> Area:
         all_depts,
         chooser,
         Balanced(residence["population"].to_numpy()),
-        Categorical(birthplaces["population"].to_numpy()),
+        Categorical(weights),
     )
+
+
+def _birthplaces(all_idx: dict[str, int]) -> tuple[pl.DataFrame, np.ndarray]:
+    """Every French birthplace commune with people (parent communes of arrondissements left out) and its weight:
+    its population, and for a commune of an overseas collectivity (98x, Saint-Barthélemy, Saint-Martin,
+    Saint-Pierre-et-Miquelon) its population times `com_born_residence_factor`, since few of its natives live in
+    metropolitan France or a DROM (an assumption). The NIR of a person born there starts 97x/98x + commune."""
+    communes = _communes()
+    birthplaces = communes.filter(
+        ~pl.col("code").is_in(list(PARENT_COMMUNES))
+        & (pl.col("department").is_in(list(all_idx)) | (pl.col("zone") == "com"))
+        & (pl.col("population") > 0)
+    ).with_columns(
+        pl.col("department")
+        .replace_strict(all_idx, default=len(all_idx), return_dtype=pl.Int64)
+        .alias("dept_all_idx")
+    )
+    factor = np.where(
+        birthplaces["zone"].to_numpy() == "com", reference.parameter("com_born_residence_factor"), 1.0
+    )
+    return birthplaces, birthplaces["population"].to_numpy() * factor
 
 
 def area_of(scenario: Scenario) -> Area:

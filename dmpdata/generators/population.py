@@ -17,6 +17,7 @@ from dmpdata.generators.mes_rollout import (
     prior_dmp_opened,
     queue_creation_day,
 )
+from dmpdata.generators.nir_forms import nir_pseudo_months
 from dmpdata.generators.sampling import (
     EPOCH,
     Categorical,
@@ -242,8 +243,8 @@ def _closure_and_opt_out(
 def nir_traits(scenario: Scenario, rng: np.random.Generator, area: Area, n: int) -> dict[str, np.ndarray]:
     """The private NIR-trait columns (sex digit, birth year and month, birthplace index) of the chunk of `n` patients
     that `generate_patients` makes from `rng`: the chunk's first draws only (the engine's first pass)."""
-    _, _, male, _, birth, _, place_idx = _first_draws(scenario, rng, area, n)
-    return _nir_traits(male, birth, place_idx)
+    _, _, male, _, birth, abroad, place_idx = _first_draws(scenario, rng, area, n)
+    return _nir_traits(male, birth, place_idx, nir_pseudo_months(rng, abroad))
 
 
 def _first_draws(scenario: Scenario, rng: np.random.Generator, area: Area, n: int) -> tuple[np.ndarray, ...]:
@@ -313,7 +314,7 @@ def generate_patients(
     last = vocab.last_names()
     statuses = reference.load("identity_statuses")
 
-    traits = _nir_traits(male, birth, place_idx)
+    traits = _nir_traits(male, birth, place_idx, nir_pseudo_months(rng, abroad))
     death = _deaths(birth, male, scenario.start, scenario.end, rng)
     mes = _mes(scenario, rng, n, birth, death, area, dept_idx)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
@@ -402,13 +403,17 @@ _SEX = pl.Series("sex", ["F", "M"])  # indexed by the boolean "male"
 _KIND = pl.Series("matricule_kind", ["NIR", "NIA"])  # indexed by the boolean "nia"
 
 
-def _nir_traits(male: np.ndarray, birth: np.ndarray, place_idx: np.ndarray) -> dict[str, np.ndarray]:
+def _nir_traits(
+    male: np.ndarray, birth: np.ndarray, place_idx: np.ndarray, pseudo: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The NIR traits; `_birth_month` is the NIR's month: the month of birth, or the pseudo-month where `pseudo`
+    holds one (not 0)."""
     first, years, months = _calendar()
     day = birth.astype(np.int64) - first
     return {
         "_nir_sex": (2 - male).astype(np.int8),
         "_birth_year": years[day],
-        "_birth_month": months[day],
+        "_birth_month": np.where(pseudo > 0, pseudo, months[day]).astype(np.int8),
         "_place_idx": place_idx.astype(np.int32),
     }
 

@@ -10,6 +10,7 @@ from dmpdata.identifiers.luhn import (
     make_rpps,
 )
 from dmpdata.identifiers.nir import (
+    PSEUDO_MONTHS,
     build_nir,
     is_valid_nir,
     nir_bucket,
@@ -18,13 +19,16 @@ from dmpdata.identifiers.nir import (
     nir_key,
     nir_matches_person,
     nirs_indexed,
+    order_number_offsets,
     order_numbers,
     order_numbers_indexed,
+    safe_order_numbers,
     unique_nirs,
     unique_nirs_indexed,
 )
 
 __all__ = [
+    "PSEUDO_MONTHS",
     "build_nir",
     "idnat_ps",
     "is_valid_finess",
@@ -40,8 +44,10 @@ __all__ = [
     "nir_key",
     "nir_matches_person",
     "nirs_indexed",
+    "order_number_offsets",
     "order_numbers",
     "order_numbers_indexed",
+    "safe_order_numbers",
     "unique_nirs",
     "unique_nirs_indexed",
 ]

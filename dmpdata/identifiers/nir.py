@@ -1,11 +1,23 @@
-"""NIR / NIA (matricule INS): build from a person's traits, check key and coherence."""
+"""NIR / NIA (matricule INS): build from a person's traits, check key and coherence.
+
+The forms (months 01-12 and the pseudo-months 20-42 / 50-99, overseas codes 971-978 / 984-988) come from the
+reference table nir_forms. Order numbers for a population (`safe_order_numbers`, used by `unique_nirs*` and the
+engine) are ranks within (sex, yy, mm, birthplace) shifted above the birth commune's plausible monthly births
+where the bucket fits under 999, so that a synthetic matricule is not a real person's NIR; the rule, the share it
+covers and its limits (no commune for people born abroad; the TEST OID does not travel with a CSV):
+docs/guide/identities.md."""
 
 from __future__ import annotations
 
 import numpy as np
 import polars as pl
 
+from dmpdata import reference
+from dmpdata.identifiers.births import PLACE_SLOTS, real_order_ceiling
+
 __all__ = [
+    "NIR_MONTHS",
+    "PSEUDO_MONTHS",
     "build_nir",
     "is_valid_nir",
     "nir_bucket",
@@ -14,8 +26,10 @@ __all__ = [
     "nir_key",
     "nir_matches_person",
     "nirs_indexed",
+    "order_number_offsets",
     "order_numbers",
     "order_numbers_indexed",
+    "safe_order_numbers",
     "unique_nirs",
     "unique_nirs_indexed",
 ]
@@ -25,14 +39,32 @@ CORSICA_SPLIT_YEAR = 1976
 MIN_BIRTH_YEAR, MAX_BIRTH_YEAR = 1850, 2199
 MAX_ORDER = 999
 
-# Birthplace codes accepted by build_nir: metropolitan commune (départements 01-95 except 20,
-# arrondissements included), Corsican commune 2A/2B, overseas 97 + 1 digit + 2-digit commune,
-# born abroad 99 + INSEE country code.
+
+def _forms(part: str) -> list[str]:
+    """Every code of the `part` ranges of the reference table nir_forms (months 01-12, 20-42, 50-99; overseas
+    codes 971-978, 984-988), zero-padded to the width of the range's codes."""
+    rows = reference.load("nir_forms").filter(pl.col("part") == part)
+    return [
+        f"{code:0{len(lo)}d}"
+        for lo, hi in rows.select("code_from", "code_to").iter_rows()
+        for code in range(int(lo), int(hi) + 1)
+    ]
+
+
+# Months a NIR may carry: the calendar months and the pseudo-months of people registered from an incomplete or
+# provisional civil status (reference nir_forms). A pseudo-month stands for any month of birth.
+NIR_MONTHS = np.array([int(m) for m in _forms("month")], dtype=np.int64)
+PSEUDO_MONTHS = [m for m in _forms("month") if int(m) > 12]
+
+# Birthplace codes accepted by build_nir: metropolitan commune (départements 01-95 except 20, arrondissements
+# included), Corsican commune 2A/2B, overseas département or collectivity (3-digit code of nir_forms + 2-digit
+# commune: 971-978, 984-988), born abroad 99 + INSEE country code.
 PLACE_CODE_PATTERN = (
-    r"^(?:(?:0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5])[0-9]{3}|2[AB][0-9]{3}|97[0-9]{3}|99[0-9]{3})$"
+    r"^(?:(?:0[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5])[0-9]{3}|2[AB][0-9]{3}"
+    rf"|(?:{'|'.join(_forms('place'))})[0-9]{{2}}|99[0-9]{{3}})$"
 )
 # `[0-9]`, not `\d`: the polars regex engine's `\d` also matches non-ASCII digits.
-NIR_PATTERN = r"^[12][0-9]{2}(?:0[1-9]|1[0-2])(?:[0-9]{2}|2A|2B)[0-9]{6}[0-9]{2}$"
+NIR_PATTERN = rf"^[12][0-9]{{2}}(?:{'|'.join(_forms('month'))})(?:[0-9]{{2}}|2A|2B)[0-9]{{6}}[0-9]{{2}}$"
 
 
 def _as_int64(name: str, values: np.ndarray) -> np.ndarray:
@@ -53,13 +85,25 @@ def _check_range(name: str, arr: np.ndarray, lo: int, hi: int) -> None:
         raise ValueError(f"{name} must be in {lo}..{hi}; row {i} has {arr[i]} ({int(bad.sum())} bad rows)")
 
 
+def _check_months(month: np.ndarray) -> None:
+    if not month.size or (month.min() >= 1 and month.max() <= 12):  # calendar months only: the common case
+        return
+    bad = ~np.isin(month, NIR_MONTHS)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"birth_month must be 1..12 or a pseudo-month of nir_forms ({PSEUDO_MONTHS[0]}..{PSEUDO_MONTHS[-1]}); "
+            f"row {i} has {month[i]} ({int(bad.sum())} bad rows)"
+        )
+
+
 def _check_place_codes(place_code: pl.Series) -> None:
     ok = place_code.cast(pl.String).str.contains(PLACE_CODE_PATTERN).fill_null(False)
     if not ok.all():
         bad = place_code.filter(~ok)
         raise ValueError(
             f"place_code must be a 5-char INSEE birthplace code (01001-95999 except 20xxx, "
-            f"2A/2Bxxx, 97xxx, 99xxx); {bad.len()} bad values, e.g. {bad.head(5).to_list()}"
+            f"2A/2Bxxx, 971xx-978xx, 984xx-988xx, 99xxx); {bad.len()} bad values, e.g. {bad.head(5).to_list()}"
         )
 
 
@@ -113,7 +157,8 @@ def build_nir(
 ) -> pl.Series:
     """Build 15-char NIRs (13 chars + 2-digit key) from each person's traits.
 
-    sex: 1 male / 2 female; birth_year: full year; birth_month: 1..12; place_code: the 5-char
+    sex: 1 male / 2 female; birth_year: full year; birth_month: 1..12, or a pseudo-month of nir_forms (20-42,
+    50-99) for a person registered from an incomplete or provisional civil status; place_code: the 5-char
     INSEE birthplace code (commune or arrondissement, `2A`/`2B` commune, `97xxx`, `99` + country);
     order: 1..999 (see `order_numbers` to make NIRs unique by construction).
     Corsican births before 1976 get `20` + commune in positions 6-10. Key = 97 - (N mod 97) with
@@ -128,7 +173,7 @@ def build_nir(
     if bad_sex.any():
         raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
     _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
-    _check_range("birth_month", month, 1, 12)
+    _check_months(month)
     _check_range("order", order, 1, MAX_ORDER)
     _check_place_codes(place_code)
 
@@ -169,7 +214,7 @@ def _checked_traits(sex, birth_year, birth_month, **other) -> tuple[np.ndarray, 
         bad_sex = (sex != 1) & (sex != 2)
         raise ValueError(f"sex must be 1 (male) or 2 (female); got {np.unique(sex[bad_sex])[:5]}")
     _check_range("birth_year", year, MIN_BIRTH_YEAR, MAX_BIRTH_YEAR)
-    _check_range("birth_month", month, 1, 12)
+    _check_months(month)
     return sex, year, month
 
 
@@ -177,15 +222,16 @@ def unique_nirs(
     sex: np.ndarray, birth_year: np.ndarray, birth_month: np.ndarray, place_code: pl.Series
 ) -> pl.Series:
     """NIRs for a whole population, unique by construction: the order number of each person is
-    their rank (in input order) among the people sharing sex, yy, mm and encoded birthplace.
+    their rank (in input order) among the people sharing sex, yy, mm and encoded birthplace, shifted above the
+    birthplace's plausible monthly births where possible (`safe_order_numbers`).
 
-    Equivalent to `build_nir(..., order=order_numbers(nir_bucket(...)))`, computing the
+    Equivalent to `build_nir(..., order=safe_order_numbers(nir_bucket(...)))`, computing the
     birthplace encoding once. Raises ValueError like those functions.
     """
     sex, year, month = _checked_traits(sex, birth_year, birth_month, place_code=place_code)
     _check_place_codes(place_code)
     place_num, keep_letters, _ = _encoded_place(place_code, year)
-    order = order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+    order = safe_order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
     return _assemble(sex, year, month, place_num, keep_letters, order)
 
 
@@ -239,7 +285,8 @@ def order_numbers_indexed(
     places: pl.Series,
 ) -> np.ndarray:
     """The order number (1..999, uint16) of each person: their rank, in input order, among the people
-    sharing sex, yy, mm and encoded birthplace. Run it over the whole population."""
+    sharing sex, yy, mm and encoded birthplace, shifted as `safe_order_numbers` does. Run it over the whole
+    population."""
     encoded = _indexed_places(sex, birth_year, birth_month, place_index, places)
     return _ranks(*encoded[1:]).astype(np.uint16)
 
@@ -275,8 +322,8 @@ def nirs_indexed(
 
 
 def _ranks(sex, year, month, place_num, keep_letters) -> np.ndarray:
-    """Order numbers of people given their encoded traits (`_indexed_places` without the index)."""
-    return order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
+    """Order numbers of people given their encoded traits (`_indexed_places` without the index): the safe ones."""
+    return safe_order_numbers(pl.Series("nir_bucket", _bucket(sex, year, month, place_num, keep_letters)))
 
 
 def _bucket(
@@ -319,12 +366,44 @@ def order_numbers(bucket: pl.Series) -> np.ndarray:
     `build_nir(..., order=order_numbers(bucket))` gives unique NIRs by construction.
     Raises ValueError if a bucket holds more than 999 people, or if a bucket is null.
     """
+    return _ranks_and_sizes(bucket)[0]
+
+
+def safe_order_numbers(bucket: pl.Series) -> np.ndarray:
+    """Order numbers that a real person with the same NIR prefix is not expected to hold (int64 array).
+
+    A real person's order number is the rank of their birth record in the register of their birth commune for
+    the month, 1 up to that month's births. Where the bucket's birthplace is a commune, each person's rank is
+    shifted above the commune's plausible monthly births (`births.real_order_ceiling`, from its population, a
+    conservative birth rate and a margin); where the shift would push the bucket past 999 (large communes,
+    crowded buckets), or the birthplace is abroad, the plain rank is kept. Same uniqueness as `order_numbers`:
+    a bucket's shift is one number. Limits: the estimate (births where the maternity is, communes smaller or
+    larger than when people were born) and the TEST OID, which a CSV export leaves behind: see
+    docs/guide/identities.md.
+    """
+    ranks, sizes = _ranks_and_sizes(bucket, with_sizes=True)
+    return ranks + _offsets(bucket, sizes)
+
+
+def order_number_offsets(bucket: pl.Series) -> np.ndarray:
+    """The shift `safe_order_numbers` adds to each row's rank (0 where the plain rank is kept)."""
+    return _offsets(bucket, _ranks_and_sizes(bucket, with_sizes=True)[1])
+
+
+def _offsets(bucket: pl.Series, sizes: np.ndarray) -> np.ndarray:
+    place = bucket.to_numpy().astype(np.int64, copy=False) % 1_000_000
+    ceiling = real_order_ceiling()[np.minimum(place, PLACE_SLOTS - 1)]
+    return np.where(ceiling + sizes <= MAX_ORDER, ceiling, 0)
+
+
+def _ranks_and_sizes(bucket: pl.Series, *, with_sizes: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's 1-based rank in its bucket and (with_sizes) its bucket's size; sizes are ones without it."""
     if bucket.null_count():
         raise ValueError(f"bucket has {bucket.null_count()} null values")
     keys = bucket.to_numpy().astype(np.int64, copy=False)
     n = keys.size
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     # Dense bucket ids, then one unstable (SIMD) sort of (id, row) packed in an int64: the same
     # order as a stable argsort of the keys, several times faster.
     row_bits = max(int(n - 1).bit_length(), 1)
@@ -333,30 +412,42 @@ def order_numbers(bucket: pl.Series) -> np.ndarray:
         keys = np.unique(keys, return_inverse=True)[1].astype(np.int64)
     packed = np.sort((keys << row_bits) | np.arange(n, dtype=np.int64))
     ordered = packed >> row_bits
+    row = (1 << row_bits) - 1
     # Most people are alone in their bucket (rank 1): only the repeats, the sorted positions p whose key equals
     # the one before, get a rank, p - (the first repeat of their run) + 2, scattered back to their rows. A third
     # of the time of ranking every position.
     repeat = np.flatnonzero(ordered[1:] == ordered[:-1]) + 1
     ranks = np.ones(n, dtype=np.int64)
+    sizes = np.ones(n, dtype=np.int64)
     if repeat.size:
         first = np.ones(repeat.size, dtype=bool)
         first[1:] = repeat[1:] != repeat[:-1] + 1
         run_first = np.maximum.accumulate(np.where(first, repeat, 0))
-        ranks[packed[repeat] & ((1 << row_bits) - 1)] = repeat - run_first + 2
+        ranks[packed[repeat] & row] = repeat - run_first + 2
+        if with_sizes:  # a run's size is its last rank, given to its repeats and to the row before them
+            last = np.ones(repeat.size, dtype=bool)
+            last[:-1] = first[1:]
+            run_size = (repeat - run_first + 2)[last]
+            sizes[packed[repeat] & row] = run_size[np.cumsum(first) - 1]
+            sizes[packed[repeat[first] - 1] & row] = run_size
     if ranks.size and ranks.max() > MAX_ORDER:
-        full = (
-            pl.DataFrame({"bucket": bucket})
-            .group_by("bucket")
-            .len()
-            .filter(pl.col("len") > MAX_ORDER)
-            .sort("len", descending=True)
-        )
-        examples = ", ".join(f"{b} ({k} people)" for b, k in full.head(5).iter_rows())
-        raise ValueError(
-            f"{full.height} NIR bucket(s) are full (more than {MAX_ORDER} people share sex, "
-            f"birth year-month and birthplace): {examples}"
-        )
-    return ranks.astype(np.int64, copy=False)
+        _raise_full(bucket)
+    return ranks, sizes
+
+
+def _raise_full(bucket: pl.Series) -> None:
+    full = (
+        pl.DataFrame({"bucket": bucket})
+        .group_by("bucket")
+        .len()
+        .filter(pl.col("len") > MAX_ORDER)
+        .sort("len", descending=True)
+    )
+    examples = ", ".join(f"{b} ({k} people)" for b, k in full.head(5).iter_rows())
+    raise ValueError(
+        f"{full.height} NIR bucket(s) are full (more than {MAX_ORDER} people share sex, "
+        f"birth year-month and birthplace): {examples}"
+    )
 
 
 def nir_key(first13: pl.Expr) -> pl.Expr:
@@ -385,7 +476,8 @@ def nir_is_valid(s: str) -> bool:
 def nir_matches_person(nir: pl.Expr, sex: pl.Expr, birth_date: pl.Expr, birth_place_code: pl.Expr) -> pl.Expr:
     """True where the NIR's sex, yy, mm and birthplace agree with the person; never null.
 
-    sex is 'M'/'F'; birth_date a Date/Datetime; birth_place_code the 5-char INSEE code.
+    sex is 'M'/'F'; birth_date a Date/Datetime; birth_place_code the 5-char INSEE code. A pseudo-month (20-42,
+    50-99: civil status incomplete or provisional) agrees with any month of birth.
     Corsica: a 2A/2B birthplace reads `20` + commune before 1976, the 2A/2B code from 1976.
     """
     sex_digit = (
@@ -405,7 +497,10 @@ def nir_matches_person(nir: pl.Expr, sex: pl.Expr, birth_date: pl.Expr, birth_pl
         (
             (nir.str.slice(0, 1) == sex_digit)
             & (nir.str.slice(1, 2) == (year % 100).cast(pl.String).str.zfill(2))
-            & (nir.str.slice(3, 2) == birth_date.dt.month().cast(pl.String).str.zfill(2))
+            & (
+                (nir.str.slice(3, 2) == birth_date.dt.month().cast(pl.String).str.zfill(2))
+                | nir.str.slice(3, 2).is_in(PSEUDO_MONTHS)
+            )
             & (nir.str.slice(5, 5) == expected_place)
             & (place.str.len_chars() == 5)
         )

@@ -34,6 +34,18 @@ class Observations(pa.DataFrameModel):
             (pl.col("unit") == pl.col("_unit")).fill_null(False)
         )
 
+    @pa.dataframe_check(name="unit_agrees_with_loinc_property")
+    def _loinc_property(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # The unit must express the LOINC code's kind of quantity (a mass ratio is never in mg/mmol).
+        agreeing = (
+            reference.load("loinc_properties")
+            .join(reference.load("loinc_property_units"), on=["property", "unit"], how="semi")
+            .select("loinc_code", "unit", pl.lit(True).alias("_agrees"))
+        )
+        return data.lazyframe.join(
+            agreeing.lazy(), on=["loinc_code", "unit"], how="left", maintain_order="left"
+        ).select(pl.col("_agrees").fill_null(False))
+
     @pa.dataframe_check(name="value_within_reference_bounds")
     def _bounds(cls, data: pa.PolarsData) -> pl.LazyFrame:
         bounds = (

@@ -12,13 +12,16 @@ from hypothesis import strategies as st
 from stdnum.fr import nir as stdnum_nir
 
 from dmpdata.identifiers import (
+    PSEUDO_MONTHS,
     build_nir,
     is_valid_nir,
     nir_bucket,
     nir_is_valid,
     nir_key,
     nir_matches_person,
+    order_number_offsets,
     order_numbers,
+    safe_order_numbers,
     unique_nirs,
     unique_nirs_indexed,
 )
@@ -34,7 +37,13 @@ arrondissement = st.one_of(
     st.integers(1, 16).map(lambda a: f"132{a:02d}"),
 )
 corsica = st.builds(lambda d, c: d + c, st.sampled_from(["2A", "2B"]), _commune)
-overseas = st.builds(lambda d, c: f"97{d}{c:02d}", st.integers(1, 6), st.integers(1, 99))
+# Overseas départements and collectivities: 971-978 and 984-988 (98x: TAAF, Wallis-et-Futuna, Polynésie,
+# Nouvelle-Calédonie), a 3-digit code and a 2-digit commune.
+overseas = st.builds(
+    lambda d, c: f"{d}{c:02d}",
+    st.sampled_from(["971", "972", "973", "974", "975", "976", "977", "978", "984", "986", "987", "988"]),
+    st.integers(1, 99),
+)
 abroad = st.integers(100, 999).map(lambda c: f"99{c}")
 place_codes = st.one_of(metro, arrondissement, corsica, overseas, abroad)
 
@@ -44,6 +53,8 @@ person = st.fixed_dictionaries(
         # Corsica before/after 1976 both get drawn often.
         "year": st.one_of(st.integers(1900, 2025), st.sampled_from([1975, 1976])),
         "month": st.integers(1, 12),
+        # Now and then a pseudo-month (20-42, 50-99: civil status incomplete or provisional) in the NIR instead.
+        "pseudo": st.one_of(st.none(), st.none(), st.sampled_from([int(m) for m in PSEUDO_MONTHS])),
         "place": place_codes,
         "order": st.integers(1, 999),
     }
@@ -54,7 +65,7 @@ def _build(people: list[dict]) -> pl.Series:
     return build_nir(
         np.array([p["sex"] for p in people]),
         np.array([p["year"] for p in people]),
-        np.array([p["month"] for p in people]),
+        np.array([p.get("pseudo") or p["month"] for p in people]),
         pl.Series([p["place"] for p in people], dtype=pl.String),
         np.array([p["order"] for p in people]),
     )
@@ -141,6 +152,36 @@ def test_known_invalid(value: str) -> None:
     assert not nir_is_valid(value)
 
 
+def _with_key(first13: str) -> str:
+    return first13 + f"{97 - int(first13.replace('2A', '19').replace('2B', '18')) % 97:02d}"
+
+
+@pytest.mark.parametrize(
+    "first13",
+    [
+        "1852099350001",  # pseudo-month 20, born in Algeria
+        "2604299134012",  # pseudo-month 42, born in Portugal
+        "1855099350001",  # pseudo-month 50
+        "2909999350999",  # pseudo-month 99
+        "1850798712001",  # born in Polynésie française (987 + commune 12)
+        "2010198801004",  # born in Nouvelle-Calédonie (988 + commune 01)
+        "1770398614003",  # born in Wallis-et-Futuna (986)
+        "2050197501001",  # born in Saint-Pierre-et-Miquelon (975)
+        "1992597611023",  # pseudo-month and born in Mayotte (976)
+    ],
+)
+def test_existing_forms_are_valid(first13: str) -> None:
+    """NIRs that exist: pseudo-months (nir_forms) and births in overseas collectivities. Rejected before #28."""
+    value = _with_key(first13)
+    assert stdnum_nir.is_valid(value)
+    assert nir_is_valid(value)
+
+
+@pytest.mark.parametrize("month", ["00", "13", "19", "43", "49"])
+def test_months_outside_the_forms_are_invalid_even_with_the_right_key(month: str) -> None:
+    assert not nir_is_valid(_with_key(f"185{month}99350001"))
+
+
 def test_is_valid_nir_never_null() -> None:
     out = pl.DataFrame({"nir": [None, "279035121518989"]}, schema={"nir": pl.String}).select(
         is_valid_nir(pl.col("nir"))
@@ -193,6 +234,12 @@ def _args(**over):
         {"order": np.array([1000])},
         {"birth_month": np.array([0])},
         {"birth_month": np.array([13])},
+        {"birth_month": np.array([19])},
+        {"birth_month": np.array([43])},
+        {"birth_month": np.array([49])},
+        {"birth_month": np.array([100])},
+        {"place_code": pl.Series(["98312"])},  # no 983 code
+        {"place_code": pl.Series(["98912"])},  # Clipperton: no commune, no births
         {"sex": np.array([3])},
         {"birth_year": np.array([1700])},
         {"place_code": pl.Series(["5121"])},
@@ -239,6 +286,9 @@ def test_changed_trait_does_not_match(p: dict, field: str, data: st.DataObject) 
         q["year"] = data.draw(st.integers(1900, 2025).filter(lambda y: y % 100 != p["year"] % 100))
     elif field == "month":
         q["month"] = data.draw(st.integers(1, 12).filter(lambda m: m != p["month"]))
+        if p.get("pseudo"):  # a pseudo-month stands for any month of birth
+            assert _matches([nir], [q]) == [True]
+            return
     else:
         expected = _build([p]).item()[5:10]
         q["place"] = data.draw(
@@ -366,7 +416,7 @@ def test_unique_nirs_equals_build_with_order_numbers():
     year = rng.integers(1950, 1990, n)
     month = rng.integers(1, 13, n)
     place = pl.Series(rng.choice(["75115", "2A004", "2B033", "97105", "99350", "59350"], n))
-    expected = build_nir(sex, year, month, place, order_numbers(nir_bucket(sex, year, month, place)))
+    expected = build_nir(sex, year, month, place, safe_order_numbers(nir_bucket(sex, year, month, place)))
     got = unique_nirs(sex, year, month, place)
     assert got.equals(expected)
     assert got.n_unique() == n
@@ -421,7 +471,57 @@ def test_order_numbers_over_everyone_then_nirs_chunk_by_chunk_equal_unique_nirs(
             for s in range(0, n, 7_000)
         ]
     )
-    assert np.array_equal(order_numbers(pl.Series(buckets)), order)
+    assert np.array_equal(safe_order_numbers(pl.Series(buckets)), order)
     assert np.array_equal(buckets, nir_bucket(sex, year, month, places.gather(index)).to_numpy())
     with pytest.raises(ValueError, match="order"):
         nirs_indexed(sex[:3], year[:3], month[:3], index[:3], places, np.zeros(3, dtype=np.uint16))
+
+
+# ---------------------------------------------------------------- safety: order numbers above real births
+
+
+def test_safe_order_numbers_sit_above_the_communes_plausible_monthly_births():
+    """A person born in a commune gets an order number no real person born there that month is expected to hold
+    (above population x birth rate x margin / 12), where the bucket fits under 999; else the plain rank."""
+    from dmpdata.identifiers.births import real_order_ceiling
+
+    n_small, n_paris = 3, 5
+    sex = np.ones(n_small + n_paris + 1, dtype=np.int64)
+    year = np.full(sex.size, 1980)
+    month = np.full(sex.size, 5)
+    # L'Abergement-Clémenciat (860 inhabitants), Paris 15e (some 230,000: its births overflow 999), born in Algeria.
+    place = pl.Series(["01001"] * n_small + ["75115"] * n_paris + ["99352"])
+    bucket = nir_bucket(sex, year, month, place)
+    plain = order_numbers(bucket)
+    safe = safe_order_numbers(bucket)
+    ceiling = real_order_ceiling()
+    small = ceiling[1001]
+    assert 1 <= small < 20
+    assert plain[:n_small].tolist() == [1, 2, 3]  # the old order numbers: what real people hold
+    assert safe[:n_small].tolist() == [small + 1, small + 2, small + 3]
+    assert ceiling[75115] + n_paris > 999
+    assert safe[n_small:].tolist() == plain[n_small:].tolist()  # too many births to shift: plain ranks
+    nirs = build_nir(sex, year, month, place, safe)
+    assert nirs.n_unique() == sex.size and _valid(nirs.to_list()) == [True] * sex.size
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["01001", "2A004", "97105", "98712", "75115", "99350"]), st.integers(1, 3)),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_safe_order_numbers_stay_unique_and_within_999(rows):
+    place = pl.Series([p for p, _ in rows])
+    sex = np.array([s % 2 + 1 for _, s in rows])
+    year, month = np.full(len(rows), 1990), np.full(len(rows), 7)
+    bucket = nir_bucket(sex, year, month, place)
+    safe = safe_order_numbers(bucket)
+    assert safe.min() >= 1 and safe.max() <= 999
+    assert pl.DataFrame({"b": bucket, "o": safe}).is_duplicated().sum() == 0
+    offsets = order_number_offsets(bucket)
+    assert np.array_equal(safe - offsets, order_numbers(bucket))
+    # one shift per bucket
+    assert pl.DataFrame({"b": bucket, "o": offsets}).group_by("b").agg(pl.col("o").n_unique())["o"].max() == 1

@@ -5,7 +5,7 @@
 --   Type 2 diabetics of a year: as in hba1c_tests_per_year (E11 with onset on or before 1 January, alive all year).
 --   Fundus exam within 2 years = an encounter with a professional of specialty SM38 (ophthalmology) starting in
 --     that year or the year before (HAS: every year, every 2 years when the eye and diabetes are stable).
---   Yearly creatinine = an observation LOINC 14682-9 that year; yearly albuminuria = LOINC 14959-1 that year.
+--   Yearly creatinine = an observation LOINC 14682-9 that year; yearly albuminuria = LOINC 32294-1 that year.
 --   HbA1c controlled = the last HbA1c (LOINC 4548-4) of the year is below 7 % — the HAS target for most type 2
 --     diabetics (individual targets range from 6.5 % to 8-9 %); the share is over diabetics with at least one
 --     HbA1c that year.
@@ -41,7 +41,7 @@ labs AS (  -- derived table diabetic_observations: those three tests of type 2 d
         o.patient_id,
         year(o.effective_at) AS year,
         bool_or(o.loinc_code = '14682-9') AS creatinine,
-        bool_or(o.loinc_code = '14959-1') AS albuminuria,
+        bool_or(o.loinc_code = '32294-1') AS albuminuria,
         arg_max(o.value, o.effective_at) FILTER (WHERE o.loinc_code = '4548-4') AS last_hba1c
     FROM diabetic_observations AS o
     GROUP BY ALL

@@ -1,4 +1,4 @@
--- grain: one row per observation of LOINC 4548-4 (HbA1c), 14682-9 (creatinine) or 14959-1 (albuminuria) of a
+-- grain: one row per observation of LOINC 4548-4 (HbA1c), 14682-9 (creatinine) or 32294-1 (albuminuria) of a
 --   patient with a type 2 diabetes condition (conditions.condition_code 'E11', whatever its onset date).
 -- reads: conditions, observations
 -- columns:
@@ -11,5 +11,5 @@
 CREATE OR REPLACE TABLE diabetic_observations AS
 SELECT o.observation_id, o.patient_id, o.encounter_id, o.effective_at, o.loinc_code, o.value
 FROM observations AS o
-WHERE o.loinc_code IN ('4548-4', '14682-9', '14959-1')
+WHERE o.loinc_code IN ('4548-4', '14682-9', '32294-1')
   AND o.patient_id IN (SELECT patient_id FROM conditions WHERE condition_code = 'E11');
