@@ -208,6 +208,7 @@ def test_charts_carry_the_theme_only_when_applied(results):
 @pytest.mark.parametrize("name", ["documents_per_month", "cross_sector_sharing", "diabetics_overdue"])
 def test_renders_offline_to_svg(name, specs):
     import vl_convert  # a dependency of dmpdata (the report's offline SVG): never skipped
+
     svg = vl_convert.vegalite_to_svg(specs[name])
     assert svg.lstrip().startswith("<svg") and "</svg>" in svg
     assert "http://" not in svg.replace("http://www.w3.org", "")
