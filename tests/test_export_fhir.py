@@ -231,6 +231,36 @@ def test_audit_events_follow_the_tde_profile_constraints(resources, tiny_frames)
         assert (event["outcome"] != "0") == (event["id"] in denied)
 
 
+# FHIR R4 AuditEvent.action for each restful-interaction subtype (codesystem-audit-event-action: E is "perform a
+# query/search operation"; a create is C whatever it replaces).
+_ACTION_OF_SUBTYPE = {
+    "create": "C",
+    "read": "R",
+    "vread": "R",
+    "update": "U",
+    "patch": "U",
+    "delete": "D",
+    "search-type": "E",
+    "search-system": "E",
+    "history-instance": "E",
+}
+
+
+def test_audit_event_action_agrees_with_its_subtype(resources, tiny_frames):
+    """Searches (the access history) are E, a new version is a creation (C), never `create` with action U."""
+    seen = set()
+    for event in resources["AuditEvent"]:
+        subtype = event["subtype"][0]["code"]
+        assert event["action"] == _ACTION_OF_SUBTYPE[subtype], (event["id"], subtype, event["action"])
+        seen.add(subtype)
+    assert {"search-type", "create", "read"} <= seen
+    by_id = {e["id"]: e for e in resources["AuditEvent"]}
+    events = tiny_frames["access_events"]
+    for action, code in (("new_version", "C"), ("view_history", "E"), ("consult", "R")):
+        some = events.filter(pl.col("action") == action)["event_id"].head(5)
+        assert not some.is_empty() and all(by_id[str(i)]["action"] == code for i in some)
+
+
 def test_consents_cover_opposition_emergency_opt_out_blocks_and_masks(resources, tiny_frames):
     ids = Counter(r["id"].split("-")[0] for r in resources["Consent"])
     patients, events = tiny_frames["patients"], tiny_frames["access_events"]
