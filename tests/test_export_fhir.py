@@ -265,7 +265,15 @@ def test_consents_cover_opposition_emergency_opt_out_blocks_and_masks(resources,
     ids = Counter(r["id"].split("-")[0] for r in resources["Consent"])
     patients, events = tiny_frames["patients"], tiny_frames["access_events"]
     assert ids["opposition"] == (patients["mes_status"] == "opposed").sum()
-    assert ids["emergency"] == patients["emergency_access_opt_out"].sum()
+    # one Consent per refused emergency mode, with the purpose Mon espace santé gives it (BTG, ETREAT)
+    assert ids["bris"] == patients["bris_de_glace_opt_out_at"].is_not_null().sum()
+    assert ids["centre"] == patients["centre_15_opt_out_at"].is_not_null().sum()
+    purposes = {
+        r["id"].split("-")[0]: r["provision"]["purpose"][0]["code"]
+        for r in resources["Consent"]
+        if r["id"].startswith(("bris-", "centre-"))
+    }
+    assert purposes == {"bris": "BTG", "centre": "ETREAT"}
     assert ids["block"] == (events["action"] == "block_professional").sum()
     assert ids["mask"] == (events["action"] == "mask").sum()
     assert sum(ids.values()) == len(resources["Consent"]) > 0

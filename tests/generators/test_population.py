@@ -236,3 +236,14 @@ def test_balanced_residence_matches_department_shares_within_one_person_per_chun
         axis=0,
     )
     assert np.allclose(mean, 10 * weights, atol=0.035)  # 4 standard errors of a 0-or-1 count
+
+
+def test_the_two_emergency_consents_are_refused_each_on_its_own(demo_patients):
+    """Bris de glace and centre 15 are two consents (Mon espace santé: 'Autres professionnels de santé' and 'SAMU'),
+    given by default: some refuse one, some the other, some both; only activated holders refuse."""
+    p = demo_patients[0]
+    bris, c15 = p["bris_de_glace_opt_out_at"].is_not_null(), p["centre_15_opt_out_at"].is_not_null()
+    assert (bris & ~c15).sum() > 0 and (c15 & ~bris).sum() > 0 and (bris & c15).sum() > 0
+    assert p.filter(bris | c15)["mes_activated_at"].null_count() == 0
+    activated = p["mes_activated_at"].is_not_null().sum()
+    assert (bris | c15).sum() < 0.05 * activated  # consent is the default
