@@ -227,7 +227,7 @@ def faker_loop(n: int):
                 if death is not None:
                     status, closed = "closed", death
             opt_out = None
-            if activated is not None and random.random() < P("emergency_opt_out_share"):
+            if activated is not None and random.random() < P("bris_de_glace_opt_out_share"):
                 day = activated + dt.timedelta(days=random.randrange(int(P("emergency_opt_out_within_days"))))
                 if day <= end and (death is None or day < death) and (closed is None or day < closed):
                     opt_out = day
@@ -264,8 +264,8 @@ def faker_loop(n: int):
                     "mes_opposed_at": opposed,
                     "mes_activated_at": activated,
                     "mes_closed_at": closed,
-                    "emergency_access_opt_out": opt_out is not None,
-                    "emergency_opt_out_at": opt_out,
+                    "bris_de_glace_opt_out_at": opt_out,
+                    "centre_15_opt_out_at": None,
                     "gp_professional_id": gp,
                 }
             )

@@ -300,13 +300,17 @@ granted or denied by the DMP's rules, checked in this order; the first that appl
    (reference table `access_matrix`, column `allowed`, by `professionals.profession_code` ×
    `documents.type_code`) does not let that profession read that type of document; a pair absent from
    the matrix counts as not allowed. The emergency modes (`bris_de_glace`, `centre_15`) bypass the matrix.
-4. **Emergency opt-out** → `denied_emergency_opt_out`: in an emergency mode, the patient has refused
-   emergency access (`patients.emergency_opt_out_at` on or before that day).
+4. **Emergency opt-out** → `denied_emergency_opt_out`: the patient has refused the emergency mode used,
+   on or before that day — each mode is a consent of its own (given by default, refusable on its own):
+   `patients.bris_de_glace_opt_out_at` for `bris_de_glace`, `patients.centre_15_opt_out_at` for `centre_15`.
 5. **Masked** → `denied_masked`: the document is masked to professionals at that time (its latest
    `mask` / `unmask` event at or before the attempt is a mask; `documents.masked_ps` is only the final state)
    and the professional is neither its author (`documents.author_professional_id`) nor the patient's
    médecin traitant (`patients.gp_professional_id`).
 6. Otherwise → `granted`.
+
+Whether the DMP traces rules 3 and 5 as refusals, or rather leaves those documents out of the list a
+professional sees, is an assumption (reference table `access_outcomes`, column `evidence`): dmpdata traces them.
 
 Consultations only target documents already submitted (`submitted_at` ≤ the attempt) and still
 approved then. Every other action (submissions, deletions, the patient's own actions, the Assurance

@@ -188,7 +188,7 @@ def patients() -> pl.DataFrame:
         "mes_opposed_at",
         "mes_activated_at",
         "mes_closed_at",
-        "emergency_opt_out_at",
+        "centre_15_opt_out_at",
         "gp_professional_id",
     ]
     df = pl.DataFrame(rows, schema=cols, orient="row")
@@ -200,12 +200,13 @@ def patients() -> pl.DataFrame:
         "mes_opposed_at",
         "mes_activated_at",
         "mes_closed_at",
-        "emergency_opt_out_at",
+        "centre_15_opt_out_at",
     ]
     return df.with_columns(
         [pl.col(c).cast(pl.String).str.to_date() for c in dates]
         + [
-            pl.col("emergency_opt_out_at").is_not_null().alias("emergency_access_opt_out"),
+            # patient E refuses centre 15 only (event 31); each emergency mode is a consent of its own
+            pl.lit(None, dtype=pl.Date).alias("bris_de_glace_opt_out_at"),
             pl.col("gp_professional_id").cast(pl.Int64),
             pl.lit(None, dtype=pl.Date).alias(
                 "dmp_opened_at"
@@ -489,7 +490,7 @@ _EVENTS = [
     (29, "2024-11-11 23:00", 4, None, 7, "consult", "bris_de_glace", "lps", "denied_no_dmp", None),  # C21
     # patient E (5)
     (30, "2024-12-01 10:00", 5, 23, 1, "consult", "normal", "lps", "granted", None),  # C22 L4 (no GP)
-    (31, "2025-04-01 20:00", 5, None, "patient", "opt_out_emergency", None, "mes_app", "granted", None),
+    (31, "2025-04-01 20:00", 5, None, "patient", "opt_out_centre_15", None, "mes_app", "granted", None),
     (32, "2025-04-11 20:00", 5, 24, "patient", "view", None, "mes_app", "granted", None),
     (
         33,

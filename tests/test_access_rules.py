@@ -114,13 +114,16 @@ def _golden(pairs: dict[str, str]):
             ],
             "mes_closed_at": [None, None, None, D("2024-05-01"), None, None, None],
             "gp_professional_id": [GP, None, None, None, None, None, None],
-            "emergency_opt_out_at": [None, None, None, None, D("2024-02-01"), None, None],
+            # OPTOUT refused both emergency modes; NOGP only centre 15 (each consent is refused on its own)
+            "bris_de_glace_opt_out_at": [None, None, None, None, D("2024-02-01"), None, None],
+            "centre_15_opt_out_at": [None, None, None, None, D("2024-02-01"), D("2024-01-10"), None],
         },
         schema_overrides={
             "dmp_opened_at": pl.Date,
             "mes_created_at": pl.Date,
             "mes_closed_at": pl.Date,
-            "emergency_opt_out_at": pl.Date,
+            "bris_de_glace_opt_out_at": pl.Date,
+            "centre_15_opt_out_at": pl.Date,
             "gp_professional_id": pl.Int64,
         },
     )
@@ -337,7 +340,8 @@ def _golden(pairs: dict[str, str]):
         "bris de glace the day before the opt-out",
         mode="bris_de_glace",
     )
-    patient_action("2024-02-01 00:00", OPTOUT, "opt_out_emergency")
+    patient_action("2024-02-01 00:00", OPTOUT, "opt_out_bris_de_glace")
+    patient_action("2024-02-01 00:00", OPTOUT, "opt_out_centre_15")
     consult(
         "2024-02-01 00:00",
         OPTOUT,
@@ -405,6 +409,25 @@ def _golden(pairs: dict[str, str]):
     consult("2024-01-06 10:00", NOGP, 600, OTHER, "denied_masked", "masked, null author, patient without GP")
     consult("2024-01-06 10:00", NOGP, 600, GP, "denied_masked", "masked, read by another patient's GP")
     consult("2024-01-06 10:00", NOGP, 601, OTHER, "granted", "null author, null GP, not masked")
+    patient_action("2024-01-10 09:00", NOGP, "opt_out_centre_15")
+    consult(
+        "2024-01-11 10:00",
+        NOGP,
+        601,
+        OTHER,
+        "denied_emergency_opt_out",
+        "centre 15 refused",
+        mode="centre_15",
+    )
+    consult(
+        "2024-01-11 10:00",
+        NOGP,
+        601,
+        OTHER,
+        "granted",
+        "bris de glace still allowed: only centre 15 was refused",
+        mode="bris_de_glace",
+    )
 
     events = (
         pl.DataFrame(

@@ -859,6 +859,30 @@ def test_denials_by_reason(con):
     ]
     assert df["share_of_attempts"].to_list() == pytest.approx([1 / 8, 1 / 8] + [1 / 19] * 4)
     assert df["share_of_denials"].to_list() == pytest.approx([0.5, 0.5, 0.25, 0.25, 0.25, 0.25])
+    # C18 (nurse 60 × 11502-2, inferred) and C26 (pharmacist 21 × 11502-2, verified): no assumed cell
+    assert df["denials_on_assumed_cells"].to_list() == [0] * 6
+
+
+def test_denials_by_reason_counts_the_denials_resting_on_assumed_matrix_cells():
+    """A denied_matrix denial whose cell is assumed (or absent from the matrix) is counted apart; others never."""
+    con = connect_frames(analyses_fixture.tables(), derive=False)
+    # C26's cell (pharmacist × 11502-2) made an assumption; C18's cell (nurse × 11502-2) removed from the matrix
+    con.execute(
+        "UPDATE ref_access_matrix SET evidence = 'assumption' WHERE profession_code = '21' AND type_code = '11502-2'"
+    )
+    con.execute("DELETE FROM ref_access_matrix WHERE profession_code = '60' AND type_code = '11502-2'")
+    warehouse.derive(con)
+    df = analyses.denials_by_reason(con)
+    got = {(r["year"], r["reason"]): r["denials_on_assumed_cells"] for r in df.to_dicts()}
+    assert got == {
+        (2024, "denied_matrix"): 1,  # C18: an absent cell counts as not allowed, an assumption
+        (2024, "denied_no_dmp"): 0,
+        (2025, "denied_blocked"): 0,
+        (2025, "denied_emergency_opt_out"): 0,
+        (2025, "denied_masked"): 0,
+        (2025, "denied_matrix"): 1,  # C26
+    }
+    con.close()
 
 
 def test_masked_documents(con):

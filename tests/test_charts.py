@@ -391,6 +391,7 @@ EXPECTED = {
     "denials_by_reason": [
         same("share_of_attempts", cols("share_of_attempts")),
         same("denials", cols("denials")),
+        same("denials_on_assumed_cells", cols("denials_on_assumed_cells")),
     ],
     "masked_documents": [
         same("ever_masked", cols("ever_masked")),

@@ -231,11 +231,49 @@ def test_audit_events_follow_the_tde_profile_constraints(resources, tiny_frames)
         assert (event["outcome"] != "0") == (event["id"] in denied)
 
 
+# FHIR R4 AuditEvent.action for each restful-interaction subtype (codesystem-audit-event-action: E is "perform a
+# query/search operation"; a create is C whatever it replaces).
+_ACTION_OF_SUBTYPE = {
+    "create": "C",
+    "read": "R",
+    "vread": "R",
+    "update": "U",
+    "patch": "U",
+    "delete": "D",
+    "search-type": "E",
+    "search-system": "E",
+    "history-instance": "E",
+}
+
+
+def test_audit_event_action_agrees_with_its_subtype(resources, tiny_frames):
+    """Searches (the access history) are E, a new version is a creation (C), never `create` with action U."""
+    seen = set()
+    for event in resources["AuditEvent"]:
+        subtype = event["subtype"][0]["code"]
+        assert event["action"] == _ACTION_OF_SUBTYPE[subtype], (event["id"], subtype, event["action"])
+        seen.add(subtype)
+    assert {"search-type", "create", "read"} <= seen
+    by_id = {e["id"]: e for e in resources["AuditEvent"]}
+    events = tiny_frames["access_events"]
+    for action, code in (("new_version", "C"), ("view_history", "E"), ("consult", "R")):
+        some = events.filter(pl.col("action") == action)["event_id"].head(5)
+        assert not some.is_empty() and all(by_id[str(i)]["action"] == code for i in some)
+
+
 def test_consents_cover_opposition_emergency_opt_out_blocks_and_masks(resources, tiny_frames):
     ids = Counter(r["id"].split("-")[0] for r in resources["Consent"])
     patients, events = tiny_frames["patients"], tiny_frames["access_events"]
     assert ids["opposition"] == (patients["mes_status"] == "opposed").sum()
-    assert ids["emergency"] == patients["emergency_access_opt_out"].sum()
+    # one Consent per refused emergency mode, with the purpose Mon espace santé gives it (BTG, ETREAT)
+    assert ids["bris"] == patients["bris_de_glace_opt_out_at"].is_not_null().sum()
+    assert ids["centre"] == patients["centre_15_opt_out_at"].is_not_null().sum()
+    purposes = {
+        r["id"].split("-")[0]: r["provision"]["purpose"][0]["code"]
+        for r in resources["Consent"]
+        if r["id"].startswith(("bris-", "centre-"))
+    }
+    assert purposes == {"bris": "BTG", "centre": "ETREAT"}
     assert ids["block"] == (events["action"] == "block_professional").sum()
     assert ids["mask"] == (events["action"] == "mask").sum()
     assert sum(ids.values()) == len(resources["Consent"]) > 0

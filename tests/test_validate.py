@@ -253,3 +253,22 @@ def test_row_pairs_by_arithmetic_equal_the_join(dense):
     )
     assert got.equals(expected)
     assert got["_t"].null_count() > 0 and got["_t"].null_count() < got.height
+
+
+def test_a_web_portal_trace_with_a_structure_certificate_is_caught(tiny, tiny_frames, tmp_path):
+    """The web portal authenticates a person (CPS/e-CPS): DIRECTE only (channels.csv `auth_modes`)."""
+    assert (
+        tiny_frames["access_events"]
+        .filter((pl.col("channel") == "web_ps") & (pl.col("auth_mode") == "INDIRECTE"))
+        .is_empty()
+    )
+    path = _copy(tiny, tmp_path)
+
+    def web_indirect(e):
+        web = (pl.col("channel") == "web_ps") & (pl.col("actor_kind") == "professional")
+        return e.with_columns(
+            pl.when(web).then(pl.lit("INDIRECTE")).otherwise("auth_mode").alias("auth_mode")
+        )
+
+    _rewrite(path, "access_events", web_indirect)
+    assert ("access_events", "auth_mode_allowed_on_channel") in _failed(validate_path(path))

@@ -79,6 +79,11 @@ def denials_by_reason(df: pl.DataFrame) -> alt.Chart:
                 alt.Tooltip("year:O", title="Year"),
                 alt.Tooltip("reason_label:N", title="Reason"),
                 alt.Tooltip("denials:Q", title="Refused attempts", format=COUNT),
+                alt.Tooltip(
+                    "denials_on_assumed_cells:Q",
+                    title="Of which on an assumed access-matrix cell",
+                    format=COUNT,
+                ),
                 alt.Tooltip("attempts:Q", title="All attempts of the year", format=COUNT),
                 alt.Tooltip("share_of_attempts:Q", title="Share of the attempts", format=PCT_TIP),
                 alt.Tooltip("share_of_denials:Q", title="Share of the refusals", format=PCT_TIP),

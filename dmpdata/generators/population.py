@@ -10,6 +10,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators import vocab
+from dmpdata.generators.emergency_consents import centre_15_opt_out
 from dmpdata.generators.geography import Area, department_index
 from dmpdata.generators.mes_rollout import (
     activation_curve,
@@ -198,7 +199,7 @@ def _mes(
         created & ~np.isnan(activated_at) & (activated_at <= period_end) & (survives | (activated_at < death))
     )
     activated_at = choose(activated, activated_at, np.nan)
-    closed_at, opted, opt_out_at = _closure_and_opt_out(
+    closed_at, bris_de_glace_opt_out_at = _closure_and_opt_out(
         rng, n, created, activated, activated_at, death, period_end
     )
     # not_created 0, opposed 1, not_activated 2, activated 3, closed 4. Opposed profiles are never created;
@@ -211,8 +212,7 @@ def _mes(
         "mes_opposed_at": opposed_at,
         "mes_activated_at": activated_at,
         "mes_closed_at": closed_at,
-        "emergency_access_opt_out": opted,
-        "emergency_opt_out_at": opt_out_at,
+        "bris_de_glace_opt_out_at": bris_de_glace_opt_out_at,
     }
 
 
@@ -224,20 +224,22 @@ def _closure_and_opt_out(
     activated_at: np.ndarray,
     death: np.ndarray,
     period_end: int,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(closed_at, opted out, opt_out_at): closures by the holder or at death, and opt-outs of emergency access."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(closed_at, bris_de_glace_opt_out_at): closures by the holder or at death, and refusals of bris de glace
+    access (the centre 15 consent is drawn at the end of the stage: `emergency_consents.centre_15_opt_out`)."""
     closes = activated & (rng.random(n) < reference.parameter("mes_closure_share"))
     closed_at = np.where(closes, np.floor(activated_at + rng.random(n) * (period_end - activated_at)), np.nan)
     # A profile is closed when its holder dies (fmin skips NaN: no death, or no earlier closure).
     closed_at = choose(created, np.fmin(closed_at, death), closed_at)
-    # Activated users may untick the default consent to emergency access (bris de glace / centre 15).
+    # Activated users may untick the default consent to bris de glace access (one of two emergency consents).
     opt_out_at = np.floor(activated_at + rng.random(n) * reference.parameter("emergency_opt_out_within_days"))
     limit = np.fmin(np.fmin(closed_at, death), period_end + 1)
     opted = (
-        activated & (rng.random(n) < reference.parameter("emergency_opt_out_share")) & (opt_out_at < limit)
+        activated
+        & (rng.random(n) < reference.parameter("bris_de_glace_opt_out_share"))
+        & (opt_out_at < limit)
     )
-    opt_out_at = np.where(opted, opt_out_at, np.nan)
-    return closed_at, opted, opt_out_at
+    return closed_at, np.where(opted, opt_out_at, np.nan)
 
 
 def nir_traits(scenario: Scenario, rng: np.random.Generator, area: Area, n: int) -> dict[str, np.ndarray]:
@@ -319,7 +321,7 @@ def generate_patients(
     mes = _mes(scenario, rng, n, birth, death, area, dept_idx)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
 
-    return _frame(
+    frame = _frame(
         {
             "patient_id": np.arange(first_id, first_id + n, dtype=np.int64),
             "matricule_kind": (_KIND, nia.astype(np.int8)),
@@ -342,6 +344,13 @@ def generate_patients(
             **(traits if order is None else _identity(traits, area, order)),
         }
     )
+    return _with_centre_15(frame, centre_15_opt_out(rng, mes, death, scenario.end.toordinal()))
+
+
+def _with_centre_15(frame: pl.DataFrame, opt_out_at: np.ndarray) -> pl.DataFrame:
+    """The frame with centre_15_opt_out_at (day ordinals, NaN = never) beside bris_de_glace_opt_out_at."""
+    column = _frame({"centre_15_opt_out_at": opt_out_at}).to_series()
+    return frame.insert_column(frame.get_column_index("bris_de_glace_opt_out_at") + 1, column)
 
 
 def _first_name_picks(male: np.ndarray, rng: np.random.Generator, n: int) -> tuple[pl.Series, np.ndarray]:

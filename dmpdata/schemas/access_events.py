@@ -48,3 +48,17 @@ class AccessEvents(pa.DataFrameModel):
         users = reference.labels("channels", "actor_kind")  # who uses each channel
         used_by = pl.col("channel").replace_strict(list(users), list(users.values()), default=None)
         return data.lazyframe.select((used_by == pl.col("actor_kind")).fill_null(False))
+
+    @pa.dataframe_check(name="auth_mode_allowed_on_channel")
+    def _auth(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # The web portal authenticates a person (CPS/e-CPS: DIRECTE); only software may use the structure's
+        # certificate (INDIRECTE). channels.csv says which modes each professional channel accepts.
+        allowed = [
+            (channel, mode)
+            for channel, modes in reference.labels("channels", "auth_modes").items()
+            for mode in modes.split("|")
+        ]
+        pair = pl.concat_str(pl.col("channel"), pl.col("auth_mode"), separator="|")
+        return data.lazyframe.select(
+            pl.col("auth_mode").is_null() | pair.is_in([f"{c}|{m}" for c, m in allowed])
+        )

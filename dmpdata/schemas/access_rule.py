@@ -10,7 +10,8 @@ first check that applies gives the outcome:
    (a DMP opened before Mon espace santé is open from dmp_opened_at)                           -> denied_no_dmp
 2. latest block/unblock of P by X with occurred_at <= t is a block                        -> denied_blocked
 3. m = normal and (profession(P), type_code(D)) not allowed by the matrix (absent = no)   -> denied_matrix
-4. m in (bris_de_glace, centre_15) and emergency_opt_out_at <= date(t)                     -> denied_emergency_opt_out
+4. m = bris_de_glace and bris_de_glace_opt_out_at <= date(t), or m = centre_15 and
+   centre_15_opt_out_at <= date(t) (each emergency mode has its own consent)                -> denied_emergency_opt_out
 5. latest mask/unmask of D with occurred_at <= t is a mask, P neither author nor X's GP   -> denied_masked
 6. otherwise                                                                               -> granted
 
@@ -61,7 +62,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "mes_created_at",
         "mes_closed_at",
         "gp_professional_id",
-        "emergency_opt_out_at",
+        "bris_de_glace_opt_out_at",
+        "centre_15_opt_out_at",
     ),
     "professionals": ("professional_id", "profession_code"),
     "documents": ("document_id", "patient_id", "type_code", "author_professional_id"),
@@ -139,7 +141,11 @@ SELECT
     c.blocked,
     c.block_state_at,
     coalesce(mx.allowed, false) AS matrix_allowed,
-    coalesce(CAST(pa.emergency_opt_out_at AS DATE) <= c.d, false) AS emergency_opted_out,
+    -- the patient refused the mode the professional used (two consents, each refusable on its own)
+    coalesce(CASE c.access_mode
+        WHEN 'bris_de_glace' THEN CAST(pa.bris_de_glace_opt_out_at AS DATE) <= c.d
+        WHEN 'centre_15' THEN CAST(pa.centre_15_opt_out_at AS DATE) <= c.d
+    END, false) AS emergency_opted_out,
     c.masked,
     c.mask_state_at,
     coalesce(c.prof_id = doc.author_professional_id, false) AS is_author,

@@ -53,8 +53,8 @@ class Patients(pa.DataFrameModel):
     mes_opposed_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     mes_activated_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     mes_closed_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
-    emergency_access_opt_out: pl.Boolean
-    emergency_opt_out_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
+    bris_de_glace_opt_out_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
+    centre_15_opt_out_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     dmp_opened_at: pl.Date = pa.Field(nullable=True, in_range=_DATES)
     gp_professional_id: pl.Int64 = pa.Field(nullable=True, ge=1)
 
@@ -125,14 +125,13 @@ class Patients(pa.DataFrameModel):
 
     @pa.dataframe_check(name="emergency_opt_out_needs_activated_profile")
     def _opt_out(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        # Each emergency mode has its own consent (access_modes.opt_out_column), refused only once activated.
+        columns = list(reference.labels("access_modes", "opt_out_column").values())
         return data.lazyframe.select(
-            (pl.col("emergency_access_opt_out") == pl.col("emergency_opt_out_at").is_not_null())
-            & (
-                pl.col("emergency_opt_out_at").is_null()
-                | (
-                    pl.col("mes_activated_at").is_not_null()
-                    & (pl.col("emergency_opt_out_at") >= pl.col("mes_activated_at"))
-                )
+            pl.all_horizontal(
+                pl.col(c).is_null()
+                | (pl.col("mes_activated_at").is_not_null() & (pl.col(c) >= pl.col("mes_activated_at")))
+                for c in columns
             )
         )
 

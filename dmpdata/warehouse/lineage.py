@@ -3,7 +3,7 @@
 Each file builds one table named after it and opens with a header in the analyses' style::
 
     -- grain: one row per …
-    -- reads: documents, encounters        (the tables its SQL reads: dataset tables or other derived tables)
+    -- reads: documents, encounters        (the tables its SQL reads: dataset, reference (ref_*) or derived tables)
     -- columns:
     --   name     description
 

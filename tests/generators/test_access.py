@@ -190,3 +190,17 @@ def test_event_strings_travel_as_codes_and_come_back_the_same():
     ]
     # As the code set's Enum, the form the part is written from (it reads back as String).
     assert all(events[name].dtype == code_dtypes("access_events")[name] for name in codes.words)
+
+
+def test_the_web_portal_is_never_reached_with_a_structure_certificate():
+    """web_ps authenticates a person (CPS/e-CPS): the draws that gave web_ps + INDIRECTE give DIRECTE."""
+    from dmpdata.generators.access.draws import professional_channel
+
+    class Staff:  # every row a hospital professional without DMP-compatible software: web portal only
+        equipped_from = np.full(2000, 10**9)
+        sector_code = np.ones(2000, dtype=np.int64)  # etablissement: INDIRECTE would be drawn 9 times in 10
+
+    rows, at = np.arange(2000), np.zeros(2000)
+    (_, web), (modes, indirect) = professional_channel(Staff(), rows, at, np.random.default_rng(1))
+    assert web.all() and modes[1] == "INDIRECTE"
+    assert not indirect.any()

@@ -289,3 +289,14 @@ def test_share_of_matricules_with_an_order_number_above_real_births(capsys):
             f"{covered[in_france].mean():.1%} of those born in France"
         )
     assert covered.mean() > 0.8 and covered[in_france].mean() > 0.93
+
+
+def test_the_two_emergency_consents_are_refused_each_on_its_own(demo_patients):
+    """Bris de glace and centre 15 are two consents (Mon espace santé: 'Autres professionnels de santé' and 'SAMU'),
+    given by default: some refuse one, some the other, some both; only activated holders refuse."""
+    p = demo_patients[0]
+    bris, c15 = p["bris_de_glace_opt_out_at"].is_not_null(), p["centre_15_opt_out_at"].is_not_null()
+    assert (bris & ~c15).sum() > 0 and (c15 & ~bris).sum() > 0 and (bris & c15).sum() > 0
+    assert p.filter(bris | c15)["mes_activated_at"].null_count() == 0
+    activated = p["mes_activated_at"].is_not_null().sum()
+    assert (bris | c15).sum() < 0.05 * activated  # consent is the default

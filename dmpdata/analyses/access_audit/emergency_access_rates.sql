@@ -16,7 +16,7 @@
 --   emergency_patients         distinct patients with at least one emergency attempt
 --   share_bris_de_glace        bris_de_glace / attempts
 --   share_centre_15            centre_15 / attempts
-WITH by_year AS (  -- derived table access_counts: events per (year, action, access_mode, outcome)
+WITH by_year AS (  -- derived table access_counts: events per (year, action, access_mode, outcome, on_assumed_cell)
     SELECT
         year,
         sum(events) AS attempts,

@@ -1,10 +1,11 @@
-"""FHIR Consent: the patient's opposition and emergency-access refusal, blocks of professionals, masked
+"""FHIR Consent: the patient's opposition and emergency-access refusals, blocks of professionals, masked
 documents."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from dmpdata import reference
 from dmpdata.export.fhir.expr import _coding, _concept, _date, _encode, _instant, _list, _lit, _meta, _ref
 from dmpdata.export.terms import url
 
@@ -26,7 +27,7 @@ def _consent(id_expr, date_expr, status_expr, provision) -> pl.Expr:
 
 
 def patient_consent_resources(frame: pl.DataFrame) -> pl.Series:
-    """Consent of the patient: opposition to the DMP (Mon espace santé) and refusal of emergency access."""
+    """Consent of the patient: opposition to the DMP (Mon espace santé) and refusal of each emergency access mode."""
     opposed = frame.filter(pl.col("mes_status") == "opposed")
     opposition = _consent(
         pl.concat_str(_lit("opposition-"), pl.col("patient_id").cast(pl.String)),
@@ -34,20 +35,21 @@ def patient_consent_resources(frame: pl.DataFrame) -> pl.Series:
         _lit("active"),
         pl.struct(type=_lit("deny")),
     )
-    refused = frame.filter(pl.col("emergency_access_opt_out"))
     reason = url("system:v3-ActReason")
-    emergency = _consent(
-        pl.concat_str(_lit("emergency-"), pl.col("patient_id").cast(pl.String)),
-        _date("emergency_opt_out_at"),
-        _lit("active"),
-        pl.struct(
-            type=_lit("deny"),
-            purpose=_list(
-                _coding(reason, "ETREAT", "Emergency Treatment"), _coding(reason, "BTG", "break the glass")
-            ),
-        ),
-    )
-    return pl.concat([_encode(opposed, opposition), _encode(refused, emergency)])
+    emergency = []
+    # One Consent per emergency mode the patient refused: each mode has its own consent in the DMP, with the purpose
+    # code Mon espace santé gives it (access_modes.csv: BTG bris de glace, ETREAT centre 15).
+    modes = reference.load("access_modes").filter(pl.col("opt_out_column").is_not_null())
+    columns = ("code", "opt_out_column", "consent_purpose", "consent_purpose_display")
+    for mode, column, purpose, display in modes.select(columns).iter_rows():
+        refused = _consent(
+            pl.concat_str(_lit(f"{mode.replace('_', '-')}-"), pl.col("patient_id").cast(pl.String)),
+            _date(column),
+            _lit("active"),
+            pl.struct(type=_lit("deny"), purpose=_list(_coding(reason, purpose, display))),
+        )
+        emergency.append(_encode(frame.filter(pl.col(column).is_not_null()), refused))
+    return pl.concat([_encode(opposed, opposition), *emergency])
 
 
 def _paired(events: pl.DataFrame, start: str, stop: str, key: list[str]) -> pl.DataFrame:

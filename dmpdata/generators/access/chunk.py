@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from dmpdata import reference
 from dmpdata.generators.access.draws import DAY
 from dmpdata.generators.access.events import Codes
 from dmpdata.generators.geography import department_index
@@ -14,6 +15,11 @@ from dmpdata.generators.sampling import EPOCH
 from dmpdata.scenario import Scenario
 
 BIG = np.iinfo(np.int64).max  # a date that never comes: null dates become it
+
+
+def opt_out_columns() -> dict[str, str]:
+    """Emergency access mode -> the patients column holding the day the patient refused it (access_modes.csv)."""
+    return reference.labels("access_modes", "opt_out_column")
 
 
 @dataclass
@@ -27,7 +33,7 @@ class Chunk:
     closed: np.ndarray
     activated: np.ndarray
     death: np.ndarray
-    opt_out: np.ndarray
+    opt_out: dict[str, np.ndarray]  # access mode -> the day its consent was refused (BIG: never)
     gp: np.ndarray
     dept: np.ndarray
     end_of_profile: np.ndarray
@@ -67,7 +73,7 @@ def chunk_of(scenario: Scenario, patients: pl.DataFrame, documents: pl.DataFrame
         closed=closed,
         activated=day_us("mes_activated_at"),
         death=death,
-        opt_out=day_us("emergency_opt_out_at"),
+        opt_out={mode: day_us(column) for mode, column in opt_out_columns().items()},
         gp=patients["gp_professional_id"].fill_null(0).to_numpy(),
         dept=department_index(staff.area, patients["residence_department"]),
         end_of_profile=np.minimum(np.minimum(closed, death), stop_us),

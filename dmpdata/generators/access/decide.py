@@ -101,7 +101,7 @@ def _attempts(consults, c: Chunk, blocks, staff) -> pl.DataFrame:
         pl.Series("actor_id", staff.ids[actor]),
         pl.Series("_actor", actor.astype(np.int32)),
         pl.Series("no_dmp", no_dmp),
-        pl.Series("opted_out", c.opt_out[person] <= day),
+        pl.Series("opted_out", _opted_out(c, consults["access_mode"], person, day)),
         pl.Series("gp", c.gp[person]),
     ).with_columns(pl.when(pl.col("no_dmp")).then(None).otherwise("document_id").alias("document_id"))
     frame = frame.filter(pl.col("no_dmp") | pl.col("document_id").is_not_null())
@@ -130,6 +130,15 @@ def _attempts(consults, c: Chunk, blocks, staff) -> pl.DataFrame:
         *document_columns(frame["document_id"], c.docs, ("type_code", "author_professional_id")),
     )
     return frame
+
+
+def _opted_out(c: Chunk, mode: pl.Series, person: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Whether the patient had refused, by that day, the emergency mode the attempt used (each its own consent)."""
+    refused = np.zeros(person.size, dtype=bool)
+    for name, opt_out in c.opt_out.items():
+        uses = (mode == name).to_numpy()
+        refused[uses] = opt_out[person[uses]] <= day[uses]
+    return refused
 
 
 def _with_rules(frame: pl.DataFrame, masks: pl.DataFrame, staff) -> pl.DataFrame:

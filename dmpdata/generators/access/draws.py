@@ -34,7 +34,7 @@ def professional_channel(
     staff, rows: np.ndarray, us: np.ndarray, rng: np.random.Generator
 ) -> tuple[tuple[tuple[str, ...], np.ndarray], tuple[tuple[str, ...], np.ndarray]]:
     """LPS when the professional's software is DMP-compatible then (and not using the web portal), else web PS;
-    DIRECTE (CPS/e-CPS) or INDIRECTE (structure certificate) by sector. Each as (vocabulary, codes), for `event_frame`."""
+    DIRECTE (CPS/e-CPS) or, through software only, INDIRECTE (structure certificate) by sector. Each as (vocabulary, codes), for `event_frame`."""
     equipped = staff.equipped_from[rows] <= np.floor(us / DAY + EPOCH)
     web = ~equipped | (rng.random(rows.size) < reference.parameter("web_ps_share"))
     indirect_share = np.where(
@@ -42,8 +42,23 @@ def professional_channel(
         reference.parameter("indirect_auth_share_etablissement"),
         reference.parameter("indirect_auth_share_ville"),
     )
-    indirect = rng.random(rows.size) < indirect_share
+    # The web portal authenticates a person (CPS/e-CPS): only the software may authenticate as the structure
+    # (channels.csv, auth_modes). The draw is kept so that the other draws keep their values.
+    indirect = (rng.random(rows.size) < indirect_share) & ~web & _allows("lps", "INDIRECTE")
     return (("lps", "web_ps"), web), (("DIRECTE", "INDIRECTE"), indirect)
+
+
+@cache
+def _allows(channel: str, auth_mode: str) -> bool:
+    return auth_mode in allowed_auth_modes()[channel]
+
+
+def allowed_auth_modes() -> dict[str, tuple[str, ...]]:
+    """channel -> the authentication modes the DMP accepts on it (channels.csv `auth_modes`; professional channels
+    only)."""
+    return {
+        code: tuple(modes.split("|")) for code, modes in reference.labels("channels", "auth_modes").items()
+    }
 
 
 def patient_channel(n: int, rng: np.random.Generator) -> tuple[tuple[str, ...], np.ndarray]:

@@ -1,5 +1,5 @@
 """Traces of the record's life: documents submitted, replaced and deleted; profiles activated, opted out of
-emergency access, closed."""
+an emergency access mode, closed."""
 
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ def deletions(c: Chunk, rng: np.random.Generator, staff) -> list[pl.DataFrame]:
 
 
 def profile_life(c: Chunk, rng: np.random.Generator) -> list[pl.DataFrame]:
-    """Activation, emergency opt-out, closure (by the holder, or by the Assurance Maladie at death)."""
+    """Activation, refusals of each emergency mode, closure (by the holder, or by the Assurance Maladie at death)."""
     parts: list[pl.DataFrame] = []
     act = np.flatnonzero(c.activated < BIG - DAY)
     act_at = c.activated[act] + (rng.random(act.size) * DAY).astype(np.int64)
@@ -102,18 +102,19 @@ def profile_life(c: Chunk, rng: np.random.Generator) -> list[pl.DataFrame]:
             outcome="granted",
         )
     )
-    opted = np.flatnonzero(c.opt_out < BIG - DAY)
-    parts.append(
-        event_frame(
-            c.codes,
-            occurred_at=c.opt_out[opted] + (rng.random(opted.size) * DAY).astype(np.int64),
-            patient_id=c.ids[opted],
-            actor_kind="patient",
-            action="opt_out_emergency",
-            channel=patient_channel(opted.size, rng),
-            outcome="granted",
+    for mode, opt_out in c.opt_out.items():  # one consent per emergency mode: one trace per refusal
+        opted = np.flatnonzero(opt_out < BIG - DAY)
+        parts.append(
+            event_frame(
+                c.codes,
+                occurred_at=opt_out[opted] + (rng.random(opted.size) * DAY).astype(np.int64),
+                patient_id=c.ids[opted],
+                actor_kind="patient",
+                action=f"opt_out_{mode}",
+                channel=patient_channel(opted.size, rng),
+                outcome="granted",
+            )
         )
-    )
     shut = np.flatnonzero(c.closed < BIG - DAY)
     at_death = c.closed[shut] == c.death[shut]
     by_patient = patient_channel(shut.size, rng)
