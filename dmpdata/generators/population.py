@@ -302,10 +302,8 @@ def generate_patients(
     matricule INS and the INS OID instead of the private columns.
 
     The traits come from the chunk's first draws: `nir_traits` (the engine's first pass) draws only those, and the
-    full chunk generated later from the same stream has the same traits.
-
-    Strings are only ever gathered from small vocabularies by integer index: no per-row Python, no numpy string
-    arrays.
+    full chunk generated later from the same stream has the same traits. Strings are gathered from small
+    vocabularies by integer index: no per-row Python, no numpy string arrays.
     """
     commune_idx, dept_idx, male, age, birth, abroad, place_idx = _first_draws(scenario, rng, area, n)
     nia = abroad & (rng.random(n) < reference.parameter("nia_share_of_foreign_born"))
