@@ -211,3 +211,56 @@ def test_identity_status_uses_the_published_fr_core_code_system(resources):
     # fr-core-vs-identity-reliability (FR Core 2.1.0) = the codes of fr-core-cs-v2-0445
     assert {c["system"] for c in codings} == {"https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445"}
     assert {c["code"] for c in codings} <= {"PROV", "VALI"}
+
+
+# FR Core 2.1.0 FRCorePatientINSProfile.fsh invariants fr-core-1 and fr-core-2: the INS-NIR, INS-NIA, INS-NIR-TEST
+# and INS-NIR-DEMO identifier systems and uses.
+_INS_IDENTIFIERS = {
+    ("urn:oid:1.2.250.1.213.1.4.8", "official"),
+    ("urn:oid:1.2.250.1.213.1.4.9", "temp"),
+    ("urn:oid:1.2.250.1.213.1.4.10", "official"),
+    ("urn:oid:1.2.250.1.213.1.4.11", "official"),
+}
+
+
+def patient_ins_invariant_violations(patient: dict) -> list[str]:
+    """fr-core-1: a VALI identity carries an INS identifier; fr-core-2: then only one official identifier (or an
+    INS-NIA)."""
+    reliability = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
+    statuses = [
+        sub["valueCoding"]["code"]
+        for ext in patient.get("extension", [])
+        if ext["url"] == reliability
+        for sub in ext.get("extension", [])
+        if sub["url"] == "identityStatus"
+    ]
+    if "VALI" not in statuses:
+        return []
+    identifiers = [(i.get("system"), i.get("use")) for i in patient.get("identifier", [])]
+    problems = []
+    if not _INS_IDENTIFIERS & set(identifiers):
+        problems.append("fr-core-1: VALI without an INS identifier")
+    officials = sum(use == "official" for _, use in identifiers)
+    if officials != 1 and ("urn:oid:1.2.250.1.213.1.4.9", "temp") not in identifiers:
+        problems.append(f"fr-core-2: VALI with {officials} official identifiers")
+    return problems
+
+
+def test_patient_ins_invariants_hold(resources):
+    ins = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins|2.1.0"
+    claiming = [p for p in resources["Patient"] if ins in p.get("meta", {}).get("profile", [])]
+    assert claiming
+    problems = Counter(x for p in claiming for x in patient_ins_invariant_violations(p))
+    assert not problems, problems
+    broken = copy.deepcopy(claiming[0])
+    broken["extension"] = [
+        {
+            "url": "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability",
+            "extension": [{"url": "identityStatus", "valueCoding": {"code": "VALI"}}],
+        }
+    ]
+    broken["identifier"] = []
+    assert patient_ins_invariant_violations(broken) == [
+        "fr-core-1: VALI without an INS identifier",
+        "fr-core-2: VALI with 0 official identifiers",
+    ]
