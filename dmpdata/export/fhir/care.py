@@ -20,7 +20,8 @@ from dmpdata.export.terms import mapped, url
 
 
 def encounter_resources(frame: pl.DataFrame) -> pl.Series:
-    """FR Core Encounter: the encounter_id as identifier, class from the kind, the professional as primary performer, the structure as provider."""
+    """FR Core Encounter: the encounter_id as identifier, class from the kind, the professional as primary
+    performer, the structure as provider."""
     resource = pl.struct(
         resourceType=_lit("Encounter"),
         id=pl.col("encounter_id").cast(pl.String),
