@@ -140,7 +140,7 @@ def test_every_patient_carries_the_ins_test_identifier_and_the_ins_traits(resour
     for row in patients:
         resource = by_id[str(row["patient_id"])]
         assert resource["meta"]["profile"] == [
-            "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins"
+            "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins|2.1.0"
         ]
         ins = [i for i in resource["identifier"] if i["system"] == f"urn:oid:{TEST_OID}"]
         assert len(ins) == 1 and ins[0]["value"] == row["ins_matricule"] and ins[0]["use"] == "official"
@@ -153,8 +153,13 @@ def test_every_patient_carries_the_ins_test_identifier_and_the_ins_traits(resour
             {
                 "url": "identityStatus",
                 "valueCoding": {
-                    "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-status",
-                    "code": row["identity_status"],
+                    "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445",
+                    "code": {"QUAL": "VALI", "RECUP": "PROV"}.get(
+                        row["identity_status"], row["identity_status"]
+                    ),
+                    "display": {"PROV": "Identité provisoire", "RECUP": "Identité provisoire"}.get(
+                        row["identity_status"], "Identité validée"
+                    ),
                 },
             }
         ]
@@ -203,7 +208,7 @@ def test_document_references_carry_the_xds_metadata(resources, tiny_frames):
             == {
                 "approved": "current",
                 "deprecated": "superseded",
-                "archived": "current",
+                "archived": "superseded",
                 "deleted": "entered-in-error",
             }[row["status"]]
         )
@@ -224,7 +229,7 @@ def test_audit_events_follow_the_tde_profile_constraints(resources, tiny_frames)
     assert denied
     for event in resources["AuditEvent"]:
         assert event["meta"]["profile"] == [
-            "https://interop.esante.gouv.fr/ig/fhir/tde/StructureDefinition/tde-auditevent"
+            "https://interop.esante.gouv.fr/ig/fhir/tde/StructureDefinition/tde-auditevent|2.0.0"
         ]
         assert len(event.get("subtype", [])) <= 1 and 1 <= len(event["agent"]) <= 2
         assert all("who" in agent for agent in event["agent"]) and event["period"]["start"]

@@ -1,4 +1,4 @@
-"""FHIR AuditEvent, shaped on the ANS TdE profile: one per DMP trace."""
+"""FHIR AuditEvent on the ANS TdE profile (2.0.0): one per DMP trace."""
 
 from __future__ import annotations
 

@@ -20,11 +20,13 @@ from dmpdata.export.terms import mapped, url
 
 
 def encounter_resources(frame: pl.DataFrame) -> pl.Series:
-    """FR Core Encounter: class from the kind, the professional as primary performer, the structure as provider."""
+    """FR Core Encounter: the encounter_id as identifier, class from the kind, the professional as primary
+    performer, the structure as provider."""
     resource = pl.struct(
         resourceType=_lit("Encounter"),
         id=pl.col("encounter_id").cast(pl.String),
         meta=_meta("profile:Encounter"),
+        identifier=_list(_encounter_identifier()),
         status=_lit("finished"),
         **{
             "class": _coding(
@@ -45,6 +47,16 @@ def encounter_resources(frame: pl.DataFrame) -> pl.Series:
         serviceProvider=_ref("Organization", "organization_id"),
     )
     return _encode(frame, resource)
+
+
+def _encounter_identifier() -> pl.Expr:
+    """FR Core Encounter's business identifier (identifier 1..*, type, system and value 1..1): the encounter_id as
+    a visit number (VN) in dmpdata's synthetic namespace."""
+    return pl.struct(
+        type=_concept(url("system:fr-core-identifier-type"), "VN", "Visit Number"),
+        system=_lit(url("system:dmpdata-encounter")),
+        value=pl.col("encounter_id").cast(pl.String),
+    )
 
 
 def condition_resources(frame: pl.DataFrame) -> pl.Series:

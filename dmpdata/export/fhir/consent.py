@@ -14,7 +14,7 @@ def _consent(id_expr, date_expr, status_expr, provision) -> pl.Expr:
     return pl.struct(
         resourceType=_lit("Consent"),
         id=id_expr,
-        meta=_meta("profile:Consent"),
+        meta=_meta(None),  # fr-core-consent exists only in FR Core's 2.2.0 ballot, not in a published release
         status=status_expr,
         scope=_concept(url("system:consentscope"), "patient-privacy", "Privacy Consent"),
         category=_list(_concept(url("system:LOINC"), "59284-0", "Patient Consent")),

@@ -1,4 +1,4 @@
-"""FHIR DocumentReference, shaped on the PDSm profile (the DMP's XDS metadata)."""
+"""FHIR DocumentReference: the DMP's XDS metadata, after the PDSm profile (not claimed: no document contents)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _security_label(flag: str | None, code: str, system_key: str) -> pl.Expr:
 
 
 def document_resources(frame: pl.DataFrame, organizations: pl.DataFrame) -> pl.Series:
-    """PDSm-shaped DocumentReference (XDS metadata): uniqueId, type, class, format, confidentiality and DMP
+    """DocumentReference (XDS metadata, after PDSm): uniqueId, type, class, format, confidentiality and DMP
     visibility codes, author, context (encounter, facility type, practice setting), replaced version."""
     frame = frame.join(
         organizations.select("organization_id", "facility_type_code", "practice_setting"),
@@ -66,9 +66,13 @@ def document_resources(frame: pl.DataFrame, organizations: pl.DataFrame) -> pl.S
     resource = pl.struct(
         resourceType=_lit("DocumentReference"),
         id=pl.col("document_id").cast(pl.String),
-        meta=_meta("profile:DocumentReference"),
+        # PDSm is not claimed: its profile needs the document contents (attachment url, size, hash), contained
+        # author / authenticator / source patient, custodian and context.period that dmpdata does not make.
+        meta=_meta(None),
         masterIdentifier=pl.struct(
-            system=_lit(url("system:rfc3986")), value=pl.concat_str(_lit("urn:oid:"), pl.col("unique_id"))
+            use=_lit("usual"),
+            system=_lit(url("system:rfc3986")),
+            value=pl.concat_str(_lit("urn:oid:"), pl.col("unique_id")),
         ),
         status=mapped("document_status", "status"),
         type=_document_type(),

@@ -46,7 +46,11 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
         _ext(
             _LEAF,
             url=_lit("identityStatus"),
-            valueCoding=_coding(url("system:identity-status"), pl.col("identity_status")),
+            valueCoding=_coding(
+                mapped("identity_status", "identity_status", "system"),
+                mapped("identity_status", "identity_status"),
+                mapped("identity_status", "identity_status", "display"),
+            ),
         )
     )
     resource = pl.struct(
