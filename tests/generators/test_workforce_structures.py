@@ -98,3 +98,20 @@ def test_the_schema_refuses_a_finess_on_a_practice(tiny_frames, column):
     )
     with pytest.raises(pandera.errors.SchemaErrors, match="finess_only_on_finess_establishments"):
         Organizations.validate(bad, lazy=True)
+
+
+def test_structure_numbers_leave_the_professionals_unchanged(monkeypatch):
+    """SIRETs come from their own sub-stream: without them, the workforce stream gives the same professionals."""
+    from dmpdata.engine import _Context
+    from dmpdata.generators import workforce
+    from dmpdata.scenario import load_scenario
+
+    scenario = load_scenario("tiny")
+    area = _Context(scenario).area
+    organizations, professionals = workforce.generate_workforce(
+        scenario, stream(scenario.seed, "workforce"), area
+    )
+    monkeypatch.setattr(workforce, "_identified", lambda orgs, staff, rng: orgs)
+    bare, same = workforce.generate_workforce(scenario, stream(scenario.seed, "workforce"), area)
+    assert same.equals(professionals)
+    assert "idnat_struct" not in bare.columns and "idnat_struct" in organizations.columns
