@@ -255,7 +255,7 @@ HEADER = """\
 
 **All data here is synthetic.** Every person, professional, structure and document is fictitious.
 Patient identities carry the INS-NIR **TEST** OID `{oid}` (`patients.ins_oid`): they are not real
-INS and must never be used, or mixed with, real health data. FINESS and RPPS numbers have valid keys
+INS and must never be used, or mixed with, real health data. FINESS, SIRET, RPPS and RPPS-rang numbers have valid keys
 but are invented.
 
 ## Layout of a dataset

@@ -77,9 +77,9 @@ def test_files_are_bulk_data_ndjson_one_per_resource_type(fhir_dir, resources, t
     rows = {name: frame.height for name, frame in tiny_frames.items()}
     assert len(resources["Patient"]) == rows["patients"]
     assert len(resources["Practitioner"]) == len(resources["PractitionerRole"]) == rows["professionals"]
-    assert (
-        len(resources["Organization"]) == 2 * rows["organizations"] + 1
-    )  # site, legal entity, Assurance Maladie
+    legal_entities = tiny_frames["organizations"]["finess_ej"].drop_nulls().len()
+    # one per structure, a legal entity per FINESS establishment, the Assurance Maladie
+    assert len(resources["Organization"]) == rows["organizations"] + legal_entities + 1
     assert len(resources["Encounter"]) == rows["encounters"]
     assert len(resources["Condition"]) == rows["conditions"]
     assert len(resources["DocumentReference"]) == rows["documents"]

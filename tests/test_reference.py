@@ -26,6 +26,7 @@ KEYS = {
     "professions": ["profession_code"],
     "specialties": ["specialty_code"],
     "facility_types": ["facility_type_code"],
+    "structure_identifiers": ["code"],
     "practice_settings": ["practice_setting_code"],
     "workforce": ["kind"],
     "organization_counts": ["facility_type_code", "practice_setting_code"],

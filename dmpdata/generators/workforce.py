@@ -1,4 +1,4 @@
-"""Workforce stage: organizations (FINESS) and health professionals (RPPS), scaled to the scenario's area."""
+"""Workforce stage: organizations (FINESS, RPPS-rang or SIRET) and health professionals (RPPS), scaled to the area."""
 
 from __future__ import annotations
 
@@ -14,7 +14,15 @@ from dmpdata.generators.sampling import (
     inverse_curve,
     stochastic_round,
 )
-from dmpdata.identifiers import idnat_ps, make_finess, make_rpps
+from dmpdata.identifiers import (
+    idnat_ps,
+    idnat_struct_prefix,
+    make_finess,
+    make_rpps,
+    make_rpps_rang,
+    make_siret,
+)
+from dmpdata.rng import stream
 from dmpdata.scenario import Scenario
 
 __all__ = ["generate_workforce"]
@@ -76,7 +84,10 @@ def generate_workforce(
     orgs = _organization_slots(professionals, area, scale, rng)
     organizations = _organizations(orgs, area, rng)
     prof_org = _workplaces(orgs, professionals, rng)
-    return organizations, _professionals(professionals, organizations, prof_org, prof_dept, area, rng)
+    staff = _professionals(professionals, organizations, prof_org, prof_dept, area, rng)
+    # Structure numbers other than FINESS come from their own sub-stream: the workforce stream's draws (hence the
+    # professionals) stay what they were before structures had them.
+    return _identified(organizations, staff, stream(scenario.seed, "workforce", 0, 1)), staff
 
 
 def _professional_slots(
@@ -151,7 +162,8 @@ def _organizations(orgs: pl.DataFrame, area: Area, rng: np.random.Generator) -> 
     # Where each structure stands: a commune of its department, weighted by population.
     communes = area.residence
     in_dept = GroupedChoice(communes["dept_idx"].to_numpy(), communes["population"].to_numpy(), n_dept)
-    org_commune = communes["name"].gather(in_dept.pick(orgs["dept_idx"].to_numpy(), rng)).str.to_uppercase()
+    commune_idx = in_dept.pick(orgs["dept_idx"].to_numpy(), rng)
+    org_commune = communes["name"].gather(commune_idx).str.to_uppercase()
     surname = vocab.sample(vocab.last_names(), rng, n_org)
     serials = _finess_serials(dept_of_org, rng)
     finess = make_finess(dept_of_org, serials[:n_org])
@@ -165,10 +177,63 @@ def _organizations(orgs: pl.DataFrame, area: Area, rng: np.random.Generator) -> 
             "sector": orgs["sector"],
             "department": dept_of_org,
             "region": area.departments["region"].gather(orgs["dept_idx"]),
+            "commune_code": communes["code"].gather(commune_idx),
             "commune_name": org_commune,
             "name": _names(orgs["name_template"], org_commune, surname),
             "dmp_equipped_from": _equipped_from(orgs["facility_type_code"], orgs["sector"], rng),
         }
+    )
+
+
+def _identified(organizations: pl.DataFrame, staff: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """Each structure's numbers as its facility type says (facility_types.identified_by), and its IdNat_Struct.
+
+    FINESS only for establishments registered in FINESS; a SIRET for every other structure; an RPPS-rang for a
+    liberal practice whose holder (its first professional) is in the dataset. IdNat_Struct = TRE_G07 prefix + the
+    FINESS, else the RPPS-rang, else the SIRET."""
+    facility = reference.load("facility_types")
+    kind = organizations["facility_type_code"].replace_strict(
+        facility["facility_type_code"], facility["identified_by"], return_dtype=pl.String
+    )
+    finess_kind = (kind == "FINESS").to_numpy()
+    n_other = int((~finess_kind).sum())
+    siret = pl.Series("siret", [None] * organizations.height, dtype=pl.String)
+    # Distinct SIRENs (no leading zero), so distinct SIRETs.
+    sirens = rng.choice(90_000_000, size=n_other, replace=False) + 10_000_000
+    siret = siret.scatter(np.flatnonzero(~finess_kind), make_siret(sirens, rng.integers(1, 10_000, n_other)))
+    holder = staff.group_by("organization_id").agg(pl.col("rpps").sort_by("professional_id").first())
+    rpps = organizations.select("organization_id").join(holder, on="organization_id", how="left")["rpps"]
+    has_rang = (kind == "RPPS_RANG").to_numpy() & rpps.is_not_null().to_numpy()
+    rang = pl.Series("rpps_rang", [None] * organizations.height, dtype=pl.String)
+    # The holder's first cabinet: order number 00 (each professional works in one structure here).
+    rang = rang.scatter(
+        np.flatnonzero(has_rang),
+        make_rpps_rang(rpps.filter(pl.Series(has_rang)), np.zeros(has_rang.sum(), dtype=np.int64)),
+    )
+    keep = pl.Series(finess_kind)
+    return (
+        organizations.with_columns(
+            pl.when(keep).then(pl.col("finess")).alias("finess"),
+            pl.when(keep).then(pl.col("finess_ej")).alias("finess_ej"),
+            siret=siret,
+            rpps_rang=rang,
+        )
+        .with_columns(
+            pl.coalesce(
+                pl.when(keep).then(pl.lit(idnat_struct_prefix("FINESS")) + pl.col("finess")),
+                pl.lit(idnat_struct_prefix("RPPS_RANG")) + pl.col("rpps_rang"),
+                pl.lit(idnat_struct_prefix("SIRET")) + pl.col("siret"),
+            ).alias("idnat_struct")
+        )
+        .select(
+            "organization_id",
+            "idnat_struct",
+            "finess",
+            "finess_ej",
+            "siret",
+            "rpps_rang",
+            pl.exclude("organization_id", "idnat_struct", "finess", "finess_ej", "siret", "rpps_rang"),
+        )
     )
 
 

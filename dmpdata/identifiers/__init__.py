@@ -1,4 +1,4 @@
-"""Identifiers: NIR/NIA (matricule INS), RPPS, IdNat_PS and FINESS, built and validated vectorised."""
+"""Identifiers: NIR/NIA (matricule INS), RPPS, IdNat_PS, FINESS, SIRET, RPPS-rang and IdNat_Struct, vectorised."""
 
 from dmpdata.identifiers.luhn import (
     idnat_ps,
@@ -26,18 +26,34 @@ from dmpdata.identifiers.nir import (
     unique_nirs,
     unique_nirs_indexed,
 )
+from dmpdata.identifiers.structures import (
+    idnat_struct_prefix,
+    is_valid_idnat_struct,
+    is_valid_rpps_rang,
+    is_valid_siren,
+    is_valid_siret,
+    make_rpps_rang,
+    make_siret,
+)
 
 __all__ = [
     "PSEUDO_MONTHS",
     "build_nir",
     "idnat_ps",
+    "idnat_struct_prefix",
     "is_valid_finess",
+    "is_valid_idnat_struct",
     "is_valid_nir",
     "is_valid_rpps",
+    "is_valid_rpps_rang",
+    "is_valid_siren",
+    "is_valid_siret",
     "luhn_check_digit",
     "luhn_is_valid",
     "make_finess",
     "make_rpps",
+    "make_rpps_rang",
+    "make_siret",
     "nir_bucket",
     "nir_buckets_indexed",
     "nir_is_valid",

@@ -31,6 +31,27 @@ def _unique(table: str, *keys: str) -> Callable[[Frames], Failure]:
     return check
 
 
+def _unique_when_set(table: str, key: str) -> Callable[[Frames], Failure]:
+    """Like _unique over the rows where `key` is set (no unique_key: the global key checks take non-null keys)."""
+
+    def check(frames: Frames) -> Failure:
+        dup = frames[table].drop_nulls(key).group_by(key).len().filter(pl.col("len") > 1).sort(key)
+        return int(dup["len"].sum() if dup.height else 0), _examples(dup)
+
+    check.__doc__ = f"{table}: {key}, where set, identifies one row"
+    return check
+
+
+def _rpps_rang_holder(frames: Frames) -> Failure:
+    """organizations: an RPPS-rang starts with the RPPS of a professional working in that structure (its holder)"""
+    orgs = frames["organizations"].drop_nulls("rpps_rang")
+    holders = frames["professionals"].select("rpps", "organization_id")
+    bad = orgs.select("organization_id", "rpps_rang", rpps=pl.col("rpps_rang").str.slice(0, 11)).join(
+        holders, on=["rpps", "organization_id"], how="anti"
+    )
+    return bad.height, _examples(bad)
+
+
 def _pairs(frames: Frames, table: str, via: str, target: str, key: str) -> pl.DataFrame:
     """Row pairs (`_l`, `_t`): every row of `table` whose `via` is set, with the row of `target` whose `key` equals
     it (`_t` null when none; one pair per match when the key repeats).
@@ -295,7 +316,10 @@ def _rule(name: str) -> Callable[[Frames], Failure]:
 # name -> (tables the check reads, check)
 CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
     "organizations_id_unique": (("organizations",), _unique("organizations", "organization_id")),
-    "organizations_finess_unique": (("organizations",), _unique("organizations", "finess")),
+    "organizations_idnat_struct_unique": (("organizations",), _unique("organizations", "idnat_struct")),
+    "organizations_finess_unique": (("organizations",), _unique_when_set("organizations", "finess")),
+    "organizations_siret_unique": (("organizations",), _unique_when_set("organizations", "siret")),
+    "organizations_rpps_rang_holder": (("organizations", "professionals"), _rpps_rang_holder),
     "professionals_id_unique": (("professionals",), _unique("professionals", "professional_id")),
     "professionals_rpps_unique": (("professionals",), _unique("professionals", "rpps")),
     "patients_id_unique": (("patients",), _unique("patients", "patient_id")),

@@ -1,9 +1,10 @@
-"""FHIR Organization: FINESS sites, their legal entities, and the Assurance Maladie."""
+"""FHIR Organization: structures (FINESS sites, practices, companies), FINESS legal entities, the Assurance Maladie."""
 
 from __future__ import annotations
 
 import polars as pl
 
+from dmpdata import reference
 from dmpdata.export.fhir.expr import (
     _NULL,
     ASSURANCE_MALADIE,
@@ -34,23 +35,32 @@ def _organization(id_expr, identifiers, types, name, part_of, address) -> pl.Exp
     )
 
 
+def _number_identifiers() -> list[pl.Expr]:
+    """One identifier per number the structure has (FR Core slices finess, siret, rppsRang); null ones drop out."""
+    kinds = reference.load("structure_identifiers")
+    return [
+        _identifier(url(row["fhir_system_key"]), row["fhir_type_code"], pl.col(row["organizations_column"]))
+        for row in kinds.iter_rows(named=True)
+    ]
+
+
+def _address() -> pl.Expr:
+    """FR Core Address: district = the commune's INSEE COG code, country = ISO 3166 alpha-3 FRA."""
+    return _list(pl.struct(city=pl.col("commune_name"), district=pl.col("commune_code"), country=_lit("FRA")))
+
+
 def organization_resources(frame: pl.DataFrame) -> pl.Series:
-    """FR Core Organization: the FINESS géographique site (FINEG, IdNat_Struct, J02 type), part of its FINESS
-    juridique legal entity (FINEJ), written as a second Organization with id ej-<organization_id>."""
+    """FR Core Organization per structure: IdNat_Struct (idNatSt slice) and the number it is made of (FINEG FINESS,
+    SIRET or RPPS-rang), its J02 type; a FINESS establishment is part of its FINESS juridique legal entity (FINEJ),
+    written as a second Organization with id ej-<organization_id>. Liberal practices carry no FINESS and no legal
+    entity (the MOS gives none to a cabinet)."""
     v2_3307 = url("system:fr-core-v2-3307")
-    address = _list(
-        pl.struct(city=pl.col("commune_name"), district=pl.col("department"), country=_lit("FRANCE"))
-    )
+    ej_id = pl.concat_str(_lit(EJ_PREFIX), pl.col("organization_id").cast(pl.String))
     site = _organization(
         pl.col("organization_id").cast(pl.String),
         _list(
-            _identifier(url("system:finess"), "FINEG", pl.col("finess")),
-            _identifier(
-                url("system:idnat-struct"),
-                "IDNST",
-                pl.concat_str(_lit("1"), pl.col("finess")),
-                use="official",
-            ),
+            _identifier(url("system:idnat-struct"), "IDNST", pl.col("idnat_struct"), use="official"),
+            *_number_identifiers(),
         ),
         _list(
             _concept(v2_3307, "GEOGRAPHICAL-ENTITY", "Entité géographique"),
@@ -61,18 +71,18 @@ def organization_resources(frame: pl.DataFrame) -> pl.Series:
             ),
         ),
         pl.col("name"),
-        _ref("Organization", pl.concat_str(_lit(EJ_PREFIX), pl.col("organization_id").cast(pl.String))),
-        address,
+        _ref("Organization", pl.when(pl.col("finess_ej").is_not_null()).then(ej_id)),
+        _address(),
     )
     legal = _organization(
-        pl.concat_str(_lit(EJ_PREFIX), pl.col("organization_id").cast(pl.String)),
+        ej_id,
         _list(_identifier(url("system:finess"), "FINEJ", pl.col("finess_ej"))),
         _list(_concept(v2_3307, "LEGAL-ENTITY", "Entité légale")),
         pl.col("name"),
         _NULL,
-        address,
+        _address(),
     )
-    return pl.concat([_encode(frame, site), _encode(frame, legal)])
+    return pl.concat([_encode(frame, site), _encode(frame.filter(pl.col("finess_ej").is_not_null()), legal)])
 
 
 def assurance_maladie_resource() -> pl.Series:
