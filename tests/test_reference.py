@@ -31,6 +31,8 @@ KEYS = {
     "organization_counts": ["facility_type_code", "practice_setting_code"],
     "ins_oids": ["name"],
     "identity_statuses": ["code"],
+    "gp_declaration_end_reasons": ["code"],
+    "medecin_traitant_children": ["kind"],
     "conditions": ["condition_code"],
     "condition_prevalence": ["condition_code", "sex", "age_min"],
     "mes_activation": ["date"],

@@ -1,0 +1,110 @@
+"""The médecin traitant over the period: children declared by their parents, changes, the stages that use it by date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.generators.medecin_traitant import MedecinTraitant
+
+
+def _in_force_on(declarations: pl.DataFrame, day: dt.date) -> pl.DataFrame:
+    return declarations.filter(
+        (pl.col("declared_from") <= day)
+        & (pl.col("declared_until").is_null() | (pl.col("declared_until") >= day))
+    )
+
+
+def _start(dataset) -> dt.date:
+    return dataset.scenario.start
+
+
+def test_children_have_a_medecin_traitant_declared_since_2017(tiny, tiny_frames):
+    p, d = tiny_frames["patients"], tiny_frames["gp_declarations"]
+    start = _start(tiny)
+    children = p.filter(
+        (pl.col("birth_date") > start - dt.timedelta(days=16 * 365)) & (pl.col("birth_date") < start)
+    )
+    declared = children["patient_id"].is_in(_in_force_on(d, start)["patient_id"].implode())
+    assert abs(declared.mean() - reference.parameter("gp_declared_share_children")) < 0.12
+    # The old generator gave nobody under 17 a médecin traitant.
+    assert children["gp_professional_id"].is_not_null().mean() > 0.3
+    theirs = d.join(children.select("patient_id", "birth_date"), on="patient_id")
+    assert (theirs["declared_from"] >= theirs["birth_date"]).all()
+    assert (theirs["declared_from"] >= dt.date(2017, 1, 1)).all()
+
+
+def test_adults_share_at_the_start_and_local_physicians(tiny, tiny_frames):
+    p, d, pros = tiny_frames["patients"], tiny_frames["gp_declarations"], tiny_frames["professionals"]
+    start = _start(tiny)
+    adults = p.filter(pl.col("birth_date") <= start - dt.timedelta(days=int(17 * 365.25) + 1))
+    declared = adults["patient_id"].is_in(_in_force_on(d, start)["patient_id"].implode())
+    assert abs(declared.mean() - reference.parameter("gp_declared_share_adults")) < 0.05
+    joined = d.join(p, on="patient_id").join(pros, on="professional_id")
+    assert (joined["profession_code"] == "10").all()
+    assert (joined["department"] == joined["residence_department"]).all()
+
+
+def test_the_medecin_traitant_changes_and_gp_professional_id_is_the_last(demo):
+    p = demo.table("patients").collect()
+    d = demo.table("gp_declarations").collect()
+    pros = demo.table("professionals").collect()
+    reasons = d["end_reason"].value_counts()
+    assert set(reasons["end_reason"].drop_nulls()) == {"move", "choice", "retirement", "death"}
+    twice = d.group_by("patient_id").len().filter(pl.col("len") == 2)
+    assert twice.height > 0.05 * p.height  # the old generator gave one médecin traitant for the whole period
+    changed = d.filter(pl.col("patient_id").is_in(twice["patient_id"].implode())).sort(
+        "patient_id", "declared_from"
+    )
+    first, second = changed[::2], changed[1::2]
+    moved = first["end_reason"].is_in(["move", "choice"]).to_numpy()
+    days = (second["declared_from"] - first["declared_until"]).dt.total_days().to_numpy()
+    assert (days[moved] == 1).all() and (days[~moved] >= 1).all()
+    assert (first["professional_id"] != second["professional_id"]).all()
+    current = d.filter(pl.col("end_reason").is_null() | (pl.col("end_reason") == "death"))
+    last = p.join(current, on="patient_id", how="left")
+    assert last["gp_professional_id"].eq_missing(last["professional_id"]).all()
+    # Children: mostly GPs, some paediatricians.
+    kids = d.join(p.select("patient_id", "birth_date"), on="patient_id").filter(
+        pl.col("birth_date") > _start(demo) - dt.timedelta(days=16 * 365)
+    )
+    kinds = kids.join(pros, on="professional_id")["kind"]
+    paediatricians = kinds.is_in(reference.load("medecin_traitant_children")["kind"].implode()).mean()
+    assert 0.03 < paediatricians < 0.4
+
+
+def test_the_yearly_synthesis_is_written_by_the_medecin_traitant_of_that_day(demo):
+    d = demo.table("gp_declarations").collect()
+    vsm = (
+        demo.table("documents")
+        .filter((pl.col("type_code") == "60591-5") & pl.col("replaces_document_id").is_null())
+        .select("patient_id", "author_professional_id", pl.col("created_at").dt.date().alias("day"))
+        .collect()
+    )
+    changed = d.group_by("patient_id").len().filter(pl.col("len") == 2)["patient_id"].implode()
+    vsm = vsm.filter(pl.col("patient_id").is_in(changed))
+    assert vsm.height > 100
+    joined = vsm.join(d, on="patient_id").filter(
+        (pl.col("declared_from") <= pl.col("day"))
+        & (pl.col("declared_until").is_null() | (pl.col("declared_until") >= pl.col("day")))
+    )
+    assert joined.height == vsm.height
+    assert (joined["author_professional_id"] == joined["professional_id"]).all()
+
+
+def test_medecin_traitant_on_a_day():
+    mt = MedecinTraitant(
+        first=np.array([5, 7, 0]),
+        first_from=np.array([10.0, 10.0, np.inf]),
+        first_until=np.array([20.0, np.inf, np.inf]),
+        second=np.array([6, 0, 9]),
+        second_from=np.array([25.0, np.inf, 12.0]),
+        second_until=np.array([np.inf, np.inf, 30.0]),
+    )
+    person = np.array([0, 0, 0, 0, 1, 2, 2, 2])
+    day = np.array([9.0, 10.5, 22.0, 25.0, 100.0, 11.0, 12.0, 30.0])
+    assert mt.on(person, day).tolist() == [0, 5, 0, 6, 7, 0, 9, 0]
+    assert mt.ever().tolist() == [True, True, True]
