@@ -105,15 +105,30 @@ def _pick(staff, dept: np.ndarray, child: np.ndarray, rng: np.random.Generator) 
     return staff.ids[rows]
 
 
-@cache
-def _cessation_days(seed: int, n_staff: int, start: float, stop: float) -> np.ndarray:
+_CESSATION: list = []  # [(professionals, (seed, start, stop), result)]: the last workforce and period seen
+
+
+def _cessation_days(staff, seed: int, start: float, stop: float) -> np.ndarray:
     """The day each professional stops practising within the period (inf = not in it), per staff row; the same in
-    every chunk (the workforce's own sub-stream)."""
+    every chunk (the workforce's own sub-stream).
+
+    Only a doctor whose département keeps another GP to declare instead stops: a small scenario's workforce has a
+    single GP in most départements (workforce_rules' floor), whose cessation would leave the whole département
+    without a médecin traitant."""
+    key = (seed, start, stop)
+    if _CESSATION and _CESSATION[0][0] is staff.professionals and _CESSATION[0][1] == key:
+        return _CESSATION[0][2]
     rng = stream(seed, "workforce", 0, 1)
-    rate = _rates()["retirement"]
+    n = staff.ids.size
     years = (stop - start) / DAYS_PER_YEAR
-    stops = rng.random(n_staff) < 1 - np.exp(-rate * years)
-    return np.where(stops, np.floor(start + rng.random(n_staff) * (stop - start)), np.inf)
+    stops = rng.random(n) < 1 - np.exp(-_rates()["retirement"] * years)
+    day = np.floor(start + rng.random(n) * (stop - start))
+    c = _candidates(staff)
+    gps_in = np.bincount(staff.dept[c.gp_rows], minlength=staff.area.departments.height)
+    others = gps_in[np.maximum(staff.dept, 0)] - np.isin(np.arange(n), c.gp_rows)
+    result = np.where(stops & (staff.dept >= 0) & (others >= 1), day, np.inf)
+    _CESSATION[:] = [(staff.professionals, key, result)]
+    return result
 
 
 @cache
@@ -144,7 +159,7 @@ def with_history(scenario: Scenario, rng: np.random.Generator, staff, patients: 
     declared = child & (rng.random(n) < reference.parameter("gp_declared_share_children"))
     first[declared] = _pick(staff, dept[declared], np.ones(declared.sum(), dtype=bool), rng)
     first_from = _declared_from(birth, born, start, rng)
-    cessation = _cessation_days(scenario.seed, staff.ids.size, start, stop)
+    cessation = _cessation_days(staff, scenario.seed, start, stop)
     first[(first > 0) & (cessation[first - 1] <= first_from)] = 0  # nobody declares a doctor who has stopped
     h = _change(first, first_from, cessation, child, dept, staff, start, stop, rng)
     history = {"_mt1": first, "_mt1_from": np.where(first > 0, first_from, np.inf), **h}

@@ -276,7 +276,7 @@ def _pathway_blocks(
             )
         if person.size == 0:
             continue
-        pros = _assign(activity, person, people.dept, people.mt.on(person, day), staff, rng)
+        pros = _assign(activity, person, day, people, staff, rng)
         keep = pros >= 0
         person, day, pros = person[keep], day[keep], pros[keep]
         blocks.append(
@@ -382,13 +382,14 @@ def _empty() -> pl.DataFrame:
 
 
 def _assign(
-    activity: Activity, person: np.ndarray, dept: np.ndarray, gp: np.ndarray, staff, rng: np.random.Generator
+    activity: Activity, person: np.ndarray, day: np.ndarray, people: _People, staff, rng: np.random.Generator
 ) -> np.ndarray:
-    """Professional rows: the médecin traitant (`gp`: each event's, on its day; 0 = none) for most GP contacts, else
-    someone suitable nearby."""
-    hint = activity.professional
+    """Professional rows: the médecin traitant in force on the event's day for most GP contacts, else someone
+    suitable nearby."""
+    hint, dept = activity.professional, people.dept
     if activity.encounter == "gp_visit" or hint == "gp":
         rows = staff.pick(dept[person], rng, "gp_visit")
+        gp = people.mt.on(person, day)
         own = (gp > 0) & (rng.random(person.size) < reference.parameter("gp_visit_own_gp_share"))
         rows[own] = staff.row_of(gp[own])
         return rows
