@@ -135,6 +135,7 @@ def test_shares_in_unit_interval():
     checks = {
         "birth_countries": ["weight"],
         "identity_statuses": ["share"],
+        "medecin_traitant_children": ["share"],
         "condition_prevalence": ["prevalence", "ald_share"],
         "mes_activation": ["profiles_open_share", "activated_share"],
         "mes_prior_dmp": ["share"],
@@ -311,6 +312,7 @@ def test_required_parameters():
         "nia_share_of_foreign_born",
         "used_name_share_women_over_25",
         "gp_declared_share_adults",
+        "gp_declared_share_children",
         "mes_opposition_share",
         "mes_closure_share",
         "mes_generalisation_year",

@@ -243,7 +243,7 @@ def declarations(patients: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
         dies = death + 1 < until
         until, end = np.where(dies, death + 1, until), np.where(dies, _reason("death"), end)
         rows = np.flatnonzero((who > 0) & (since <= death) & (since < stop))
-        still = ~np.isfinite(until[rows]) | (until[rows] >= stop)
+        still = ~dies[rows] & (until[rows] >= stop)  # a death on the period's last day still ends it
         blocks.append(
             pl.DataFrame(
                 {

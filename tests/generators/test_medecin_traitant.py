@@ -113,3 +113,22 @@ def test_medecin_traitant_on_a_day():
     day = np.array([9.0, 10.5, 22.0, 25.0, 100.0, 11.0, 12.0, 30.0])
     assert mt.on(person, day).tolist() == [0, 5, 0, 6, 7, 0, 9, 0]
     assert mt.ever().tolist() == [True, True, True]
+
+
+def test_a_death_on_the_last_day_ends_the_declaration():
+    import dmpdata
+    from dmpdata.generators.medecin_traitant import PRIVATE, declarations
+
+    scenario = dmpdata.load_scenario("tiny")
+    start = scenario.start.toordinal()
+    values = [[5, 7], [start - 100.0] * 2, [np.inf, start + 10.0], [-1, 0], [0, 8], [np.inf, start + 11.0]]
+    values += [[np.inf] * 2, [-1, -1]]
+    patients = pl.DataFrame(
+        {"patient_id": [1, 2], "death_date": [scenario.end, None]} | dict(zip(PRIVATE, values, strict=True))
+    ).with_columns(pl.col("_mt1_end", "_mt2_end").cast(pl.Int8))
+    d = declarations(patients, scenario)
+    assert d.rows() == [
+        (1, 5, dt.date.fromordinal(start - 100), scenario.end, "death"),
+        (2, 7, dt.date.fromordinal(start - 100), dt.date.fromordinal(start + 9), "move"),
+        (2, 8, dt.date.fromordinal(start + 11), None, None),
+    ]
