@@ -538,15 +538,15 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         _foreign_key("access_events", "document_id", "documents", "document_id"),
     ),
     "consultations_target_available_documents": (
-        ("access_events", "documents", "patients", "professionals"),
+        ("access_events", "documents", "patients", "gp_declarations", "professionals"),
         _rule("contract"),
     ),
     "consult_outcomes_follow_the_rule": (
-        ("access_events", "documents", "patients", "professionals"),
+        ("access_events", "documents", "patients", "gp_declarations", "professionals"),
         _rule("outcomes"),
     ),
     "masked_ps_matches_mask_events": (
-        ("access_events", "documents", "patients", "professionals"),
+        ("access_events", "documents", "patients", "gp_declarations", "professionals"),
         _rule("masked"),
     ),
 }

@@ -35,9 +35,6 @@ class Chunk:
     activated: np.ndarray
     death: np.ndarray
     opt_out: dict[str, np.ndarray]  # access mode -> the day its consent was refused (BIG: never)
-    gp: (
-        np.ndarray
-    )  # the médecin traitant at the period's end or death (patients.gp_professional_id; 0 = none)
     mt: MedecinTraitant  # the médecin traitant by date
     dept: np.ndarray
     end_of_profile: np.ndarray
@@ -78,7 +75,6 @@ def chunk_of(scenario: Scenario, patients: pl.DataFrame, documents: pl.DataFrame
         activated=day_us("mes_activated_at"),
         death=death,
         opt_out={mode: day_us(column) for mode, column in opt_out_columns().items()},
-        gp=patients["gp_professional_id"].fill_null(0).to_numpy(),
         mt=MedecinTraitant.of(patients),
         dept=department_index(staff.area, patients["residence_department"]),
         end_of_profile=np.minimum(np.minimum(closed, death), stop_us),
