@@ -167,9 +167,8 @@ def with_history(scenario: Scenario, rng: np.random.Generator, staff, patients: 
     death = patients["death_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH
     final = mt.on(np.arange(n), np.minimum(death, stop - 1))
     gp = pl.Series("gp_professional_id", final, dtype=pl.Int64)
-    at = (
-        patients.get_column_index("gp_professional_id") + 1
-    )  # beside it: the matricule pass keeps the column order
+    # The private columns beside gp_professional_id: the matricule pass then keeps the other columns' order.
+    at = patients.get_column_index("gp_professional_id") + 1
     private = pl.DataFrame([pl.Series(k, history[k]) for k in PRIVATE])
     frame = patients.with_columns(gp.set(gp == 0, None))
     return pl.concat([frame[:, :at], private, frame[:, at:]], how="horizontal")
