@@ -306,7 +306,7 @@ granted or denied by the DMP's rules, checked in this order; the first that appl
 5. **Masked** → `denied_masked`: the document is masked to professionals at that time (its latest
    `mask` / `unmask` event at or before the attempt is a mask; `documents.masked_ps` is only the final state)
    and the professional is neither its author (`documents.author_professional_id`) nor the patient's
-   médecin traitant (`patients.gp_professional_id`).
+   médecin traitant that day (a `gp_declarations` row of that patient and professional in force on that day).
 6. Otherwise → `granted`.
 
 Whether the DMP traces rules 3 and 5 as refusals, or rather leaves those documents out of the list a

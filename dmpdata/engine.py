@@ -19,6 +19,7 @@ from dmpdata.generators.access import generate_access
 from dmpdata.generators.conditions import generate_conditions
 from dmpdata.generators.documents import generate_documents
 from dmpdata.generators.geography import area_of
+from dmpdata.generators.medecin_traitant import declarations, with_history
 from dmpdata.generators.observations import generate_observations
 from dmpdata.generators.pathways import CODE_COLUMNS, generate_encounters
 from dmpdata.generators.population import (
@@ -86,6 +87,7 @@ def simulate_chunk(
     Each table goes to `emit(name, frame)` (local ids) once final; observations, which no later stage reads, before
     the access stage, so that the chunk's peak memory does not hold them."""
     seed = scenario.seed
+    emit("gp_declarations", declarations(patients, scenario))
     conditions = generate_conditions(scenario, stream(seed, "conditions", k), patients)
     encounters = generate_encounters(scenario, stream(seed, "pathways", k), area, staff, patients, conditions)
     documents = generate_documents(scenario, stream(seed, "documents", k), patients, encounters, staff)
@@ -143,7 +145,7 @@ def _chunk_patients(
     scenario: Scenario, k: int, ctx: _Context, *, order: np.ndarray | None = None
 ) -> pl.DataFrame:
     first, n = _chunk_span(scenario, k)
-    return generate_patients(
+    patients = generate_patients(
         scenario,
         stream(scenario.seed, "population", k),
         ctx.area,
@@ -152,6 +154,8 @@ def _chunk_patients(
         n=n,
         order=order,
     )
+    # The médecin traitant's history: a sub-stream of its own, so that every other column keeps its values.
+    return with_history(scenario, stream(scenario.seed, "population", k, 1), ctx.staff, patients)
 
 
 def _chunk_traits(scenario: Scenario, k: int) -> dict[str, np.ndarray]:

@@ -215,6 +215,18 @@ def patients() -> pl.DataFrame:
     )
 
 
+def gp_declarations() -> pl.DataFrame:
+    """Each patient's médecin traitant declared before the period and still in force at its end."""
+    p = patients().filter(pl.col("gp_professional_id").is_not_null())
+    return p.select(
+        "patient_id",
+        pl.col("gp_professional_id").alias("professional_id"),
+        pl.lit(dt.date(2015, 1, 1)).alias("declared_from"),
+        pl.lit(None, dtype=pl.Date).alias("declared_until"),
+        pl.lit(None, dtype=pl.String).alias("end_reason"),
+    )
+
+
 def conditions() -> pl.DataFrame:
     rows = [
         (1, "E11", True, "2015-06-01"),
@@ -563,6 +575,7 @@ def tables() -> dict[str, pl.DataFrame]:
         "organizations": organizations(),
         "professionals": professionals(),
         "patients": patients(),
+        "gp_declarations": gp_declarations(),
         "conditions": conditions(),
         "encounters": encounters(),
         "documents": documents(),

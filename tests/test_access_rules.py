@@ -391,6 +391,7 @@ def _golden(pairs: dict[str, str]):
     consult("2024-02-11 10:00", MAIN, 100, OTHER, "denied_masked", "masked, another professional")
     consult("2024-02-11 10:00", MAIN, 100, AUTHOR, "granted", "masked, its author")
     consult("2024-02-11 10:00", MAIN, 100, GP, "granted", "masked, the médecin traitant")
+    consult("2024-02-10 13:00", MAIN, 100, GP, "denied_masked", "masked, the day before GP's declaration")
     consult(
         "2024-02-11 10:00",
         MAIN,
@@ -446,8 +447,20 @@ def _golden(pairs: dict[str, str]):
         .with_row_index("event_id", offset=1)
         .with_columns(pl.col("event_id").cast(pl.Int64))
     )
+    # MAIN's médecin traitant: OTHER until 31 Jan 2024 (then MAIN moved), GP from 11 Feb 2024 (the day rule 5 reads).
+    gp_declarations = pl.DataFrame(
+        {
+            "patient_id": [MAIN, MAIN],
+            "professional_id": [OTHER, GP],
+            "declared_from": [D("2019-01-01"), D("2024-02-11")],
+            "declared_until": [D("2024-01-31"), None],
+            "end_reason": ["move", None],
+        },
+        schema_overrides={"declared_until": pl.Date},
+    )
     frames = {
         "patients": patients,
+        "gp_declarations": gp_declarations,
         "professionals": professionals,
         "documents": documents,
         "access_events": events,

@@ -22,6 +22,7 @@ DATASET_TABLES = [
     "organizations",
     "professionals",
     "patients",
+    "gp_declarations",
     "conditions",
     "encounters",
     "documents",

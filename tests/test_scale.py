@@ -65,6 +65,7 @@ def test_validation_plans_one_group_per_chunk(chunked):
     for k, group in enumerate(groups):
         assert set(group) == {
             "patients",
+            "gp_declarations",
             "conditions",
             "encounters",
             "documents",

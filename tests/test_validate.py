@@ -76,6 +76,38 @@ def test_a_missing_medecin_traitant_is_caught(tiny, tmp_path):
     assert next(f for f in report.findings if f.check == "medecin_traitant_exists").failing == 3
 
 
+def test_overlapping_or_stale_medecin_traitant_declarations_are_caught(tiny, tmp_path):
+    """Declarations of one patient do not overlap, end at death, and patients.gp_professional_id is the last one."""
+    path = _copy(tiny, tmp_path)
+    declarations = pl.read_parquet(path / "gp_declarations" / "part-00000.parquet")
+    first = declarations.filter(pl.col("declared_until").is_null() & (pl.col("end_reason").is_null()))[
+        "patient_id"
+    ][0]
+
+    def overlap(d):  # the patient's declaration again, from the next day: two médecins traitants at once
+        extra = d.filter(pl.col("patient_id") == first).with_columns(
+            pl.col("declared_from") + pl.duration(days=1)
+        )
+        return pl.concat([d, extra]).sort("patient_id", "declared_from")
+
+    _rewrite(path, "gp_declarations", overlap)
+    _rewrite(
+        path,
+        "patients",
+        lambda p: p.with_columns(
+            pl.when(pl.col("patient_id") == first)
+            .then(None)
+            .otherwise(pl.col("gp_professional_id"))
+            .alias("gp_professional_id")
+        ),
+    )
+    report = validate_path(path)
+    failed = _failed(report)
+    assert ("integrity", "gp_declarations_do_not_overlap") in failed
+    assert ("integrity", "medecin_traitant_is_the_current_declaration") in failed
+    assert next(f for f in report.findings if f.check == "gp_declarations_do_not_overlap").failing == 1
+
+
 def test_a_dmp_opened_after_creations_stopped_is_caught(tiny, tmp_path):
     """DMP creations stopped on 1 July 2021: a dmp_opened_at after that is no DMP of before Mon espace santé."""
     import datetime as dt

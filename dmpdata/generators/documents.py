@@ -10,6 +10,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
+from dmpdata.generators.medecin_traitant import MedecinTraitant
 from dmpdata.generators.pathways import codes_of
 from dmpdata.generators.sampling import (
     EPOCH,
@@ -184,8 +185,9 @@ def _encounter_documents(rng, encounters, person_of, gp, dept, staff) -> list[di
         person = person_of[idx]
         if rule["author"] == "prescriber_gp":
             author = staff.pick(dept[person], rng, "gp_visit")
-            own = gp[person] > 0
-            author[own] = staff.row_of(gp[person][own])
+            their = gp.on(person, end_day[idx])  # the médecin traitant on the encounter's day
+            own = their > 0
+            author[own] = staff.row_of(their[own])
         else:
             author = enc_prof_row[idx]
         lo, hi = rule["created_offset_days_min"], rule["created_offset_days_max"]
@@ -203,9 +205,10 @@ def _encounter_documents(rng, encounters, person_of, gp, dept, staff) -> list[di
 
 
 def _vsm_documents(scenario, rng, gp, staff, start, stop, death) -> list[dict[str, np.ndarray]]:
-    """The médecin traitant's yearly synthesis (VSM, 60591-5; L.1111-15), year by year."""
+    """The médecin traitant's yearly synthesis (VSM, 60591-5; L.1111-15), year by year, by the one in force that day
+    (none that day: no VSM)."""
     cands: list[dict[str, np.ndarray]] = []
-    with_gp = np.flatnonzero(gp > 0)
+    with_gp = np.flatnonzero(gp.ever())
     share = reference.parameter("vsm_produced_share")
     for year in range(scenario.start.year, scenario.end.year + 1):
         lo = np.maximum(max(start, dt.date(year, 1, 1).toordinal()), 0.0)
@@ -213,13 +216,16 @@ def _vsm_documents(scenario, rng, gp, staff, start, stop, death) -> list[dict[st
         span = hi - lo
         hit = (span > 0) & (rng.random(with_gp.size) < share * np.clip(span / 365.0, 0, 1))
         person = with_gp[hit]
+        created = lo + rng.random(person.size) * span[hit]
+        author = gp.on(person, created)
+        kept = author > 0
         cands.append(
             {
-                "person": person,
-                "encounter": np.zeros(person.size, dtype=np.int64),
-                "type": np.full(person.size, _type_index()["60591-5"]),
-                "author": staff.row_of(gp[person]),
-                "created": lo + rng.random(person.size) * span[hit],
+                "person": person[kept],
+                "encounter": np.zeros(kept.sum(), dtype=np.int64),
+                "type": np.full(kept.sum(), _type_index()["60591-5"]),
+                "author": staff.row_of(author[kept]),
+                "created": created[kept],
             }
         )
     return cands
@@ -247,7 +253,7 @@ def generate_documents(
     activated_p = day_of("mes_activated_at", np.inf)
     death = day_of("death_date", np.inf)
     birth = day_of("birth_date", 0)
-    gp = patients["gp_professional_id"].fill_null(0).to_numpy()
+    gp = MedecinTraitant.of(patients)  # the médecin traitant by date
     dept = department_index(staff.area, patients["residence_department"])
     person_of = encounters["patient_id"].to_numpy() - first_id
 

@@ -13,6 +13,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import Area, department_index
+from dmpdata.generators.medecin_traitant import MedecinTraitant
 from dmpdata.generators.sampling import (
     EPOCH,
     concat_columns,
@@ -185,7 +186,7 @@ def generate_encounters(
         death=patients["death_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH,
         male=(patients["sex"] == "M").to_numpy(),
         dept=department_index(area, patients["residence_department"]),
-        gp=patients["gp_professional_id"].fill_null(0).to_numpy(),
+        mt=MedecinTraitant.of(patients),
         onset_by_code=_onsets(patients, conditions),
     )
     start, stop = float(scenario.start.toordinal()), float(scenario.end.toordinal() + 1)
@@ -213,7 +214,7 @@ class _People:
     death: np.ndarray
     male: np.ndarray
     dept: np.ndarray
-    gp: np.ndarray
+    mt: MedecinTraitant  # the médecin traitant by date
     onset_by_code: dict[str, np.ndarray]
 
 
@@ -275,7 +276,7 @@ def _pathway_blocks(
             )
         if person.size == 0:
             continue
-        pros = _assign(activity, person, people.dept, people.gp, staff, rng)
+        pros = _assign(activity, person, day, people, staff, rng)
         keep = pros >= 0
         person, day, pros = person[keep], day[keep], pros[keep]
         blocks.append(
@@ -381,14 +382,16 @@ def _empty() -> pl.DataFrame:
 
 
 def _assign(
-    activity: Activity, person: np.ndarray, dept: np.ndarray, gp: np.ndarray, staff, rng: np.random.Generator
+    activity: Activity, person: np.ndarray, day: np.ndarray, people: _People, staff, rng: np.random.Generator
 ) -> np.ndarray:
-    """Professional rows: the médecin traitant for most GP contacts, else someone suitable nearby."""
-    hint = activity.professional
+    """Professional rows: the médecin traitant in force on the event's day for most GP contacts, else someone
+    suitable nearby."""
+    hint, dept = activity.professional, people.dept
     if activity.encounter == "gp_visit" or hint == "gp":
         rows = staff.pick(dept[person], rng, "gp_visit")
-        own = (gp[person] > 0) & (rng.random(person.size) < reference.parameter("gp_visit_own_gp_share"))
-        rows[own] = staff.row_of(gp[person][own])
+        gp = people.mt.on(person, day)
+        own = (gp > 0) & (rng.random(person.size) < reference.parameter("gp_visit_own_gp_share"))
+        rows[own] = staff.row_of(gp[own])
         return rows
     return staff.pick(dept[person], rng, activity.encounter, activity.specialty, activity.setting, hint)
 

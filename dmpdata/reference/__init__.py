@@ -24,6 +24,7 @@ VOCABULARIES: dict[str, str] = {
     "confidentiality_codes": "code",
     "document_statuses": "code",
     "encounter_kinds": "kind",
+    "gp_declaration_end_reasons": "code",
     "identity_statuses": "code",
     "mes_statuses": "code",
     "matricule_kinds": "code",

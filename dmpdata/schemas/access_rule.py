@@ -2,7 +2,7 @@
 
 Used by `dmpdata validate` (check consult_outcomes_follow_the_rule) and by tests/test_access_rules.py. It is
 independent of the generator on purpose: it reads only the dataset tables (Parquet folders, polars frames or DuckDB
-tables named patients, professionals, documents, access_events) and the reference access matrix, and never imports
+tables named patients, gp_declarations, professionals, documents, access_events) and the reference access matrix, and never imports
 dmpdata.generators (written from the rule's specification, DESIGN.md §5, not from the generator's code). For a consult by professional P of document D of patient X at instant t in mode m, the
 first check that applies gives the outcome:
 
@@ -12,7 +12,8 @@ first check that applies gives the outcome:
 3. m = normal and (profession(P), type_code(D)) not allowed by the matrix (absent = no)   -> denied_matrix
 4. m = bris_de_glace and bris_de_glace_opt_out_at <= date(t), or m = centre_15 and
    centre_15_opt_out_at <= date(t) (each emergency mode has its own consent)                -> denied_emergency_opt_out
-5. latest mask/unmask of D with occurred_at <= t is a mask, P neither author nor X's GP   -> denied_masked
+5. latest mask/unmask of D with occurred_at <= t is a mask, P neither author nor X's médecin traitant on
+   date(t) (a gp_declarations row of X and P in force that day)                            -> denied_masked
 6. otherwise                                                                               -> granted
 
 Choices where the spec is silent (kept in one place, see SQL below):
@@ -61,10 +62,10 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "dmp_opened_at",
         "mes_created_at",
         "mes_closed_at",
-        "gp_professional_id",
         "bris_de_glace_opt_out_at",
         "centre_15_opt_out_at",
     ),
+    "gp_declarations": ("patient_id", "professional_id", "declared_from", "declared_until"),
     "professionals": ("professional_id", "profession_code"),
     "documents": ("document_id", "patient_id", "type_code", "author_professional_id"),
     "access_events": (
@@ -149,9 +150,12 @@ SELECT
     c.masked,
     c.mask_state_at,
     coalesce(c.prof_id = doc.author_professional_id, false) AS is_author,
-    coalesce(c.prof_id = pa.gp_professional_id, false) AS is_gp
+    g.patient_id IS NOT NULL AS is_gp
 FROM with_mask c
 LEFT JOIN patients pa ON pa.patient_id = c.patient_id
+-- the médecin traitant that day: a patient's declarations do not overlap (integrity check), one match at most
+LEFT JOIN gp_declarations g ON g.patient_id = c.patient_id AND g.professional_id = c.prof_id
+    AND g.declared_from <= c.d AND (g.declared_until IS NULL OR g.declared_until >= c.d)
 LEFT JOIN professionals pr ON pr.professional_id = c.prof_id
 LEFT JOIN documents doc ON doc.document_id = c.document_id
 LEFT JOIN {MATRIX_TABLE} mx ON mx.profession_code = pr.profession_code AND mx.type_code = doc.type_code

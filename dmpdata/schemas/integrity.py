@@ -122,6 +122,75 @@ def _gp_is_physician(frames: Frames) -> Failure:
     return wrong.height, _examples(wrong)
 
 
+def _declared_is_physician(frames: Frames) -> Failure:
+    """gp_declarations.professional_id (a declared médecin traitant) is a physician (TRE_G15 code of médecin)."""
+    pairs = _paired(
+        frames,
+        "gp_declarations",
+        "professional_id",
+        "professionals",
+        "professional_id",
+        ["patient_id", "professional_id"],
+        {"profession_code": "profession_code"},
+    )
+    wrong = pairs.filter(pl.col("profession_code") != _physician_code())
+    return wrong.height, _examples(wrong)
+
+
+def _declarations_in_sequence(frames: Frames) -> Failure:
+    """A patient's médecin traitant declarations do not overlap (one médecin traitant at a time)."""
+    bad = (
+        frames["gp_declarations"]
+        .sort("patient_id", "declared_from")
+        .with_columns(
+            pl.col("declared_until").shift(1).over("patient_id").alias("_previous_until"),
+            pl.col("declared_from").shift(1).over("patient_id").alias("_previous_from"),
+        )
+        .filter(
+            pl.col("_previous_from").is_not_null()
+            & (pl.col("_previous_until").is_null() | (pl.col("_previous_until") >= pl.col("declared_from")))
+        )
+    )
+    return bad.height, _examples(bad)
+
+
+def _declaration_within_life(frames: Frames) -> Failure:
+    """gp_declarations: declared on or after the patient's birth, and ended by death at the latest."""
+    joined = _paired(
+        frames,
+        "gp_declarations",
+        "patient_id",
+        "patients",
+        "patient_id",
+        ["patient_id", "declared_from", "declared_until", "end_reason"],
+        {"birth_date": "birth_date", "death_date": "death_date"},
+    )
+    dead = pl.col("death_date").is_not_null()
+    bad = joined.filter(
+        (pl.col("declared_from") < pl.col("birth_date"))
+        | (dead & (pl.col("declared_from") > pl.col("death_date")))
+        | (dead & (pl.col("declared_until").is_null() | (pl.col("declared_until") > pl.col("death_date"))))
+    )
+    return bad.height, _examples(bad)
+
+
+def _current_declaration(frames: Frames) -> Failure:
+    """patients.gp_professional_id is the médecin traitant of the declaration in force at the period's end or at
+    death (null when none is)."""
+    current = (
+        frames["gp_declarations"]
+        .filter(pl.col("end_reason").is_null() | (pl.col("end_reason") == "death"))
+        .select("patient_id", pl.col("professional_id").alias("_declared"))
+    )
+    joined = (
+        frames["patients"]
+        .select("patient_id", "gp_professional_id")
+        .join(current, on="patient_id", how="left")
+    )
+    bad = joined.filter(pl.col("gp_professional_id").ne_missing(pl.col("_declared")))
+    return bad.height, _examples(bad)
+
+
 def _physician_code() -> str:
     """The TRE_G15 code whose label is "Médecin" (read from the reference table, not hard-coded)."""
     table = reference.load("professions")
@@ -324,6 +393,10 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
     "professionals_rpps_unique": (("professionals",), _unique("professionals", "rpps")),
     "patients_id_unique": (("patients",), _unique("patients", "patient_id")),
     "patients_matricule_unique": (("patients",), _unique("patients", "ins_matricule")),
+    "gp_declarations_key_unique": (
+        ("gp_declarations",),
+        _unique("gp_declarations", "patient_id", "declared_from"),
+    ),
     "conditions_key_unique": (("conditions",), _unique("conditions", "patient_id", "condition_code")),
     "encounters_id_unique": (("encounters",), _unique("encounters", "encounter_id")),
     "documents_id_unique": (("documents",), _unique("documents", "document_id")),
@@ -338,6 +411,18 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         _foreign_key("patients", "gp_professional_id", "professionals", "professional_id"),
     ),
     "medecin_traitant_is_physician": (("patients", "professionals"), _gp_is_physician),
+    "gp_declaration_patient_exists": (
+        ("gp_declarations", "patients"),
+        _foreign_key("gp_declarations", "patient_id", "patients", "patient_id"),
+    ),
+    "gp_declaration_professional_exists": (
+        ("gp_declarations", "professionals"),
+        _foreign_key("gp_declarations", "professional_id", "professionals", "professional_id"),
+    ),
+    "gp_declaration_is_physician": (("gp_declarations", "professionals"), _declared_is_physician),
+    "gp_declarations_do_not_overlap": (("gp_declarations",), _declarations_in_sequence),
+    "gp_declaration_within_life": (("gp_declarations", "patients"), _declaration_within_life),
+    "medecin_traitant_is_the_current_declaration": (("patients", "gp_declarations"), _current_declaration),
     "condition_patient_exists": (
         ("conditions", "patients"),
         _foreign_key("conditions", "patient_id", "patients", "patient_id"),
@@ -477,15 +562,15 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         _foreign_key("access_events", "document_id", "documents", "document_id"),
     ),
     "consultations_target_available_documents": (
-        ("access_events", "documents", "patients", "professionals"),
+        ("access_events", "documents", "patients", "gp_declarations", "professionals"),
         _rule("contract"),
     ),
     "consult_outcomes_follow_the_rule": (
-        ("access_events", "documents", "patients", "professionals"),
+        ("access_events", "documents", "patients", "gp_declarations", "professionals"),
         _rule("outcomes"),
     ),
     "masked_ps_matches_mask_events": (
-        ("access_events", "documents", "patients", "professionals"),
+        ("access_events", "documents", "patients", "gp_declarations", "professionals"),
         _rule("masked"),
     ),
 }

@@ -54,6 +54,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "organizations": ("organization_id",),
     "professionals": ("professional_id",),
     "patients": ("patient_id",),
+    "gp_declarations": ("patient_id", "declared_from"),
     "conditions": ("patient_id", "condition_code"),
     "encounters": ("encounter_id",),
     "documents": ("document_id",),

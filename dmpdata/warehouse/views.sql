@@ -11,9 +11,9 @@
 --   channel, auth_mode, outcome, granted); the reader (professional_id, profession_code, specialty_code,
 --   reader_sector, reader_organization_id, reader_department); the document read (type_code, class_code,
 --   document_sector, author_professional_id, document_organization_id, submitted_at; all null when the attempt
---   concerned no document, e.g. denied_no_dmp); the patient's médecin traitant (gp_professional_id); is_gp: the
---   reader is the patient's médecin traitant; is_author: the reader wrote the document (both false, never null,
---   when unknown).
+--   concerned no document, e.g. denied_no_dmp); the patient's médecin traitant that day (gp_professional_id, from
+--   gp_declarations; null when none); is_gp: the reader is the patient's médecin traitant that day; is_author: the
+--   reader wrote the document (both false, never null, when unknown).
 CREATE OR REPLACE VIEW consultations AS
 SELECT
     e.event_id,
@@ -39,13 +39,16 @@ SELECT
     d.author_professional_id,
     d.organization_id                                                AS document_organization_id,
     d.submitted_at,
-    p.gp_professional_id,
-    coalesce(e.actor_professional_id = p.gp_professional_id, false)  AS is_gp,
+    g.professional_id                                                AS gp_professional_id,
+    coalesce(e.actor_professional_id = g.professional_id, false)     AS is_gp,
     coalesce(e.actor_professional_id = d.author_professional_id, false) AS is_author
 FROM access_events AS e
 LEFT JOIN professionals AS r ON r.professional_id = e.actor_professional_id
 LEFT JOIN documents     AS d ON d.document_id = e.document_id
-LEFT JOIN patients      AS p ON p.patient_id = e.patient_id
+-- a patient's declarations do not overlap (integrity check gp_declarations_do_not_overlap): one match at most
+LEFT JOIN gp_declarations AS g ON g.patient_id = e.patient_id
+    AND g.declared_from <= CAST(e.occurred_at AS DATE)
+    AND (g.declared_until IS NULL OR g.declared_until >= CAST(e.occurred_at AS DATE))
 WHERE e.actor_kind = 'professional' AND e.action = 'consult';
 
 

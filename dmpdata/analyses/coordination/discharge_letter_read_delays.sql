@@ -3,8 +3,8 @@
 -- params: none
 -- definitions:
 --   Discharge letter = a document of type 11490-0, each document_id (version) counting once; only letters of
---     patients who have a médecin traitant (patients.gp_professional_id) are counted, so both columns share one
---     denominator.
+--     patients who had a médecin traitant when the letter reached the DMP (gp_declarations, via discharge_letters)
+--     are counted, so both columns share one denominator.
 --   Read = an access_events row with action = 'consult' and outcome = 'granted' for the letter. Delay = first
 --     read − submitted_at. "Any professional" excludes the letter's author (re-reading one's own letter is not
 --     sharing) and includes the médecin traitant.

@@ -5,7 +5,7 @@
 --   Discharge letter = a document of type 11490-0 (lettre de liaison de sortie); each document_id (version) counts
 --     as one letter. Year of discharge = year of the end of the stay (encounters.end_at of the letter's encounter;
 --     the letter's created_at when it has no encounter).
---   Médecin traitant = patients.gp_professional_id (as at the end of the period: the dataset keeps no history).
+--   Médecin traitant = the one in force (gp_declarations) on the day the letter reached the DMP.
 --   A letter is read by someone when an access_events row with action = 'consult' and outcome = 'granted' by
 --     that professional exists for it; the delay runs from the letter's submission to the DMP (submitted_at) to
 --     that professional's first read; "within 7 days" = first read at most 7 × 24 h after submission.

@@ -4,7 +4,7 @@
 -- definitions:
 --   Lab report = a document of type 11502-2 (CR d'examens biologiques); each document_id (version) counts once.
 --   Prescriber of the test = the author of the PRESC-BIO document (prescription d'examen de biologie) of the same
---     encounter when one was fed to the DMP, else the patient's médecin traitant (patients.gp_professional_id);
+--     encounter when one was fed to the DMP, else the patient's médecin traitant in force when the report reached the DMP (gp_declarations);
 --     unknown when neither exists.
 --   Read = an access_events row with action = 'consult' and outcome = 'granted' for the report. "Other" = a
 --     professional who is neither the prescriber nor the report's author (the laboratory).

@@ -11,6 +11,7 @@ from dmpdata import reference
 from dmpdata.generators.access.draws import DAY
 from dmpdata.generators.access.events import Codes
 from dmpdata.generators.geography import department_index
+from dmpdata.generators.medecin_traitant import MedecinTraitant
 from dmpdata.generators.sampling import EPOCH
 from dmpdata.scenario import Scenario
 
@@ -34,7 +35,7 @@ class Chunk:
     activated: np.ndarray
     death: np.ndarray
     opt_out: dict[str, np.ndarray]  # access mode -> the day its consent was refused (BIG: never)
-    gp: np.ndarray
+    mt: MedecinTraitant  # the médecin traitant by date
     dept: np.ndarray
     end_of_profile: np.ndarray
     docs: pl.DataFrame
@@ -74,7 +75,7 @@ def chunk_of(scenario: Scenario, patients: pl.DataFrame, documents: pl.DataFrame
         activated=day_us("mes_activated_at"),
         death=death,
         opt_out={mode: day_us(column) for mode, column in opt_out_columns().items()},
-        gp=patients["gp_professional_id"].fill_null(0).to_numpy(),
+        mt=MedecinTraitant.of(patients),
         dept=department_index(staff.area, patients["residence_department"]),
         end_of_profile=np.minimum(np.minimum(closed, death), stop_us),
         docs=docs,

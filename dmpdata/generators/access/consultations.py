@@ -26,7 +26,7 @@ def consultations(scenario, rng, c: Chunk, encounters, staff, blocks) -> pl.Data
     ]
     sessions = pl.concat(sessions).with_row_index("session").with_columns(pl.col("session").cast(pl.Int64))
     consults = _session_reads(c.docs, sessions, k)
-    gp_reads = _gp_reads(rng, c.docs, staff, c.gp, c.first_id, c.stop_us)
+    gp_reads = _gp_reads(rng, c.docs, staff, c.mt, c.first_id, c.stop_us)
     return pl.concat([consults, gp_reads.select(consults.columns)])
 
 
@@ -115,8 +115,8 @@ def _session_reads(docs, sessions, k) -> pl.DataFrame:
     )
 
 
-def _gp_reads(rng, docs, staff, gp, first_id, stop_us) -> pl.DataFrame:
-    """The médecin traitant reads hospital documents some days after they arrive."""
+def _gp_reads(rng, docs, staff, mt, first_id, stop_us) -> pl.DataFrame:
+    """The médecin traitant (the one in force when the document arrives) reads hospital documents some days later."""
     hosp = (
         docs.lazy()
         .filter(pl.col("sector") == "etablissement")
@@ -124,8 +124,8 @@ def _gp_reads(rng, docs, staff, gp, first_id, stop_us) -> pl.DataFrame:
         .collect()
     )
     pid = hosp["patient_id"].to_numpy()
-    their_gp = gp[pid - first_id]
     sub = hosp["submitted_us"].to_numpy()
+    their_gp = mt.on(pid - first_id, sub // DAY + EPOCH)
     read = (
         (their_gp > 0)
         & (their_gp != hosp["author_professional_id"].fill_null(0).to_numpy())

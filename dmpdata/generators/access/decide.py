@@ -13,6 +13,7 @@ from dmpdata.generators.access.chunk import Chunk
 from dmpdata.generators.access.draws import DAY, professional_channel
 from dmpdata.generators.access.events import event_frame
 from dmpdata.generators.documents import type_vocabulary
+from dmpdata.generators.sampling import EPOCH
 from dmpdata.keys import dense_start
 
 
@@ -102,7 +103,7 @@ def _attempts(consults, c: Chunk, blocks, staff) -> pl.DataFrame:
         pl.Series("_actor", actor.astype(np.int32)),
         pl.Series("no_dmp", no_dmp),
         pl.Series("opted_out", _opted_out(c, consults["access_mode"], person, day)),
-        pl.Series("gp", c.gp[person]),
+        pl.Series("gp", c.mt.on(person, day // DAY + EPOCH)),  # the médecin traitant that day
     ).with_columns(pl.when(pl.col("no_dmp")).then(None).otherwise("document_id").alias("document_id"))
     frame = frame.filter(pl.col("no_dmp") | pl.col("document_id").is_not_null())
     # One profile-level trace per (session, patient, time, actor): only those rows (no document) can repeat, so only
