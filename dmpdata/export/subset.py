@@ -14,7 +14,7 @@ from dmpdata.layout import DatasetFolder, read_part
 __all__ = ["PATIENT_TABLES", "Selection", "Subset", "SubsetError", "select"]
 
 # Tables whose rows belong to one patient: a subset keeps the rows of its patients.
-PATIENT_TABLES = ("patients", "conditions", "encounters", "documents", "observations", "access_events")
+PATIENT_TABLES = ("patients", "identity_records", "conditions", "encounters", "documents", "observations", "access_events")
 # Columns pointing at professionals / organizations, per table (what the kept rows reference).
 PROFESSIONAL_REFS = {
     "patients": ("gp_professional_id",),
@@ -22,7 +22,11 @@ PROFESSIONAL_REFS = {
     "documents": ("author_professional_id",),
     "access_events": ("actor_professional_id", "target_professional_id"),
 }
-ORGANIZATION_REFS = {"encounters": ("organization_id",), "documents": ("organization_id",)}
+ORGANIZATION_REFS = {
+    "identity_records": ("organization_id",),
+    "encounters": ("organization_id",),
+    "documents": ("organization_id",),
+}
 
 
 class SubsetError(DmpdataError, ValueError):

@@ -11,6 +11,7 @@ from dmpdata.schemas.access_events import AccessEvents
 from dmpdata.schemas.conditions import Conditions
 from dmpdata.schemas.documents import Documents
 from dmpdata.schemas.encounters import Encounters
+from dmpdata.schemas.identity_records import IdentityRecords
 from dmpdata.schemas.observations import Observations
 from dmpdata.schemas.organizations import Organizations
 from dmpdata.schemas.patients import Patients
@@ -22,6 +23,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "organizations": Organizations,
     "professionals": Professionals,
     "patients": Patients,
+    "identity_records": IdentityRecords,
     "conditions": Conditions,
     "encounters": Encounters,
     "documents": Documents,

@@ -239,6 +239,18 @@ def _fed_while_open(frames: Frames) -> Failure:
     return bad.height, _examples(bad)
 
 
+def _fed_with_qualified_identity(frames: Frames) -> Failure:
+    """A professional's document is submitted only when the author's structure holds a qualified identity of the
+    patient (identity_records.qualified_at on or before submitted_at; INS référentiel)."""
+    docs = frames["documents"].filter(pl.col("organization_id").is_not_null())
+    records = frames["identity_records"].select("patient_id", "organization_id", "qualified_at")
+    joined = docs.select("document_id", "patient_id", "organization_id", "submitted_at").join(
+        records, on=["patient_id", "organization_id"], how="left"
+    )
+    bad = joined.filter(pl.col("qualified_at").is_null() | (pl.col("qualified_at") > pl.col("submitted_at")))
+    return bad.height, _examples(bad)
+
+
 def _within_period(table: str, column: str) -> Callable[[Frames], Failure]:
     def check(frames: Frames) -> Failure:
         period = frames["_scenario"]
@@ -300,6 +312,10 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
     "professionals_rpps_unique": (("professionals",), _unique("professionals", "rpps")),
     "patients_id_unique": (("patients",), _unique("patients", "patient_id")),
     "patients_matricule_unique": (("patients",), _unique("patients", "ins_matricule")),
+    "identity_records_key_unique": (
+        ("identity_records",),
+        _unique("identity_records", "patient_id", "organization_id"),
+    ),
     "conditions_key_unique": (("conditions",), _unique("conditions", "patient_id", "condition_code")),
     "encounters_id_unique": (("encounters",), _unique("encounters", "encounter_id")),
     "documents_id_unique": (("documents",), _unique("documents", "document_id")),
@@ -314,6 +330,22 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         _foreign_key("patients", "gp_professional_id", "professionals", "professional_id"),
     ),
     "medecin_traitant_is_physician": (("patients", "professionals"), _gp_is_physician),
+    "identity_record_patient_exists": (
+        ("identity_records", "patients"),
+        _foreign_key("identity_records", "patient_id", "patients", "patient_id"),
+    ),
+    "identity_record_organization_exists": (
+        ("identity_records", "organizations"),
+        _foreign_key("identity_records", "organization_id", "organizations", "organization_id"),
+    ),
+    "identity_record_within_scenario_period": (
+        ("identity_records", "_scenario"),
+        _within_period("identity_records", "created_at"),
+    ),
+    "document_fed_with_qualified_identity": (
+        ("documents", "identity_records"),
+        _fed_with_qualified_identity,
+    ),
     "condition_patient_exists": (
         ("conditions", "patients"),
         _foreign_key("conditions", "patient_id", "patients", "patient_id"),

@@ -54,6 +54,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "organizations": ("organization_id",),
     "professionals": ("professional_id",),
     "patients": ("patient_id",),
+    "identity_records": ("patient_id", "organization_id"),
     "conditions": ("patient_id", "condition_code"),
     "encounters": ("encounter_id",),
     "documents": ("document_id",),

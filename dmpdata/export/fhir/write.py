@@ -15,7 +15,12 @@ from dmpdata.export.fhir.care import condition_resources, encounter_resources, o
 from dmpdata.export.fhir.consent import event_consent_resources, patient_consent_resources
 from dmpdata.export.fhir.documents import document_resources
 from dmpdata.export.fhir.organizations import assurance_maladie_resource, organization_resources
-from dmpdata.export.fhir.people import patient_resources, practitioner_resources, practitioner_role_resources
+from dmpdata.export.fhir.people import (
+    patient_resources,
+    practitioner_resources,
+    practitioner_role_resources,
+    with_identity_statuses,
+)
 from dmpdata.export.subset import Selection
 from dmpdata.layout import DatasetFolder, read_part
 from dmpdata.parallel import pool
@@ -53,6 +58,9 @@ def render_part(
 
     Returns (resource type -> file, resource type -> lines, the part's consent-relevant events or None)."""
     frame = selection.rows(table, read_part(part))
+    if table == "patients":  # the chunk's identity records (same part number) give each Patient its INS status
+        sibling = Path(part).parent.parent / "identity_records" / Path(part).name
+        frame = with_identity_statuses(frame, read_part(sibling, ["patient_id", "status"]))
     files, counts = {}, {}
     for resource_type, render in _PER_PART[table]:
         lines = render(frame, organizations) if table == "documents" else render(frame)

@@ -1,0 +1,148 @@
+"""Local identity records: each structure's own identity of a patient (RNIV status), qualified over time."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import polars as pl
+
+from dmpdata import reference
+from dmpdata.generators.sampling import EPOCH
+
+__all__ = ["IdentityCurves", "Records", "generate_identity_records"]
+
+US_PER_DAY = 86_400_000_000
+STEPS = ("retrieved", "validated")
+
+
+class IdentityCurves:
+    """The curves of identity_qualification.csv, by step, and which one each organization follows (its facility
+    type's own curve, else its sector's `*` curve)."""
+
+    def __init__(self, organizations: pl.DataFrame):
+        table = reference.load("identity_qualification").sort("date")
+        keys = table.select("facility_type_code", "sector").unique(maintain_order=True).rows()
+        self.points = {
+            step: [self._curve(table, step, ft, sector) for ft, sector in keys] for step in STEPS
+        }
+        index = {key: i for i, key in enumerate(keys)}
+        fts = organizations["facility_type_code"].to_list()
+        sectors = organizations["sector"].to_list()
+        # curve_of[organization_id] (ids are 1..n; row 0 unused): the most specific curve, -1 when none applies.
+        self.curve_of = np.full(len(fts) + 1, -1, dtype=np.int16)
+        for row, (ft, sector) in enumerate(zip(fts, sectors, strict=True)):
+            self.curve_of[row + 1] = index.get((ft, sector), index.get(("*", sector), -1))
+
+    @staticmethod
+    def _curve(table: pl.DataFrame, step: str, ft: str, sector: str) -> tuple[np.ndarray, np.ndarray]:
+        part = table.filter(
+            (pl.col("step") == step) & (pl.col("facility_type_code") == ft) & (pl.col("sector") == sector)
+        )
+        days = np.array([d.toordinal() for d in part["date"]], dtype=np.float64)
+        return days, part["share"].to_numpy()
+
+    def _grouped(self, org: np.ndarray, fn) -> np.ndarray:
+        """fn(step points by step, rows) for each curve's rows (an organization without a curve: 0)."""
+        curve = self.curve_of[org]
+        order = np.argsort(curve, kind="stable")
+        bounds = np.searchsorted(curve[order], np.arange(-1, len(self.points[STEPS[0]]) + 1))
+        out = np.zeros(org.size)
+        for c in range(len(self.points[STEPS[0]])):
+            rows = order[bounds[c + 1] : bounds[c + 2]]
+            if rows.size:
+                out[rows] = fn({step: self.points[step][c] for step in STEPS}, rows)
+        return out
+
+    def share(self, org: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Expected share of the organization's records qualified (both steps done) on that day."""
+        return self._grouped(
+            org, lambda pts, rows: np.prod([np.interp(day[rows], *pts[s]) for s in STEPS], axis=0)
+        )
+
+    def threshold(self, step: str, org: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The day the step's curve reaches u: -inf when it already had at its first point, inf when never."""
+
+        def inverse(pts, rows):
+            days, shares = pts[step]
+            t = np.interp(u[rows], shares, days)
+            return np.where(u[rows] <= shares[0], -np.inf, np.where(u[rows] > shares[-1], np.inf, t))
+
+        return self._grouped(org, inverse)
+
+
+@cache
+def _statuses() -> tuple[str, ...]:
+    """The RNIV codes by (retrieved, validated) flags: 0 PROV, 1 VALI, 2 RECUP, 3 QUAL."""
+    codes = set(reference.codes("identity_statuses"))
+    wanted = ("PROV", "VALI", "RECUP", "QUAL")
+    if set(wanted) != codes:  # pragma: no cover - guarded by tests/test_reference.py
+        raise ValueError(f"identity_statuses must hold {wanted}, has {sorted(codes)}")
+    return wanted
+
+
+class Records:
+    """One chunk's identity records (numpy, sorted by person then organization), looked up by (person, org)."""
+
+    def __init__(self, key, person, org, created, last, retrieved, validated, stride):
+        self.key, self.person, self.org, self.stride = key, person, org, stride
+        self.created, self.last = created, last
+        self.retrieved, self.validated = retrieved, validated
+        self.qualified = np.maximum(retrieved, validated)  # NaN-free: inf = never
+        self.withheld = np.zeros(key.size, dtype=np.int64)
+
+    def row_of(self, person: np.ndarray, org: np.ndarray) -> np.ndarray:
+        """The record row of each (person, org) pair (every pair has one: records come from every contact)."""
+        return np.searchsorted(self.key, person.astype(np.int64) * self.stride + org)
+
+    def frame(self, patient_ids: np.ndarray) -> pl.DataFrame:
+        """The identity_records rows: timestamps, status at the period's end, documents withheld."""
+        retrieved, validated = np.isfinite(self.retrieved), np.isfinite(self.validated)
+        status = retrieved.astype(np.int64) * 2 + validated.astype(np.int64)
+        return pl.DataFrame(
+            {
+                "patient_id": patient_ids[self.person],
+                "organization_id": self.org,
+                "created_at": _datetimes(self.created),
+                "ins_retrieved_at": _datetimes(self.retrieved),
+                "identity_validated_at": _datetimes(self.validated),
+                "qualified_at": _datetimes(self.qualified),
+                "status": pl.Series(_statuses(), dtype=pl.String).gather(status),
+                "documents_withheld": self.withheld,
+            }
+        )
+
+
+def _datetimes(days: np.ndarray) -> pl.Series:
+    """Day ordinals to Datetime(us), null where not finite (never)."""
+    finite = np.isfinite(days)
+    us = np.where(finite, (np.where(finite, days, EPOCH) - EPOCH) * US_PER_DAY, 0).astype(np.int64)
+    return pl.Series(us).cast(pl.Datetime("us")).set(pl.Series(~finite), None)
+
+
+def generate_identity_records(
+    rng: np.random.Generator,
+    curves: IdentityCurves,
+    person: np.ndarray,
+    org: np.ndarray,
+    day: np.ndarray,
+) -> Records:
+    """The identity records of one chunk from its contacts (person, organization_id, day; day ordinals): one per
+    (person, structure), created at the first contact; the INS retrieved and the identity validated when the
+    structure's routine reaches the record (its curve passes the record's draw) no later than its last contact."""
+    stride = int(curves.curve_of.size)
+    key = person.astype(np.int64) * stride + org
+    grouped = (
+        pl.DataFrame({"key": key, "day": day})
+        .group_by("key")
+        .agg(pl.col("day").min().alias("first"), pl.col("day").max().alias("last"))
+        .sort("key")
+    )
+    key = grouped["key"].to_numpy()
+    r_person, r_org = key // stride, key % stride
+    first, last = grouped["first"].to_numpy(), grouped["last"].to_numpy()
+    done = {}
+    for step in STEPS:  # one uniform per record and step, in record order
+        at = np.maximum(first, curves.threshold(step, r_org, rng.random(key.size)))
+        done[step] = np.where(at <= last, at, np.inf)
+    return Records(key, r_person, r_org, first, last, done["retrieved"], done["validated"], stride)
