@@ -130,7 +130,15 @@ def _read_manifest(path: Path, report: ValidationReport) -> dict | None:
     return manifest if isinstance(manifest.get("tables"), dict) else None
 
 
-PER_PATIENT = ("patients", "identity_records", "conditions", "encounters", "documents", "observations", "access_events")
+PER_PATIENT = (
+    "patients",
+    "identity_records",
+    "conditions",
+    "encounters",
+    "documents",
+    "observations",
+    "access_events",
+)
 SHARED = tuple(t for t in TABLES if t not in PER_PATIENT)  # organizations, professionals: read whole
 _PART = re.compile(r"part-(\d+)\.parquet$")
 

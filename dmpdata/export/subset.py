@@ -14,7 +14,15 @@ from dmpdata.layout import DatasetFolder, read_part
 __all__ = ["PATIENT_TABLES", "Selection", "Subset", "SubsetError", "select"]
 
 # Tables whose rows belong to one patient: a subset keeps the rows of its patients.
-PATIENT_TABLES = ("patients", "identity_records", "conditions", "encounters", "documents", "observations", "access_events")
+PATIENT_TABLES = (
+    "patients",
+    "identity_records",
+    "conditions",
+    "encounters",
+    "documents",
+    "observations",
+    "access_events",
+)
 # Columns pointing at professionals / organizations, per table (what the kept rows reference).
 PROFESSIONAL_REFS = {
     "patients": ("gp_professional_id",),

@@ -23,9 +23,7 @@ class IdentityCurves:
     def __init__(self, organizations: pl.DataFrame):
         table = reference.load("identity_qualification").sort("date")
         keys = table.select("facility_type_code", "sector").unique(maintain_order=True).rows()
-        self.points = {
-            step: [self._curve(table, step, ft, sector) for ft, sector in keys] for step in STEPS
-        }
+        self.points = {step: [self._curve(table, step, ft, sector) for ft, sector in keys] for step in STEPS}
         index = {key: i for i, key in enumerate(keys)}
         fts = organizations["facility_type_code"].to_list()
         sectors = organizations["sector"].to_list()

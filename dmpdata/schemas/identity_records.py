@@ -58,5 +58,7 @@ class IdentityRecords(pa.DataFrameModel):
 
     @pa.dataframe_check(name="status_matches_identity_steps")
     def _status(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        status = _status_of(pl.col("ins_retrieved_at").is_not_null(), pl.col("identity_validated_at").is_not_null())
+        status = _status_of(
+            pl.col("ins_retrieved_at").is_not_null(), pl.col("identity_validated_at").is_not_null()
+        )
         return data.lazyframe.select(pl.col("status") == status)

@@ -44,11 +44,16 @@ def identity_statuses(records: pl.DataFrame) -> pl.DataFrame:
     """patient_id -> the most reliable status of the patient's identity records at the period's end (the
     vocabulary's order: PROV, VALI, RECUP, QUAL), the status the Patient resource states."""
     order = list(reference.codes("identity_statuses"))
-    rank = pl.col("status").cast(pl.String).replace_strict(order, list(range(len(order))), return_dtype=pl.Int8)
+    rank = (
+        pl.col("status").cast(pl.String).replace_strict(order, list(range(len(order))), return_dtype=pl.Int8)
+    )
     return (
         records.group_by("patient_id")
         .agg(rank.max().alias("_rank"))
-        .select("patient_id", pl.col("_rank").replace_strict(list(range(len(order))), order).alias(IDENTITY_STATUS))
+        .select(
+            "patient_id",
+            pl.col("_rank").replace_strict(list(range(len(order))), order).alias(IDENTITY_STATUS),
+        )
     )
 
 
@@ -73,7 +78,9 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
             valueCoding=_coding(url("system:identity-status"), pl.col(IDENTITY_STATUS)),
         )
     )
-    profile = pl.when(qualified).then(_lit(url("profile:Patient"))).otherwise(_lit(url("profile:PatientNoINS")))
+    profile = (
+        pl.when(qualified).then(_lit(url("profile:Patient"))).otherwise(_lit(url("profile:PatientNoINS")))
+    )
     resource = pl.struct(
         resourceType=_lit("Patient"),
         id=pl.col("patient_id").cast(pl.String),
@@ -108,7 +115,7 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
                 extension=_list(
                     _ext(
                         _LEAF,
-                        url=_lit(insee),
+                        url=_lit(url("extension:insee-code")),
                         valueCoding=_coding(url("system:TRE_R13-CommuneOM"), pl.col("residence_commune")),
                     )
                 ),

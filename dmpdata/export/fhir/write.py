@@ -58,7 +58,9 @@ def render_part(
 
     Returns (resource type -> file, resource type -> lines, the part's consent-relevant events or None)."""
     frame = selection.rows(table, read_part(part))
-    if table == "patients":  # the chunk's identity records (same part number) give each Patient its INS status
+    if (
+        table == "patients"
+    ):  # the chunk's identity records (same part number) give each Patient its INS status
         sibling = Path(part).parent.parent / "identity_records" / Path(part).name
         frame = with_identity_statuses(frame, read_part(sibling, ["patient_id", "status"]))
     files, counts = {}, {}
