@@ -355,3 +355,37 @@ def test_document_rule_and_upload_types_are_known_document_types():
     assert {"REMB", "60591-5"} <= types  # fed by the Assurance Maladie / the médecin traitant
     feeding_types = set(ref.load("feeding")["type_code"]) - {"*"}
     assert feeding_types <= types
+
+
+def test_identity_qualification_curves_rise_and_follow_the_structures():
+    """Each (facility type, sector, step) curve strictly rises (its inverse gives each record's day) and every
+    curve has both steps; a facility type's own curve is in that type's sector, and every care sector has a
+    default (*) curve."""
+    table = ref.load("identity_qualification").sort("date")
+    curves = table.group_by("facility_type_code", "sector", "step", maintain_order=True).agg("share")
+    for ft, sector, step, shares in curves.iter_rows():
+        assert all(b > a for a, b in zip(shares, shares[1:], strict=False)), (ft, sector, step)
+    steps = curves.group_by("facility_type_code", "sector").agg(pl.col("step").sort())
+    assert all(s == ["retrieved", "validated"] for s in steps["step"].to_list())
+    sector_of = dict(ref.load("facility_types").select("facility_type_code", "sector").iter_rows())
+    for ft, sector in steps.select("facility_type_code", "sector").iter_rows():
+        assert ft == "*" or sector_of[ft] == sector, (ft, sector)
+    defaults = set(steps.filter(pl.col("facility_type_code") == "*")["sector"])
+    assert defaults == set(ref.codes("sectors", care=True))
+
+
+def test_identity_statuses_are_the_four_rniv_combinations():
+    """PROV neither step, VALI validated only, RECUP retrieved only, QUAL both: only QUAL may share the INS."""
+    table = ref.load("identity_statuses")
+    flags = {
+        c: (r, v, s)
+        for c, r, v, s in table.select(
+            "code", "ins_retrieved", "identity_validated", "ins_shareable"
+        ).iter_rows()
+    }
+    assert flags == {
+        "PROV": (False, False, False),
+        "VALI": (False, True, False),
+        "RECUP": (True, False, False),
+        "QUAL": (True, True, True),
+    }

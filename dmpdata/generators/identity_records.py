@@ -71,12 +71,13 @@ class IdentityCurves:
 
 @cache
 def _statuses() -> tuple[str, ...]:
-    """The RNIV codes by (retrieved, validated) flags: 0 PROV, 1 VALI, 2 RECUP, 3 QUAL."""
-    codes = set(reference.codes("identity_statuses"))
-    wanted = ("PROV", "VALI", "RECUP", "QUAL")
-    if set(wanted) != codes:  # pragma: no cover - guarded by tests/test_reference.py
-        raise ValueError(f"identity_statuses must hold {wanted}, has {sorted(codes)}")
-    return wanted
+    """The RNIV codes by (retrieved, validated) flags, index retrieved × 2 + validated (identity_statuses.csv)."""
+    table = reference.load("identity_statuses")
+    by_flags = {
+        int(r) * 2 + int(v): code
+        for code, r, v in table.select("code", "ins_retrieved", "identity_validated").iter_rows()
+    }
+    return tuple(by_flags[i] for i in range(4))
 
 
 class Records:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from dmpdata import reference
 from dmpdata.schemas._common import EVENT_TIMES, vocabulary
 
 
 def _status_of(retrieved: pl.Expr, validated: pl.Expr) -> pl.Expr:
-    """The RNIV status the two steps give: PROV neither, VALI validated only, RECUP retrieved only, QUAL both."""
-    return (
-        pl.when(retrieved & validated)
-        .then(pl.lit("QUAL"))
-        .when(retrieved)
-        .then(pl.lit("RECUP"))
-        .when(validated)
-        .then(pl.lit("VALI"))
-        .otherwise(pl.lit("PROV"))
-    )
+    """The RNIV status the two steps give (identity_statuses.csv: PROV neither, VALI validated only, RECUP
+    retrieved only, QUAL both)."""
+    table = reference.load("identity_statuses")
+    status = pl.lit(None, dtype=pl.String)
+    for code, r, v in table.select("code", "ins_retrieved", "identity_validated").iter_rows():
+        status = pl.when((retrieved == r) & (validated == v)).then(pl.lit(code)).otherwise(status)
+    return status
 
 
 class IdentityRecords(pa.DataFrameModel):

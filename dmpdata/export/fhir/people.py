@@ -70,7 +70,8 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
 
     `frame`: patients with the `identity_status` column (`with_identity_statuses`)."""
     _check_test_oids(frame)
-    qualified = (pl.col(IDENTITY_STATUS) == "QUAL").fill_null(False)
+    shareable = reference.load("identity_statuses").filter(pl.col("ins_shareable"))["code"]
+    qualified = pl.col(IDENTITY_STATUS).is_in(shareable.implode()).fill_null(False)
     reliability = _list(
         _ext(
             _LEAF,
