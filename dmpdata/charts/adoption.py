@@ -402,7 +402,7 @@ def care_withheld_unqualified_identity(df: pl.DataFrame) -> alt.HConcatChart:
                 alt.Tooltip("encounters_withheld:Q", title="Encounters concerned", format=COUNT),
             ],
         )
-        .properties(title=_title("Documents never fed to the DMP for want of a qualified identity"))
+        .properties(title=_title("Documents withheld"))
     )
     lines = (
         alt.Chart(d)
@@ -423,4 +423,9 @@ def care_withheld_unqualified_identity(df: pl.DataFrame) -> alt.HConcatChart:
         )
         .properties(title=_title("Share withheld"))
     )
-    return alt.hconcat(bars, lines)
+    return alt.hconcat(bars, lines).properties(
+        title=_title(
+            "Care that never reached the DMP because the identity was not qualified",
+            "A structure feeds the DMP only once it holds a qualified identity of the patient (INS référentiel)",
+        )
+    )
