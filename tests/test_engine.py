@@ -22,6 +22,7 @@ def test_manifest_describes_a_synthetic_dataset(tiny):
         "organizations",
         "professionals",
         "patients",
+        "identity_records",
         "conditions",
         "encounters",
         "documents",

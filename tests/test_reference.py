@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from importlib.resources import files
 
 import polars as pl
@@ -364,7 +365,7 @@ def test_identity_qualification_curves_rise_and_follow_the_structures():
     table = ref.load("identity_qualification").sort("date")
     curves = table.group_by("facility_type_code", "sector", "step", maintain_order=True).agg("share")
     for ft, sector, step, shares in curves.iter_rows():
-        assert all(b > a for a, b in zip(shares, shares[1:], strict=False)), (ft, sector, step)
+        assert all(b > a for a, b in itertools.pairwise(shares)), (ft, sector, step)
     steps = curves.group_by("facility_type_code", "sector").agg(pl.col("step").sort())
     assert all(s == ["retrieved", "validated"] for s in steps["step"].to_list())
     sector_of = dict(ref.load("facility_types").select("facility_type_code", "sector").iter_rows())
