@@ -288,15 +288,19 @@ def _curves(staff) -> IdentityCurves:
 
 def _identity_records(rng, staff, encounters: pl.DataFrame, person_of: np.ndarray, prof: dict) -> Records:
     """The chunk's identity records from its contacts: every encounter (its structure, its start) and every
-    professional document written in the period (the author's structure, its creation: a prescription or the
-    médecin traitant's VSM written without an encounter of the dataset)."""
+    professional document of the period written outside one (the author's structure, its creation: a prescription
+    by the médecin traitant, the yearly VSM, or a document written before the encounter's start)."""
     start_day = encounters["start_at"].cast(pl.Int64).to_numpy() / US_PER_DAY + EPOCH
+    enc_org = encounters["organization_id"].to_numpy()
+    org = staff.org[prof["author"]]
+    row = np.maximum(prof["encounter"] - 1, 0)  # encounter ids are 1..n in row order (0: none)
+    outside = (prof["encounter"] == 0) | (org != enc_org[row]) | (prof["created"] < start_day[row])
     return generate_identity_records(
         rng,
         _curves(staff),
-        np.concatenate([person_of, prof["person"]]),
-        np.concatenate([encounters["organization_id"].to_numpy(), staff.org[prof["author"]]]),
-        np.concatenate([start_day, prof["created"]]),
+        np.concatenate([person_of, prof["person"][outside]]),
+        np.concatenate([enc_org, org[outside]]),
+        np.concatenate([start_day, prof["created"][outside]]),
     )
 
 

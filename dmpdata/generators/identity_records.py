@@ -31,6 +31,13 @@ class IdentityCurves:
         self.curve_of = np.full(len(fts) + 1, -1, dtype=np.int16)
         for row, (ft, sector) in enumerate(zip(fts, sectors, strict=True)):
             self.curve_of[row + 1] = index.get((ft, sector), index.get(("*", sector), -1))
+        # The qualified share of each curve day by day (row -1: no curve, 0): one gather per document, no sort.
+        every = [days for step in STEPS for days, _ in self.points[step]]
+        self.first_day = min(days[0] for days in every)
+        grid = np.arange(self.first_day, max(days[-1] for days in every) + 2)
+        self.daily = np.zeros((len(keys) + 1, grid.size))
+        for c in range(len(keys)):
+            self.daily[c] = np.prod([np.interp(grid, *self.points[s][c]) for s in STEPS], axis=0)
 
     @staticmethod
     def _curve(table: pl.DataFrame, step: str, ft: str, sector: str) -> tuple[np.ndarray, np.ndarray]:
@@ -53,10 +60,9 @@ class IdentityCurves:
         return out
 
     def share(self, org: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """Expected share of the organization's records qualified (both steps done) on that day."""
-        return self._grouped(
-            org, lambda pts, rows: np.prod([np.interp(day[rows], *pts[s]) for s in STEPS], axis=0)
-        )
+        """Expected share of the organization's records qualified (both steps done) on that day (to the day)."""
+        at = np.clip(np.floor(day).astype(np.int64) - int(self.first_day), 0, self.daily.shape[1] - 1)
+        return self.daily[self.curve_of[org], at]
 
     def threshold(self, step: str, org: np.ndarray, u: np.ndarray) -> np.ndarray:
         """The day the step's curve reaches u: -inf when it already had at its first point, inf when never."""
@@ -115,8 +121,8 @@ class Records:
 def _datetimes(days: np.ndarray) -> pl.Series:
     """Day ordinals to Datetime(us), null where not finite (never)."""
     finite = np.isfinite(days)
-    us = np.where(finite, (np.where(finite, days, EPOCH) - EPOCH) * US_PER_DAY, 0).astype(np.int64)
-    return pl.Series(us).cast(pl.Datetime("us")).set(pl.Series(~finite), None)
+    us = ((np.where(finite, days, EPOCH) - EPOCH) * US_PER_DAY).astype(np.int64).view("datetime64[us]")
+    return pl.Series(np.where(finite, us, np.datetime64("NaT", "us")))  # NaT: null
 
 
 def generate_identity_records(
@@ -131,15 +137,16 @@ def generate_identity_records(
     structure's routine reaches the record (its curve passes the record's draw) no later than its last contact."""
     stride = int(curves.curve_of.size)
     key = person.astype(np.int64) * stride + org
-    grouped = (
-        pl.DataFrame({"key": key, "day": day})
-        .group_by("key")
-        .agg(pl.col("day").min().alias("first"), pl.col("day").max().alias("last"))
-        .sort("key")
+    # Sorted by key (the encounters come sorted by patient: runs a stable sort merges fast), then the first and
+    # last contact of each run: cheaper than a hash group-by and its sort.
+    order = np.argsort(key, kind="stable")
+    key, day = key[order], day[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, dtype=np.int64)
+    first, last = (
+        np.ufunc.reduceat(f, day, starts) if key.size else np.zeros(0) for f in (np.minimum, np.maximum)
     )
-    key = grouped["key"].to_numpy()
+    key = key[starts]
     r_person, r_org = key // stride, key % stride
-    first, last = grouped["first"].to_numpy(), grouped["last"].to_numpy()
     done = {}
     for step in STEPS:  # one uniform per record and step, in record order
         at = np.maximum(first, curves.threshold(step, r_org, rng.random(key.size)))
