@@ -47,32 +47,24 @@ class IdentityCurves:
         days = np.array([d.toordinal() for d in part["date"]], dtype=np.float64)
         return days, part["share"].to_numpy()
 
-    def _grouped(self, org: np.ndarray, fn) -> np.ndarray:
-        """fn(step points by step, rows) for each curve's rows (an organization without a curve: 0)."""
-        curve = self.curve_of[org]
-        order = np.argsort(curve, kind="stable")
-        bounds = np.searchsorted(curve[order], np.arange(-1, len(self.points[STEPS[0]]) + 1))
-        out = np.zeros(org.size)
-        for c in range(len(self.points[STEPS[0]])):
-            rows = order[bounds[c + 1] : bounds[c + 2]]
-            if rows.size:
-                out[rows] = fn({step: self.points[step][c] for step in STEPS}, rows)
-        return out
-
     def share(self, org: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Expected share of the organization's records qualified (both steps done) on that day (to the day)."""
         at = np.clip(np.floor(day).astype(np.int64) - int(self.first_day), 0, self.daily.shape[1] - 1)
         return self.daily[self.curve_of[org], at]
 
     def threshold(self, step: str, org: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """The day the step's curve reaches u: -inf when it already had at its first point, inf when never."""
+        """The day the step's curve reaches u: -inf when it already had at its first point, inf when never.
 
-        def inverse(pts, rows):
-            days, shares = pts[step]
-            t = np.interp(u[rows], shares, days)
-            return np.where(u[rows] <= shares[0], -np.inf, np.where(u[rows] > shares[-1], np.inf, t))
-
-        return self._grouped(org, inverse)
+        Every curve's inverse in one interpolation: curve c's shares are shifted by 2c (each curve rises strictly,
+        tests/test_reference.py), so that u + 2c falls within curve c's stretch when its curve passes u."""
+        curve = self.curve_of[org].astype(np.int64)
+        points = self.points[step]
+        shifted = np.concatenate([shares + 2 * c for c, (_, shares) in enumerate(points)])
+        days = np.concatenate([d for d, _ in points])
+        lo = np.array([shares[0] for _, shares in points] + [np.inf])[curve]  # curve -1: never
+        hi = np.array([shares[-1] for _, shares in points] + [-np.inf])[curve]
+        at = np.interp(u + 2 * curve, shifted, days)
+        return np.where(u > hi, np.inf, np.where(u <= lo, -np.inf, at))
 
 
 @cache
