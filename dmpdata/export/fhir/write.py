@@ -58,11 +58,8 @@ def render_part(
 
     Returns (resource type -> file, resource type -> lines, the part's consent-relevant events or None)."""
     frame = selection.rows(table, read_part(part))
-    if (
-        table == "patients"
-    ):  # the chunk's identity records (same part number) give each Patient its INS status
-        sibling = Path(part).parent.parent / "identity_records" / Path(part).name
-        frame = with_identity_statuses(frame, read_part(sibling, ["patient_id", "status"]))
+    if table == "patients":
+        frame = _with_identity(frame, part)
     files, counts = {}, {}
     for resource_type, render in _PER_PART[table]:
         lines = render(frame, organizations) if table == "documents" else render(frame)
@@ -77,6 +74,18 @@ def render_part(
         else None
     )
     return files, counts, events
+
+
+def _with_identity(patients: pl.DataFrame, part: str) -> pl.DataFrame:
+    """The patients of a part with their identity status at export, from the chunk's identity records (the part of
+    the same number); none for a dataset of before identity records: no qualified identity, no INS sent."""
+    sibling = Path(part).parent.parent / "identity_records" / Path(part).name
+    records = (
+        read_part(sibling, ["patient_id", "status"])
+        if sibling.exists()
+        else pl.DataFrame(schema={"patient_id": pl.Int64, "status": pl.String})
+    )
+    return with_identity_statuses(patients, records)
 
 
 class _Output:
