@@ -79,13 +79,10 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
             valueCoding=_coding(url("system:identity-status"), pl.col(IDENTITY_STATUS)),
         )
     )
-    profile = (
-        pl.when(qualified).then(_lit(url("profile:Patient"))).otherwise(_lit(url("profile:PatientNoINS")))
-    )
     resource = pl.struct(
         resourceType=_lit("Patient"),
         id=pl.col("patient_id").cast(pl.String),
-        meta=pl.struct(profile=pl.concat_list([profile]), security=_meta(None).struct.field("security")),
+        meta=_patient_meta(qualified),
         extension=_list(
             _when(
                 pl.col(IDENTITY_STATUS).is_not_null(),
@@ -93,19 +90,7 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
             ),
             _ext(_EXTENSION, url=_lit(url("extension:birth-place")), valueAddress=_birth_place()),
         ),
-        identifier=_list(
-            _when(
-                qualified,
-                pl.struct(
-                    use=_lit("official"),
-                    type=_concept(
-                        url("system:fr-core-v2-0203"), _lookup("ins_oid", "ins_oids", "oid", "fhir_type_code")
-                    ),
-                    system=pl.concat_str(_lit("urn:oid:"), pl.col("ins_oid")),
-                    value=pl.col("ins_matricule"),
-                ),
-            )
-        ),
+        identifier=_list(_when(qualified, _ins_identifier())),
         name=_patient_names(),
         gender=mapped("gender", "sex"),
         birthDate=_date("birth_date"),
@@ -128,6 +113,24 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
         generalPractitioner=_list(_ref("Practitioner", "gp_professional_id")),
     )
     return _encode(frame, resource)
+
+
+def _patient_meta(qualified: pl.Expr) -> pl.Expr:
+    """meta: FR Core Patient INS for a qualified identity, FR Core Patient otherwise; the test-data label."""
+    profile = (
+        pl.when(qualified).then(_lit(url("profile:Patient"))).otherwise(_lit(url("profile:PatientNoINS")))
+    )
+    return pl.struct(profile=pl.concat_list([profile]), security=_meta(None).struct.field("security"))
+
+
+def _ins_identifier() -> pl.Expr:
+    """The INS identifier: the matricule under its (test) OID, official use."""
+    return pl.struct(
+        use=_lit("official"),
+        type=_concept(url("system:fr-core-v2-0203"), _lookup("ins_oid", "ins_oids", "oid", "fhir_type_code")),
+        system=pl.concat_str(_lit("urn:oid:"), pl.col("ins_oid")),
+        value=pl.col("ins_matricule"),
+    )
 
 
 def _birth_place() -> pl.Expr:
