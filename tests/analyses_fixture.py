@@ -298,7 +298,7 @@ def encounters() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=cols, orient="row").with_columns(
         pl.col("follows_encounter_id").cast(pl.Int64),
         pl.col("encounter_id")
-        .replace_strict(withheld, default=0, return_dtype=pl.Int32)
+        .replace_strict(withheld, default=0, return_dtype=pl.Int64)
         .alias("documents_withheld_unqualified"),
     )
 

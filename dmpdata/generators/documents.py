@@ -275,7 +275,7 @@ def generate_documents(
     return (
         _assemble(docs, patients, staff, birth, rng),
         records.frame(patient_ids),
-        encounters.with_columns(documents_withheld_unqualified=pl.Series(withheld, dtype=pl.Int32)),
+        encounters.with_columns(documents_withheld_unqualified=pl.Series(withheld, dtype=pl.Int64)),
     )
 
 
