@@ -131,8 +131,6 @@ def faker_loop(n: int):
         countries["country_code"].to_list(),
         list(itertools.accumulate(countries["weight"].to_list())),
     )
-    statuses = reference.load("identity_statuses")
-    st_codes, st_cum = statuses["code"].to_list(), list(itertools.accumulate(statuses["share"].to_list()))
     qx = {s: reference.load("mortality").filter(pl.col("sex") == s).sort("age")["qx"].to_list() for s in "MF"}
     curve = reference.load("mes_activation").sort("date")
     c_days, c_shares = [d.toordinal() for d in curve["date"]], curve["activated_share"].to_list()
@@ -246,7 +244,6 @@ def faker_loop(n: int):
                     if abroad and random.random() < P("nia_share_of_foreign_born")
                     else "NIR",
                     "ins_oid": "1.2.250.1.213.1.4.10",
-                    "identity_status": random.choices(st_codes, cum_weights=st_cum)[0],
                     "birth_name": ins_form(fake.last_name()),
                     "first_names": " ".join(names),
                     "first_name": names[0],

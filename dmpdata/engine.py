@@ -82,7 +82,8 @@ def _shifted(table: str, frame: pl.DataFrame, k: int) -> pl.DataFrame:
 def simulate_chunk(
     scenario: Scenario, k: int, area, staff, patients: pl.DataFrame, emit: Callable[[str, pl.DataFrame], None]
 ) -> None:
-    """Every per-patient stage for chunk k: conditions, encounters, documents, observations, access traces.
+    """Every per-patient stage for chunk k: conditions, encounters, identity records, documents, observations, access
+    traces.
 
     Each table goes to `emit(name, frame)` (local ids) once final; observations, which no later stage reads, before
     the access stage, so that the chunk's peak memory does not hold them."""
@@ -90,7 +91,9 @@ def simulate_chunk(
     emit("gp_declarations", declarations(patients, scenario))
     conditions = generate_conditions(scenario, stream(seed, "conditions", k), patients)
     encounters = generate_encounters(scenario, stream(seed, "pathways", k), area, staff, patients, conditions)
-    documents = generate_documents(scenario, stream(seed, "documents", k), patients, encounters, staff)
+    documents, identity_records, encounters = generate_documents(
+        scenario, stream(seed, "documents", k), patients, encounters, staff, stream(seed, "identity", k)
+    )
     emit(
         "observations",
         generate_observations(
@@ -102,6 +105,7 @@ def simulate_chunk(
     )
     for name, frame in (
         ("patients", patients),
+        ("identity_records", identity_records),
         ("conditions", conditions),
         ("encounters", encounters.drop(CODE_COLUMNS)),
         ("documents", documents),

@@ -20,6 +20,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "documents": ("DMP documents fed", "{:,}"),
     "documents_per_patient": ("documents per patient", "{:.1f}"),
     "lab_reports": ("of which lab reports", "{:.1%}"),
+    "withheld": ("documents withheld (identity not qualified)", "{:,}"),
     "consultations": ("professional consultations", "{:,}"),
     "denied": ("of which denied", "{:.1%}"),
     "bris_de_glace": ("of which in bris de glace", "{:,}"),
@@ -35,6 +36,7 @@ SUMMARY = (
     "with_gp",
     "documents",
     "lab_reports",
+    "withheld",
     "consultations",
     "denied",
     "bris_de_glace",
@@ -54,6 +56,8 @@ WITH p AS (
 ), d AS (
     SELECT count(*)::BIGINT AS documents, coalesce(avg((type_code = '11502-2')::INT), 0)::DOUBLE AS lab_reports
     FROM documents
+), w AS (
+    SELECT coalesce(sum(documents_withheld), 0)::BIGINT AS withheld FROM identity_records
 ), a AS (
     SELECT
         count(*)::BIGINT                                                    AS consultations,
@@ -62,8 +66,8 @@ WITH p AS (
     FROM access_events
     WHERE action = 'consult'
 )
-SELECT p.*, d.*, d.documents / greatest(p.patients, 1) AS documents_per_patient, a.*
-FROM p, d, a
+SELECT p.*, d.*, d.documents / greatest(p.patients, 1) AS documents_per_patient, w.*, a.*
+FROM p, d, w, a
 """
 
 

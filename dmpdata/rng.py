@@ -7,7 +7,15 @@ import numpy as np
 __all__ = ["STAGES", "stream"]
 
 # Stage numbers are part of the data contract: changing one changes every dataset.
-STAGES = {"workforce": 1, "population": 2, "conditions": 3, "pathways": 4, "documents": 5, "access": 6}
+STAGES = {
+    "workforce": 1,
+    "population": 2,
+    "conditions": 3,
+    "pathways": 4,
+    "documents": 5,
+    "access": 6,
+    "identity": 7,
+}
 
 
 def stream(seed: int, stage: str, chunk: int = 0, *substream: int) -> np.random.Generator:

@@ -133,6 +133,7 @@ def _read_manifest(path: Path, report: ValidationReport) -> dict | None:
 PER_PATIENT = (
     "patients",
     "gp_declarations",
+    "identity_records",
     "conditions",
     "encounters",
     "documents",

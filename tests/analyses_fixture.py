@@ -304,8 +304,14 @@ def encounters() -> pl.DataFrame:
         "prescribes_drugs",
         "follows_encounter_id",
     ]
+    # Documents withheld because the structure had not qualified the identity: E9 (patient 2's GP visit, 2024) one,
+    # E22 (patient 5's emergency, 2025) two.
+    withheld = {9: 1, 22: 2}
     return pl.DataFrame(rows, schema=cols, orient="row").with_columns(
-        pl.col("follows_encounter_id").cast(pl.Int64)
+        pl.col("follows_encounter_id").cast(pl.Int64),
+        pl.col("encounter_id")
+        .replace_strict(withheld, default=0, return_dtype=pl.Int64)
+        .alias("documents_withheld_unqualified"),
     )
 
 

@@ -782,6 +782,31 @@ def test_diabetics_overdue(con):
     assert analyses.diabetics_overdue(con)["patient_id"].to_list() == [6, 1, 2]
 
 
+def test_care_withheld_unqualified_identity(con):
+    df = analyses.care_withheld_unqualified_identity(con)
+    got = {
+        (r["year"], r["sector"]): (
+            r["encounters"],
+            r["encounters_withheld"],
+            r["documents_withheld"],
+            r["documents_fed"],
+        )
+        for r in df.to_dicts()
+    }
+    assert got == {
+        # hospital (organization 3: professionals 3 and 7): E3, E20, E26; fed D4, D23
+        (2024, "etablissement"): (3, 0, 0, 2),
+        # the 13 other encounters of 2024; E9's one document withheld; fed D1, D2, … D20 (8 by ville authors)
+        (2024, "ville"): (13, 1, 1, 8),
+        # E8, E12, E18, E22, E27, E28; E22's two documents withheld; 8 fed
+        (2025, "etablissement"): (6, 1, 2, 8),
+        # the 7 other encounters of 2025; 9 fed by ville authors, one a VSM (60591-5), not counted
+        (2025, "ville"): (7, 0, 0, 8),
+    }
+    assert one(df, year=2025, sector="etablissement")["share_withheld"] == pytest.approx(2 / 10)
+    assert one(df, year=2024, sector="ville")["share_withheld"] == pytest.approx(1 / 9)
+
+
 def test_care_vs_dmp(con):
     df = analyses.care_vs_dmp(con)
     got = {

@@ -342,6 +342,10 @@ EXPECTED = {
         same("documents", cols("documents")),
     ],
     "documents_per_month": [totals("documents", "month", by_sum("month", "documents"))],
+    "care_withheld_unqualified_identity": [
+        same("documents_withheld", cols("documents_withheld")),
+        same("share_withheld", cols("share_withheld")),
+    ],
     "professionals_feeding_share": [
         same("share_feeding", cols("share_feeding")),
         same("feeding_professionals", cols("feeding_professionals")),

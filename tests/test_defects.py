@@ -338,6 +338,34 @@ def document_fed_after_the_dmp_closed(path: Path) -> None:
     )
 
 
+# identity records
+
+
+def document_fed_without_qualified_identity(path: Path) -> None:
+    """The author's structure's record of the patient loses its INS (a consistent VALI record): the document it fed
+    went without a qualified identity."""
+    doc = (
+        _read(path, "documents")
+        .filter(pl.col("organization_id").is_not_null())
+        .sort("document_id")
+        .row(0, named=True)
+    )
+    hit = (pl.col("patient_id") == doc["patient_id"]) & (pl.col("organization_id") == doc["organization_id"])
+    _rewrite(
+        path,
+        "identity_records",
+        lambda r: r.with_columns(
+            pl.when(hit).then(None).otherwise(pl.col(c)).alias(c)
+            for c in ("ins_retrieved_at", "qualified_at")
+        ).with_columns(pl.when(hit).then(pl.lit("VALI")).otherwise(pl.col("status")).alias("status")),
+    )
+
+
+identity_status_contradicts_steps = _edit(
+    "identity_records", "created_at", pl.col("status") == "QUAL", status="PROV"
+)
+
+
 # observations
 
 
@@ -553,6 +581,16 @@ DEFECTS = [
         document_fed_after_the_dmp_closed,
         ("integrity", "document_fed_while_dmp_open"),
         id="fed-after-dmp-closed",
+    ),
+    pytest.param(
+        document_fed_without_qualified_identity,
+        ("integrity", "document_fed_with_qualified_identity"),
+        id="fed-without-qualified-identity",
+    ),
+    pytest.param(
+        identity_status_contradicts_steps,
+        ("identity_records", "status_matches_identity_steps"),
+        id="identity-status-vs-steps",
     ),
     pytest.param(
         observation_on_the_wrong_patient,

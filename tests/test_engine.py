@@ -23,6 +23,7 @@ def test_manifest_describes_a_synthetic_dataset(tiny):
         "professionals",
         "patients",
         "gp_declarations",
+        "identity_records",
         "conditions",
         "encounters",
         "documents",

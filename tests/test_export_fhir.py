@@ -134,35 +134,62 @@ def test_production_ins_oids_appear_nowhere(fhir_dir):
             assert not re.search(re.escape(oid) + r"(?![0-9])", text), f"{oid} in {path.name}"
 
 
-def test_every_patient_carries_the_ins_test_identifier_and_the_ins_traits(resources, tiny_frames):
-    patients = tiny_frames["patients"].to_dicts()
+PATIENT_INS = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins|2.1.0"
+PATIENT = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient|2.1.0"
+RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
+
+
+def _best_status(records: pl.DataFrame) -> dict[int, str]:
+    """patient_id -> the most reliable status of the patient's identity records (PROV < VALI < RECUP < QUAL)."""
+    rank = {"PROV": 0, "VALI": 1, "RECUP": 2, "QUAL": 3}
+    best: dict[int, str] = {}
+    for patient_id, status in records.select("patient_id", "status").iter_rows():
+        if patient_id not in best or rank[status] > rank[best[patient_id]]:
+            best[patient_id] = status
+    return best
+
+
+def test_only_a_qualified_identity_carries_the_ins(resources, tiny_frames):
+    """FR Core: the INS identifier may be conveyed only for a qualified identity (slices in fr-core-patient-ins)."""
+    best = _best_status(tiny_frames["identity_records"])
     by_id = {r["id"]: r for r in resources["Patient"]}
-    for row in patients:
+    seen = set()
+    for row in tiny_frames["patients"].to_dicts():
         resource = by_id[str(row["patient_id"])]
-        assert resource["meta"]["profile"] == [
-            "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-ins|2.1.0"
-        ]
-        ins = [i for i in resource["identifier"] if i["system"] == f"urn:oid:{TEST_OID}"]
-        assert len(ins) == 1 and ins[0]["value"] == row["ins_matricule"] and ins[0]["use"] == "official"
-        assert ins[0]["type"]["coding"][0]["code"] == "INS-NIR-TEST"
+        status = best.get(row["patient_id"])
+        seen.add(status)
+        ins = [i for i in resource.get("identifier", []) if i["system"] == f"urn:oid:{TEST_OID}"]
         extensions = {e["url"]: e for e in resource["extension"]}
-        status = extensions["https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"][
-            "extension"
-        ]
-        assert status == [
-            {
-                "url": "identityStatus",
-                "valueCoding": {
-                    "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445",
-                    "code": {"QUAL": "VALI", "RECUP": "PROV"}.get(
-                        row["identity_status"], row["identity_status"]
-                    ),
-                    "display": {"PROV": "Identité provisoire", "RECUP": "Identité provisoire"}.get(
-                        row["identity_status"], "Identité validée"
-                    ),
-                },
-            }
-        ]
+        if status == "QUAL":
+            assert resource["meta"]["profile"] == [PATIENT_INS]
+            assert len(ins) == 1 and ins[0]["value"] == row["ins_matricule"] and ins[0]["use"] == "official"
+            assert ins[0]["type"]["coding"][0]["code"] == "INS-NIR-TEST"
+        else:
+            assert resource["meta"]["profile"] == [PATIENT] and not ins
+            assert row["ins_matricule"] not in json.dumps(resource)
+        if status is None:  # no structure of the period holds a record: no identity status to state
+            assert RELIABILITY not in extensions
+        else:
+            assert extensions[RELIABILITY]["extension"] == [
+                {
+                    "url": "identityStatus",
+                    "valueCoding": {
+                        "system": "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445",
+                        "code": {"QUAL": "VALI", "RECUP": "PROV"}.get(status, status),
+                        "display": {"PROV": "Identité provisoire", "RECUP": "Identité provisoire"}.get(
+                            status, "Identité validée"
+                        ),
+                    },
+                }
+            ]
+    assert {"QUAL", "RECUP", "VALI"} <= seen  # the tiny dataset has patients of each kind
+
+
+def test_every_patient_carries_the_ins_traits(resources, tiny_frames):
+    by_id = {r["id"]: r for r in resources["Patient"]}
+    for row in tiny_frames["patients"].to_dicts():
+        resource = by_id[str(row["patient_id"])]
+        extensions = {e["url"]: e for e in resource["extension"]}
         place = extensions["http://hl7.org/fhir/StructureDefinition/patient-birthPlace"]["valueAddress"]
         assert place["extension"][0]["valueCoding"]["code"] == row["birth_place_code"]
         official = [n for n in resource["name"] if n["use"] == "official"]

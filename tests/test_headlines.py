@@ -31,6 +31,8 @@ def test_figures_agree_with_the_tables(tiny, con):
     assert values["documents"] == documents.height
     assert values["documents_per_patient"] == pytest.approx(documents.height / patients.height)
     assert values["lab_reports"] == pytest.approx((documents["type_code"] == "11502-2").mean())
+    withheld = tiny.table("identity_records").select(pl.col("documents_withheld").sum()).collect().item()
+    assert values["withheld"] == withheld > 0
     assert values["consultations"] == consults.height
     assert values["denied"] == pytest.approx((consults["outcome"] != "granted").mean())
     assert values["bris_de_glace"] == (consults["access_mode"] == "bris_de_glace").sum()

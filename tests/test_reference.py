@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from importlib.resources import files
 
 import polars as pl
@@ -59,6 +60,7 @@ KEYS = {
     "encounter_kinds": ["kind"],
     "document_rules": ["encounter_kind", "activity", "type_code", "when"],
     "feeding": ["type_code", "sector", "date"],
+    "identity_qualification": ["facility_type_code", "sector", "step", "date"],
     "patient_uploads": ["type_code"],
     "consultation": ["situation", "date"],
     "sectors": ["code"],
@@ -135,8 +137,8 @@ def test_columns_dtypes_valid():
 def test_shares_in_unit_interval():
     checks = {
         "birth_countries": ["weight"],
-        "identity_statuses": ["share"],
         "medecin_traitant_children": ["share"],
+        "identity_qualification": ["share"],
         "condition_prevalence": ["prevalence", "ald_share"],
         "mes_activation": ["profiles_open_share", "activated_share"],
         "mes_prior_dmp": ["share"],
@@ -154,7 +156,6 @@ def test_shares_in_unit_interval():
 
 
 def test_weights_and_shares_sum_to_one():
-    assert ref.load("identity_statuses")["share"].sum() == pytest.approx(1.0, abs=1e-9)
     assert ref.load("birth_countries")["weight"].sum() == pytest.approx(1.0, abs=1e-6)
 
 
@@ -360,3 +361,37 @@ def test_document_rule_and_upload_types_are_known_document_types():
     assert {"REMB", "60591-5"} <= types  # fed by the Assurance Maladie / the médecin traitant
     feeding_types = set(ref.load("feeding")["type_code"]) - {"*"}
     assert feeding_types <= types
+
+
+def test_identity_qualification_curves_rise_and_follow_the_structures():
+    """Each (facility type, sector, step) curve strictly rises (its inverse gives each record's day) and every
+    curve has both steps; a facility type's own curve is in that type's sector, and every care sector has a
+    default (*) curve."""
+    table = ref.load("identity_qualification").sort("date")
+    curves = table.group_by("facility_type_code", "sector", "step", maintain_order=True).agg("share")
+    for ft, sector, step, shares in curves.iter_rows():
+        assert all(b > a for a, b in itertools.pairwise(shares)), (ft, sector, step)
+    steps = curves.group_by("facility_type_code", "sector").agg(pl.col("step").sort())
+    assert all(s == ["retrieved", "validated"] for s in steps["step"].to_list())
+    sector_of = dict(ref.load("facility_types").select("facility_type_code", "sector").iter_rows())
+    for ft, sector in steps.select("facility_type_code", "sector").iter_rows():
+        assert ft == "*" or sector_of[ft] == sector, (ft, sector)
+    defaults = set(steps.filter(pl.col("facility_type_code") == "*")["sector"])
+    assert defaults == set(ref.codes("sectors", care=True))
+
+
+def test_identity_statuses_are_the_four_rniv_combinations():
+    """PROV neither step, VALI validated only, RECUP retrieved only, QUAL both: only QUAL may share the INS."""
+    table = ref.load("identity_statuses")
+    flags = {
+        c: (r, v, s)
+        for c, r, v, s in table.select(
+            "code", "ins_retrieved", "identity_validated", "ins_shareable"
+        ).iter_rows()
+    }
+    assert flags == {
+        "PROV": (False, False, False),
+        "VALI": (False, True, False),
+        "RECUP": (True, False, False),
+        "QUAL": (True, True, True),
+    }

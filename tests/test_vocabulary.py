@@ -24,7 +24,7 @@ SCHEMA_COLUMNS = {
     ("documents", "status"): ("document_statuses", {}),
     ("documents", "confidentiality"): ("confidentiality_codes", {"kind": "hl7"}),
     ("patients", "mes_status"): ("mes_statuses", {}),
-    ("patients", "identity_status"): ("identity_statuses", {}),
+    ("identity_records", "status"): ("identity_statuses", {}),
     ("patients", "matricule_kind"): ("matricule_kinds", {}),
     ("patients", "sex"): ("sexes", {}),
     ("professionals", "sex"): ("sexes", {}),

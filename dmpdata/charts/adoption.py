@@ -379,3 +379,53 @@ def consultations_per_month(df: pl.DataFrame) -> alt.VConcatChart:
             )
         )
     )
+
+
+@chart("care_withheld_unqualified_identity")
+def care_withheld_unqualified_identity(df: pl.DataFrame) -> alt.HConcatChart:
+    """Bars by year: documents withheld for an unqualified identity, by sector; lines: their share of what would
+    have reached the DMP."""
+    d = _frame(df).with_columns(_labelled("sector", SECTORS).alias("sector_label"))
+    color = alt.Color("sector_label:N", title="Sector of the structure", legend=_legend())
+    bars = (
+        alt.Chart(d)
+        .mark_bar()
+        .encode(
+            x=_year(),
+            xOffset="sector_label:N",
+            y=alt.Y("documents_withheld:Q", title="Documents withheld (identity not qualified)"),
+            color=color,
+            tooltip=[
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("sector_label:N", title="Sector"),
+                alt.Tooltip("documents_withheld:Q", title="Documents withheld", format=COUNT),
+                alt.Tooltip("encounters_withheld:Q", title="Encounters concerned", format=COUNT),
+            ],
+        )
+        .properties(title=_title("Documents withheld"))
+    )
+    lines = (
+        alt.Chart(d)
+        .mark_line(point=True)
+        .encode(
+            x=_year(),
+            y=alt.Y(
+                "share_withheld:Q",
+                title="Share of the documents that would have been fed (%)",
+                axis=alt.Axis(format=PCT),
+            ),
+            color=color,
+            tooltip=[
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("sector_label:N", title="Sector"),
+                alt.Tooltip("share_withheld:Q", title="Share withheld", format=PCT_TIP),
+            ],
+        )
+        .properties(title=_title("Share withheld"))
+    )
+    return alt.hconcat(bars, lines).properties(
+        title=_title(
+            "Care that never reached the DMP because the identity was not qualified",
+            "A structure feeds the DMP only once it holds a qualified identity of the patient (INS référentiel)",
+        )
+    )

@@ -17,6 +17,7 @@ __all__ = ["PATIENT_TABLES", "Selection", "Subset", "SubsetError", "select"]
 PATIENT_TABLES = (
     "patients",
     "gp_declarations",
+    "identity_records",
     "conditions",
     "encounters",
     "documents",
@@ -31,7 +32,11 @@ PROFESSIONAL_REFS = {
     "documents": ("author_professional_id",),
     "access_events": ("actor_professional_id", "target_professional_id"),
 }
-ORGANIZATION_REFS = {"encounters": ("organization_id",), "documents": ("organization_id",)}
+ORGANIZATION_REFS = {
+    "identity_records": ("organization_id",),
+    "encounters": ("organization_id",),
+    "documents": ("organization_id",),
+}
 
 
 class SubsetError(DmpdataError, ValueError):

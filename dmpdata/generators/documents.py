@@ -10,6 +10,7 @@ import polars as pl
 
 from dmpdata import reference
 from dmpdata.generators.geography import department_index
+from dmpdata.generators.identity_records import IdentityCurves, Records, generate_identity_records
 from dmpdata.generators.medecin_traitant import MedecinTraitant
 from dmpdata.generators.pathways import codes_of
 from dmpdata.generators.sampling import (
@@ -238,9 +239,16 @@ def _profile_open(created: np.ndarray, closed: np.ndarray, day: np.ndarray) -> n
 
 
 def generate_documents(
-    scenario: Scenario, rng: np.random.Generator, patients: pl.DataFrame, encounters: pl.DataFrame, staff
-) -> pl.DataFrame:
-    """DMP documents of one chunk of patients (ids local to the chunk, from 1; masked_ps set by the access stage)."""
+    scenario: Scenario,
+    rng: np.random.Generator,
+    patients: pl.DataFrame,
+    encounters: pl.DataFrame,
+    staff,
+    identity_rng: np.random.Generator,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """DMP documents of one chunk of patients (ids local to the chunk, from 1; masked_ps set by the access stage),
+    the structures' identity records of its patients (drawn from `identity_rng`) and the encounters with the count
+    of their documents withheld because the author's structure had not qualified the identity."""
     first_id = int(patients["patient_id"][0])
     start, stop = float(scenario.start.toordinal()), float(scenario.end.toordinal() + 1)
 
@@ -258,7 +266,9 @@ def generate_documents(
     person_of = encounters["patient_id"].to_numpy() - first_id
 
     prof = _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death)
-    prof = _fed(scenario, rng, prof, staff, created_p, closed_p, start, stop)
+    prof = {k: v[prof["created"] >= start] for k, v in prof.items()}
+    records = _identity_records(identity_rng, staff, encounters, person_of, prof)
+    prof, withheld = _fed(scenario, rng, prof, staff, created_p, closed_p, stop, records, encounters.height)
     professional = _versions_and_deletions(rng, prof, created_p, closed_p, stop)
     base = professional["person"].size
     # A DMP opened before the period had its history fed then: the period sees its regenerations from its start.
@@ -267,14 +277,50 @@ def generate_documents(
     upload = _patient_uploads(rng, activated_p, closed_p, death, stop, base + remb["key"].size)
     docs = concat_columns([professional, remb, upload])
     _archive(docs, closed_p, stop)
-    return _assemble(docs, patients, staff, birth, rng)
+    patient_ids = patients["patient_id"].to_numpy()
+    return (
+        _assemble(docs, patients, staff, birth, rng),
+        records.frame(patient_ids),
+        encounters.with_columns(documents_withheld_unqualified=pl.Series(withheld, dtype=pl.Int64)),
+    )
 
 
-def _fed(scenario, rng, prof: dict, staff, created_p, closed_p, start: float, stop: float) -> dict:
-    """The professional documents that reach the DMP: fed when the author's software is DMP-compatible, the
-    patient's DMP is open and the author does feed this type then (feeding.csv)."""
-    keep = prof["created"] >= start
-    prof = {k: v[keep] for k, v in prof.items()}
+def _curves(staff) -> IdentityCurves:
+    """The identity qualification curves of the staff's organizations (built once per workforce)."""
+    if getattr(staff, "_identity_curves", None) is None:
+        staff._identity_curves = IdentityCurves(staff.organizations)
+    return staff._identity_curves
+
+
+def _identity_records(rng, staff, encounters: pl.DataFrame, person_of: np.ndarray, prof: dict) -> Records:
+    """The chunk's identity records from its contacts: every encounter (its structure, its start) and every
+    professional document of the period written outside one (the author's structure, its creation: a prescription
+    by the médecin traitant, the yearly VSM, or a document written before the encounter's start)."""
+    start_day = encounters["start_at"].cast(pl.Int64).to_numpy() / US_PER_DAY + EPOCH
+    enc_org = encounters["organization_id"].to_numpy()
+    org = staff.org[prof["author"]]
+    row = np.maximum(prof["encounter"] - 1, 0)  # encounter ids are 1..n in row order (0: none)
+    outside = (prof["encounter"] == 0) | (org != enc_org[row]) | (prof["created"] < start_day[row])
+    return generate_identity_records(
+        rng,
+        _curves(staff),
+        np.concatenate([person_of, prof["person"][outside]]),
+        np.concatenate([enc_org, org[outside]]),
+        np.concatenate([start_day, prof["created"][outside]]),
+    )
+
+
+def _fed(
+    scenario, rng, prof: dict, staff, created_p, closed_p, stop: float, records: Records, n_encounters: int
+) -> tuple[dict, np.ndarray]:
+    """The professional documents that reach the DMP, and per encounter the count withheld for identity.
+
+    Fed when the author's software is DMP-compatible, the patient's DMP is open, the author does feed this type then
+    and the author's structure holds a qualified identity of the patient at submission (INS référentiel: the INS
+    is used to share data only once qualified). The published feeding volumes behind feeding.csv already carry that
+    condition: the share of a structure's documents fed is read as qualified share × the share fed when qualified,
+    so the draw uses feeding.csv's share divided by the expected qualified share of the structure's records then
+    (identity_qualification.csv), capped at 1. Documents that pass every test but the identity are withheld."""
     sector = staff.sector_code[prof["author"]]
     submitted = prof["created"] + _lag(sector, rng)
     can = np.flatnonzero(
@@ -283,10 +329,17 @@ def _fed(scenario, rng, prof: dict, staff, created_p, closed_p, start: float, st
         & (staff.equipped_from[prof["author"]] <= np.floor(submitted))
     )
     draw = rng.random(submitted.size)  # one draw per candidate; the curves are read only where the rest holds
-    fed = can[
-        draw[can]
-        < feeding_share(prof["type"][can], sector[can], prof["created"][can], scenario.feeding_factor)
-    ]
+    org = staff.org[prof["author"][can]]
+    share = feeding_share(prof["type"][can], sector[can], prof["created"][can], scenario.feeding_factor)
+    qualified = _curves(staff).share(org, prof["created"][can])
+    share = np.minimum(np.divide(share, qualified, out=np.ones_like(share), where=qualified > 0), 1.0)
+    passed = draw[can] < share
+    row = records.row_of(prof["person"][can][passed], org[passed])
+    ok = records.qualified[row] <= submitted[can][passed]
+    records.withheld += np.bincount(row[~ok], minlength=records.withheld.size)
+    held = prof["encounter"][can][passed][~ok]
+    withheld = np.bincount(held[held > 0], minlength=n_encounters + 1)[1:]
+    fed = can[passed][ok]
     prof = {k: v[fed] for k, v in prof.items()}
     prof["submitted"] = submitted[fed]
     m = prof["submitted"].size
@@ -297,7 +350,7 @@ def _fed(scenario, rng, prof: dict, staff, created_p, closed_p, start: float, st
         status_at=prof["submitted"].copy(),
         key=np.arange(m),
     )
-    return prof
+    return prof, withheld
 
 
 def _versions_and_deletions(rng, prof: dict, created_p, closed_p, stop: float) -> dict:

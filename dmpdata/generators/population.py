@@ -312,18 +312,19 @@ def generate_patients(
     given, picks = _first_name_picks(male, rng, n)
     married = ~male & (age >= 25) & (rng.random(n) < reference.parameter("used_name_share_women_over_25"))
     last = vocab.last_names()
-    statuses = reference.load("identity_statuses")
 
     traits = _nir_traits(male, birth, place_idx, nir_pseudo_months(rng, abroad))
     death = _deaths(birth, male, scenario.start, scenario.end, rng)
     mes = _mes(scenario, rng, n, birth, death, area, dept_idx)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
+    # The draw of the former patients.identity_status (now per structure: identity_records), kept so that the
+    # draws after it, and so every other column of the patients, keep their values.
+    rng.random(n)
 
     frame = _frame(
         {
             "patient_id": np.arange(first_id, first_id + n, dtype=np.int64),
             "matricule_kind": (_KIND, nia.astype(np.int8)),
-            "identity_status": (statuses["code"], categorical(statuses["share"].to_numpy(), rng, n)),
             "birth_name": (last, rng.integers(0, last.len(), n)),
             "used_name": (_last_names_or_null(), choose(married, rng.integers(0, last.len(), n), last.len())),
             "sex": (_SEX, male.astype(np.int8)),

@@ -21,6 +21,7 @@ class Staff:
     def __init__(self, area: Area, professionals: pl.DataFrame, organizations: pl.DataFrame):
         self.area = area
         self.professionals = professionals
+        self.organizations = organizations
         self.dept = department_index(area, professionals["department"], outside=-1)
         self.ids = professionals["professional_id"].to_numpy()
         self.org = professionals["organization_id"].to_numpy()

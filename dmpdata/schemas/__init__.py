@@ -12,6 +12,7 @@ from dmpdata.schemas.conditions import Conditions
 from dmpdata.schemas.documents import Documents
 from dmpdata.schemas.encounters import Encounters
 from dmpdata.schemas.gp_declarations import GpDeclarations
+from dmpdata.schemas.identity_records import IdentityRecords
 from dmpdata.schemas.observations import Observations
 from dmpdata.schemas.organizations import Organizations
 from dmpdata.schemas.patients import Patients
@@ -24,6 +25,7 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "professionals": Professionals,
     "patients": Patients,
     "gp_declarations": GpDeclarations,
+    "identity_records": IdentityRecords,
     "conditions": Conditions,
     "encounters": Encounters,
     "documents": Documents,

@@ -21,6 +21,7 @@ class Encounters(pa.DataFrameModel):
     end_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
     prescribes_drugs: pl.Boolean
     follows_encounter_id: pl.Int64 = pa.Field(nullable=True, ge=1)
+    documents_withheld_unqualified: pl.Int64 = pa.Field(ge=0)
 
     class Config:
         strict = True

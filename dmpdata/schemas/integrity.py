@@ -329,6 +329,18 @@ def _fed_while_open(frames: Frames) -> Failure:
     return bad.height, _examples(bad)
 
 
+def _fed_with_qualified_identity(frames: Frames) -> Failure:
+    """A professional's document is submitted only when the author's structure holds a qualified identity of the
+    patient (identity_records.qualified_at on or before submitted_at; INS référentiel)."""
+    docs = frames["documents"].filter(pl.col("organization_id").is_not_null())
+    records = frames["identity_records"].select("patient_id", "organization_id", "qualified_at")
+    joined = docs.select("document_id", "patient_id", "organization_id", "submitted_at").join(
+        records, on=["patient_id", "organization_id"], how="left"
+    )
+    bad = joined.filter(pl.col("qualified_at").is_null() | (pl.col("qualified_at") > pl.col("submitted_at")))
+    return bad.height, _examples(bad)
+
+
 def _within_period(table: str, column: str) -> Callable[[Frames], Failure]:
     def check(frames: Frames) -> Failure:
         period = frames["_scenario"]
@@ -397,6 +409,10 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         ("gp_declarations",),
         _unique("gp_declarations", "patient_id", "declared_from"),
     ),
+    "identity_records_key_unique": (
+        ("identity_records",),
+        _unique("identity_records", "patient_id", "organization_id"),
+    ),
     "conditions_key_unique": (("conditions",), _unique("conditions", "patient_id", "condition_code")),
     "encounters_id_unique": (("encounters",), _unique("encounters", "encounter_id")),
     "documents_id_unique": (("documents",), _unique("documents", "document_id")),
@@ -423,6 +439,22 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
     "gp_declarations_do_not_overlap": (("gp_declarations",), _declarations_in_sequence),
     "gp_declaration_within_life": (("gp_declarations", "patients"), _declaration_within_life),
     "medecin_traitant_is_the_current_declaration": (("patients", "gp_declarations"), _current_declaration),
+    "identity_record_patient_exists": (
+        ("identity_records", "patients"),
+        _foreign_key("identity_records", "patient_id", "patients", "patient_id"),
+    ),
+    "identity_record_organization_exists": (
+        ("identity_records", "organizations"),
+        _foreign_key("identity_records", "organization_id", "organizations", "organization_id"),
+    ),
+    "identity_record_within_scenario_period": (
+        ("identity_records", "_scenario"),
+        _within_period("identity_records", "created_at"),
+    ),
+    "document_fed_with_qualified_identity": (
+        ("documents", "identity_records"),
+        _fed_with_qualified_identity,
+    ),
     "condition_patient_exists": (
         ("conditions", "patients"),
         _foreign_key("conditions", "patient_id", "patients", "patient_id"),

@@ -35,7 +35,6 @@ class Patients(pa.DataFrameModel):
     ins_matricule: pl.String = pa.Field(str_length=15)
     matricule_kind: pl.String = pa.Field(isin=vocabulary("matricule_kinds"))
     ins_oid: pl.String = pa.Field(isin=[test_oid()])
-    identity_status: pl.String = pa.Field(isin=codes("identity_statuses", "code"))
     birth_name: pl.String = pa.Field(str_matches=r"^[A-Z][A-Z' -]*$")
     first_names: pl.String = pa.Field(str_matches=r"^[A-Z][A-Z' -]*$")
     first_name: pl.String = pa.Field(str_matches=r"^[A-Z][A-Z'-]*$")

@@ -55,6 +55,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "professionals": ("professional_id",),
     "patients": ("patient_id",),
     "gp_declarations": ("patient_id", "declared_from"),
+    "identity_records": ("patient_id", "organization_id"),
     "conditions": ("patient_id", "condition_code"),
     "encounters": ("encounter_id",),
     "documents": ("document_id",),

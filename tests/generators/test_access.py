@@ -46,7 +46,9 @@ def test_consultations_ten_minutes_into_a_late_encounter_do_not_leave_the_period
         pl.when(late).then(pl.lit(last_day + dt.timedelta(minutes=4))).otherwise("end_at").alias("end_at"),
     )
     assert encounters.filter(late).height > 50
-    documents = generate_documents(scenario, stream(1, "documents", 0), patients, encounters, ctx.staff)
+    documents, _, encounters = generate_documents(
+        scenario, stream(1, "documents", 0), patients, encounters, ctx.staff, stream(1, "identity", 0)
+    )
     events, _ = generate_access(scenario, stream(1, "access", 0), patients, encounters, documents, ctx.staff)
     end = dt.datetime.combine(scenario.end + dt.timedelta(days=1), dt.time())
     assert events["occurred_at"].max() < end

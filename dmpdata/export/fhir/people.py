@@ -1,4 +1,4 @@
-"""FHIR people: Patient (FR Core Patient INS), Practitioner and PractitionerRole."""
+"""FHIR people: Patient (FR Core Patient INS when an identity is qualified), Practitioner and PractitionerRole."""
 
 from __future__ import annotations
 
@@ -37,11 +37,41 @@ def _check_test_oids(frame: pl.DataFrame) -> None:
         )
 
 
+IDENTITY_STATUS = "identity_status"  # the column patient_resources reads: the best status at export (or null)
+
+
+def identity_statuses(records: pl.DataFrame) -> pl.DataFrame:
+    """patient_id -> the most reliable status of the patient's identity records at the period's end (the
+    vocabulary's order: PROV, VALI, RECUP, QUAL), the status the Patient resource states."""
+    order = list(reference.codes("identity_statuses"))
+    rank = (
+        pl.col("status").cast(pl.String).replace_strict(order, list(range(len(order))), return_dtype=pl.Int8)
+    )
+    return (
+        records.group_by("patient_id")
+        .agg(rank.max().alias("_rank"))
+        .select(
+            "patient_id",
+            pl.col("_rank").replace_strict(list(range(len(order))), order).alias(IDENTITY_STATUS),
+        )
+    )
+
+
+def with_identity_statuses(patients: pl.DataFrame, records: pl.DataFrame) -> pl.DataFrame:
+    """The patients with their `identity_status` at export (null: no structure of the period holds a record)."""
+    return patients.join(identity_statuses(records), on="patient_id", how="left", maintain_order="left")
+
+
 def patient_resources(frame: pl.DataFrame) -> pl.Series:
-    """FR Core Patient INS: INS-NIR-TEST identifier, identity reliability, birth name + birth list given name,
-    birthplace INSEE code, residence, médecin traitant."""
+    """FR Core Patient: identity reliability (the best status of the patient's identity records at export), birth
+    name + birth list given name, birthplace INSEE code, residence, médecin traitant. Only a qualified identity
+    carries the INS (INS-NIR-TEST identifier) and claims FR Core Patient INS: FR Core defines the INS slices in
+    fr-core-patient-ins alone because the matricule may be conveyed only for a qualified identity.
+
+    `frame`: patients with the `identity_status` column (`with_identity_statuses`)."""
     _check_test_oids(frame)
-    insee = url("extension:insee-code")
+    shareable = reference.load("identity_statuses").filter(pl.col("ins_shareable"))["code"]
+    qualified = pl.col(IDENTITY_STATUS).is_in(shareable.implode()).fill_null(False)
     reliability = _list(
         _ext(
             _LEAF,
@@ -56,21 +86,15 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
     resource = pl.struct(
         resourceType=_lit("Patient"),
         id=pl.col("patient_id").cast(pl.String),
-        meta=_meta("profile:Patient"),
+        meta=_patient_meta(qualified),
         extension=_list(
-            _ext(_EXTENSION, url=_lit(url("extension:identity-reliability")), extension=reliability),
+            _when(
+                pl.col(IDENTITY_STATUS).is_not_null(),
+                _ext(_EXTENSION, url=_lit(url("extension:identity-reliability")), extension=reliability),
+            ),
             _ext(_EXTENSION, url=_lit(url("extension:birth-place")), valueAddress=_birth_place()),
         ),
-        identifier=_list(
-            pl.struct(
-                use=_lit("official"),
-                type=_concept(
-                    url("system:fr-core-v2-0203"), _lookup("ins_oid", "ins_oids", "oid", "fhir_type_code")
-                ),
-                system=pl.concat_str(_lit("urn:oid:"), pl.col("ins_oid")),
-                value=pl.col("ins_matricule"),
-            )
-        ),
+        identifier=_list(_when(qualified, _ins_identifier())),
         name=_patient_names(),
         gender=mapped("gender", "sex"),
         birthDate=_date("birth_date"),
@@ -81,7 +105,7 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
                 extension=_list(
                     _ext(
                         _LEAF,
-                        url=_lit(insee),
+                        url=_lit(url("extension:insee-code")),
                         valueCoding=_coding(url("system:TRE_R13-CommuneOM"), pl.col("residence_commune")),
                     )
                 ),
@@ -93,6 +117,24 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
         generalPractitioner=_list(_ref("Practitioner", "gp_professional_id")),
     )
     return _encode(frame, resource)
+
+
+def _patient_meta(qualified: pl.Expr) -> pl.Expr:
+    """meta: FR Core Patient INS for a qualified identity, FR Core Patient otherwise; the test-data label."""
+    profile = (
+        pl.when(qualified).then(_lit(url("profile:Patient"))).otherwise(_lit(url("profile:PatientNoINS")))
+    )
+    return pl.struct(profile=pl.concat_list([profile]), security=_meta(None).struct.field("security"))
+
+
+def _ins_identifier() -> pl.Expr:
+    """The INS identifier: the matricule under its (test) OID, official use."""
+    return pl.struct(
+        use=_lit("official"),
+        type=_concept(url("system:fr-core-v2-0203"), _lookup("ins_oid", "ins_oids", "oid", "fhir_type_code")),
+        system=pl.concat_str(_lit("urn:oid:"), pl.col("ins_oid")),
+        value=pl.col("ins_matricule"),
+    )
 
 
 def _birth_place() -> pl.Expr:

@@ -15,7 +15,12 @@ from dmpdata.export.fhir.care import condition_resources, encounter_resources, o
 from dmpdata.export.fhir.consent import event_consent_resources, patient_consent_resources
 from dmpdata.export.fhir.documents import document_resources
 from dmpdata.export.fhir.organizations import assurance_maladie_resource, organization_resources
-from dmpdata.export.fhir.people import patient_resources, practitioner_resources, practitioner_role_resources
+from dmpdata.export.fhir.people import (
+    patient_resources,
+    practitioner_resources,
+    practitioner_role_resources,
+    with_identity_statuses,
+)
 from dmpdata.export.subset import Selection
 from dmpdata.layout import DatasetFolder, read_part
 from dmpdata.parallel import pool
@@ -53,6 +58,8 @@ def render_part(
 
     Returns (resource type -> file, resource type -> lines, the part's consent-relevant events or None)."""
     frame = selection.rows(table, read_part(part))
+    if table == "patients":
+        frame = _with_identity(frame, part)
     files, counts = {}, {}
     for resource_type, render in _PER_PART[table]:
         lines = render(frame, organizations) if table == "documents" else render(frame)
@@ -67,6 +74,18 @@ def render_part(
         else None
     )
     return files, counts, events
+
+
+def _with_identity(patients: pl.DataFrame, part: str) -> pl.DataFrame:
+    """The patients of a part with their identity status at export, from the chunk's identity records (the part of
+    the same number); none for a dataset of before identity records: no qualified identity, no INS sent."""
+    sibling = Path(part).parent.parent / "identity_records" / Path(part).name
+    records = (
+        read_part(sibling, ["patient_id", "status"])
+        if sibling.exists()
+        else pl.DataFrame(schema={"patient_id": pl.Int64, "status": pl.String})
+    )
+    return with_identity_statuses(patients, records)
 
 
 class _Output:
