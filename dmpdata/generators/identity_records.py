@@ -100,21 +100,20 @@ class Records:
             {
                 "patient_id": patient_ids[self.person],
                 "organization_id": self.org,
-                "created_at": _datetimes(self.created),
-                "ins_retrieved_at": _datetimes(self.retrieved),
-                "identity_validated_at": _datetimes(self.validated),
-                "qualified_at": _datetimes(self.qualified),
+                "created_at": _dates(self.created),
+                "ins_retrieved_at": _dates(self.retrieved),
+                "identity_validated_at": _dates(self.validated),
+                "qualified_at": _dates(self.qualified),
                 "status": pl.Series(_statuses(), dtype=pl.String).gather(status),
                 "documents_withheld": self.withheld,
             }
         )
 
 
-def _datetimes(days: np.ndarray) -> pl.Series:
-    """Day ordinals to Datetime(us), null where not finite (never)."""
+def _dates(days: np.ndarray) -> pl.Series:
+    """Day ordinals (whole days) to Date, null where not finite (never)."""
     finite = np.isfinite(days)
-    us = ((np.where(finite, days, EPOCH) - EPOCH) * US_PER_DAY).astype(np.int64).view("datetime64[us]")
-    return pl.Series(np.where(finite, us, np.datetime64("NaT", "us")))  # NaT: null
+    return pl.Series(np.where(finite, days - EPOCH, np.nan)).fill_nan(None).cast(pl.Int32).cast(pl.Date)
 
 
 def generate_identity_records(
@@ -141,6 +140,7 @@ def generate_identity_records(
     r_person, r_org = key // stride, key % stride
     done = {}
     for step in STEPS:  # one uniform per record and step, in record order
-        at = np.maximum(first, curves.threshold(step, r_org, rng.random(key.size)))
+        # Whole days: a step done on a day holds from that day's start (documents submitted that day are fed).
+        at = np.floor(np.maximum(first, curves.threshold(step, r_org, rng.random(key.size))))
         done[step] = np.where(at <= last, at, np.inf)
-    return Records(key, r_person, r_org, first, last, done["retrieved"], done["validated"], stride)
+    return Records(key, r_person, r_org, np.floor(first), last, done["retrieved"], done["validated"], stride)

@@ -17,6 +17,8 @@ EVENT_TIMES = {
     "min_value": dt.datetime.combine(reference.time_bound("earliest_event"), dt.time()),
     "max_value": dt.datetime.combine(reference.time_bound("latest_event"), dt.time()),
 }
+# Event days (Date columns): the same period as EVENT_TIMES.
+EVENT_DAYS = {"min_value": EVENT_TIMES["min_value"].date(), "max_value": EVENT_TIMES["max_value"].date()}
 TEST_OID_NAME = "INS-NIR-TEST"
 
 

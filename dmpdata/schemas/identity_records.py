@@ -6,7 +6,7 @@ import pandera.polars as pa
 import polars as pl
 
 from dmpdata import reference
-from dmpdata.schemas._common import EVENT_TIMES, vocabulary
+from dmpdata.schemas._common import EVENT_DAYS, vocabulary
 
 
 def _status_of(retrieved: pl.Expr, validated: pl.Expr) -> pl.Expr:
@@ -22,10 +22,10 @@ def _status_of(retrieved: pl.Expr, validated: pl.Expr) -> pl.Expr:
 class IdentityRecords(pa.DataFrameModel):
     patient_id: pl.Int64 = pa.Field(ge=1)
     organization_id: pl.Int64 = pa.Field(ge=1)
-    created_at: pl.Datetime("us") = pa.Field(in_range=EVENT_TIMES)
-    ins_retrieved_at: pl.Datetime("us") = pa.Field(nullable=True, in_range=EVENT_TIMES)
-    identity_validated_at: pl.Datetime("us") = pa.Field(nullable=True, in_range=EVENT_TIMES)
-    qualified_at: pl.Datetime("us") = pa.Field(nullable=True, in_range=EVENT_TIMES)
+    created_at: pl.Date = pa.Field(in_range=EVENT_DAYS)
+    ins_retrieved_at: pl.Date = pa.Field(nullable=True, in_range=EVENT_DAYS)
+    identity_validated_at: pl.Date = pa.Field(nullable=True, in_range=EVENT_DAYS)
+    qualified_at: pl.Date = pa.Field(nullable=True, in_range=EVENT_DAYS)
     status: pl.String = pa.Field(isin=vocabulary("identity_statuses"))
     documents_withheld: pl.Int64 = pa.Field(ge=0)
 
