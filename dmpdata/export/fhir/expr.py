@@ -134,3 +134,9 @@ def _identifier(system: str, type_code, value: pl.Expr, use: str | None = None) 
             value=value,
         ),
     )
+
+
+def _fr_address(city: pl.Expr, commune_code: pl.Expr, **more: pl.Expr) -> pl.Expr:
+    """An FR Core Address in France (FRCoreAddressProfile.fsh, FR Core 2.1.0): `district` the commune's INSEE COG
+    code, `country` the ISO 3166-1 alpha-3 code FRA."""
+    return pl.struct(**more, city=city, district=commune_code, country=_lit("FRA"))

@@ -11,6 +11,7 @@ from dmpdata.export.fhir.expr import (
     EJ_PREFIX,
     _concept,
     _encode,
+    _fr_address,
     _identifier,
     _list,
     _lit,
@@ -45,8 +46,8 @@ def _number_identifiers() -> list[pl.Expr]:
 
 
 def _address() -> pl.Expr:
-    """FR Core Address: district = the commune's INSEE COG code, country = ISO 3166 alpha-3 FRA."""
-    return _list(pl.struct(city=pl.col("commune_name"), district=pl.col("commune_code"), country=_lit("FRA")))
+    """The structure's FR Core Address (its commune)."""
+    return _list(_fr_address(pl.col("commune_name"), pl.col("commune_code")))
 
 
 def organization_resources(frame: pl.DataFrame) -> pl.Series:

@@ -15,6 +15,7 @@ from dmpdata.export.fhir.expr import (
     _date,
     _encode,
     _ext,
+    _fr_address,
     _identifier,
     _list,
     _lit,
@@ -100,7 +101,9 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
         birthDate=_date("birth_date"),
         deceasedDateTime=_date("death_date"),
         address=_list(
-            pl.struct(
+            _fr_address(
+                _lookup("residence_commune", "communes", "code", "name"),
+                pl.col("residence_commune"),
                 use=_lit("home"),
                 extension=_list(
                     _ext(
@@ -109,9 +112,7 @@ def patient_resources(frame: pl.DataFrame) -> pl.Series:
                         valueCoding=_coding(url("system:TRE_R13-CommuneOM"), pl.col("residence_commune")),
                     )
                 ),
-                city=_lookup("residence_commune", "communes", "code", "name"),
                 postalCode=_NULL,  # the dataset has no postal codes
-                country=_lit("FRANCE"),
             )
         ),
         generalPractitioner=_list(_ref("Practitioner", "gp_professional_id")),
