@@ -21,7 +21,7 @@ import polars as pl
 from dmpdata import _pandera
 from dmpdata.layout import MANIFEST, manifest_json, read_part, sha256_of
 from dmpdata.parallel import pool
-from dmpdata.schemas import MODELS, TABLES
+from dmpdata.schemas import MODELS, PATIENT_TABLES, SHARED_TABLES, TABLES
 from dmpdata.schemas.integrity import CHECKS
 from dmpdata.validation_records import read_record, remember
 
@@ -130,17 +130,8 @@ def _read_manifest(path: Path, report: ValidationReport) -> dict | None:
     return manifest if isinstance(manifest.get("tables"), dict) else None
 
 
-PER_PATIENT = (
-    "patients",
-    "gp_declarations",
-    "identity_records",
-    "conditions",
-    "encounters",
-    "documents",
-    "observations",
-    "access_events",
-)
-SHARED = tuple(t for t in TABLES if t not in PER_PATIENT)  # organizations, professionals: read whole
+PER_PATIENT = PATIENT_TABLES
+SHARED = SHARED_TABLES  # organizations, professionals: read whole
 _PART = re.compile(r"part-(\d+)\.parquet$")
 
 

@@ -10,20 +10,10 @@ import polars as pl
 from dmpdata import reference
 from dmpdata.errors import DmpdataError
 from dmpdata.layout import DatasetFolder, read_part
+from dmpdata.schemas import PATIENT_TABLES
 
 __all__ = ["PATIENT_TABLES", "Selection", "Subset", "SubsetError", "select"]
 
-# Tables whose rows belong to one patient: a subset keeps the rows of its patients.
-PATIENT_TABLES = (
-    "patients",
-    "gp_declarations",
-    "identity_records",
-    "conditions",
-    "encounters",
-    "documents",
-    "observations",
-    "access_events",
-)
 # Columns pointing at professionals / organizations, per table (what the kept rows reference).
 PROFESSIONAL_REFS = {
     "patients": ("gp_professional_id",),

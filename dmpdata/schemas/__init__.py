@@ -18,7 +18,17 @@ from dmpdata.schemas.organizations import Organizations
 from dmpdata.schemas.patients import Patients
 from dmpdata.schemas.professionals import Professionals
 
-__all__ = ["MAX_CODE_SET", "MODELS", "TABLES", "code_dtypes", "code_sets", "columns_of", "conform"]
+__all__ = [
+    "MAX_CODE_SET",
+    "MODELS",
+    "PATIENT_TABLES",
+    "SHARED_TABLES",
+    "TABLES",
+    "code_dtypes",
+    "code_sets",
+    "columns_of",
+    "conform",
+]
 
 MODELS: dict[str, type[pa.DataFrameModel]] = {
     "organizations": Organizations,
@@ -33,6 +43,10 @@ MODELS: dict[str, type[pa.DataFrameModel]] = {
     "access_events": AccessEvents,
 }
 TABLES = tuple(MODELS)
+# The tables every chunk shares (read whole), and those whose rows each belong to one patient (one part per chunk;
+# a subset keeps the rows of its patients).
+SHARED_TABLES = ("organizations", "professionals")
+PATIENT_TABLES = tuple(t for t in TABLES if t not in SHARED_TABLES)
 
 
 def columns_of(table: str) -> dict[str, pl.DataType]:
