@@ -66,6 +66,7 @@ def test_validation_plans_one_group_per_chunk(chunked):
         assert set(group) == {
             "patients",
             "gp_declarations",
+            "identity_records",
             "conditions",
             "encounters",
             "documents",
