@@ -144,10 +144,12 @@ def test_claimed_profiles_are_the_published_pinned_ones(resources):
 
 
 def test_every_claimed_profile_holds_on_every_resource(resources):
-    violations = Counter()
+    violations, claims = Counter(), Counter()
     for items in resources.values():
         for resource in items:
             violations.update(profile_violations(resource))
+            claims.update(resource.get("meta", {}).get("profile", []))
+    print("\nresources checked against each claimed profile:", dict(sorted(claims.items())))
     assert not violations, violations.most_common(10)
 
 
