@@ -13,6 +13,9 @@ from dmpdata.generators.sampling import EPOCH
 __all__ = ["IdentityCurves", "Records", "generate_identity_records"]
 
 US_PER_DAY = 86_400_000_000
+# A contact packed with its record key: the day (from the chunk's first contact) in the low bits.
+DAY_BITS = 16
+DAY_MASK = (1 << DAY_BITS) - 1
 STEPS = ("retrieved", "validated")
 
 
@@ -127,20 +130,24 @@ def generate_identity_records(
     (person, structure), created at the first contact; the INS retrieved and the identity validated when the
     structure's routine reaches the record (its curve passes the record's draw) no later than its last contact."""
     stride = int(curves.curve_of.size)
-    key = person.astype(np.int64) * stride + org
-    # Sorted by key (the encounters come sorted by patient: runs a stable sort merges fast), then the first and
-    # last contact of each run: cheaper than a hash group-by and its sort.
-    order = np.argsort(key, kind="stable")
-    key, day = key[order], day[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, dtype=np.int64)
-    first, last = (
-        np.ufunc.reduceat(f, day, starts) if key.size else np.zeros(0) for f in (np.minimum, np.maximum)
-    )
-    key = key[starts]
+    # The steps are whole days, so only the contacts' days count: each contact packed as (record key, day) into one
+    # int64 and sorted by value (the encounters come sorted by patient: a stable sort merges those runs fast); a
+    # record's first and last contact are then the ends of its run. No index array, no gather, no reduction.
+    day = np.floor(day).astype(np.int64)
+    base = int(day.min()) if day.size else 0
+    if day.size and int(day.max()) - base >= 1 << DAY_BITS:  # pragma: no cover - a period of 179 years
+        raise ValueError("identity records: contacts span more days than the packing holds")
+    packed = np.sort(((person.astype(np.int64) * stride + org) << DAY_BITS) | (day - base), kind="stable")
+    key = packed >> DAY_BITS
+    new = np.r_[True, key[1:] != key[:-1]] if key.size else np.zeros(0, dtype=bool)
+    first = (packed[new] & DAY_MASK) + base
+    last = (packed[np.r_[new[1:], True] if key.size else new] & DAY_MASK) + base
+    key = key[new]
     r_person, r_org = key // stride, key % stride
     done = {}
     for step in STEPS:  # one uniform per record and step, in record order
         # Whole days: a step done on a day holds from that day's start (documents submitted that day are fed).
-        at = np.floor(np.maximum(first, curves.threshold(step, r_org, rng.random(key.size))))
+        at = np.maximum(first, np.floor(curves.threshold(step, r_org, rng.random(key.size))))
         done[step] = np.where(at <= last, at, np.inf)
-    return Records(key, r_person, r_org, np.floor(first), last, done["retrieved"], done["validated"], stride)
+    first, last = first.astype(np.float64), last.astype(np.float64)
+    return Records(key, r_person, r_org, first, last, done["retrieved"], done["validated"], stride)
