@@ -165,7 +165,7 @@ def test_onsets_lie_within_life_and_codes_match_sex(table):
 
 
 def test_ald_rules(table, scenario):
-    conditions, patients = table
+    conditions, _ = table
     ald = conditions.filter(pl.col("ald"))
     assert ald["ald_number"].null_count() == 0 and ald["ald_start_date"].null_count() == 0
     assert (
