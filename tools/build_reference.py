@@ -787,7 +787,11 @@ def pathology_prevalence() -> None:
     assert not missing, f"pathologies without shape or shapes without pathology: {sorted(missing)}"
 
     def band_pop(s: dict) -> int:
-        return sum(n for (sex, age), n in pop.items() if sex == s["sex"] and int(s["age_min"]) <= age <= int(s["age_max"]))
+        return sum(
+            n
+            for (sex, age), n in pop.items()
+            if sex == s["sex"] and int(s["age_min"]) <= age <= int(s["age_max"])
+        )
 
     cases = {}
     for s in shapes:
@@ -797,7 +801,9 @@ def pathology_prevalence() -> None:
         t = targets[s["pathology"]]
         k = float(t["prevalence"]) * total / cases[s["pathology"]]
         p = float(s["weight"]) * k
-        assert p <= 0.95, f"{s['pathology']} {s['sex']} {s['age_min']}: prevalence {p:.3f} too high, flatten the shape"
+        assert p <= 0.95, (
+            f"{s['pathology']} {s['sex']} {s['age_min']}: prevalence {p:.3f} too high, flatten the shape"
+        )
         rows.append(
             [
                 s["pathology"],
@@ -1030,7 +1036,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, help="the shared source folder (the one holding data/)")
     ap.add_argument(
-        "--pathologies", action="store_true", help="only rebuild pathology_prevalence (reads the reference folder only)"
+        "--pathologies",
+        action="store_true",
+        help="only rebuild pathology_prevalence (reads the reference folder only)",
     )
     args = ap.parse_args()
     if not (HERE / "columns.csv").is_file():
