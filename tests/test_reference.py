@@ -37,6 +37,7 @@ KEYS = {
     "medecin_traitant_children": ["kind"],
     "conditions": ["condition_code"],
     "pathologies": ["pathology"],
+    "pathology_shapes": ["pathology", "sex", "age_min"],
     "pathology_prevalence": ["pathology", "sex", "age_min"],
     "mes_activation": ["date"],
     "parameters": ["key"],
@@ -77,8 +78,6 @@ KEYS = {
 
 # key columns where empty means "any" (document_rules.activity: the rule applies to every activity)
 NULLABLE_KEY_COLUMNS = {"document_rules": {"activity"}}
-
-# published national figures: parameter key -> (condition codes, minimum age of the denominator)
 
 EVIDENCE = {"verified", "inferred", "assumption"}
 
@@ -133,7 +132,7 @@ def test_shares_in_unit_interval():
         "medecin_traitant_children": ["share"],
         "identity_qualification": ["share"],
         "pathology_prevalence": ["prevalence"],
-        "pathologies": ["ald_share", "prevalence", "frailty_loading"],
+        "pathologies": ["prevalence", "ald_share", "frailty_loading"],
         "mes_activation": ["profiles_open_share", "activated_share"],
         "mes_prior_dmp": ["share"],
         "mes_prior_dmp_age": ["rate"],
@@ -160,15 +159,38 @@ def test_birth_countries_codes():
     assert set(bc["evidence"]) <= {"verified", "assumption"}
 
 
-def test_pathology_bands_cover_0_104():
-    cp = ref.load("pathology_prevalence")
-    assert set(cp["pathology"]) == set(ref.load("pathologies")["pathology"])
-    for (pathology, sex), g in cp.group_by(["pathology", "sex"]):
+@pytest.mark.parametrize("name", ["pathology_shapes", "pathology_prevalence"])
+def test_pathology_bands_cover_0_104(name):
+    table = ref.load(name)
+    assert set(table["pathology"]) == set(ref.load("pathologies")["pathology"])
+    for (pathology, sex), g in table.group_by(["pathology", "sex"]):
         g = g.sort("age_min")
         assert g["age_min"][0] == 0 and g["age_max"][-1] == 104, (pathology, sex)
         assert (g["age_min"][1:] == g["age_max"][:-1] + 1).all(), (pathology, sex)
         assert (g["age_max"] >= g["age_min"]).all()
-    assert set(cp["sex"]) == {"M", "F"}
+    assert set(table["sex"]) == {"M", "F"}
+
+
+def test_pathologies_contract():
+    """Codes point to a pathology, are unique, carry a dot only as 4-character CIM-10 sub-codes; sex-specific sites;
+    mortality hazard ratios >= 1; ALD 12 closed on 2011-06-26."""
+    pathologies = ref.load("pathologies")
+    conditions = ref.load("conditions")
+    assert set(conditions["pathology"]) <= set(pathologies["pathology"])
+    assert set(conditions["pathology"]) == set(pathologies["pathology"])
+    assert conditions["condition_code"].str.contains(r"^[A-Z]\d{2}(\.\d)?$").all()
+    assert set(conditions["sex"]) <= {"F", "M", "any"}
+    assert (conditions["weight"] > 0).all()
+    sex_of = dict(conditions.select("condition_code", "sex").iter_rows())
+    assert sex_of["C61"] == "M" and sex_of["C54"] == "F" and sex_of["C50"] == "any"
+    assert (pathologies["mortality_rr"] >= 1).all()
+    assert set(pathologies["cluster"]) <= {"cardiometabolic", "mental", "none"}
+    htn = pathologies.filter(pl.col("ald_number") == 12)
+    assert htn["ald_open_until"].to_list() == [dt.date(2011, 6, 26)] * htn.height
+    prostate = ref.load("pathology_prevalence").filter(
+        (pl.col("pathology") == "cancer_prostate") & (pl.col("sex") == "F")
+    )
+    assert prostate["prevalence"].max() == 0
 
 
 def test_every_pathology_has_codes_for_each_sex_it_strikes():
@@ -331,15 +353,15 @@ def test_required_parameters():
 
 @pytest.mark.parametrize("pathology", ref.load("pathologies")["pathology"].to_list())
 def test_national_prevalence_reproduces_published_figure(pathology):
-    """The age × sex curve weighted by the INSEE 2025 population gives the pathology's published prevalence."""
-    target = ref.load("pathologies").filter(pl.col("pathology") == pathology)["prevalence"][0]
+    """pathology_prevalence weighted by the INSEE 2025 FR population gives pathologies.prevalence (4 digits)."""
+    target = ref.load("pathologies").filter(pl.col("pathology") == pathology)["prevalence"].item()
     pop = ref.load("population_age_sex").filter((pl.col("year") == 2025) & (pl.col("area") == "FR"))
-    cp = ref.load("pathology_prevalence").filter(pl.col("pathology") == pathology)
-    joined = pop.join(cp, on="sex").filter(
+    curve = ref.load("pathology_prevalence").filter(pl.col("pathology") == pathology)
+    joined = pop.join(curve, on="sex").filter(
         (pl.col("age") >= pl.col("age_min")) & (pl.col("age") <= pl.col("age_max"))
     )
     cases = (joined["population"] * joined["prevalence"]).sum()
-    assert cases / pop["population"].sum() == pytest.approx(target, rel=0.01)
+    assert cases / pop["population"].sum() == pytest.approx(target, rel=5e-4)
 
 
 def test_workforce_rules_cover_every_kind_and_curves_rise():
