@@ -187,8 +187,10 @@ def generate_encounters(
         male=(patients["sex"] == "M").to_numpy(),
         dept=department_index(area, patients["residence_department"]),
         mt=MedecinTraitant.of(patients),
-        onset_by_code=_onsets(patients, conditions, "condition_code"),
-        onset_by_pathology=_onsets(patients, _with_pathology(conditions), "pathology"),
+        onset_by_code=_onsets(patients, conditions, "condition_code", _selected("conditions")),
+        onset_by_pathology=_onsets(
+            patients, _with_pathology(conditions), "pathology", _selected("pathologies")
+        ),
     )
     start, stop = float(scenario.start.toordinal()), float(scenario.end.toordinal() + 1)
     blocks = []
@@ -243,14 +245,22 @@ def _with_pathology(conditions: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _onsets(patients: pl.DataFrame, conditions: pl.DataFrame, column: str) -> dict[str, np.ndarray]:
-    """For each value of `column` (condition code or pathology), its earliest onset day (ordinal) by patient row; NaN
-    for patients without it."""
+@cache
+def _selected(population_key: str) -> frozenset[str]:
+    """The condition codes or pathologies (`population_key`) some pathway's population names."""
+    return frozenset(v for p in load_pathways() for v in getattr(p, population_key))
+
+
+def _onsets(
+    patients: pl.DataFrame, conditions: pl.DataFrame, column: str, selected: frozenset[str]
+) -> dict[str, np.ndarray]:
+    """For each selected value of `column` (condition code or pathology), its earliest onset day (ordinal) by patient
+    row; NaN for patients without it."""
     n = patients.height
     if not (n and conditions.height):
         return {}
     first_id = int(patients["patient_id"][0])
-    keys = conditions[column].drop_nulls().unique().sort().to_list()
+    keys = sorted(set(conditions[column].drop_nulls().unique().to_list()) & selected)
     earliest = (
         conditions.select(
             key=pl.col(column).replace_strict(

@@ -233,11 +233,13 @@ def test_onsets_read_the_pathology_column():
             ],
         }
     )
-    onsets = pathways._onsets(patients, conditions, "pathology")
+    onsets = pathways._onsets(patients, conditions, "pathology", frozenset({"cancer_colorectal", "stroke"}))
     day = dt.date.toordinal
     assert onsets["cancer_colorectal"][:2].tolist() == [day(dt.date(2020, 1, 1)), day(dt.date(2021, 3, 1))]
     assert np.isnan(onsets["cancer_colorectal"][2]) and np.isnan(onsets["stroke"][:2]).all()
-    assert pathways._onsets(patients, conditions, "condition_code")["C50"][1] == day(dt.date(2019, 5, 1))
+    assert "cancer_breast" not in onsets  # no pathway selected it
+    by_code = pathways._onsets(patients, conditions, "condition_code", frozenset({"C50"}))
+    assert list(by_code) == ["C50"] and by_code["C50"][1] == day(dt.date(2019, 5, 1))
 
 
 def _chunk(pathology_onsets):
