@@ -34,6 +34,8 @@ class _Tables:
     ald_share: np.ndarray
     ald_number: np.ndarray  # 0 = no ALD
     ald_until: np.ndarray  # day ordinal of the last admission allowed (inf = open)
+    departments: tuple[str, ...]  # the INSEE department codes, the columns of `department_factor`
+    department_factor: np.ndarray  # [pathology, department]: prevalence ratio to France as a whole
     duration_days: np.ndarray
     codes: pl.Series  # CIM-10 codes, the vocabulary of code picks
     code_pathology: np.ndarray  # pathology index of each code
@@ -126,11 +128,33 @@ def _tables() -> _Tables:
         ald_share=table["ald_share"].to_numpy().astype(np.float64),
         ald_number=table["ald_number"].fill_null(0).to_numpy().astype(np.int64),
         ald_until=until,
+        departments=tuple(reference.load("departments")["code"].to_list()),
+        department_factor=_department_factors(ids),
         duration_days=table["mean_duration_years"].to_numpy().astype(np.float64) * DAYS_PER_YEAR,
         codes=codes["condition_code"].gather(order),
         code_pathology=code_pathology[order],
         code_choice=GroupedChoice(np.concatenate(groups), np.concatenate(weights), 2 * len(ids)),
     )
+
+
+def _department_factors(ids: tuple[str, ...]) -> np.ndarray:
+    """[pathology, department] prevalence ratios of pathology_departments; the departments without a row of a
+    pathology share the factor that keeps its population-weighted mean at 1 (INSEE 2025 department populations)."""
+    codes = reference.load("departments")["code"].to_list()
+    population = (
+        reference.load("population_department_age_sex").group_by("department").agg(pl.col("population").sum())
+    )
+    weight = np.zeros(len(codes))
+    weight[[codes.index(d) for d in population["department"]]] = population["population"].to_numpy()
+    weight /= weight.sum()
+    out = np.ones((len(ids), len(codes)))
+    rows = reference.load("pathology_departments")
+    for pathology, group in rows.group_by("pathology", maintain_order=True):
+        i, listed = ids.index(pathology[0]), [codes.index(d) for d in group["department"]]
+        others = np.setdiff1d(np.arange(len(codes)), listed)
+        out[i, listed] = group["factor"].to_numpy()
+        out[i, others] = (1 - weight[listed] @ out[i, listed]) / weight[others].sum()
+    return out
 
 
 @cache
@@ -173,13 +197,20 @@ def _age_at_start(scenario: Scenario, birth: np.ndarray) -> np.ndarray:
     return np.clip((scenario.start.toordinal() - birth) / DAYS_PER_YEAR, 0, AGES - 1).astype(np.int64)
 
 
+def _local(t: _Tables, department: pl.Series) -> np.ndarray:
+    """[pathology, n]: the prevalence ratio of each person's department of residence."""
+    lookup = {code: i for i, code in enumerate(t.departments)}
+    return t.department_factor[:, department.replace_strict(lookup, return_dtype=pl.Int64).to_numpy()]
+
+
 def _prevalent(
-    scenario: Scenario, rng: np.random.Generator, birth: np.ndarray, male: np.ndarray
+    scenario: Scenario, rng: np.random.Generator, birth: np.ndarray, male: np.ndarray, department: pl.Series
 ) -> tuple[np.ndarray, np.ndarray]:
     """(present [pathology, n] at the period's start, frailty multipliers [pathology, n]): the stream's first draws,
-    so that the population stage (for deaths) and this stage (for the table) draw the same."""
+    so that the population stage (for deaths) and this stage (for the table) draw the same. The multipliers carry
+    the department's prevalence ratio, so that incidence follows it too."""
     t = _tables()
-    m = _multipliers(t.loading, t.cluster, *_gammas(rng, birth.size))
+    m = _multipliers(t.loading, t.cluster, *_gammas(rng, birth.size)) * _local(t, department)
     p = (
         t.prevalence[:, male.astype(np.int64), _age_at_start(scenario, birth)]
         * _factors(scenario, t)[:, None]
@@ -189,12 +220,12 @@ def _prevalent(
 
 
 def mortality_multiplier(
-    scenario: Scenario, rng: np.random.Generator, birth: np.ndarray, male: np.ndarray
+    scenario: Scenario, rng: np.random.Generator, birth: np.ndarray, male: np.ndarray, department: pl.Series
 ) -> np.ndarray:
     """Each person's death hazard multiplier: the product of the hazard ratios of their pathologies at the period's
     start, scaled per age and sex so that the chunk's people of each age and sex die over the period as often as the
     INSEE life table says, while deaths gather on the sick. `rng` is the conditions stage's stream of the chunk."""
-    present, _ = _prevalent(scenario, rng, birth, male)
+    present, _ = _prevalent(scenario, rng, birth, male, department)
     ratio = np.exp(_tables().log_rr @ present)
     cell = male.astype(np.int64) * AGES + _age_at_start(scenario, birth)
     return ratio / _scales(ratio, cell, _period_hazards(scenario))[cell]
@@ -259,7 +290,7 @@ def generate_conditions(scenario: Scenario, rng: np.random.Generator, patients: 
     birth = patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
     male = (patients["sex"] == "M").to_numpy()
     death = patients["death_date"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH
-    present, m = _prevalent(scenario, rng, birth, male)
+    present, m = _prevalent(scenario, rng, birth, male, patients["residence_department"])
     onset = _onsets(scenario, rng, present, m, birth, male, death)
     path, row = np.nonzero(~np.isnan(onset))  # pathology-major
     onset = onset[path, row]

@@ -302,11 +302,11 @@ def generate_patients(
     first_id: int,
     n: int,
     order: np.ndarray | None = None,
-    death_multiplier: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    death_multiplier: Callable[[np.ndarray, np.ndarray, pl.Series], np.ndarray] | None = None,
 ) -> pl.DataFrame:
     """One chunk of `n` patients (ids first_id..first_id+n-1).
 
-    `death_multiplier(birth day ordinals, is_male)` gives each person's death hazard multiplier (their pathologies:
+    `death_multiplier(birth day ordinals, is_male, department codes)` gives each person's death hazard multiplier (their pathologies:
     the conditions stage's `mortality_multiplier`); without it deaths follow the life table alone.
 
     Without `order`, the matricule INS is missing and the private NIR-trait columns (`nir_traits`) stand in for it:
@@ -327,7 +327,11 @@ def generate_patients(
     last = vocab.last_names()
 
     traits = _nir_traits(male, birth, place_idx, nir_pseudo_months(rng, abroad))
-    multiplier = None if death_multiplier is None else death_multiplier(birth, male)
+    multiplier = (
+        None
+        if death_multiplier is None
+        else death_multiplier(birth, male, area.departments["code"].gather(dept_idx))
+    )
     death = _deaths(birth, male, scenario.start, scenario.end, rng, multiplier)
     mes = _mes(scenario, rng, n, birth, death, area, dept_idx)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)

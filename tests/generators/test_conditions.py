@@ -24,29 +24,31 @@ def scenario() -> Scenario:
 
 
 @pytest.fixture(scope="module")
-def people(scenario) -> tuple[np.ndarray, np.ndarray]:
-    """Birth day ordinals and sex of N people with the INSEE 2025 age × sex structure."""
+def people(scenario) -> tuple[np.ndarray, np.ndarray, pl.Series]:
+    """Birth day ordinals, sex and department of N people with the INSEE 2025 age × sex structure, a tenth of them
+    in La Réunion."""
     pop = reference.load("population_age_sex").filter((pl.col("year") == 2025) & (pl.col("area") == "FR"))
     rng = np.random.default_rng(1)
     pick = rng.choice(pop.height, N, p=(pop["population"] / pop["population"].sum()).to_numpy())
     age = pop["age"].to_numpy()[pick]
     male = (pop["sex"].to_numpy()[pick] == "M").astype(np.int64)
     birth = scenario.start.toordinal() - np.floor((age + rng.random(N)) * DAYS_PER_YEAR) - 1
-    return birth, male
+    department = pl.Series(np.where(rng.random(N) < 0.1, "974", "59"))
+    return birth, male, department
 
 
 def _present(scenario, people, tables=None) -> np.ndarray:
     if tables is not None:
         stage._tables.cache_clear()
-    birth, male = people
-    return stage._prevalent(scenario, stream(3, "conditions", 0), birth, male)[0]
+    return stage._prevalent(scenario, stream(3, "conditions", 0), *people)[0]
 
 
 def _published(people, scenario) -> np.ndarray:
-    birth, male = people
+    """[pathology, person]: the published prevalence of each person's age, sex and department."""
+    birth, male, department = people
     age = stage._age_at_start(scenario, birth)
     curves = stage._curves(stage._tables().ids)
-    return curves[:, male, age]
+    return curves[:, male, age] * stage._local(stage._tables(), department)
 
 
 def test_prevalence_at_start_matches_the_published_curves(scenario, people):
@@ -78,9 +80,10 @@ def test_pathologies_co_occur_beyond_age_and_sex(scenario, people):
         assert _co_occurrence(present, published, a, b) > 1.1, (ids[a], ids[b])
 
     independent = dataclasses.replace(stage._tables(), loading=np.zeros(len(ids)))
-    birth, male = people
+    birth, male, department = people
     rng = stream(3, "conditions", 0)
     m = stage._multipliers(independent.loading, independent.cluster, *stage._gammas(rng, N))
+    m = m * stage._local(independent, department)
     p = stage._tables().prevalence[:, male, stage._age_at_start(scenario, birth)] * m
     drawn = rng.random(p.shape) < p
     for a, b in pairs:
@@ -89,8 +92,8 @@ def test_pathologies_co_occur_beyond_age_and_sex(scenario, people):
 
 def test_mortality_multiplier_keeps_each_age_and_sex_on_the_life_table(scenario, people):
     """Per age and sex, the death probability over the period averaged over the multipliers is the life table's."""
-    birth, male = people
-    ratio = stage.mortality_multiplier(scenario, stream(3, "conditions", 0), birth, male)
+    birth, male, _ = people
+    ratio = stage.mortality_multiplier(scenario, stream(3, "conditions", 0), *people)
     cell = male * 105 + stage._age_at_start(scenario, birth)
     hazard = stage._period_hazards(scenario)
     counts = np.bincount(cell, minlength=210)
@@ -101,8 +104,8 @@ def test_mortality_multiplier_keeps_each_age_and_sex_on_the_life_table(scenario,
 
 
 def test_deaths_gather_on_the_sick_while_the_total_stays_on_insee(scenario, people):
-    birth, male = people
-    ratio = stage.mortality_multiplier(scenario, stream(3, "conditions", 0), birth, male)
+    birth, male, _ = people
+    ratio = stage.mortality_multiplier(scenario, stream(3, "conditions", 0), *people)
     present = _present(scenario, people)
     with_pathologies = _deaths(birth, male, scenario.start, scenario.end, np.random.default_rng(5), ratio)
     life_table = _deaths(birth, male, scenario.start, scenario.end, np.random.default_rng(5))
@@ -118,14 +121,14 @@ def test_deaths_gather_on_the_sick_while_the_total_stays_on_insee(scenario, peop
 
 @pytest.fixture(scope="module")
 def table(scenario, people) -> tuple[pl.DataFrame, pl.DataFrame]:
-    birth, male = people
+    birth, male, department = people
     death = _deaths(
         birth,
         male,
         scenario.start,
         scenario.end,
         np.random.default_rng(5),
-        stage.mortality_multiplier(scenario, stream(3, "conditions", 0), birth, male),
+        stage.mortality_multiplier(scenario, stream(3, "conditions", 0), *people),
     )
     patients = pl.DataFrame(
         {
@@ -133,6 +136,7 @@ def table(scenario, people) -> tuple[pl.DataFrame, pl.DataFrame]:
             "sex": np.where(male == 1, "M", "F"),
             "birth_date": pl.Series(birth - EPOCH).cast(pl.Int32).cast(pl.Date),
             "death_date": pl.Series(death - EPOCH, nan_to_null=True).cast(pl.Int32).cast(pl.Date),
+            "residence_department": department,
         }
     )
     return stage.generate_conditions(scenario, stream(3, "conditions", 0), patients), patients
@@ -190,3 +194,22 @@ def test_prevalence_factor_scales_a_pathology(scenario, people):
     base = _present(scenario, people)[i].mean()
     assert _present(doubled, people)[i].mean() == pytest.approx(2 * base, rel=0.06)
     assert np.array_equal(_present(by_code, people)[i], _present(doubled, people)[i])
+
+
+def test_department_ratio(scenario, people):
+    """Type 2 diabetes is 1.9 times as frequent in La Réunion at the same age and sex (SpF, age-standardised); the
+    other departments share a factor just under 1, so that the national prevalence stays the published one."""
+    i = stage._tables().ids.index("diabetes_type2")
+    factor = stage._tables().department_factor[i]
+    codes = stage._tables().departments
+    assert factor[codes.index("974")] == pytest.approx(1.9)
+    assert 0.97 < factor[codes.index("59")] < 1.0
+    present = _present(scenario, people)[i]
+    expected = _published(people, scenario)[i]
+    reunion = (people[2] == "974").to_numpy()
+    ratio = (present[reunion].sum() / expected[reunion].sum()) / (
+        present[~reunion].sum() / expected[~reunion].sum()
+    )
+    assert ratio == pytest.approx(1.0, abs=0.08)
+    standardised = present[reunion].mean() / (expected[reunion] / factor[codes.index("974")]).mean()
+    assert standardised == pytest.approx(1.9, rel=0.08)
