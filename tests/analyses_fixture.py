@@ -13,7 +13,7 @@ Cast (ids are those of the tables):
   patients       1 A  F 1950, type 2 diabetic since 2015, GP 1, activated 2023-05-01, region 11; hypertension since
                       2012, heart failure since 2020
                  2 B  M 1960, type 2 diabetic since 2024-06-01, GP 2, profile never activated, region 11; prostate
-                      cancer since 2023-05
+                      cancer since 2022-06
                  3 C  F 1945, type 2 diabetic since 2010, GP 1, activated 2024-02-01, died 2025-08-15 (closed);
                       chronic kidney disease since 2020
                  4 D  M 1980, not diabetic, GP 1, opposed to Mon espace santé (no DMP), region 84; hypertension
@@ -239,7 +239,7 @@ def conditions() -> pl.DataFrame:
         (1, "I10", "hypertension", "2012-01-01", False, None, None),  # ALD 12 closed to new admissions in 2011
         (1, "I50", "heart_failure", "2020-01-01", True, 5, "2020-02-01"),
         (2, "E11", "diabetes_type2", "2024-06-01", False, None, None),
-        (2, "C61", "cancer_prostate", "2023-05-01", False, None, None),
+        (2, "C61", "cancer_prostate", "2022-06-01", False, None, None),
         (3, "E11", "diabetes_type2", "2010-01-01", True, 8, "2010-02-01"),
         (3, "N18", "chronic_kidney_disease", "2020-01-01", False, None, None),
         (4, "I10", "hypertension", "2020-01-01", False, None, None),

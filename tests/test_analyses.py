@@ -852,7 +852,7 @@ def test_pathology_prevalence_vs_published(con):
     assert df.filter(pl.col("level") == "pathology").height == published.height
     assert df.filter(pl.col("level") == "group").height == published["group"].n_unique()
     # all six alive on 2024-01-01; type 2 diabetes A, C, F (B's onset is 2024-06-01); hypertension A, D;
-    # heart failure A; CKD C, F; colorectal cancer D; prostate cancer B (2023-05)
+    # heart failure A; CKD C, F; colorectal cancer D; prostate cancer B (2022-06)
     expected = {
         "diabetes_type2": 3,
         "hypertension": 2,
@@ -925,7 +925,8 @@ def test_follow_up_indicators_by_group(con):
         (2024, "urine_albumin"): (2, 1),
         (2025, "creatinine_egfr"): (1, 1),
         (2025, "urine_albumin"): (1, 0),
-        # cancer onset 2-5 years before: 2024 D (2021; B's 2023 cancer is active), 2025 D and B; D's imaging E30
+        # 2 to 5 years after the onset all year (onset 2020-01-01..2022-01-01 for 2024): 2024 D (2021-03; B's
+        # 2022-06 cancer is still active), 2025 D and B; D's imaging E30
         (2024, "specialist_or_imaging"): (1, 0),
         (2025, "specialist_or_imaging"): (2, 1),
     }

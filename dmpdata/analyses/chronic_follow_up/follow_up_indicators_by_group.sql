@@ -7,10 +7,11 @@
 --   Cohorts of a year, among the people alive the whole year (death_date null or after 31 December):
 --     type 2 diabetes (pathology diabetes_type2), heart failure (heart_failure), chronic kidney disease
 --     (chronic_kidney_disease) with onset_date on or before 1 January; cancer survivors = a pathology of group
---     cancer (ref_pathologies) with onset in the 2nd to 5th calendar year before (2019-2022 for 2024): past the
---     2 years of active disease of the CNAM definition, under surveillance.
+--     cancer (ref_pathologies) 2 to 5 years after its onset the whole year (onset from 1 January of year − 4 to 1 January
+--     of year − 2): past the 2 years of active disease of the CNAM cartographie, under surveillance
+--     (dmpdata/pathways/cancer_surveillance.toml).
 --   Indicators (the activities of dmpdata/pathways/type2_diabetes.toml, heart_failure.toml,
---     chronic_kidney_disease.toml and the cancer pathways; observations count whether or not their lab report
+--     chronic_kidney_disease.toml and cancer_surveillance.toml; observations count whether or not their lab report
 --     reached the DMP; a lab test = a distinct encounter with one of the LOINC codes):
 --     diabetes: fundus_exam_2y = an encounter with an ophthalmologist (specialty SM38) that year or the year before;
 --       creatinine = LOINC 14682-9 that year; albuminuria = LOINC 32294-1 that year (as diabetes_follow_up_indicators).
@@ -57,7 +58,8 @@ cohorts AS (
     JOIN years AS y
       ON (r.pathology IN ('diabetes_type2', 'heart_failure', 'chronic_kidney_disease')
           AND c.onset_date <= make_date(CAST(y.year AS INTEGER), 1, 1))
-      OR (r."group" = 'cancer' AND year(c.onset_date) BETWEEN y.year - 5 AND y.year - 2)
+      OR (r."group" = 'cancer'
+          AND c.onset_date BETWEEN make_date(CAST(y.year AS INTEGER) - 4, 1, 1) AND make_date(CAST(y.year AS INTEGER) - 2, 1, 1))
     WHERE p.death_date IS NULL OR p.death_date > make_date(CAST(y.year AS INTEGER), 12, 31)
 ),
 specialists AS (
