@@ -87,19 +87,20 @@ _PATIENTS = [
     (10, "M", "2010-01-01", None),  # child of 13
 ]
 _CONDITIONS = [
-    # patient, pathology, onset, ald, ald start
-    (1, "diabetes_type2", "2010-01-01", True, "2011-01-01"),
-    (1, "heart_failure", "2020-01-01", True, "2020-06-01"),
-    (1, "hypertension", "2005-01-01", False, None),
-    (2, "diabetes_type2", "2024-06-01", True, "2024-07-01"),
-    (3, "cancer_breast", "2015-01-01", False, None),
-    (3, "coronary_disease", "2018-01-01", False, None),
-    (4, "diabetes_type1", "2000-01-01", False, None),
-    (5, "diabetes_type1", "2010-01-01", True, "2010-01-01"),
-    (7, "copd", "2025-06-01", False, None),
-    (8, "diabetes_type2", "2000-01-01", False, None),
-    (8, "cancer_colorectal", "2022-01-01", False, None),
-    (8, "stroke", "2023-12-31", False, None),
+    # patient, pathology, onset, ald, ALD number, ALD start
+    (1, "diabetes_type2", "2010-01-01", True, 8, "2011-01-01"),
+    (1, "heart_failure", "2020-01-01", True, 5, "2020-06-01"),
+    (1, "hypertension", "2005-01-01", False, None, None),
+    (2, "diabetes_type2", "2024-06-01", True, 8, "2024-07-01"),  # ALD within the period's first year
+    (3, "cancer_breast", "2015-01-01", False, None, None),
+    (3, "coronary_disease", "2018-01-01", False, None, None),
+    (4, "diabetes_type1", "2000-01-01", False, None, None),
+    (4, "other_long_term", "2019-01-01", True, 31, "2019-02-01"),  # ALD 31: off the list
+    (5, "diabetes_type1", "2010-01-01", True, 8, "2010-01-01"),
+    (7, "copd", "2025-06-01", False, None, None),
+    (8, "diabetes_type2", "2000-01-01", False, None, None),
+    (8, "cancer_colorectal", "2022-01-01", False, None, None),
+    (8, "stroke", "2023-12-31", True, 1, "2025-03-01"),  # ALD after the period's first year
 ]
 _GROUPS = {
     "diabetes_type1": "diabetes",
@@ -111,6 +112,7 @@ _GROUPS = {
     "cancer_breast": "cancer",
     "cancer_colorectal": "cancer",
     "copd": "respiratory",
+    "other_long_term": "other_ald",
 }
 _DECLARATIONS = [
     # patient, from, until
@@ -138,12 +140,13 @@ def _hand_built(
             orient="row",
         ),
         "conditions": pl.DataFrame(
-            [(p, c, _date(o), a, _date(s)) for p, c, o, a, s in _CONDITIONS],
+            [(p, c, _date(o), a, n, _date(s)) for p, c, o, a, n, s in _CONDITIONS],
             schema={
                 "patient_id": pl.Int64,
                 "pathology": pl.String,
                 "onset_date": pl.Date,
                 "ald": pl.Boolean,
+                "ald_number": pl.Int8,
                 "ald_start_date": pl.Date,
             },
             orient="row",
@@ -190,9 +193,12 @@ def hand_built():
         ("pathology_prevalence", {"pathology": "heart_failure"}, 1 / 8, 8),
         ("type2_diabetes_prevalence", {}, 2 / 8, 8),
         ("heart_failure_adult_prevalence", {}, 1 / 6, 6),  # adults alive: 1, 2, 3, 4, 7, 8
-        ("ald_share", {}, 1 / 8, 8),  # 1 (since 2011); 2's ALD starts in July 2024, 5 died before
+        # ALD of the list held in the period's first year: 1 (since 2011), 2 (July 2024); not 4 (ALD 31), 8 (2025),
+        # 5 (died before)
+        ("ald_share", {}, 2 / 8, 8),
         ("diabetics_with_cardio_share", {}, 2 / 3, 3),  # diabetics 1, 4, 8: 1 and 8 have a cardio pathology
-        ("two_of_three_share", {}, 3 / 8, 8),  # 1 (diabetes + cardio), 3 (cancer + cardio), 8 (all three)
+        # with one of the three groups: 1, 3, 4, 8; with two: 1 (diabetes + cardio), 3 (cancer + cardio), 8 (all three)
+        ("two_of_three_share", {}, 3 / 4, 4),
         # aged 65+: 1 (3 pathologies), 3 (2), 8 (3)
         ("pathology_count_share", {"age_min": "65", "age_max": "120", "k": "3"}, 2 / 3, 3),
         ("pathology_count_share", {"age_min": "65", "age_max": "120", "k": "2"}, 1.0, 3),
@@ -226,4 +232,4 @@ def test_deaths_vs_insee_counts_person_years_by_age_and_sex():
     value, n, se = fidelity.metric(con, "deaths_vs_insee")
     assert n == pytest.approx(expected)
     assert value == pytest.approx(1 / expected)  # one death in the period (2)
-    assert se == pytest.approx(1 / math.sqrt(expected))
+    assert se == pytest.approx(math.sqrt(1) / expected)

@@ -1,7 +1,7 @@
 -- metric: deaths observed in the period over the deaths expected from the INSEE life table (ref_mortality: qx by
 -- exact age and sex, as a constant force of mortality -ln(1 - qx) within each year of age, ages above 104 at 104)
 -- over the person-years lived in the period, cut by calendar year and by birthday (age in full years)
--- value: ratio (1 when deaths follow the life table); n: deaths expected; se: 1/√expected (Poisson)
+-- value: ratio (1 when deaths follow the life table); n: deaths expected; se: √observed / expected (Poisson)
 WITH m AS (SELECT period_start AS ps, period_end + 1 AS pe FROM dmpdata_meta),
 years AS (SELECT unnest(range(year(ps), year(pe - 1) + 1)) AS y FROM m),
 spans AS (  -- each person's time in the period within calendar year y: [s, e)
@@ -32,5 +32,5 @@ expected AS (
 observed AS (
     SELECT count(*) AS deaths FROM patients p, m WHERE p.death_date >= m.ps AND p.death_date < m.pe
 )
-SELECT (o.deaths / nullif(e.deaths, 0))::DOUBLE AS value, e.deaths::DOUBLE AS n, (1 / sqrt(nullif(e.deaths, 0)))::DOUBLE AS se
+SELECT (o.deaths / nullif(e.deaths, 0))::DOUBLE AS value, e.deaths::DOUBLE AS n, (sqrt(o.deaths) / nullif(e.deaths, 0))::DOUBLE AS se
 FROM observed o, expected e
