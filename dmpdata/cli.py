@@ -484,7 +484,8 @@ def export_command(
     condition: Annotated[
         list[str] | None,
         typer.Option(
-            "--condition", help="Keep patients with this condition, e.g. E11 (repeatable: all of them)."
+            "--condition",
+            help="Keep patients with this condition: a CIM-10 code (E11), a pathology (heart_failure) or a group (cancer) (repeatable: all of them).",
         ),
     ] = None,
     patients: Annotated[

@@ -7,7 +7,7 @@ import ctypes
 import io
 import json
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,7 @@ import polars as pl
 from dmpdata._version import __version__
 from dmpdata.atomic import check_target, staging
 from dmpdata.generators.access import generate_access
-from dmpdata.generators.conditions import generate_conditions
+from dmpdata.generators.conditions import generate_conditions, mortality_multiplier
 from dmpdata.generators.documents import generate_documents
 from dmpdata.generators.geography import area_of
 from dmpdata.generators.medecin_traitant import declarations, with_history
@@ -157,6 +157,9 @@ def _chunk_patients(
         first_id=first + 1,
         n=n,
         order=order,
+        # Deaths gather on the sick: the chunk's pathologies at the start, drawn from the conditions stage's stream
+        # (which draws them again, identically, for the conditions table).
+        death_multiplier=partial(mortality_multiplier, scenario, stream(scenario.seed, "conditions", k)),
     )
     # The médecin traitant's history: a sub-stream of its own, so that every other column keeps its values.
     return with_history(scenario, stream(scenario.seed, "population", k, 1), ctx.staff, patients)

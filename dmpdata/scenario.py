@@ -101,11 +101,13 @@ class Scenario:
                 raise ScenarioError(
                     f"{origin}: unknown department code {code!r} in 'departments' (e.g. '59', '2A', '974')"
                 )
+        pathologies = reference.load("pathologies")["pathology"].to_list()
         conditions = set(reference.load("conditions")["condition_code"])
-        for code in self.prevalence_factor:
-            if code not in conditions:
+        for key in self.prevalence_factor:
+            if key not in conditions and key not in pathologies:
                 raise ScenarioError(
-                    f"{origin}: unknown condition {code!r} in 'prevalence_factor' (known: {', '.join(sorted(conditions))})"
+                    f"{origin}: unknown pathology {key!r} in 'prevalence_factor' (a pathology: "
+                    f"{', '.join(pathologies)}; or a CIM-10 code of the conditions reference table)"
                 )
         sectors = set(reference.load("facility_types")["sector"])
         types = set(reference.load("document_types")["type_code"])

@@ -189,8 +189,9 @@ def test_subset_across_parts_of_a_chunked_dataset(tmp_path):
 def test_invalid_subsets_are_refused():
     with pytest.raises(SubsetError, match="unknown department '596'"):
         Subset(departments=("596",))
-    with pytest.raises(SubsetError, match="unknown condition 'E10'"):
-        Subset(conditions=("E10",))
+    with pytest.raises(SubsetError, match="unknown condition 'E99'"):
+        Subset(conditions=("E99",))
+    assert Subset(conditions=(" e11", "Heart_Failure", "cancer")).conditions == ("E11", "cancer", "heart_failure")
     with pytest.raises(SubsetError, match="at least 1"):
         Subset(patients=0)
     assert Subset(departments=("2a", " 59 ")).departments == ("2A", "59")

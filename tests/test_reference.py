@@ -36,7 +36,9 @@ KEYS = {
     "gp_declaration_end_reasons": ["code"],
     "medecin_traitant_children": ["kind"],
     "conditions": ["condition_code"],
-    "condition_prevalence": ["condition_code", "sex", "age_min"],
+    "pathologies": ["pathology"],
+    "pathology_shapes": ["pathology", "sex", "age_min"],
+    "pathology_prevalence": ["pathology", "sex", "age_min"],
     "mes_activation": ["date"],
     "parameters": ["key"],
     "dmp_equipment": ["applies_to", "date"],
@@ -76,16 +78,6 @@ KEYS = {
 
 # key columns where empty means "any" (document_rules.activity: the rule applies to every activity)
 NULLABLE_KEY_COLUMNS = {"document_rules": {"activity"}}
-
-# published national figures: parameter key -> (condition codes, minimum age of the denominator)
-PREVALENCE_TARGETS = {
-    "prevalence_target_E11": (["E11"], 0),
-    "prevalence_target_I10": (["I10"], 0),
-    "prevalence_target_I50_adults": (["I50"], 18),
-    "prevalence_target_N18": (["N18"], 0),
-    "prevalence_target_chronic_respiratory": (["J44", "J45"], 0),
-    "prevalence_target_C80": (["C80"], 0),
-}
 
 EVIDENCE = {"verified", "inferred", "assumption"}
 
@@ -139,7 +131,8 @@ def test_shares_in_unit_interval():
         "birth_countries": ["weight"],
         "medecin_traitant_children": ["share"],
         "identity_qualification": ["share"],
-        "condition_prevalence": ["prevalence", "ald_share"],
+        "pathology_prevalence": ["prevalence"],
+        "pathologies": ["prevalence", "ald_share", "frailty_loading"],
         "mes_activation": ["profiles_open_share", "activated_share"],
         "mes_prior_dmp": ["share"],
         "mes_prior_dmp_age": ["rate"],
@@ -166,15 +159,49 @@ def test_birth_countries_codes():
     assert set(bc["evidence"]) <= {"verified", "assumption"}
 
 
-def test_condition_bands_cover_0_104():
-    cp = ref.load("condition_prevalence")
-    assert set(cp["condition_code"]) <= set(ref.load("conditions")["condition_code"])
-    for (code, sex), g in cp.group_by(["condition_code", "sex"]):
+@pytest.mark.parametrize("name", ["pathology_shapes", "pathology_prevalence"])
+def test_pathology_bands_cover_0_104(name):
+    table = ref.load(name)
+    assert set(table["pathology"]) == set(ref.load("pathologies")["pathology"])
+    for (pathology, sex), g in table.group_by(["pathology", "sex"]):
         g = g.sort("age_min")
-        assert g["age_min"][0] == 0 and g["age_max"][-1] == 104, (code, sex)
-        assert (g["age_min"][1:] == g["age_max"][:-1] + 1).all(), (code, sex)
+        assert g["age_min"][0] == 0 and g["age_max"][-1] == 104, (pathology, sex)
+        assert (g["age_min"][1:] == g["age_max"][:-1] + 1).all(), (pathology, sex)
         assert (g["age_max"] >= g["age_min"]).all()
-    assert set(cp["sex"]) == {"M", "F"}
+    assert set(table["sex"]) == {"M", "F"}
+
+
+def test_pathologies_contract():
+    """Codes point to a pathology, are unique, carry a dot only as 4-character CIM-10 sub-codes; sex-specific sites;
+    mortality hazard ratios >= 1; ALD 12 closed on 2011-06-26."""
+    pathologies = ref.load("pathologies")
+    conditions = ref.load("conditions")
+    assert set(conditions["pathology"]) <= set(pathologies["pathology"])
+    assert set(conditions["pathology"]) == set(pathologies["pathology"])
+    assert conditions["condition_code"].str.contains(r"^[A-Z]\d{2}(\.\d)?$").all()
+    assert set(conditions["sex"]) <= {"F", "M", "any"}
+    assert (conditions["weight"] > 0).all()
+    sex_of = dict(conditions.select("condition_code", "sex").iter_rows())
+    assert sex_of["C61"] == "M" and sex_of["C54"] == "F" and sex_of["C50"] == "any"
+    assert (pathologies["mortality_rr"] >= 1).all()
+    assert set(pathologies["cluster"]) <= {"cardiometabolic", "mental", "none"}
+    htn = pathologies.filter(pl.col("ald_number") == 12)
+    assert htn["ald_open_until"].to_list() == [dt.date(2011, 6, 26)] * htn.height
+    prostate = ref.load("pathology_prevalence").filter(
+        (pl.col("pathology") == "cancer_prostate") & (pl.col("sex") == "F")
+    )
+    assert prostate["prevalence"].max() == 0
+
+
+def test_every_pathology_has_codes_for_each_sex_it_strikes():
+    """A pathology with a prevalence in a sex has a CIM-10 code that sex can be coded with."""
+    codes = ref.load("conditions")
+    struck = (
+        ref.load("pathology_prevalence").filter(pl.col("prevalence") > 0).select("pathology", "sex").unique()
+    )
+    for pathology, sex in struck.iter_rows():
+        rows = codes.filter((pl.col("pathology") == pathology) & pl.col("sex").is_in(["any", sex]))
+        assert rows.height and rows["weight"].sum() > 0, (pathology, sex)
 
 
 def test_population_totals_match_insee():
@@ -324,19 +351,17 @@ def test_required_parameters():
     assert ref.parameter("mes_generalisation_year") == 2022
 
 
-@pytest.mark.parametrize("key", sorted(PREVALENCE_TARGETS))
-def test_national_prevalence_reproduces_published_figure(key):
-    codes, age_min = PREVALENCE_TARGETS[key]
-    target = ref.parameter(key)
+@pytest.mark.parametrize("pathology", ref.load("pathologies")["pathology"].to_list())
+def test_national_prevalence_reproduces_published_figure(pathology):
+    """pathology_prevalence weighted by the INSEE 2025 FR population gives pathologies.prevalence (4 digits)."""
+    target = ref.load("pathologies").filter(pl.col("pathology") == pathology)["prevalence"].item()
     pop = ref.load("population_age_sex").filter((pl.col("year") == 2025) & (pl.col("area") == "FR"))
-    cp = ref.load("condition_prevalence").filter(pl.col("condition_code").is_in(codes))
-    joined = pop.join(cp, on="sex").filter(
+    curve = ref.load("pathology_prevalence").filter(pl.col("pathology") == pathology)
+    joined = pop.join(curve, on="sex").filter(
         (pl.col("age") >= pl.col("age_min")) & (pl.col("age") <= pl.col("age_max"))
     )
-    joined = joined.filter(pl.col("age") >= age_min)
     cases = (joined["population"] * joined["prevalence"]).sum()
-    denom = pop.filter(pl.col("age") >= age_min)["population"].sum()
-    assert cases / denom == pytest.approx(target, rel=0.05)
+    assert cases / pop["population"].sum() == pytest.approx(target, rel=5e-4)
 
 
 def test_workforce_rules_cover_every_kind_and_curves_rise():

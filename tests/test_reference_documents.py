@@ -183,27 +183,27 @@ def test_observation_types():
     assert (ob["sd_within"] <= ob["sd_between"]).all()
     assert set(ob["distribution"]) <= {"normal", "lognormal"}
     assert (ob.filter(pl.col("distribution") == "lognormal")["sd_between"] < 1.5).all()
-    conditions = set(ref.load("conditions")["condition_code"])
-    assert set(ob["population"]) - {"default"} <= conditions
+    pathologies = set(ref.load("pathologies")["pathology"])
+    assert set(ob["population"]) - {"default"} <= pathologies
     pairs = set(ob.select("loinc_code", "population").iter_rows())
     required = {
         ("4548-4", "default"),
-        ("4548-4", "E11"),
+        ("4548-4", "diabetes_type2"),
         ("14682-9", "default"),
-        ("14682-9", "N18"),
+        ("14682-9", "chronic_kidney_disease"),
         ("62238-1", "default"),
         ("32294-1", "default"),
-        ("32294-1", "E11"),
+        ("32294-1", "diabetes_type2"),
         ("2093-3", "default"),
         ("2089-1", "default"),
         ("2085-9", "default"),
         ("2571-8", "default"),
         ("53049-3", "default"),
-        ("53049-3", "E11"),
+        ("53049-3", "diabetes_type2"),
         ("8480-6", "default"),
-        ("8480-6", "I10"),
+        ("8480-6", "hypertension"),
         ("8462-4", "default"),
-        ("8462-4", "I10"),
+        ("8462-4", "hypertension"),
     }
     assert required <= pairs
     # every loinc has a default row; units are consistent per code
@@ -216,9 +216,9 @@ def test_observation_types():
     assert egfr["derived_from"].str.starts_with("14682-9").all()
     # diabetics have higher HbA1c and glucose than the default population
     lvl = {(r["loinc_code"], r["population"]): r["mean_M"] for r in ob.iter_rows(named=True)}
-    assert lvl[("4548-4", "E11")] > lvl[("4548-4", "default")]
-    assert lvl[("53049-3", "E11")] > lvl[("53049-3", "default")]
-    assert lvl[("14682-9", "N18")] > lvl[("14682-9", "default")]
+    assert lvl[("4548-4", "diabetes_type2")] > lvl[("4548-4", "default")]
+    assert lvl[("53049-3", "diabetes_type2")] > lvl[("53049-3", "default")]
+    assert lvl[("14682-9", "chronic_kidney_disease")] > lvl[("14682-9", "default")]
 
 
 def _unit_agrees_with_loinc(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], bool]:

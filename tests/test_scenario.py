@@ -43,7 +43,7 @@ def test_a_path_works_like_a_preset(tmp_path):
         ('name = "x"\npatients = 10\nstart = 2026-01-01\nend = 2022-01-01\n', "must be before 'end'"),
         ('name = "x"\npatients = 10\nstart = 1999-01-01\n', "must lie within"),
         ('name = "x"\npatients = 10\nregions = ["99"]\n', "unknown region code '99'"),
-        ('name = "x"\npatients = 10\n[prevalence_factor]\nE99 = 2\n', "unknown condition 'E99'"),
+        ('name = "x"\npatients = 10\n[prevalence_factor]\nE99 = 2\n', "unknown pathology 'E99'"),
         ('name = "x"\npatients = 10\n[prevalence_factor]\nE11 = -1\n', "prevalence_factor.E11"),
         ('name = "x"\npatients = 10\nseed = 1.5\n', "'seed' must be a whole number"),
         ("name = \n", "malformed TOML"),

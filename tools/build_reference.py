@@ -8,14 +8,19 @@ It rewrites CSVs in dmpdata/reference/ beside the hand-curated ones.
 
 Derived here (deterministically, stdlib only): communes, departments, regions,
 population_age_sex, population_department_age_sex, mortality, birth_countries,
-workforce, organization_counts, condition_prevalence, mes_activation, access_matrix
+workforce, organization_counts, pathology_prevalence (from pathology_shapes.csv and
+pathologies.csv), mes_activation, access_matrix
 (from dmp-access-matrix.csv and the hand-curated document_types.csv).
 Hand-curated tables (professions, specialties, facility_types, practice_settings,
-ins_oids, identity_statuses, conditions, parameters, document_types, document_classes,
+ins_oids, identity_statuses, conditions, pathologies, pathology_shapes, parameters, document_types, document_classes,
 format_codes, confidentiality_codes, access_modes, auth_modes, channels, mandatory_documents,
 observation_types, columns) are plain CSVs
-edited by hand; this script does not touch them (it reads parameters.csv for the
-prevalence targets).
+edited by hand; this script does not touch them (it reads pathologies.csv and pathology_shapes.csv
+for the pathology prevalence curves).
+
+Only the pathology prevalence curves (no shared folder needed):
+
+    uv run python tools/build_reference.py --pathologies
 
 Every number below that is not read from the shared data folder carries its source
 next to it; numbers marked ASSUMPTION are modelling choices, not published figures.
@@ -758,121 +763,63 @@ def build_organizations(shared: Path, pop: dict, wf: dict[str, int]) -> None:
     )
 
 
-# --------------------------------------------------------------------------- conditions
-
-BANDS = [(0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 89), (90, 104)]
-# ASSUMPTION: relative age/sex profiles (shape only); each is rescaled below to a cited national target.
-PROFILES = {
-    "E11": {
-        "M": [0.0003, 0.003, 0.01, 0.035, 0.09, 0.16, 0.21, 0.20, 0.16],
-        "F": [0.0003, 0.003, 0.008, 0.022, 0.055, 0.10, 0.15, 0.16, 0.13],
-    },
-    "I10": {
-        "M": [0.0005, 0.01, 0.03, 0.08, 0.20, 0.36, 0.50, 0.60, 0.60],
-        "F": [0.0005, 0.005, 0.02, 0.06, 0.16, 0.31, 0.48, 0.62, 0.65],
-    },
-    "I50": {
-        "M": [0.0002, 0.0005, 0.001, 0.003, 0.008, 0.022, 0.06, 0.14, 0.22],
-        "F": [0.0002, 0.0004, 0.0008, 0.002, 0.005, 0.013, 0.04, 0.11, 0.18],
-    },
-    "N18": {
-        "M": [0.001, 0.005, 0.01, 0.02, 0.04, 0.09, 0.17, 0.28, 0.35],
-        "F": [0.001, 0.005, 0.009, 0.018, 0.036, 0.08, 0.15, 0.26, 0.33],
-    },
-    "J44": {
-        "M": [0.0, 0.001, 0.003, 0.01, 0.03, 0.06, 0.09, 0.10, 0.09],
-        "F": [0.0, 0.001, 0.003, 0.009, 0.022, 0.04, 0.055, 0.06, 0.05],
-    },
-    "J45": {
-        "M": [0.07, 0.04, 0.035, 0.035, 0.035, 0.04, 0.045, 0.045, 0.04],
-        "F": [0.05, 0.045, 0.045, 0.045, 0.045, 0.05, 0.05, 0.05, 0.045],
-    },
-    "C80": {
-        "M": [0.001, 0.002, 0.005, 0.012, 0.035, 0.09, 0.16, 0.20, 0.18],
-        "F": [0.001, 0.003, 0.010, 0.025, 0.050, 0.08, 0.11, 0.12, 0.10],
-    },
-}
-# ASSUMPTION: share of people with the condition who hold the matching ALD (except E11: inferred).
-ALD_SHARE = {
-    "E11": (
-        0.75,
-        "inferred",
-        "≈ 2.6 M in ALD 8 (CNAM 2016, Quotidien du Médecin) / ≈ 3.6 M treated (SpF 2021); rounded",
-    ),
-    "I10": (
-        0.03,
-        "assumption",
-        "ALD 12 removed by décret 2011-726 of 24 June 2011 (no new admissions, "
-        "legacy patients kept); residual share ASSUMED",
-    ),
-    "I50": (0.60, "assumption", "share in ALD 5 ASSUMED"),
-    "N18": (0.05, "assumption", "share in ALD 19 ASSUMED (severe CKD only)"),
-    "J44": (0.10, "assumption", "share in ALD 14 ASSUMED"),
-    "J45": (0.02, "assumption", "share in ALD 14 ASSUMED"),
-    "C80": (0.60, "assumption", "share in ALD 30 ASSUMED (active cancers mostly in ALD, surveillance not)"),
-}
+# --------------------------------------------------------------------------- pathologies
 
 
-def prevalence_targets() -> list[dict]:
-    """Targets from parameters.csv: key prevalence_target_* with codes and denominators."""
-    params = {r["key"]: r for r in read(HERE / "parameters.csv")}
-    return [
-        {"key": "prevalence_target_E11", "codes": {"E11": 1.0}, "age_min": 0},
-        {"key": "prevalence_target_I10", "codes": {"I10": 1.0}, "age_min": 0},
-        {"key": "prevalence_target_I50_adults", "codes": {"I50": 1.0}, "age_min": 18},
-        {"key": "prevalence_target_N18", "codes": {"N18": 1.0}, "age_min": 0},
-        {
-            "key": "prevalence_target_chronic_respiratory",
-            "age_min": 0,
-            "codes": {
-                "J44": float(params["copd_share_of_chronic_respiratory"]["value"]),
-                "J45": 1 - float(params["copd_share_of_chronic_respiratory"]["value"]),
-            },
-        },
-        {"key": "prevalence_target_C80", "codes": {"C80": 1.0}, "age_min": 0},
-    ], params
+def band_population(year: int = 2025, area: str = "FR") -> dict[tuple[str, int], int]:
+    """INSEE population by (sex, age) from population_age_sex.csv (ages 0-98 and the open 99+ stored as 99)."""
+    rows = read(HERE / "population_age_sex.csv")
+    return {
+        (r["sex"], int(r["age"])): int(r["population"])
+        for r in rows
+        if r["year"] == str(year) and r["area"] == area
+    }
 
 
-def build_prevalence(pop: dict) -> None:
-    targets, params = prevalence_targets()
-    band_pop = {}
-    for s in ("M", "F"):
-        for lo, hi in BANDS:
-            band_pop[(s, lo)] = sum(pop[(2025, "FR", a, s)] for a in range(lo, min(hi, 99) + 1))
+def pathology_prevalence() -> None:
+    """Scale each pathology's age/sex shape (pathology_shapes.csv) so that the INSEE 2025 FR population-weighted
+    prevalence equals pathologies.prevalence; writes pathology_prevalence.csv."""
+    pop = band_population()
+    total = sum(pop.values())
+    targets = {r["pathology"]: r for r in read(HERE / "pathologies.csv")}
+    shapes = read(HERE / "pathology_shapes.csv")
+    missing = {s["pathology"] for s in shapes} ^ set(targets)
+    assert not missing, f"pathologies without shape or shapes without pathology: {sorted(missing)}"
+
+    def band_pop(s: dict) -> int:
+        return sum(
+            n
+            for (sex, age), n in pop.items()
+            if sex == s["sex"] and int(s["age_min"]) <= age <= int(s["age_max"])
+        )
+
+    cases = {}
+    for s in shapes:
+        cases[s["pathology"]] = cases.get(s["pathology"], 0.0) + float(s["weight"]) * band_pop(s)
     rows = []
-    for t in targets:
-        target = float(params[t["key"]]["value"])
-        denom = sum(p for (s, lo), p in band_pop.items() if lo >= t["age_min"])
-        for code, part in t["codes"].items():
-            prof = PROFILES[code]
-            cases_shape = sum(
-                prof[s][i] * band_pop[(s, lo)] for s in ("M", "F") for i, (lo, _hi) in enumerate(BANDS)
-            )
-            k = target * part * denom / cases_shape
-            ald, ald_ev, ald_why = ALD_SHARE[code]
-            for s in ("M", "F"):
-                for i, (lo, hi) in enumerate(BANDS):
-                    p = min(prof[s][i] * k, 0.95)
-                    assert p == prof[s][i] * k, f"{code} capped"  # keep calibration exact
-                    rows.append(
-                        [
-                            code,
-                            s,
-                            lo,
-                            hi,
-                            f"{p:.6f}",
-                            f"{ald:.2f}",
-                            "assumption",
-                            f"age/sex profile ASSUMED, scaled so that the FR 2025 population-weighted prevalence"
-                            f"{' (age>=18)' if t['age_min'] else ''} = {t['key']} = {target:.4f}"
-                            f"{'' if part == 1 else f' x {part:.2f}'} (parameters.csv: {params[t['key']]['source']});"
-                            f" ald_share: {ald_ev}, {ald_why}",
-                        ]
-                    )
+    for s in shapes:
+        t = targets[s["pathology"]]
+        k = float(t["prevalence"]) * total / cases[s["pathology"]]
+        p = float(s["weight"]) * k
+        assert p <= 0.95, (
+            f"{s['pathology']} {s['sex']} {s['age_min']}: prevalence {p:.3f} too high, flatten the shape"
+        )
+        rows.append(
+            [
+                s["pathology"],
+                s["sex"],
+                int(s["age_min"]),
+                int(s["age_max"]),
+                f"{p:.6g}",
+                s["evidence"],
+                f"shape: {s['source']}; scaled so that the INSEE 2025 FR population-weighted prevalence = "
+                f"pathologies.prevalence {t['prevalence']} ({t['prevalence_evidence']})",
+            ]
+        )
     rows.sort(key=lambda r: (r[0], r[1], r[2]))
     write(
-        "condition_prevalence",
-        ["condition_code", "sex", "age_min", "age_max", "prevalence", "ald_share", "evidence", "source"],
+        "pathology_prevalence",
+        ["pathology", "sex", "age_min", "age_max", "prevalence", "evidence", "source"],
         rows,
     )
 
@@ -1087,21 +1034,29 @@ def build_access_matrix(shared: Path) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shared", type=Path, help="the shared source folder (the one holding data/)")
     ap.add_argument(
-        "--shared", type=Path, required=True, help="the shared source folder (the one holding data/)"
+        "--pathologies",
+        action="store_true",
+        help="only rebuild pathology_prevalence (reads the reference folder only)",
     )
     args = ap.parse_args()
+    if not (HERE / "columns.csv").is_file():
+        ap.error(f"{HERE} is not dmpdata's reference folder: run this file from a checkout of the repository")
+    if args.pathologies:
+        pathology_prevalence()
+        return
+    if args.shared is None:
+        ap.error("--shared is required (or --pathologies)")
     shared = args.shared.resolve()
     if not (shared / "data").is_dir():
         ap.error(f"{shared / 'data'} is not a folder: --shared names the folder holding the source data/")
-    if not (HERE / "columns.csv").is_file():
-        ap.error(f"{HERE} is not dmpdata's reference folder: run this file from a checkout of the repository")
     build_geography(shared)
     pop = build_population(shared)
     build_birth_countries(shared)
     wf = build_workforce(shared, pop)
     build_organizations(shared, pop, wf)
-    build_prevalence(pop)
+    pathology_prevalence()
     build_mes(pop)
     build_access_matrix(shared)
 

@@ -33,10 +33,35 @@ class SubsetError(DmpdataError, ValueError):
     """A subset option is invalid or matches no patient."""
 
 
+def _condition_key(text: str) -> str:
+    """A --condition value normalised: a CIM-10 code (upper case), else a pathology or group id (lower case)."""
+    codes = set(reference.load("conditions")["condition_code"])
+    pathologies = reference.load("pathologies")
+    if text.strip().upper() in codes:
+        return text.strip().upper()
+    key = text.strip().lower()
+    if key in set(pathologies["pathology"]) | set(pathologies["group"]):
+        return key
+    raise SubsetError(
+        f"unknown condition {text.strip()!r}: use a CIM-10 code of the conditions reference table (E11, I50…), "
+        "a pathology (diabetes_type2, heart_failure…) or a pathology group (diabetes, cancer…) of the pathologies one"
+    )
+
+
+def _has_condition(key: str) -> pl.Expr:
+    """Rows of the conditions table coded with `key` (a CIM-10 code), or coding a pathology of `key` (id or group)."""
+    codes = reference.load("conditions")
+    if key in set(codes["condition_code"]):
+        return pl.col("condition_code") == key
+    pathologies = reference.load("pathologies").filter((pl.col("pathology") == key) | (pl.col("group") == key))
+    return pl.col("condition_code").is_in(codes.filter(pl.col("pathology").is_in(pathologies["pathology"].implode()))["condition_code"].implode())
+
+
 @dataclass(frozen=True)
 class Subset:
     """Which patients to export: living in one of `departments` (INSEE codes), having every condition of
-    `conditions` (ICD-10 codes of the conditions table), at most `patients` of them (lowest patient_id first)."""
+    `conditions` (each a CIM-10 code of the conditions table, a pathology or a pathology group of the pathologies
+    table), at most `patients` of them (lowest patient_id first)."""
 
     departments: tuple[str, ...] = ()
     conditions: tuple[str, ...] = ()
@@ -44,17 +69,13 @@ class Subset:
 
     def __post_init__(self):
         object.__setattr__(self, "departments", tuple(sorted({d.strip().upper() for d in self.departments})))
-        object.__setattr__(self, "conditions", tuple(sorted({c.strip().upper() for c in self.conditions})))
+        object.__setattr__(self, "conditions", tuple(sorted({_condition_key(c) for c in self.conditions})))
         known = set(reference.load("departments")["code"])
         bad = [d for d in self.departments if d not in known]
         if bad:
             raise SubsetError(
                 f"unknown department {bad[0]!r}: use an INSEE department code such as 01, 2A, 59 or 974"
             )
-        codes = reference.load("conditions")["condition_code"].to_list()
-        bad = [c for c in self.conditions if c not in codes]
-        if bad:
-            raise SubsetError(f"unknown condition {bad[0]!r}: the conditions table uses {', '.join(codes)}")
         if self.patients is not None and self.patients < 1:
             raise SubsetError(f"--patients must be at least 1, got {self.patients}")
 
@@ -112,12 +133,10 @@ def select(ds: DatasetFolder, subset: Subset | None, progress: Progress | None =
         parts.append(frame["patient_id"])
         report("subset", i + 1, len(files))
     chosen = _ids(parts)
-    for code in subset.conditions:
+    for key in subset.conditions:
         having = _ids(
             [
-                read_part(p, ["patient_id", "condition_code"]).filter(pl.col("condition_code") == code)[
-                    "patient_id"
-                ]
+                read_part(p, ["patient_id", "condition_code"]).filter(_has_condition(key))["patient_id"]
                 for p in ds.files("conditions")
             ]
         )

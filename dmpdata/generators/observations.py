@@ -161,13 +161,13 @@ def generate_observations(
 
 
 def _conditions_of(patients: pl.DataFrame, conditions: pl.DataFrame, first_id: int) -> dict[str, np.ndarray]:
-    """For each condition code, whether each patient of the chunk (by row) has it."""
+    """For each pathology, whether each patient of the chunk (by row) has it."""
     n = patients.height
     conditions_of = {}
-    for code in conditions["condition_code"].unique().to_list():
+    for pathology in conditions["pathology"].unique().to_list():
         mask = np.zeros(n, dtype=bool)
-        mask[conditions.filter(pl.col("condition_code") == code)["patient_id"].to_numpy() - first_id] = True
-        conditions_of[code] = mask
+        mask[conditions.filter(pl.col("pathology") == pathology)["patient_id"].to_numpy() - first_id] = True
+        conditions_of[pathology] = mask
     return conditions_of
 
 

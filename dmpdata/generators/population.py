@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -33,7 +34,7 @@ from dmpdata.identifiers import nirs_indexed
 from dmpdata.scenario import Scenario
 from dmpdata.schemas._common import test_oid
 
-__all__ = ["EPOCH", "generate_patients", "nir_traits", "table_year"]
+__all__ = ["EPOCH", "generate_patients", "mortality_hazards", "nir_traits", "table_year"]
 
 DAYS_PER_YEAR = 365.2425
 
@@ -101,7 +102,7 @@ def _ages_in_cells(area: Area) -> tuple[GroupedChoice, np.ndarray]:
 
 
 @cache
-def _hazards() -> np.ndarray:
+def mortality_hazards() -> np.ndarray:
     """Yearly death hazard -ln(1 - qx) by is_male * 105 + age 0..104 (INSEE period life table)."""
     mortality = reference.load("mortality")
     out = np.zeros((2, 105))
@@ -112,18 +113,26 @@ def _hazards() -> np.ndarray:
 
 
 def _deaths(
-    birth: np.ndarray, male: np.ndarray, start: dt.date, end: dt.date, rng: np.random.Generator
+    birth: np.ndarray,
+    male: np.ndarray,
+    start: dt.date,
+    end: dt.date,
+    rng: np.random.Generator,
+    multiplier: np.ndarray | None = None,
 ) -> np.ndarray:
     """Death day ordinals (NaN = alive at the end) from the period life table, calendar year by calendar year.
 
     Within a calendar year a person of age a has the constant hazard -ln(1 - qx[a]) per year, so that
-    they survive the whole year with probability 1 - qx[a]. One exponential draw per person: they die
-    where their cumulative hazard over the period crosses it. Only the people whose draw lies below an
+    they survive the whole year with probability 1 - qx[a], times their `multiplier` (their pathologies' weight,
+    mean 1 per age and sex) when given. One exponential draw per person: they die where their cumulative hazard
+    over the period crosses it (divided by the multiplier: the same as multiplying the hazard). Only the people whose draw lies below an
     upper bound of their hazard over the whole period (their highest yearly hazard over its ages) can die:
     the year-by-year walk runs on them alone.
     """
-    hazards = _hazards()
+    hazards = mortality_hazards()
     threshold = rng.standard_exponential(birth.size)
+    if multiplier is not None:
+        threshold = threshold / multiplier
     death = np.full(birth.size, np.nan)
     cursor, stop = start.toordinal(), end.toordinal() + 1
     years = (stop - cursor) / DAYS_PER_YEAR
@@ -149,8 +158,8 @@ def _deaths(
 
 @cache
 def _hazard_ceiling(span: int) -> np.ndarray:
-    """For each (sex, age) of `_hazards`: the highest hazard of that sex over ages age..age+span-1 (capped at 104)."""
-    hazards = _hazards().reshape(2, 105)
+    """For each (sex, age) of `mortality_hazards`: the highest hazard of that sex over ages age..age+span-1 (capped at 104)."""
+    hazards = mortality_hazards().reshape(2, 105)
     out = np.empty_like(hazards)
     for a in range(105):
         out[:, a] = hazards[:, a : min(a + span, 105)].max(axis=1)
@@ -293,8 +302,12 @@ def generate_patients(
     first_id: int,
     n: int,
     order: np.ndarray | None = None,
+    death_multiplier: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> pl.DataFrame:
     """One chunk of `n` patients (ids first_id..first_id+n-1).
+
+    `death_multiplier(birth day ordinals, is_male)` gives each person's death hazard multiplier (their pathologies:
+    the conditions stage's `mortality_multiplier`); without it deaths follow the life table alone.
 
     Without `order`, the matricule INS is missing and the private NIR-trait columns (`nir_traits`) stand in for it:
     the matricule needs the NIR order numbers, ranked over every chunk's traits so that they are unique across the
@@ -314,7 +327,8 @@ def generate_patients(
     last = vocab.last_names()
 
     traits = _nir_traits(male, birth, place_idx, nir_pseudo_months(rng, abroad))
-    death = _deaths(birth, male, scenario.start, scenario.end, rng)
+    multiplier = None if death_multiplier is None else death_multiplier(birth, male)
+    death = _deaths(birth, male, scenario.start, scenario.end, rng, multiplier)
     mes = _mes(scenario, rng, n, birth, death, area, dept_idx)
     gp_id = _medecin_traitant(area, professionals, dept_idx, age, rng)
     # The draw of the former patients.identity_status (now per structure: identity_records), kept so that the

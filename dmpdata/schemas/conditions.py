@@ -13,6 +13,11 @@ class Conditions(pa.DataFrameModel):
     condition_code: pl.String = pa.Field(isin=codes("conditions", "condition_code"))
     ald: pl.Boolean
     onset_date: pl.Date = pa.Field(in_range={"min_value": EARLIEST_BIRTH, "max_value": LATEST_DATE})
+    pathology: pl.String = pa.Field(isin=codes("pathologies", "pathology"))
+    ald_number: pl.Int8 = pa.Field(ge=1, le=32, nullable=True)
+    ald_start_date: pl.Date = pa.Field(
+        in_range={"min_value": EARLIEST_BIRTH, "max_value": LATEST_DATE}, nullable=True
+    )
 
     class Config:
         strict = True

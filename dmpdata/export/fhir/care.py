@@ -60,17 +60,20 @@ def _encounter_identifier() -> pl.Expr:
 
 
 def condition_resources(frame: pl.DataFrame) -> pl.Series:
-    """Condition (ICD-10 category of the conditions table), id <patient_id>-<condition_code>."""
+    """Condition (CIM-10 code of the conditions table), id <patient_id>-<condition_code>."""
+    label = _lookup("condition_code", "conditions", "condition_code", "label")
     resource = pl.struct(
         resourceType=_lit("Condition"),
         id=pl.concat_str(pl.col("patient_id").cast(pl.String), _lit("-"), pl.col("condition_code")),
         meta=_meta(None),
         clinicalStatus=_concept(url("system:condition-clinical"), "active", "Active"),
         category=_list(_concept(url("system:condition-category"), "problem-list-item", "Problem List Item")),
-        code=_concept(
-            url("system:ICD-10"),
-            pl.col("condition_code"),
-            _lookup("condition_code", "conditions", "condition_code", "label"),
+        # The ANS's CIM-10 (TRE_R310, the French edition of the WHO classification) and the same code in HL7's ICD-10.
+        code=pl.struct(
+            coding=_list(
+                _coding(url("system:CIM-10"), pl.col("condition_code"), label),
+                _coding(url("system:ICD-10"), pl.col("condition_code"), label),
+            )
         ),
         subject=_ref("Patient", "patient_id"),
         onsetDateTime=_date("onset_date"),
