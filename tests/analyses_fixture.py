@@ -236,7 +236,15 @@ def conditions() -> pl.DataFrame:
     rows = [
         # patient, code, pathology, onset, ALD at the end, ALD number, ALD start
         (1, "E11", "diabetes_type2", "2015-06-01", True, 8, "2015-07-01"),
-        (1, "I10", "hypertension", "2012-01-01", False, None, None),  # ALD 12 closed to new admissions in 2011
+        (
+            1,
+            "I10",
+            "hypertension",
+            "2012-01-01",
+            False,
+            None,
+            None,
+        ),  # ALD 12 closed to new admissions in 2011
         (1, "I50", "heart_failure", "2020-01-01", True, 5, "2020-02-01"),
         (2, "E11", "diabetes_type2", "2024-06-01", False, None, None),
         (2, "C61", "cancer_prostate", "2022-06-01", False, None, None),

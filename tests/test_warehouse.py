@@ -130,7 +130,9 @@ def test_shared_enum_compares_with_strings(con):
 
 def test_code_outside_the_set_is_refused(con):
     with pytest.raises(duckdb.ConversionException):
-        con.execute("INSERT INTO conditions (patient_id, condition_code, ald, onset_date) VALUES (1, 'X00', false, DATE '2022-01-01')")
+        con.execute(
+            "INSERT INTO conditions (patient_id, condition_code, ald, onset_date) VALUES (1, 'X00', false, DATE '2022-01-01')"
+        )
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -294,6 +296,7 @@ DERIVED = [
     "document_masking",
     "diabetic_observations",
     "diabetic_eye_exam_years",
+    "chronic_follow_up_years",
 ]
 # tiny has no ophthalmology visit of a diabetic (the hand-built dataset of test_analyses has one).
 EMPTY_ON_TINY = {"diabetic_eye_exam_years"}

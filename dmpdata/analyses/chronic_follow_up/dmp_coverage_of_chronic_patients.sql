@@ -23,7 +23,7 @@ people AS (
         p.patient_id,
         coalesce(p.mes_activated_at <= params.as_of AND (p.mes_closed_at IS NULL OR p.mes_closed_at > params.as_of), false)
             AS activated,
-        greatest(datediff('day', greatest(p.birth_date, params.start), params.as_of + 1), 0) / 365.25 AS years
+        greatest(datediff('day', greatest(p.birth_date, params.start), params.as_of + 1), 0) AS days
     FROM patients AS p, params
     WHERE p.birth_date <= params.as_of AND (p.death_date IS NULL OR p.death_date > params.as_of)
 ),
@@ -56,7 +56,7 @@ counted AS (
         count(*) AS people,
         count(*) FILTER (WHERE p.activated) AS activated,
         coalesce(sum(d.documents), 0) AS documents,
-        sum(p.years) AS person_years
+        sum(p.days) / 365.25 AS person_years  -- days: an integer sum, the same in any order
     FROM membership AS m
     JOIN people AS p ON p.patient_id = m.patient_id
     LEFT JOIN docs AS d ON d.patient_id = m.patient_id

@@ -62,58 +62,24 @@ cohorts AS (
           AND c.onset_date BETWEEN make_date(CAST(y.year AS INTEGER) - 4, 1, 1) AND make_date(CAST(y.year AS INTEGER) - 2, 1, 1))
     WHERE p.death_date IS NULL OR p.death_date > make_date(CAST(y.year AS INTEGER), 12, 31)
 ),
-specialists AS (
-    SELECT professional_id, CAST(specialty_code AS VARCHAR) AS specialty
-    FROM professionals
-    WHERE specialty_code IN ('SM04', 'SM38', 'SM35', 'SM36', 'SM37', 'SM45', 'SM55', 'SM21', 'SM22', 'SM23', 'SM24',
-                             'SM41', 'SM19', 'SM20', 'SM51', 'SM52', 'SM12', 'SM14')
-),
-visits AS (  -- per patient and year: which kinds of follow-up encounter happened
-    SELECT
-        e.patient_id,
-        CAST(year(e.start_at) AS INTEGER) AS year,
-        bool_or(s.specialty = 'SM38') AS ophthalmologist,
-        bool_or(s.specialty = 'SM04') AS cardiologist,
-        bool_or(e.kind = 'imaging' OR (e.kind = 'specialist_visit' AND s.specialty NOT IN ('SM04', 'SM38')))
-            AS cancer_follow_up
-    FROM encounters AS e
-    LEFT JOIN specialists AS s ON s.professional_id = e.professional_id
-    WHERE (s.professional_id IS NOT NULL OR e.kind = 'imaging')
-      AND e.patient_id IN (SELECT patient_id FROM cohorts)
-    GROUP BY ALL
-),
-labs AS (  -- per patient and year: the tests of the indicators
-    SELECT
-        o.patient_id,
-        CAST(year(o.effective_at) AS INTEGER) AS year,
-        bool_or(o.loinc_code = '14682-9') AS creatinine,
-        bool_or(o.loinc_code IN ('14682-9', '62238-1')) AS creatinine_egfr,
-        bool_or(o.loinc_code = '32294-1') AS albumin,
-        count(DISTINCT o.encounter_id) FILTER (WHERE o.loinc_code IN ('14682-9', '62238-1', '2823-3', '2951-2'))
-            AS renal_electrolyte_tests
-    FROM observations AS o
-    WHERE o.loinc_code IN ('14682-9', '62238-1', '2823-3', '2951-2', '32294-1')
-      AND o.patient_id IN (SELECT patient_id FROM cohorts)
-    GROUP BY ALL
+followed AS (  -- derived table chronic_follow_up_years: the cohorts' follow-up encounters and tests, per year
+    SELECT * FROM chronic_follow_up_years
 ),
 flags AS (
     SELECT
         c.year,
         c.cohort,
-        EXISTS (
-            SELECT 1 FROM visits AS v
-            WHERE v.patient_id = c.patient_id AND v.year IN (c.year, c.year - 1) AND v.ophthalmologist
-        ) AS fundus_exam_2y,
-        coalesce(l.creatinine, false) AS creatinine,
-        coalesce(l.albumin, false) AS albuminuria,
-        coalesce(v.cardiologist, false) AS cardiologist,
-        coalesce(l.renal_electrolyte_tests, 0) >= 2 AS renal_electrolytes_2,
-        coalesce(l.creatinine_egfr, false) AS creatinine_egfr,
-        coalesce(l.albumin, false) AS urine_albumin,
-        coalesce(v.cancer_follow_up, false) AS specialist_or_imaging
+        coalesce(f.ophthalmologist, false) OR coalesce(before.ophthalmologist, false) AS fundus_exam_2y,
+        coalesce(f.creatinine, false) AS creatinine,
+        coalesce(f.albumin, false) AS albuminuria,
+        coalesce(f.cardiologist, false) AS cardiologist,
+        coalesce(f.renal_electrolyte_tests, 0) >= 2 AS renal_electrolytes_2,
+        coalesce(f.creatinine_egfr, false) AS creatinine_egfr,
+        coalesce(f.albumin, false) AS urine_albumin,
+        coalesce(f.cancer_follow_up, false) AS specialist_or_imaging
     FROM cohorts AS c
-    LEFT JOIN visits AS v ON v.patient_id = c.patient_id AND v.year = c.year
-    LEFT JOIN labs AS l ON l.patient_id = c.patient_id AND l.year = c.year
+    LEFT JOIN followed AS f ON f.patient_id = c.patient_id AND f.year = c.year
+    LEFT JOIN followed AS before ON before.patient_id = c.patient_id AND before.year = c.year - 1
 ),
 long AS (
     UNPIVOT flags

@@ -56,7 +56,7 @@ by_group AS (
         b.pathology_group AS label,
         (SELECT CAST(count(DISTINCT c.patient_id) AS BIGINT) FROM cases AS c WHERE c.pathology_group = b.pathology_group)
             AS cases,
-        sum(b.published_prevalence) AS published_prevalence,
+        list_sum(list(b.published_prevalence ORDER BY b.pathology)) AS published_prevalence,  -- in a fixed order
         sum(b.cases) AS summed_cases
     FROM by_pathology AS b
     GROUP BY b.pathology_group
