@@ -89,13 +89,15 @@ def headlines(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 def summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     """The demo's summary as (label, formatted value): SUMMARY's figures, with the share of patients with a
-    pathology of each pathology group (ref_pathologies.group, most frequent first) after `with_gp`."""
+    pathology of each pathology group (ref_pathologies.group, labelled by ref_pathology_groups, most frequent first)
+    after `with_gp`."""
     values = figures(con)
     groups = con.execute(
-        'SELECT r."group", count(DISTINCT c.patient_id) AS n FROM conditions AS c '
-        "JOIN ref_pathologies AS r ON r.pathology = CAST(c.pathology AS VARCHAR) GROUP BY ALL ORDER BY n DESC, 1"
+        'SELECT coalesce(g.label, r."group") AS label, count(DISTINCT c.patient_id) AS n FROM conditions AS c '
+        "JOIN ref_pathologies AS r ON r.pathology = CAST(c.pathology AS VARCHAR) "
+        'LEFT JOIN ref_pathology_groups AS g ON g."group" = r."group" GROUP BY ALL ORDER BY n DESC, 1'
     ).fetchall()
     patients = max(values["patients"], 1)
-    shares = [(f"patients with {group.replace('_', ' ')}", f"{n / patients:.1%}") for group, n in groups]
+    shares = [(f"patients with {label}", f"{n / patients:.1%}") for label, n in groups]
     split = SUMMARY.index("with_gp") + 1
     return [*_labelled(values, SUMMARY[:split]), *shares, *_labelled(values, SUMMARY[split:])]

@@ -875,6 +875,7 @@ def test_pathology_prevalence_vs_published(con):
         cancer, {"cases": 2, "prevalence": 2 / 6, "prevalence_summed": 2 / 6, "published_prevalence": sites}
     )
     assert one(df, level="group", pathology_group="diabetes")["cases"] == 3
+    assert cancer["label"] == one(reference.load("pathology_groups"), group="cancer")["label"]
 
 
 def test_multimorbidity_by_age(con):
@@ -948,7 +949,12 @@ def test_dmp_coverage_of_chronic_patients(con):
         "vascular_risk": (2, 1, 12),  # A, D
         "none": (1, 1, 4),  # E
     }
-    assert df["pathology_group"].to_list()[0] == "all" and df["pathology_group"].to_list()[-1] == "none"
+    # everyone first, the groups in ref_pathology_groups order, no pathology last; groups with their labels
+    groups = reference.load("pathology_groups")
+    order = groups.filter(pl.col("group").is_in(list(got)))["group"].to_list()
+    assert df["pathology_group"].to_list() == ["all", *order, "none"]
+    assert one(df, pathology_group="diabetes")["label"] == one(groups, group="diabetes")["label"]
+    assert one(df, pathology_group="none")["label"] == "No chronic pathology"
     approx_row(
         one(df, pathology_group="diabetes"),
         {"share_activated": 2 / 3, "person_years": 3 * years, "documents_per_person_year": 20 / (3 * years)},

@@ -50,14 +50,13 @@ def test_report_and_summary_share_labels_and_values(tiny, con):
         tiny.table("conditions")
         .collect()
         .join(reference.load("pathologies").select("pathology", "group"), on="pathology")
-        .group_by("group")
+        .join(reference.load("pathology_groups").select("group", "label"), on="group")
+        .group_by("label")
         .agg(pl.col("patient_id").n_unique().alias("n"))
-        .sort(["n", "group"], descending=[True, False])
+        .sort(["n", "label"], descending=[True, False])
     )
     patients = tiny.table("patients").collect().height
-    expected = [
-        (f"patients with {g.replace('_', ' ')}", f"{n / patients:.1%}") for g, n in groups.iter_rows()
-    ]
+    expected = [(f"patients with {label}", f"{n / patients:.1%}") for label, n in groups.iter_rows()]
     assert [(k, v) for k, v in summary.items() if k.startswith("patients with ")] == expected
     assert len(expected) <= 16  # one line per group, not per CIM-10 code
     assert report["patients"] == f"{tiny.table('patients').collect().height:,}"

@@ -20,4 +20,3 @@ FOLLOW_UP_COHORTS = {
     "cancer_survivors": "Cancer, 2-5 years after onset",
 }
 MULTIMORBIDITY = {"share_0": "No pathology", "share_1": "1", "share_2": "2", "share_3_plus": "3 or more"}
-COVERAGE_ROWS = {"all": "Everyone", "none": "No chronic pathology"}

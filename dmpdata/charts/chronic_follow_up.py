@@ -19,7 +19,7 @@ from dmpdata.charts._helpers import (
     _title,
     _year,
 )
-from dmpdata.charts._labels import COVERAGE_ROWS, FOLLOW_UP_COHORTS, HBA1C_BANDS, MULTIMORBIDITY
+from dmpdata.charts._labels import FOLLOW_UP_COHORTS, HBA1C_BANDS, MULTIMORBIDITY
 from dmpdata.charts._registry import chart
 from dmpdata.charts._theme import PALETTE, WIDTH
 
@@ -320,11 +320,6 @@ def care_vs_dmp(df: pl.DataFrame) -> alt.HConcatChart:
     )
 
 
-def _group_label(column: str) -> pl.Expr:
-    """A pathology group id as words (cardio_neurovascular → cardio neurovascular)."""
-    return pl.col(column).str.replace_all("_", " ")
-
-
 def _prevalence_panel(d: pl.DataFrame, title: alt.TitleParams) -> alt.LayerChart:
     """Horizontal bars of the generated prevalence, a dot at the published figure, one row per label."""
     order = d.sort("published_prevalence", descending=True, nulls_last=True)["row"].to_list()
@@ -350,12 +345,7 @@ def _prevalence_panel(d: pl.DataFrame, title: alt.TitleParams) -> alt.LayerChart
 @chart("pathology_prevalence_vs_published")
 def pathology_prevalence_vs_published(df: pl.DataFrame) -> alt.VConcatChart:
     """Bars of the generated prevalence and dots at the published one, by pathology group, then by pathology."""
-    d = _frame(df).with_columns(
-        pl.when(pl.col("level") == "group")
-        .then(_group_label("pathology_group"))
-        .otherwise(pl.coalesce(pl.col("label"), pl.col("pathology")))
-        .alias("row")
-    )
+    d = _frame(df).with_columns(pl.coalesce("label", "pathology", "pathology_group").alias("row"))
     groups = _prevalence_panel(
         d.filter(pl.col("level") == "group"),
         _title("By pathology group", "A group's figures: the sum of its pathologies' prevalences"),
@@ -444,7 +434,8 @@ def follow_up_indicators_by_group(df: pl.DataFrame) -> alt.Chart:
     )
 
 
-IN_GROUP = "With a pathology of the group"
+# The kinds of rows of dmp_coverage_of_chronic_patients (its labels of the rows all and none), each in its colour.
+EVERYONE, IN_GROUP, NO_PATHOLOGY = "Everyone", "With a pathology of the group", "No chronic pathology"
 
 
 def _coverage_panel(d: pl.DataFrame, rows: list[str], field: str, title: str, axis: alt.Axis) -> alt.Chart:
@@ -453,13 +444,13 @@ def _coverage_panel(d: pl.DataFrame, rows: list[str], field: str, title: str, ax
         alt.Chart(d)
         .mark_bar()
         .encode(
-            y=alt.Y("row:N", sort=rows, title=None, axis=_label_axis(200)),
+            y=alt.Y("row:N", sort=rows, title=None, axis=_label_axis(280)),
             x=alt.X(f"{field}:Q", title=title, axis=axis),
             color=alt.Color(
                 "kind:N",
                 title="People",
                 scale=alt.Scale(range=["#a8a8a8", PALETTE[0], "#d9d9d9"]),
-                sort=[COVERAGE_ROWS["all"], IN_GROUP, COVERAGE_ROWS["none"]],
+                sort=[EVERYONE, IN_GROUP, NO_PATHOLOGY],
                 legend=_legend(orient="bottom"),
             ),
             tooltip=[
@@ -477,13 +468,10 @@ def _coverage_panel(d: pl.DataFrame, rows: list[str], field: str, title: str, ax
 def dmp_coverage_of_chronic_patients(df: pl.DataFrame) -> alt.HConcatChart:
     """Bars per pathology group: share with an activated Mon espace santé, DMP documents per person-year."""
     d = _frame(df).with_columns(
-        pl.coalesce(
-            pl.col("pathology_group").replace_strict(COVERAGE_ROWS, default=None),
-            _group_label("pathology_group"),
-        ).alias("row"),
-        pl.col("pathology_group").replace_strict(COVERAGE_ROWS, default=IN_GROUP).alias("kind"),
+        pl.coalesce("label", "pathology_group").alias("row"),
+        pl.when(pl.col("row_order") == 1).then(pl.lit(IN_GROUP)).otherwise(pl.col("label")).alias("kind"),
     )
-    rows = d.sort("row_order", "pathology_group")["row"].to_list()
+    rows = d["row"].to_list()  # the analysis's order: everyone, the groups, no pathology
     return alt.hconcat(
         _coverage_panel(d, rows, "share_activated", "Mon espace santé activated (%)", alt.Axis(format=PCT)),
         _coverage_panel(d, rows, "documents_per_person_year", "DMP documents per person-year", alt.Axis()),

@@ -10,7 +10,8 @@
 --     included; person-years = the time each person lived in that span (from birth when born after $since).
 -- columns:
 --   pathology_group             ref_pathologies.group, or all (everyone alive) or none (no pathology)
---   row_order                   0 for all, 1 for the groups, 2 for none
+--   label                       ref_pathology_groups.label (all and none: Everyone, No chronic pathology)
+--   row_order                   0 for all, 1 for the groups (in ref_pathology_groups order), 2 for none
 --   people                      people alive at $as_of in the group
 --   activated                   of whom with an activated Mon espace santé at $as_of
 --   share_activated             activated / people
@@ -63,13 +64,16 @@ counted AS (
     GROUP BY ALL
 )
 SELECT
-    pathology_group,
-    CAST(row_order AS INTEGER) AS row_order,
-    CAST(people AS BIGINT) AS people,
-    CAST(activated AS BIGINT) AS activated,
-    CAST(activated / nullif(people, 0) AS DOUBLE) AS share_activated,
-    CAST(documents AS BIGINT) AS documents,
-    CAST(person_years AS DOUBLE) AS person_years,
-    CAST(documents / nullif(person_years, 0) AS DOUBLE) AS documents_per_person_year
-FROM counted
-ORDER BY row_order, pathology_group
+    c.pathology_group,
+    CASE c.pathology_group WHEN 'all' THEN 'Everyone' WHEN 'none' THEN 'No chronic pathology'
+        ELSE coalesce(g.label, c.pathology_group) END AS label,
+    CAST(c.row_order AS INTEGER) AS row_order,
+    CAST(c.people AS BIGINT) AS people,
+    CAST(c.activated AS BIGINT) AS activated,
+    CAST(c.activated / nullif(c.people, 0) AS DOUBLE) AS share_activated,
+    CAST(c.documents AS BIGINT) AS documents,
+    CAST(c.person_years AS DOUBLE) AS person_years,
+    CAST(c.documents / nullif(c.person_years, 0) AS DOUBLE) AS documents_per_person_year
+FROM counted AS c
+LEFT JOIN ref_pathology_groups AS g ON g."group" = c.pathology_group
+ORDER BY c.row_order, g."order", c.pathology_group

@@ -15,7 +15,7 @@
 --   level                 group or pathology
 --   pathology_group       ref_pathologies.group
 --   pathology             ref_pathologies.pathology (null on a group's row)
---   label                 ref_pathologies.label (the group id on a group's row)
+--   label                 ref_pathologies.label (a group: ref_pathology_groups.label, the cartographie's wording)
 --   people                people alive at $as_of
 --   cases                 of whom with the pathology (a group: with at least one of its pathologies)
 --   prevalence            cases / people
@@ -53,12 +53,13 @@ by_group AS (
         'group' AS level,
         b.pathology_group,
         NULL AS pathology,
-        b.pathology_group AS label,
+        coalesce(any_value(g.label), b.pathology_group) AS label,
         (SELECT CAST(count(DISTINCT c.patient_id) AS BIGINT) FROM cases AS c WHERE c.pathology_group = b.pathology_group)
             AS cases,
         list_sum(list(b.published_prevalence ORDER BY b.pathology)) AS published_prevalence,  -- in a fixed order
         sum(b.cases) AS summed_cases
     FROM by_pathology AS b
+    LEFT JOIN ref_pathology_groups AS g ON g."group" = b.pathology_group
     GROUP BY b.pathology_group
 ),
 rows_ AS (
