@@ -191,7 +191,11 @@ def test_invalid_subsets_are_refused():
         Subset(departments=("596",))
     with pytest.raises(SubsetError, match="unknown condition 'E99'"):
         Subset(conditions=("E99",))
-    assert Subset(conditions=(" e11", "Heart_Failure", "cancer")).conditions == ("E11", "cancer", "heart_failure")
+    assert Subset(conditions=(" e11", "Heart_Failure", "cancer")).conditions == (
+        "E11",
+        "cancer",
+        "heart_failure",
+    )
     with pytest.raises(SubsetError, match="at least 1"):
         Subset(patients=0)
     assert Subset(departments=("2a", " 59 ")).departments == ("2A", "59")

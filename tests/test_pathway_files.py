@@ -13,7 +13,7 @@ from dmpdata import reference as ref
 PATHWAYS = sorted((Path(__file__).resolve().parents[1] / "dmpdata" / "pathways").glob("*.toml"))
 
 TOP_KEYS = {"name", "description", "source", "population", "adherence", "activities"}
-POPULATION_KEYS = {"conditions", "min_age", "max_age", "sex"}
+POPULATION_KEYS = {"conditions", "pathologies", "min_age", "max_age", "sex"}
 ADHERENCE_KEYS = {"a", "b", "source", "evidence"}
 ACTIVITY_KEYS = {
     "id",
@@ -28,6 +28,9 @@ ACTIVITY_KEYS = {
     "observations",
     "prescribed_by",
     "professional",
+    "years_after_onset",
+    "at_onset",
+    "probability",
     "source",
     "evidence",
 }
@@ -36,6 +39,18 @@ EVIDENCE = {"verified", "inferred", "assumption"}
 LOINC = re.compile(r"^\d{1,5}-\d$")
 MAX_AGE = 120
 
+# The pathology ids of the contract (issue #29); reference/pathologies.csv, once it exists, must hold the same.
+PATHOLOGY_IDS = {
+    *("diabetes_type1", "diabetes_type2"),
+    *("cancer_breast", "cancer_prostate", "cancer_colorectal", "cancer_lung", "cancer_other"),
+    *("coronary_disease", "stroke", "heart_failure", "atrial_fibrillation", "valvular_disease"),
+    *("peripheral_arterial_disease", "hypertension"),
+    *("psychotic_disorders", "bipolar_disorder", "depression", "addiction"),
+    *("dementia", "parkinson", "multiple_sclerosis", "epilepsy"),
+    *("copd", "asthma", "dialysis", "kidney_transplant", "chronic_kidney_disease", "liver_disease"),
+    *("inflammatory_bowel_disease", "rheumatoid_arthritis", "spondyloarthritis", "hiv", "other_long_term"),
+}
+TIMING_KEYS = {"years_after_onset", "at_onset", "probability"}
 KINDS = set(ref.load("encounter_kinds")["kind"])
 SPECIALTIES = set(ref.load("specialties")["specialty_code"])
 CONDITIONS = set(ref.load("conditions")["condition_code"])
@@ -63,6 +78,14 @@ def _problems(path: Path) -> list[str]:
         for c in pop.get("conditions", [])
         if c not in CONDITIONS
     ]
+    out += [
+        f"pathology {p!r} is not a pathology id of the contract (reference/pathologies.csv)"
+        for p in pop.get("pathologies", [])
+        if p not in PATHOLOGY_IDS
+    ]
+    timed = [a.get("id") for a in doc.get("activities", []) if TIMING_KEYS & set(a)]
+    if timed and not (pop.get("conditions") or pop.get("pathologies")):
+        out.append(f"activities {timed} count from the onset: [population] needs pathologies")
     if pop.get("sex", "any") not in {"M", "F", "any"}:
         out.append("population.sex must be M, F or any")
     if pop.get("min_age", 0) > pop.get("max_age", MAX_AGE):
@@ -91,8 +114,17 @@ def _activity_problems(act: dict) -> list[str]:
     out = [f"unknown key {k!r} (allowed: {sorted(ACTIVITY_KEYS)})" for k in set(act) - ACTIVITY_KEYS]
     if act.get("encounter") not in KINDS:
         out.append(f"encounter {act.get('encounter')!r} is not a kind of reference/encounter_kinds.csv")
-    if ("rate_per_year" in act) == ("rates" in act):
+    if act.get("at_onset"):
+        out += _onset_problems(act)
+    elif ("rate_per_year" in act) == ("rates" in act):
         out.append("give exactly one of rate_per_year or rates")
+    if "probability" in act and not act.get("at_onset"):
+        out.append("probability is for at_onset activities only")
+    window = act.get("years_after_onset")
+    if window is not None and not (
+        set(window) <= {"from", "to"} and 0 <= window.get("from", 0) < window.get("to", MAX_AGE)
+    ):
+        out.append("years_after_onset must be {from, to} with 0 <= from < to")
     if "rate_per_year" in act and not act["rate_per_year"] >= 0:
         out.append("rate_per_year must be >= 0")
     if "rates" in act:
@@ -126,6 +158,18 @@ def _activity_problems(act: dict) -> list[str]:
     return out
 
 
+def _onset_problems(act: dict) -> list[str]:
+    """An activity at the onset: one event, with a probability in [0, 1], and no rate, season or window."""
+    out = [
+        f"an at_onset activity has no {k!r}"
+        for k in ("rate_per_year", "rates", "season", "once_per_season", "years_after_onset")
+        if k in act
+    ]
+    if not 0 <= act.get("probability", 1) <= 1:
+        out.append("probability must be in [0, 1]")
+    return out
+
+
 def _band_problems(bands: list[dict]) -> list[str]:
     out = [
         f"rates band {b} must have exactly the keys {sorted(BAND_KEYS)}" for b in bands if set(b) != BAND_KEYS
@@ -153,6 +197,27 @@ def test_there_are_pathway_files():
 def test_pathway_file_is_valid(path):
     problems = _problems(path)
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def test_pathology_ids_are_those_of_the_reference_table():
+    if "pathologies" in ref.names():
+        assert set(ref.load("pathologies")["pathology"]) == PATHOLOGY_IDS
+
+
+@pytest.mark.parametrize(
+    ("activity", "problem"),
+    [
+        ({"at_onset": True, "rate_per_year": 1.0}, "has no 'rate_per_year'"),
+        ({"at_onset": True, "probability": 1.5}, "probability must be in [0, 1]"),
+        ({"rate_per_year": 1.0, "probability": 0.5}, "probability is for at_onset"),
+        ({"rate_per_year": 1.0, "years_after_onset": {"from": 2, "to": 2}}, "0 <= from < to"),
+        ({"rate_per_year": 1.0, "years_after_onset": {"start": 0}}, "0 <= from < to"),
+        ({"rate_per_year": 1.0, "when": "later"}, "unknown key 'when'"),
+    ],
+)
+def test_a_wrong_activity_is_named(activity, problem):
+    base = {"id": "x", "encounter": "lab_test", "source": "s", "evidence": "assumption"}
+    assert any(problem in p for p in _activity_problems(base | activity))
 
 
 def test_encounter_kinds_professionals_exist():

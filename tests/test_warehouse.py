@@ -179,7 +179,9 @@ def test_tables_hold_the_rows_of_the_dataset(con, tiny_frames):
 
 def test_not_null_enforced(con):
     with pytest.raises(duckdb.ConstraintException):
-        con.execute("INSERT INTO conditions VALUES (1, 'E11', NULL, NULL)")
+        con.execute(
+            "INSERT INTO conditions (patient_id, condition_code, ald, onset_date) VALUES (1, 'E11', NULL, NULL)"
+        )
 
 
 # --- reference tables, meta, views ------------------------------------------------------------------------------

@@ -53,8 +53,14 @@ def _has_condition(key: str) -> pl.Expr:
     codes = reference.load("conditions")
     if key in set(codes["condition_code"]):
         return pl.col("condition_code") == key
-    pathologies = reference.load("pathologies").filter((pl.col("pathology") == key) | (pl.col("group") == key))
-    return pl.col("condition_code").is_in(codes.filter(pl.col("pathology").is_in(pathologies["pathology"].implode()))["condition_code"].implode())
+    pathologies = reference.load("pathologies").filter(
+        (pl.col("pathology") == key) | (pl.col("group") == key)
+    )
+    return pl.col("condition_code").is_in(
+        codes.filter(pl.col("pathology").is_in(pathologies["pathology"].implode()))[
+            "condition_code"
+        ].implode()
+    )
 
 
 @dataclass(frozen=True)

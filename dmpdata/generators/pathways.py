@@ -187,15 +187,19 @@ def generate_encounters(
         male=(patients["sex"] == "M").to_numpy(),
         dept=department_index(area, patients["residence_department"]),
         mt=MedecinTraitant.of(patients),
-        onset_by_code=_onsets(patients, conditions),
+        onset_by_code=_onsets(patients, conditions, "condition_code", _selected("conditions")),
+        onset_by_pathology=_onsets(
+            patients, _with_pathology(conditions), "pathology", _selected("pathologies")
+        ),
     )
     start, stop = float(scenario.start.toordinal()), float(scenario.end.toordinal() + 1)
     blocks = []
     for pathway in load_pathways():
-        idx, lo, hi = _followed(pathway, people, n, start, stop)
+        idx, lo, hi, onset = _followed(pathway, people, n, start, stop)
         if idx.size == 0:
             continue
-        blocks += _pathway_blocks(pathway, people, idx, lo[idx], hi[idx], staff, scenario, rng)
+        window = _Window(lo[idx], hi[idx], onset[idx])
+        blocks += _pathway_blocks(pathway, people, idx, window, staff, scenario, rng)
     if not blocks:
         return _empty()
     drawn = concat_columns(blocks)
@@ -216,36 +220,85 @@ class _People:
     dept: np.ndarray
     mt: MedecinTraitant  # the médecin traitant by date
     onset_by_code: dict[str, np.ndarray]
+    onset_by_pathology: dict[str, np.ndarray]
 
 
-def _onsets(patients: pl.DataFrame, conditions: pl.DataFrame) -> dict[str, np.ndarray]:
-    """For each condition code, its onset day (ordinal) by patient row; NaN for patients without it."""
+class _Window(NamedTuple):
+    """The followed patients' exposure [lo, hi) (day ordinals) and the onset their pathway counts from (inf if none)."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    onset: np.ndarray
+
+
+def _with_pathology(conditions: pl.DataFrame) -> pl.DataFrame:
+    """The conditions with their `pathology`: the frame's own, else that of reference/conditions.csv; without either,
+    no pathology (an empty frame)."""
+    if "pathology" in conditions.columns:
+        return conditions
+    codes = reference.load("conditions")
+    if "pathology" not in codes.columns:
+        return conditions.clear().with_columns(pathology=pl.lit(None, pl.String))
+    mapping = dict(zip(codes["condition_code"], codes["pathology"], strict=True))
+    return conditions.with_columns(
+        pathology=pl.col("condition_code").replace_strict(mapping, default=None, return_dtype=pl.String)
+    )
+
+
+@cache
+def _selected(population_key: str) -> frozenset[str]:
+    """The condition codes or pathologies (`population_key`) some pathway's population names."""
+    return frozenset(v for p in load_pathways() for v in getattr(p, population_key))
+
+
+def _onsets(
+    patients: pl.DataFrame, conditions: pl.DataFrame, column: str, selected: frozenset[str]
+) -> dict[str, np.ndarray]:
+    """For each selected value of `column` (condition code or pathology), its earliest onset day (ordinal) by patient
+    row; NaN for patients without it."""
     n = patients.height
-    first_id = int(patients["patient_id"][0]) if n else 0
-    onset_by_code = {}
-    if conditions.height:
-        rows = (conditions["patient_id"].to_numpy() - first_id).astype(np.int64)
-        onset = conditions["onset_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
-        for code in conditions["condition_code"].unique().to_list():
-            mask = (conditions["condition_code"] == code).to_numpy()
-            arr = np.full(n, np.nan)
-            arr[rows[mask]] = onset[mask]
-            onset_by_code[code] = arr
-    return onset_by_code
+    if not (n and conditions.height):
+        return {}
+    first_id = int(patients["patient_id"][0])
+    keys = sorted(set(conditions[column].drop_nulls().unique().to_list()) & selected)
+    earliest = (
+        conditions.select(
+            key=pl.col(column).replace_strict(
+                keys, list(range(len(keys))), default=None, return_dtype=pl.Int64
+            ),
+            row=pl.col("patient_id") - first_id,
+            onset=pl.col("onset_date").cast(pl.Int32).cast(pl.Float64) + EPOCH,
+        )
+        .drop_nulls("key")
+        .group_by("key", "row")
+        .agg(pl.col("onset").min())
+    )
+    table = np.full((len(keys), n), np.nan)
+    table[earliest["key"].to_numpy(), earliest["row"].to_numpy()] = earliest["onset"].to_numpy()
+    return {k: table[i] for i, k in enumerate(keys)}
+
+
+def _pathway_onset(pathway: Pathway, people: _People, n: int) -> np.ndarray:
+    """Each patient's earliest onset among the pathway's conditions and pathologies (NaN without any)."""
+    onset = np.full(n, np.nan)
+    for code in pathway.conditions:
+        onset = np.fmin(onset, people.onset_by_code.get(code, onset))
+    for pathology in pathway.pathologies:
+        onset = np.fmin(onset, people.onset_by_pathology.get(pathology, onset))
+    return onset
 
 
 def _followed(
     pathway: Pathway, people: _People, n: int, start: float, stop: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(the rows of the patients the pathway follows, from when, until when): their condition since its onset, their
-    sex, their ages, inside the period and their life."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(the rows of the patients the pathway follows, from when, until when, the onset): their condition or pathology
+    since its onset, their sex, their ages, inside the period and their life."""
     birth = people.birth
     eligible = np.ones(n, dtype=bool)
     lo = np.maximum(start, birth)
-    if pathway.conditions:
-        onset = np.full(n, np.inf)
-        for code in pathway.conditions:
-            onset = np.fmin(onset, people.onset_by_code.get(code, np.full(n, np.nan)))
+    onset = np.full(n, np.inf)
+    if pathway.conditions or pathway.pathologies:
+        onset = _pathway_onset(pathway, people, n)
         eligible &= np.isfinite(onset)
         lo = np.maximum(lo, np.where(np.isfinite(onset), onset, lo))
     if pathway.sex != "any":
@@ -254,23 +307,47 @@ def _followed(
     lo = np.maximum(lo, birth + pathway.min_age * DAYS_PER_YEAR)
     hi = np.minimum(hi, birth + (pathway.max_age + 1) * DAYS_PER_YEAR)
     eligible &= lo < hi
-    return np.flatnonzero(eligible), lo, hi
+    return np.flatnonzero(eligible), lo, hi, np.where(np.isfinite(onset), onset, np.inf)
+
+
+def _onset_events(
+    activity: Activity, idx: np.ndarray, window: _Window, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """One event on the onset day, with the activity's probability, for the patients whose onset falls inside their
+    followed window (inside the period, alive, of the pathway's ages)."""
+    inside = (window.onset >= window.lo) & (window.onset < window.hi)
+    if activity.probability < 1:
+        inside &= rng.random(idx.size) < activity.probability
+    return idx[inside], window.onset[inside]
+
+
+def _activity_window(activity: Activity, window: _Window) -> tuple[np.ndarray, np.ndarray]:
+    """The followed window narrowed to the activity's years after the onset (empty windows have lo >= hi)."""
+    if activity.years_after_onset is None:
+        return window.lo, window.hi
+    low, high = activity.years_after_onset
+    lo = np.maximum(window.lo, window.onset + low * DAYS_PER_YEAR)
+    hi = np.minimum(window.hi, window.onset + high * DAYS_PER_YEAR)
+    return lo, np.maximum(hi, lo)
 
 
 def _pathway_blocks(
-    pathway, people: _People, idx, lo, hi, staff, scenario, rng
+    pathway, people: _People, idx, window: _Window, staff, scenario, rng
 ) -> list[dict[str, np.ndarray]]:
-    """The encounters of one pathway's activities for the patients `idx` it follows over [lo, hi), with their
+    """The encounters of one pathway's activities for the patients `idx` it follows over their window, with their
     professionals, activity by activity."""
     birth, male = people.birth[idx], people.male[idx]
     adherence = rng.beta(*pathway.adherence, idx.size) if pathway.adherence else np.ones(idx.size)
     seasonal = [a for a in pathway.activities if a.once_per_season]
-    drawn = dict(_seasonal_events(seasonal, idx, lo, hi, birth, male, adherence, scenario, rng))
+    drawn = dict(_seasonal_events(seasonal, idx, window.lo, window.hi, birth, male, adherence, scenario, rng))
     blocks = []
     for activity in pathway.activities:
         if activity.once_per_season:
             person, day = drawn[activity.id]
+        elif activity.at_onset:
+            person, day = _onset_events(activity, idx, window, rng)
         else:
+            lo, hi = _activity_window(activity, window)
             person, day = _continuous_events(
                 activity, idx, lo, hi, birth, _band_rates(activity, male), adherence, rng
             )

@@ -22,6 +22,7 @@ __all__ = [
     "Pathway",
     "PathwayError",
     "activity_ids",
+    "known_pathologies",
     "load_pathways",
     "parse_pathway",
     "pathway_names",
@@ -30,7 +31,7 @@ __all__ = [
 
 MAX_AGE = 120  # the oldest age a pathway covers: its rate bands end there
 PATHWAY_KEYS = {"name", "description", "source", "population", "adherence", "activities"}
-POPULATION_KEYS = {"conditions", "min_age", "max_age", "sex"}
+POPULATION_KEYS = {"conditions", "pathologies", "min_age", "max_age", "sex"}
 ADHERENCE_KEYS = {"a", "b", "source", "evidence"}
 ACTIVITY_KEYS = {
     "id",
@@ -45,6 +46,9 @@ ACTIVITY_KEYS = {
     "observations",
     "prescribed_by",
     "professional",
+    "years_after_onset",
+    "at_onset",
+    "probability",
     "source",
     "evidence",
 }
@@ -75,6 +79,11 @@ class Activity:
     observations: tuple[str, ...] = ()
     prescribed_by: str | None = None
     professional: str | None = None
+    years_after_onset: tuple[float, float] | None = (
+        None  # (from, to) years after the onset: the activity's window
+    )
+    at_onset: bool = False  # one event on the onset day (with `probability`) instead of a rate
+    probability: float = 1.0
     source: str = ""
     evidence: str = ""
 
@@ -84,6 +93,7 @@ class Pathway:
     name: str
     description: str
     conditions: tuple[str, ...] = ()
+    pathologies: tuple[str, ...] = ()
     min_age: float = 0
     max_age: float = MAX_AGE
     sex: str = "any"
@@ -148,6 +158,33 @@ def _check_options(data: dict, where: str) -> None:
         raise PathwayError(f'{where}: setting must be "ville" or "etablissement"')
 
 
+def _onset_timing(data: dict, where: str) -> tuple[tuple[float, float] | None, float]:
+    """An activity's window after the onset (`years_after_onset`, from < to) and its `probability` (at_onset only):
+    an activity at the onset has no rate, no season and no window; the onset is the population's."""
+    window = data.get("years_after_onset")
+    if window is not None:
+        _check_keys(window, {"from", "to"}, f"{where}.years_after_onset")
+        low = _number(window.get("from", 0), f"{where}.years_after_onset.from")
+        high = _number(window.get("to", float(MAX_AGE)), f"{where}.years_after_onset.to")
+        if high <= low or data.get("season"):
+            raise PathwayError(f"{where}: years_after_onset needs from < to, and no season")
+        window = (low, high)
+    if "probability" in data and not data.get("at_onset"):
+        raise PathwayError(f"{where}: probability is for at_onset activities only")
+    probability = _number(data.get("probability", 1.0), f"{where}.probability")
+    if probability > 1:
+        raise PathwayError(f"{where}: probability must be <= 1")
+    if data.get("at_onset") is not None and not isinstance(data["at_onset"], bool):
+        raise PathwayError(f"{where}: at_onset must be true or false")
+    if data.get("at_onset") and any(
+        k in data for k in ("rate_per_year", "rates", "season", "years_after_onset")
+    ):
+        raise PathwayError(
+            f"{where}: an at_onset activity has no rate_per_year, rates, season or years_after_onset"
+        )
+    return window, probability
+
+
 def _activity(data: dict, where: str) -> Activity:
     _check_keys(data, ACTIVITY_KEYS, where)
     for key in ("id", "encounter", "source", "evidence"):
@@ -156,7 +193,8 @@ def _activity(data: dict, where: str) -> Activity:
     where = f"{where} ({data['id']})"
     if data["evidence"] not in EVIDENCE:
         raise PathwayError(f"{where}: evidence must be one of {sorted(EVIDENCE)}")
-    bands = _bands(data, where)
+    window, probability = _onset_timing(data, where)
+    bands = () if data.get("at_onset") else _bands(data, where)
     _check_options(data, where)
     duration = data.get("duration_days", {})
     return Activity(
@@ -172,6 +210,9 @@ def _activity(data: dict, where: str) -> Activity:
         observations=tuple(data.get("observations", ())),
         prescribed_by=data.get("prescribed_by"),
         professional=data.get("professional"),
+        years_after_onset=window,
+        at_onset=bool(data.get("at_onset")),
+        probability=probability,
         source=data["source"],
         evidence=data["evidence"],
     )
@@ -207,10 +248,14 @@ def parse_pathway(text: str, name: str) -> Pathway:
         raise PathwayError(f"{name}: activity ids must be unique")
     if population.get("sex", "any") not in ("M", "F", "any"):
         raise PathwayError(f"{name}.population.sex must be M, F or any")
+    timed = [a.id for a in activities if a.at_onset or a.years_after_onset]
+    if timed and not (population.get("conditions") or population.get("pathologies")):
+        raise PathwayError(f"{name}: {timed[0]} is timed from the onset: the population needs pathologies")
     return Pathway(
         name=name,
         description=data.get("description", ""),
         conditions=tuple(population.get("conditions", ())),
+        pathologies=tuple(population.get("pathologies", ())),
         min_age=float(population.get("min_age", 0)),
         max_age=float(population.get("max_age", MAX_AGE)),
         sex=population.get("sex", "any"),
@@ -221,17 +266,32 @@ def parse_pathway(text: str, name: str) -> Pathway:
 
 
 @cache
+def known_pathologies() -> frozenset[str] | None:
+    """The pathology ids a pathway's population may name: reference/pathologies.csv; None (not checked here) while
+    that table does not exist."""
+    if "pathologies" not in reference.names():
+        return None
+    return frozenset(reference.load("pathologies")["pathology"])
+
+
+@cache
 def load_pathways() -> tuple[Pathway, ...]:
     """Every pathway file, parsed and cross-checked against the reference tables."""
     kinds = set(reference.load("encounter_kinds")["kind"])
     specialties = set(reference.load("specialties")["specialty_code"])
     conditions = set(reference.load("conditions")["condition_code"])
+    pathologies = known_pathologies()
     out = []
     for path in sorted(pathways_dir().glob("*.toml")):
         pathway = parse_pathway(path.read_text(encoding="utf-8"), path.stem)
         for code in pathway.conditions:
             if code not in conditions:
                 raise PathwayError(f"{path.stem}: unknown condition {code!r}")
+        for pathology in pathway.pathologies:
+            if pathologies is not None and pathology not in pathologies:
+                raise PathwayError(
+                    f"{path.stem}: unknown pathology {pathology!r} (reference/pathologies.csv)"
+                )
         for activity in pathway.activities:
             if activity.encounter not in kinds:
                 raise PathwayError(

@@ -131,8 +131,9 @@ def test_demo_calibration_figures(demo_patients):
     assert 0.01 <= opposed <= 0.02
     abroad = patients["birth_place_code"].str.starts_with("99").mean()
     assert abs(abroad - reference.parameter("foreign_born_share")) < 0.01
-    diabetes = conditions.filter(pl.col("condition_code") == "E11").height / n
-    assert 0.04 <= diabetes <= 0.065
+    at_start = (pl.col("pathology") == "diabetes_type2") & (pl.col("onset_date") <= dt.date(2021, 7, 1))
+    diabetes = conditions.filter(at_start).height / n
+    assert 0.045 <= diabetes <= 0.07  # 5.75 % (pathologies.csv), among everyone incl. the period's newborns
     deaths = patients["death_date"].is_not_null().mean()
     assert 0.038 <= deaths <= 0.052  # INSEE: ~0.9 % of the population dies each year; five years here
     born = (patients["birth_date"] >= dt.date(2021, 7, 1)).mean()
