@@ -268,8 +268,10 @@ def generate_documents(
     prof = _professional_documents(scenario, rng, encounters, person_of, gp, dept, staff, start, stop, death)
     prof = {k: v[prof["created"] >= start] for k, v in prof.items()}
     records = _identity_records(identity_rng, staff, encounters, person_of, prof)
-    prof, withheld = _fed(scenario, rng, prof, staff, created_p, closed_p, stop, records, encounters.height)
-    professional = _versions_and_deletions(rng, prof, created_p, closed_p, stop)
+    # Professionals feed a DMP until its holder's death, also one opened before 2022 and never made a profile.
+    fed_until = np.fmin(closed_p, death + 1)
+    prof, withheld = _fed(scenario, rng, prof, staff, created_p, fed_until, stop, records, encounters.height)
+    professional = _versions_and_deletions(rng, prof, created_p, fed_until, stop)
     base = professional["person"].size
     # A DMP opened before the period had its history fed then: the period sees its regenerations from its start.
     # Until death: a pre-2022 DMP whose holder died before their profile's creation has no closure date.

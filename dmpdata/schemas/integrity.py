@@ -215,6 +215,38 @@ def _onset_before_death(frames: Frames) -> Failure:
     return bad.height, _examples(bad)
 
 
+def _ald_consistent(frames: Frames) -> Failure:
+    """An ALD exonération has its number and admission date, on or after the onset; without it, neither."""
+    c = frames["conditions"]
+    bad = c.filter(
+        pl.when(pl.col("ald"))
+        .then(
+            pl.col("ald_number").is_null()
+            | pl.col("ald_start_date").is_null()
+            | (pl.col("ald_start_date") < pl.col("onset_date"))
+        )
+        .otherwise(pl.col("ald_number").is_not_null() | pl.col("ald_start_date").is_not_null())
+    )
+    return bad.height, _examples(bad)
+
+
+def _submitted_in_life(frames: Frames) -> Failure:
+    """documents.submitted_at is not after the patient's death day (the DMP is not fed after its holder's death)."""
+    joined = _paired(
+        frames,
+        "documents",
+        "patient_id",
+        "patients",
+        "patient_id",
+        ["document_id", "patient_id", "submitted_at"],
+        {"death_date": "death_date"},
+    )
+    bad = joined.filter(
+        pl.col("death_date").is_not_null() & (pl.col("submitted_at").dt.date() > pl.col("death_date"))
+    )
+    return bad.height, _examples(bad)
+
+
 def _same(
     table: str,
     column: str,
@@ -460,6 +492,8 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         _foreign_key("conditions", "patient_id", "patients", "patient_id"),
     ),
     "condition_onset_within_life": (("conditions", "patients"), _onset_before_death),
+    "condition_ald_consistent": (("conditions",), _ald_consistent),
+    "document_submitted_in_life": (("documents", "patients"), _submitted_in_life),
     "encounter_patient_exists": (
         ("encounters", "patients"),
         _foreign_key("encounters", "patient_id", "patients", "patient_id"),
