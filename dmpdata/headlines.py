@@ -25,7 +25,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "denied": ("of which denied", "{:.1%}"),
     "bris_de_glace": ("of which in bris de glace", "{:,}"),
 }
-# The figures the report shows, and those the demo prints (the conditions' shares go after `with_gp`).
+# The figures the report shows, and those the demo prints (the pathology groups' shares go after `with_gp`).
 REPORT = ("patients", "documents", "documents_per_patient", "activated", "consultations", "denied")
 SUMMARY = (
     "women",
@@ -88,12 +88,16 @@ def headlines(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 
 def summary(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """The demo's summary as (label, formatted value): SUMMARY's figures, with the share of patients with each
-    condition after `with_gp`."""
+    """The demo's summary as (label, formatted value): SUMMARY's figures, with the share of patients with a
+    pathology of each pathology group (ref_pathologies.group, labelled by ref_pathology_groups, most frequent first)
+    after `with_gp`."""
     values = figures(con)
-    conditions = con.execute(
-        "SELECT CAST(condition_code AS VARCHAR) AS code, count(*) AS n FROM conditions GROUP BY ALL ORDER BY code"
+    groups = con.execute(
+        'SELECT coalesce(g.label, r."group") AS label, count(DISTINCT c.patient_id) AS n FROM conditions AS c '
+        "JOIN ref_pathologies AS r ON r.pathology = CAST(c.pathology AS VARCHAR) "
+        'LEFT JOIN ref_pathology_groups AS g ON g."group" = r."group" GROUP BY ALL ORDER BY n DESC, 1'
     ).fetchall()
-    shares = [(f"patients with {code}", f"{n / values['patients']:.1%}") for code, n in conditions]
+    patients = max(values["patients"], 1)
+    shares = [(f"patients with {label}", f"{n / patients:.1%}") for label, n in groups]
     split = SUMMARY.index("with_gp") + 1
     return [*_labelled(values, SUMMARY[:split]), *shares, *_labelled(values, SUMMARY[split:])]

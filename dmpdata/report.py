@@ -23,7 +23,7 @@ __all__ = ["build", "check_target", "is_report", "write"]
 GENERATOR = "dmpdata"
 
 TABLE_ROWS = 12
-FIDELITY_ROWS = 40
+FIDELITY_ROWS = 100  # enough for the scorecard table to list every target
 
 STYLE = """
 body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:2rem auto;max-width:1000px;color:#1d1d1d;line-height:1.45}

@@ -1,6 +1,6 @@
 """A hand-built tiny DMP dataset for the analyses' golden tests (tests/test_analyses.py): every row written by hand.
 
-Six patients, eight professionals, 29 encounters, 29 documents, observations and access events over 2024-2025,
+Six patients, eight professionals, 30 encounters, 29 documents, observations and access events over 2024-2025,
 chosen so that each analysis has a non-trivial answer worked out by hand (the expected values and how they were
 counted are in tests/test_analyses.py). Only the columns the analyses read are present, with the dataset's
 dtypes (a test checks them against a generated dataset).
@@ -10,12 +10,17 @@ Cast (ids are those of the tables):
                  3 hospital cardiologist (etablissement)    4 lab pharmacist-biologist (ville)
                  5 ophthalmologist SM38 (ville, 2024-06)    6 nurse (ville, never equipped)
                  7 emergency physician (etablissement)      8 pharmacist (ville)
-  patients       1 A  F 1950, type 2 diabetic since 2015, GP 1, activated 2023-05-01, region 11
-                 2 B  M 1960, type 2 diabetic since 2024-06-01, GP 2, profile never activated, region 11
-                 3 C  F 1945, type 2 diabetic since 2010, GP 1, activated 2024-02-01, died 2025-08-15 (closed)
-                 4 D  M 1980, not diabetic, GP 1, opposed to Mon espace santé (no DMP), region 84
-                 5 E  F 2010 (a child: no GP), activated 2025-03-01, refused emergency access 2025-04-01
-                 6 F  M 1970, type 2 diabetic since 2020, GP 2, activated 2024-01-10, never an HbA1c
+  patients       1 A  F 1950, type 2 diabetic since 2015, GP 1, activated 2023-05-01, region 11; hypertension since
+                      2012, heart failure since 2020
+                 2 B  M 1960, type 2 diabetic since 2024-06-01, GP 2, profile never activated, region 11; prostate
+                      cancer since 2022-06
+                 3 C  F 1945, type 2 diabetic since 2010, GP 1, activated 2024-02-01, died 2025-08-15 (closed);
+                      chronic kidney disease since 2020
+                 4 D  M 1980, not diabetic, GP 1, opposed to Mon espace santé (no DMP), region 84; hypertension
+                      since 2020, colorectal cancer since 2021-03
+                 5 E  F 2010 (a child: no GP, no pathology), activated 2025-03-01, refused emergency access 2025-04-01
+                 6 F  M 1970, type 2 diabetic since 2020, GP 2, activated 2024-01-10, never an HbA1c; chronic
+                      kidney disease since 2019
 """
 
 from __future__ import annotations
@@ -229,15 +234,38 @@ def gp_declarations() -> pl.DataFrame:
 
 def conditions() -> pl.DataFrame:
     rows = [
-        (1, "E11", True, "2015-06-01"),
-        (1, "I10", True, "2012-01-01"),
-        (2, "E11", False, "2024-06-01"),
-        (3, "E11", True, "2010-01-01"),
-        (4, "I10", False, "2020-01-01"),
-        (6, "E11", True, "2020-09-01"),
+        # patient, code, pathology, onset, ALD at the end, ALD number, ALD start
+        (1, "E11", "diabetes_type2", "2015-06-01", True, 8, "2015-07-01"),
+        (
+            1,
+            "I10",
+            "hypertension",
+            "2012-01-01",
+            False,
+            None,
+            None,
+        ),  # ALD 12 closed to new admissions in 2011
+        (1, "I50", "heart_failure", "2020-01-01", True, 5, "2020-02-01"),
+        (2, "E11", "diabetes_type2", "2024-06-01", False, None, None),
+        (2, "C61", "cancer_prostate", "2022-06-01", False, None, None),
+        (3, "E11", "diabetes_type2", "2010-01-01", True, 8, "2010-02-01"),
+        (3, "N18", "chronic_kidney_disease", "2020-01-01", False, None, None),
+        (4, "I10", "hypertension", "2020-01-01", False, None, None),
+        (4, "C18", "cancer_colorectal", "2021-03-01", True, 30, "2021-03-15"),
+        (6, "E11", "diabetes_type2", "2020-09-01", True, 8, "2020-10-01"),
+        (6, "N18", "chronic_kidney_disease", "2019-03-01", False, None, None),
     ]
-    df = pl.DataFrame(rows, schema=["patient_id", "condition_code", "ald", "onset_date"], orient="row")
-    return df.with_columns(pl.col("onset_date").str.to_date())
+    schema = {
+        "patient_id": pl.Int64,
+        "condition_code": pl.String,
+        "pathology": pl.String,
+        "onset_date": pl.String,
+        "ald": pl.Boolean,
+        "ald_number": pl.Int8,
+        "ald_start_date": pl.String,
+    }
+    df = pl.DataFrame(rows, schema=schema, orient="row")
+    return df.with_columns(pl.col("onset_date", "ald_start_date").str.to_date())
 
 
 # Encounters: E<id> in the comments of the other tables. Visits/tests last 20 minutes; stays and emergencies longer.
@@ -282,6 +310,8 @@ _ENCOUNTERS = [
     (27, 1, 3, "hospital_stay", "medical_stay", "2025-10-01 09:00", "2025-10-03 10:00", False, None),
     (28, 6, 3, "hospital_stay", "medical_stay", "2025-11-01 09:00", "2025-11-05 10:00", False, None),
     (29, 4, 1, "gp_visit", "gp_visit", "2025-12-15 09:00", "2025-12-15 09:20", False, None),
+    # D's cancer surveillance imaging, performed by P1 so that nobody's count of professionals changes
+    (30, 4, 1, "imaging", "cancer_surveillance_imaging", "2025-09-10 09:00", "2025-09-10 09:20", False, None),
 ]
 
 
@@ -435,6 +465,7 @@ _OBSERVATIONS = [
     (2, 2, 2, "4548-4", 7.4),  # A 2024-01-15 HbA1c
     (3, 2, 2, "14682-9", 80.0),  # A 2024-01-15 creatinine
     (4, 4, 6, "4548-4", 6.8),  # A 2024-06-10 HbA1c (last of 2024: controlled)
+    (17, 4, 6, "2823-3", 4.2),  # A 2024-06-10 potassium: A's second renal/electrolyte test of 2024
     (5, 6, 10, "4548-4", 7.2),  # A 2025-02-01 HbA1c (last of 2025: not controlled)
     (6, 6, 10, "32294-1", 2.0),  # A 2025-02-01 albuminuria
     (7, 10, 14, "4548-4", 6.5),  # B 2025-03-01
@@ -452,7 +483,7 @@ _OBSERVATIONS = [
 
 def observations() -> pl.DataFrame:
     enc = {r[0]: r for r in _ENCOUNTERS}
-    units = {"4548-4": "%", "14682-9": "umol/L", "32294-1": "mg/mmol", "8480-6": "mm[Hg]"}
+    units = {"4548-4": "%", "14682-9": "umol/L", "32294-1": "mg/mmol", "8480-6": "mm[Hg]", "2823-3": "mmol/L"}
     rows = [
         (i, e, doc, enc[e][1], loinc, value, units[loinc], _ts(enc[e][5]))
         for (i, e, doc, loinc, value) in _OBSERVATIONS

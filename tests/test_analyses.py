@@ -1,6 +1,6 @@
 """The analyses (dmpdata/analyses/): headers, runner, golden values on the hand-built dataset, a run on `tiny`.
 
-Golden values are counted by hand from tests/analyses_fixture.py (patients A-F, professionals 1-8, encounters E1-E29,
+Golden values are counted by hand from tests/analyses_fixture.py (patients A-F, professionals 1-8, encounters E1-E30,
 documents D1-D29; "C2", "C3"… in the comments are the consultation events marked so in the fixture).
 """
 
@@ -119,6 +119,10 @@ def test_every_listed_question_has_a_file():
             "diabetes_follow_up_indicators",
             "diabetics_overdue",
             "care_vs_dmp",
+            "pathology_prevalence_vs_published",
+            "multimorbidity_by_age",
+            "follow_up_indicators_by_group",
+            "dmp_coverage_of_chronic_patients",
         ],
         "access_audit": [
             "emergency_access_rates",
@@ -660,6 +664,9 @@ def test_mandatory_document_compliance(con):
         # lab prescriptions (from 2023-12-31): only D9 (E6) and D13 (E10)
         ("PRESC-BIO", "lab_test", 2024): (6, 0, 0),
         ("PRESC-BIO", "lab_test", 2025): (4, 2, 2),
+        # D's imaging E30 (no DMP): its report and its request, neither fed
+        ("18748-4", "imaging", 2025): (1, 0, 0),
+        ("55115-0", "imaging", 2025): (1, 0, 0),
     }
     row = one(df, type_code="11502-2", year=2024)
     assert row["share_fed"] == pytest.approx(4 / 6)
@@ -800,8 +807,8 @@ def test_care_withheld_unqualified_identity(con):
         (2024, "ville"): (13, 1, 1, 8),
         # E8, E12, E18, E22, E27, E28; E22's two documents withheld; 8 fed
         (2025, "etablissement"): (6, 1, 2, 8),
-        # the 7 other encounters of 2025; 9 fed by ville authors, one a VSM (60591-5), not counted
-        (2025, "ville"): (7, 0, 0, 8),
+        # the 8 other encounters of 2025 (E30: D's imaging); 9 fed by ville authors, one a VSM (60591-5), not counted
+        (2025, "ville"): (8, 0, 0, 8),
     }
     assert one(df, year=2025, sector="etablissement")["share_withheld"] == pytest.approx(2 / 10)
     assert one(df, year=2024, sector="ville")["share_withheld"] == pytest.approx(1 / 9)
@@ -828,6 +835,7 @@ def test_care_vs_dmp(con):
         (2025, "emergency"): (2, 2, 2, 2),  # E8, E22
         (2025, "gp_visit"): (2, 1, 1, 2),  # E24 (2 documents); E29 (D) no DMP
         (2025, "hospital_stay"): (4, 4, 3, 5),  # E12 (2), E18 (2, C alive then), E27 (1); E28 none
+        (2025, "imaging"): (1, 0, 0, 0),  # E30: D has no DMP
         (2025, "lab_test"): (4, 4, 4, 6),  # E6, E10 (report + PRESC-BIO each), E11, E25
         (2025, "vaccination"): (1, 1, 1, 1),  # E21
     }
@@ -835,6 +843,122 @@ def test_care_vs_dmp(con):
     assert gp["share_with_document"] == pytest.approx(0.4)
     assert gp["share_with_document_if_open"] == pytest.approx(0.5)
     assert gp["kind_label"].startswith("Consultation")
+
+
+def test_pathology_prevalence_vs_published(con):
+    df = analyses.pathology_prevalence_vs_published(con, as_of="2024-01-01")
+    published = reference.load("pathologies")
+    # one row per group and per pathology of ref_pathologies
+    assert df.filter(pl.col("level") == "pathology").height == published.height
+    assert df.filter(pl.col("level") == "group").height == published["group"].n_unique()
+    # all six alive on 2024-01-01; type 2 diabetes A, C, F (B's onset is 2024-06-01); hypertension A, D;
+    # heart failure A; CKD C, F; colorectal cancer D; prostate cancer B (2022-06)
+    expected = {
+        "diabetes_type2": 3,
+        "hypertension": 2,
+        "heart_failure": 1,
+        "chronic_kidney_disease": 2,
+        "cancer_colorectal": 1,
+        "cancer_prostate": 1,
+    }
+    for row in df.filter(pl.col("level") == "pathology").to_dicts():
+        cases = expected.get(row["pathology"], 0)
+        target = one(published, pathology=row["pathology"])["prevalence"]
+        approx_row(
+            row, {"people": 6, "cases": cases, "prevalence": cases / 6, "published_prevalence": target}
+        )
+        assert row["ratio"] == pytest.approx(cases / 6 / target)
+    # the cancer group: B and D; its published figure is the sum of its sites'
+    cancer = one(df, level="group", pathology_group="cancer")
+    sites = published.filter(pl.col("group") == "cancer")["prevalence"].sum()
+    approx_row(
+        cancer, {"cases": 2, "prevalence": 2 / 6, "prevalence_summed": 2 / 6, "published_prevalence": sites}
+    )
+    assert one(df, level="group", pathology_group="diabetes")["cases"] == 3
+    assert cancer["label"] == one(reference.load("pathology_groups"), group="cancer")["label"]
+
+
+def test_multimorbidity_by_age(con):
+    df = analyses.multimorbidity_by_age(con, as_of="2024-01-01")
+    assert df["age_band"].to_list() == ["0-17", "18-39", "40-64", "65-74", "75-84", "85+"]
+    # on 2024-01-01: E 13 (none); B 63 (prostate cancer: 1), D 44 (hypertension, colorectal cancer: 2),
+    # F 53 (diabetes, CKD: 2); A 73 (diabetes, hypertension, heart failure: 3); C 79 (diabetes, CKD: 2)
+    approx_row(one(df, age_band="0-17"), {"people": 1, "share_0": 1.0, "mean_pathologies": 0.0})
+    approx_row(
+        one(df, age_band="40-64"),
+        {
+            "people": 3,
+            "share_0": 0.0,
+            "share_1": 1 / 3,
+            "share_2": 2 / 3,
+            "share_3_plus": 0.0,
+            "mean_pathologies": 5 / 3,
+        },
+    )
+    approx_row(one(df, age_band="65-74"), {"people": 1, "share_3_plus": 1.0, "mean_pathologies": 3.0})
+    approx_row(one(df, age_band="75-84"), {"people": 1, "share_2": 1.0})
+    empty = one(df, age_band="85+")
+    assert (empty["people"], empty["share_0"]) == (0, None)
+    # a year later B's diabetes counts: 2 pathologies
+    assert one(analyses.multimorbidity_by_age(con, as_of="2025-01-01"), age_band="40-64")["share_2"] == 1.0
+
+
+def test_follow_up_indicators_by_group(con):
+    df = analyses.follow_up_indicators_by_group(con)
+    assert df.height == 2 * 8  # 2 years × 8 indicators
+    got = {(r["year"], r["indicator"]): (r["patients"], r["with_indicator"]) for r in df.to_dicts()}
+    assert got == {
+        # type 2 diabetes: as diabetes_follow_up_indicators (2024 A C F, 2025 A B F)
+        (2024, "fundus_exam_2y"): (3, 1),
+        (2024, "creatinine"): (3, 2),
+        (2024, "albuminuria"): (3, 1),
+        (2025, "fundus_exam_2y"): (3, 1),
+        (2025, "creatinine"): (3, 2),
+        (2025, "albuminuria"): (3, 1),
+        # heart failure, A: the cardiologist P3 during the stays E3 (2024) and E27 (2025); renal/electrolyte tests
+        # E2 (creatinine) and E4 (potassium) in 2024, none in 2025
+        (2024, "cardiologist"): (1, 1),
+        (2024, "renal_electrolytes_2"): (1, 1),
+        (2025, "cardiologist"): (1, 1),
+        (2025, "renal_electrolytes_2"): (1, 0),
+        # CKD: 2024 C (E16: creatinine and albumin) and F (nothing); 2025 F only (C died): creatinine E25
+        (2024, "creatinine_egfr"): (2, 1),
+        (2024, "urine_albumin"): (2, 1),
+        (2025, "creatinine_egfr"): (1, 1),
+        (2025, "urine_albumin"): (1, 0),
+        # 2 to 5 years after the onset all year (onset 2020-01-01..2022-01-01 for 2024): 2024 D (2021-03; B's
+        # 2022-06 cancer is still active), 2025 D and B; D's imaging E30
+        (2024, "specialist_or_imaging"): (1, 0),
+        (2025, "specialist_or_imaging"): (2, 1),
+    }
+    assert one(df, year=2025, indicator="specialist_or_imaging")["share"] == pytest.approx(0.5)
+    assert one(df, year=2025, indicator="cardiologist")["cohort"] == "heart_failure"
+
+
+def test_dmp_coverage_of_chronic_patients(con):
+    df = analyses.dmp_coverage_of_chronic_patients(con, since="2024-01-01", as_of="2025-12-31")
+    years = 731 / 365.25  # 2024-01-01 to 2025-12-31 included, for each of the five alive at the end
+    got = {r["pathology_group"]: (r["people"], r["activated"], r["documents"]) for r in df.to_dicts()}
+    # alive at the end: A B D E F (C died); activated A, E, F (B never, D opposed); documents A 12, B 5, E 4, F 3
+    assert got == {
+        "all": (5, 3, 24),
+        "cancer": (2, 0, 5),  # B, D
+        "cardio_neurovascular": (1, 1, 12),  # A
+        "ckd": (1, 1, 3),  # F (C died)
+        "diabetes": (3, 2, 20),  # A, B (since 2024-06), F
+        "vascular_risk": (2, 1, 12),  # A, D
+        "none": (1, 1, 4),  # E
+    }
+    # everyone first, the groups in ref_pathology_groups order, no pathology last; groups with their labels
+    groups = reference.load("pathology_groups")
+    order = groups.filter(pl.col("group").is_in(list(got)))["group"].to_list()
+    assert df["pathology_group"].to_list() == ["all", *order, "none"]
+    assert one(df, pathology_group="diabetes")["label"] == one(groups, group="diabetes")["label"]
+    assert one(df, pathology_group="none")["label"] == "No chronic pathology"
+    approx_row(
+        one(df, pathology_group="diabetes"),
+        {"share_activated": 2 / 3, "person_years": 3 * years, "documents_per_person_year": 20 / (3 * years)},
+    )
 
 
 # ------------------------------------------------------------------------------------------------ access audit

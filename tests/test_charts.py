@@ -388,6 +388,21 @@ EXPECTED = {
             },
         ),
     ],
+    "pathology_prevalence_vs_published": [
+        same("prevalence_summed", cols("prevalence_summed")),
+        same("published_prevalence", cols("published_prevalence")),
+        same("cases", cols("cases")),
+    ],
+    "multimorbidity_by_age": [same("value", cols("share_0", "share_1", "share_2", "share_3_plus"))],
+    "follow_up_indicators_by_group": [
+        same("share", cols("share")),
+        same("with_indicator", cols("with_indicator")),
+    ],
+    "dmp_coverage_of_chronic_patients": [
+        same("share_activated", cols("share_activated")),
+        same("documents_per_person_year", cols("documents_per_person_year")),
+        same("people", cols("people")),
+    ],
     "emergency_access_rates": [
         same("value", lambda df: cols("share_bris_de_glace", "share_centre_15")(df) + _opt_out_share(df)),
         same("count", cols("bris_de_glace", "centre_15", "emergency_denied_opt_out")),

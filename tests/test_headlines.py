@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from dmpdata import headlines
+from dmpdata import headlines, reference
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,18 @@ def test_report_and_summary_share_labels_and_values(tiny, con):
     for key in set(headlines.REPORT) & set(headlines.SUMMARY):
         label = headlines.FIGURES[key][0]
         assert report[label] == summary[label]
-    codes = sorted(tiny.table("conditions").select("condition_code").unique().collect()["condition_code"])
-    assert [k for k in summary if k.startswith("patients with ")] == [f"patients with {c}" for c in codes]
+    # one line per pathology group present, most frequent first, each the share of patients with one of its pathologies
+    groups = (
+        tiny.table("conditions")
+        .collect()
+        .join(reference.load("pathologies").select("pathology", "group"), on="pathology")
+        .join(reference.load("pathology_groups").select("group", "label"), on="group")
+        .group_by("label")
+        .agg(pl.col("patient_id").n_unique().alias("n"))
+        .sort(["n", "label"], descending=[True, False])
+    )
+    patients = tiny.table("patients").collect().height
+    expected = [(f"patients with {label}", f"{n / patients:.1%}") for label, n in groups.iter_rows()]
+    assert [(k, v) for k, v in summary.items() if k.startswith("patients with ")] == expected
+    assert len(expected) <= 16  # one line per group, not per CIM-10 code
     assert report["patients"] == f"{tiny.table('patients').collect().height:,}"

@@ -37,6 +37,7 @@ KEYS = {
     "medecin_traitant_children": ["kind"],
     "conditions": ["condition_code"],
     "pathologies": ["pathology"],
+    "pathology_groups": ["group"],
     "pathology_shapes": ["pathology", "sex", "age_min"],
     "pathology_prevalence": ["pathology", "sex", "age_min"],
     "mes_activation": ["date"],
@@ -191,6 +192,14 @@ def test_pathologies_contract():
         (pl.col("pathology") == "cancer_prostate") & (pl.col("sex") == "F")
     )
     assert prostate["prevalence"].max() == 0
+
+
+def test_every_pathology_group_has_a_label():
+    """pathology_groups labels exactly the groups of pathologies (charts, headlines and analyses show the labels)."""
+    groups = ref.load("pathology_groups")
+    assert set(groups["group"]) == set(ref.load("pathologies")["group"])
+    assert groups["order"].to_list() == list(range(1, groups.height + 1))
+    assert groups.filter(~pl.col("cartographie"))["group"].to_list() == ["ckd"]  # dmpdata's own group
 
 
 def test_every_pathology_has_codes_for_each_sex_it_strikes():

@@ -298,6 +298,7 @@ DERIVED = [
     "document_masking",
     "diabetic_observations",
     "diabetic_eye_exam_years",
+    "chronic_follow_up_years",
 ]
 # tiny has no ophthalmology visit of a diabetic (the hand-built dataset of test_analyses has one).
 EMPTY_ON_TINY = {"diabetic_eye_exam_years"}

@@ -1,4 +1,4 @@
-"""Charts of the chronic follow-up analyses: HbA1c tests, HAS indicators, overdue diabetics, care vs DMP."""
+"""Charts of the chronic follow-up analyses: prevalence, multimorbidity, follow-up indicators, DMP coverage, diabetes."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from dmpdata.charts._helpers import (
     _labelled,
     _legend,
     _long,
+    _rank,
     _title,
     _year,
 )
-from dmpdata.charts._labels import HBA1C_BANDS
+from dmpdata.charts._labels import FOLLOW_UP_COHORTS, HBA1C_BANDS, MULTIMORBIDITY
 from dmpdata.charts._registry import chart
 from dmpdata.charts._theme import PALETTE, WIDTH
 
@@ -315,5 +316,168 @@ def care_vs_dmp(df: pl.DataFrame) -> alt.HConcatChart:
                 "What care happened versus what the DMP shows",
                 "Encounters with at least one document in the DMP (documents with no encounter are left out)",
             )
+        )
+    )
+
+
+def _prevalence_panel(d: pl.DataFrame, title: alt.TitleParams) -> alt.LayerChart:
+    """Horizontal bars of the generated prevalence, a dot at the published figure, one row per label."""
+    order = d.sort("published_prevalence", descending=True, nulls_last=True)["row"].to_list()
+    base = alt.Chart(d).encode(
+        y=alt.Y("row:N", sort=order, title=None, axis=_label_axis(300)),
+        tooltip=[
+            alt.Tooltip("row:N", title="Pathology or group"),
+            alt.Tooltip("cases:Q", title="People with it", format=COUNT),
+            alt.Tooltip("prevalence:Q", title="Prevalence (people)", format=PCT_TIP),
+            alt.Tooltip("prevalence_summed:Q", title="Generated (sum of pathologies)", format=PCT_TIP),
+            alt.Tooltip("published_prevalence:Q", title="Published", format=PCT_TIP),
+        ],
+    )
+    bars = base.mark_bar(color=PALETTE[0]).encode(
+        x=alt.X("prevalence_summed:Q", title="Share of the population (%)", axis=alt.Axis(format=PCT))
+    )
+    dots = base.mark_point(filled=True, size=60, color=PALETTE[1], opacity=1).encode(
+        x=alt.X("published_prevalence:Q", title="Share of the population (%)")
+    )
+    return alt.layer(bars, dots).properties(title=title, width=360, height=alt.Step(16))
+
+
+@chart("pathology_prevalence_vs_published")
+def pathology_prevalence_vs_published(df: pl.DataFrame) -> alt.VConcatChart:
+    """Bars of the generated prevalence and dots at the published one, by pathology group, then by pathology."""
+    d = _frame(df).with_columns(pl.coalesce("label", "pathology", "pathology_group").alias("row"))
+    groups = _prevalence_panel(
+        d.filter(pl.col("level") == "group"),
+        _title("By pathology group", "A group's figures: the sum of its pathologies' prevalences"),
+    )
+    pathologies = _prevalence_panel(d.filter(pl.col("level") != "group"), _title("By pathology"))
+    return alt.vconcat(groups, pathologies).properties(
+        title=_title(
+            "Prevalence of the chronic pathologies: generated (bars) vs published (dots)",
+            "People alive on the day, pathology with onset on or before it; published: CNAM cartographie and others",
+        )
+    )
+
+
+@chart("multimorbidity_by_age")
+def multimorbidity_by_age(df: pl.DataFrame) -> alt.Chart:
+    """100 % stacked bars per age band: people with 0, 1, 2, 3 or more chronic pathologies."""
+    d = _frame(df)
+    measures = [(label, column, None) for column, label in MULTIMORBIDITY.items()]
+    long = _long(d, ["age_band", "band_order", "people"], measures).with_columns(
+        _rank("measure", list(MULTIMORBIDITY.values())).alias("measure_order")
+    )
+    bands = d.sort("band_order")["age_band"].to_list()
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X("age_band:N", sort=bands, title="Age", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("value:Q", title="People of the age band (%)", axis=alt.Axis(format=PCT), stack="zero"),
+            color=alt.Color(
+                "measure:N",
+                sort=list(MULTIMORBIDITY.values()),
+                title="Chronic pathologies",
+                scale=alt.Scale(range=["#d9d9d9", "#9bc53d", "#f3a712", "#c3423f"]),
+                legend=_legend(columns=4),
+            ),
+            order=alt.Order("measure_order:Q"),
+            tooltip=[
+                alt.Tooltip("age_band:N", title="Age"),
+                alt.Tooltip("measure:N", title="Chronic pathologies"),
+                alt.Tooltip("value:Q", title="Share of the age band", format=PCT_TIP),
+                alt.Tooltip("people:Q", title="People of the age band", format=COUNT),
+            ],
+        )
+        .properties(
+            width=WIDTH,
+            title=_title(
+                "Multimorbidity by age",
+                "Distinct chronic pathologies (CNAM cartographie, treated hypertension, chronic kidney disease)",
+            ),
+        )
+    )
+
+
+@chart("follow_up_indicators_by_group")
+def follow_up_indicators_by_group(df: pl.DataFrame) -> alt.Chart:
+    """Horizontal bars per cohort and indicator, one bar per year: share of the cohort with the follow-up."""
+    d = _frame(df).with_columns(
+        pl.format("{} — {}", _labelled("cohort", FOLLOW_UP_COHORTS), pl.col("label")).alias("row"),
+        _rank("cohort", list(FOLLOW_UP_COHORTS)).alias("cohort_order"),
+    )
+    rows = d.sort("cohort_order", "indicator_order")["row"].unique(maintain_order=True).to_list()
+    return (
+        alt.Chart(d)
+        .mark_bar()
+        .encode(
+            y=alt.Y("row:N", sort=rows, title="Cohort — follow-up", axis=_label_axis(420)),
+            yOffset=alt.YOffset("year:O"),
+            x=alt.X("share:Q", title="People of the cohort that year (%)", axis=alt.Axis(format=PCT)),
+            color=alt.Color("year:O", title="Year", legend=_legend(orient="bottom")),
+            tooltip=[
+                alt.Tooltip("row:N", title="Follow-up"),
+                alt.Tooltip("year:O", title="Year"),
+                alt.Tooltip("patients:Q", title="People of the cohort", format=COUNT),
+                alt.Tooltip("with_indicator:Q", title="With the follow-up", format=COUNT),
+                alt.Tooltip("share:Q", title="Share", format=PCT_TIP),
+            ],
+        )
+        .properties(
+            width=360,
+            height=alt.Step(9),
+            title=_title(
+                "Follow-up recommended for chronic diseases (HAS), by cohort",
+                "Alive all year; lab results count even when not fed to the DMP",
+            ),
+        )
+    )
+
+
+# The kinds of rows of dmp_coverage_of_chronic_patients (its labels of the rows all and none), each in its colour.
+EVERYONE, IN_GROUP, NO_PATHOLOGY = "Everyone", "With a pathology of the group", "No chronic pathology"
+
+
+def _coverage_panel(d: pl.DataFrame, rows: list[str], field: str, title: str, axis: alt.Axis) -> alt.Chart:
+    """Horizontal bars per group of one coverage measure, everyone and no pathology in their own colours."""
+    return (
+        alt.Chart(d)
+        .mark_bar()
+        .encode(
+            y=alt.Y("row:N", sort=rows, title=None, axis=_label_axis(280)),
+            x=alt.X(f"{field}:Q", title=title, axis=axis),
+            color=alt.Color(
+                "kind:N",
+                title="People",
+                scale=alt.Scale(range=["#a8a8a8", PALETTE[0], "#d9d9d9"]),
+                sort=[EVERYONE, IN_GROUP, NO_PATHOLOGY],
+                legend=_legend(orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("row:N", title="Group"),
+                alt.Tooltip("people:Q", title="People", format=COUNT),
+                alt.Tooltip("share_activated:Q", title="Mon espace santé activated", format=PCT_TIP),
+                alt.Tooltip("documents_per_person_year:Q", title="Documents per person-year", format=".1f"),
+            ],
+        )
+        .properties(width=260, height=alt.Step(18))
+    )
+
+
+@chart("dmp_coverage_of_chronic_patients")
+def dmp_coverage_of_chronic_patients(df: pl.DataFrame) -> alt.HConcatChart:
+    """Bars per pathology group: share with an activated Mon espace santé, DMP documents per person-year."""
+    d = _frame(df).with_columns(
+        pl.coalesce("label", "pathology_group").alias("row"),
+        pl.when(pl.col("row_order") == 1).then(pl.lit(IN_GROUP)).otherwise(pl.col("label")).alias("kind"),
+    )
+    rows = d["row"].to_list()  # the analysis's order: everyone, the groups, no pathology
+    return alt.hconcat(
+        _coverage_panel(d, rows, "share_activated", "Mon espace santé activated (%)", alt.Axis(format=PCT)),
+        _coverage_panel(d, rows, "documents_per_person_year", "DMP documents per person-year", alt.Axis()),
+    ).properties(
+        title=_title(
+            "Mon espace santé and DMP documents of chronically ill people",
+            "Alive at the end of the period; a person may belong to several groups",
         )
     )

@@ -14,7 +14,7 @@ from dmpdata.errors import DmpdataError
 from dmpdata.schemas import MODELS
 from dmpdata.schemas.integrity import CHECKS
 
-__all__ = ["scorecard", "structural", "targets", "targets_path"]
+__all__ = ["metric", "scorecard", "structural", "targets", "targets_path"]
 
 HERE = Path(__file__).parent
 
@@ -64,11 +64,16 @@ def _tolerance(row: dict, n: float, se: float | None = None) -> float:
     return max(tolerance, noise)
 
 
+def metric(con: duckdb.DuckDBPyConnection, name: str, **params: str) -> tuple:
+    """One metric's row (value, n[, se]) on `con`: dmpdata/fidelity/<name>.sql with its parameters bound."""
+    return con.sql(_sql(name), params=params).fetchall()[0]
+
+
 def scorecard(con: duckdb.DuckDBPyConnection, table: pl.DataFrame | None = None) -> pl.DataFrame:
     """One row per target: target, generated value, relative error, tolerance used, pass/fail, source."""
     rows = []
     for row in (table if table is not None else targets()).iter_rows(named=True):
-        result = con.sql(_sql(row["metric"]), params=_params(row["params"])).fetchall()[0]
+        result = metric(con, row["metric"], **_params(row["params"]))
         value, n = result[0], result[1]
         se = float(result[2]) if len(result) > 2 and result[2] is not None else None
         value = float("nan") if value is None else float(value)

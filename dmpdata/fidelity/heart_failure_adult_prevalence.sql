@@ -1,7 +1,13 @@
--- metric: share of adults (18+ at the period's start) with heart failure (I50)
--- value: share; n: adults
-WITH adults AS (
-    SELECT p.patient_id FROM patients p, dmpdata_meta m WHERE p.birth_date <= m.period_start - INTERVAL 18 YEAR
+-- metric: share of the adults (18+ at the period's start) alive that day with heart failure (pathology heart_failure)
+-- whose onset_date is on or before that day
+-- value: share; n: adults alive at the period's start
+WITH m AS (SELECT period_start AS ps FROM dmpdata_meta),
+adults AS (
+    SELECT p.patient_id FROM patients p, m
+    WHERE p.birth_date <= m.ps - INTERVAL 18 YEAR AND (p.death_date IS NULL OR p.death_date > m.ps)
+),
+cases AS (
+    SELECT DISTINCT c.patient_id FROM conditions c, m WHERE c.pathology = 'heart_failure' AND c.onset_date <= m.ps
 )
 SELECT avg((c.patient_id IS NOT NULL)::INT)::DOUBLE AS value, count(*)::DOUBLE AS n
-FROM adults a LEFT JOIN conditions c ON c.patient_id = a.patient_id AND c.condition_code = 'I50'
+FROM adults a LEFT JOIN cases c USING (patient_id)

@@ -1,4 +1,12 @@
--- metric: share of people with type 2 diabetes (condition E11: pharmacologically treated)
--- value: share; n: people
-SELECT (SELECT count(*) FROM conditions WHERE condition_code = 'E11')::DOUBLE / count(*) AS value, count(*)::DOUBLE AS n
-FROM patients
+-- metric: share of the people alive at the period's start with type 2 diabetes (pathology diabetes_type2:
+-- pharmacologically treated) whose onset_date is on or before that day
+-- value: share; n: people alive at the period's start
+WITH m AS (SELECT period_start AS ps FROM dmpdata_meta),
+alive AS (
+    SELECT p.patient_id FROM patients p, m WHERE p.birth_date <= m.ps AND (p.death_date IS NULL OR p.death_date > m.ps)
+),
+cases AS (
+    SELECT DISTINCT c.patient_id FROM conditions c, m WHERE c.pathology = 'diabetes_type2' AND c.onset_date <= m.ps
+)
+SELECT avg((c.patient_id IS NOT NULL)::INT)::DOUBLE AS value, count(*)::DOUBLE AS n
+FROM alive a LEFT JOIN cases c USING (patient_id)
