@@ -176,7 +176,7 @@ def _damaged_copies(frame: pl.DataFrame, column: str):
     first, second = pl.int_range(pl.len()) == 0, pl.int_range(pl.len()) == 1
     values = [None]
     if dtype.is_integer():
-        values += [-1, 10**15]
+        values += [-1, {pl.Int8: 100, pl.Int16: 30_000, pl.Int32: 2_000_000_000}.get(dtype, 10**15)]
     elif dtype.is_float():
         values += [float("nan"), -1.0]
     elif dtype == pl.String:

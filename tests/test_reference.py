@@ -40,6 +40,7 @@ KEYS = {
     "pathology_groups": ["group"],
     "pathology_shapes": ["pathology", "sex", "age_min"],
     "pathology_prevalence": ["pathology", "sex", "age_min"],
+    "pathology_departments": ["pathology", "department"],
     "mes_activation": ["date"],
     "parameters": ["key"],
     "dmp_equipment": ["applies_to", "date"],
@@ -429,3 +430,10 @@ def test_identity_statuses_are_the_four_rniv_combinations():
         "RECUP": (True, False, False),
         "QUAL": (True, True, True),
     }
+
+
+def test_pathology_departments_name_known_codes():
+    rows = ref.load("pathology_departments")
+    assert set(rows["pathology"]) <= set(ref.load("pathologies")["pathology"])
+    assert set(rows["department"]) <= set(ref.load("departments")["code"])
+    assert (rows["factor"] > 0).all()
