@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -91,36 +92,56 @@ def _model_rows(code: str, conditions_of: dict[str, np.ndarray], n: int) -> list
     return out
 
 
-def _latent(
-    code: str,
-    rng: np.random.Generator,
-    male: np.ndarray,
-    conditions_of: dict[str, np.ndarray],
-    person: np.ndarray,
-    years: np.ndarray,
-) -> tuple[np.ndarray, dict]:
-    """Values of `code` for events (person, years since period start): patient level + trend + visit noise."""
+@dataclass(frozen=True)
+class _Level:
+    """One code's per-patient draw: level (log scale when lognormal), yearly trend, bounds, visit noise."""
+
+    level: np.ndarray
+    trend: np.ndarray
+    lognormal: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+    sd_within: np.ndarray
+    decimals: int
+    unit: str
+
+
+@dataclass(frozen=True)
+class _Events:
+    """The events of a block: patient row, years since the period's start, age."""
+
+    person: np.ndarray
+    years: np.ndarray
+    age: np.ndarray
+
+
+def _levels(
+    code: str, rng: np.random.Generator, male: np.ndarray, conditions_of: dict[str, np.ndarray]
+) -> _Level:
+    """Each patient's level of `code`, from the distribution of their population (a pathology's row, else default)."""
     n = male.size
-    level = np.zeros(n)
-    noise = np.zeros(person.size)
-    trend = np.zeros(n)
+    level, trend, sd = np.zeros(n), np.zeros(n), np.zeros(n)
     lognormal = np.zeros(n, dtype=bool)
-    clip_lo, clip_hi, decimals, unit = np.full(n, -np.inf), np.full(n, np.inf), 2, ""
+    lo, hi, decimals, unit = np.full(n, -np.inf), np.full(n, np.inf), 2, ""
     z_between = rng.normal(0, 1, n)
-    z_within = rng.normal(0, 1, person.size)
     for row, mask in _model_rows(code, conditions_of, n):
         mean = np.where(male, row["mean_M"], row["mean_F"])
         log = row["distribution"] == "lognormal"
         level = np.where(mask, (np.log(mean) if log else mean) + row["sd_between"] * z_between, level)
         trend = np.where(mask, row["trend_per_year"], trend)
         lognormal = np.where(mask, log, lognormal)
-        clip_lo = np.where(mask, row["min_value"], clip_lo)
-        clip_hi = np.where(mask, row["max_value"], clip_hi)
-        noise = np.where(mask[person], row["sd_within"] * z_within, noise)
+        lo, hi = np.where(mask, row["min_value"], lo), np.where(mask, row["max_value"], hi)
+        sd = np.where(mask, row["sd_within"], sd)
         decimals, unit = int(row["decimals"]), row["unit"]
-    value = level[person] + noise
-    value = np.where(lognormal[person], np.exp(value), value) + trend[person] * years
-    return _round_within(value, clip_lo[person], clip_hi[person], decimals), {"unit": unit}
+    return _Level(level, trend, lognormal, lo, hi, sd, decimals, unit)
+
+
+def _at(lv: _Level, rng: np.random.Generator, at: _Events) -> np.ndarray:
+    """The values at the events: patient level + trend + visit noise, rounded within the bounds."""
+    p = at.person
+    value = lv.level[p] + lv.sd_within[p] * rng.normal(0, 1, p.size)
+    value = np.where(lv.lognormal[p], np.exp(value), value) + lv.trend[p] * at.years
+    return _round_within(value, lv.lo[p], lv.hi[p], lv.decimals)
 
 
 def _round_within(value: np.ndarray, lo: np.ndarray, hi: np.ndarray, decimals: int) -> np.ndarray:
@@ -142,21 +163,29 @@ def generate_observations(
     male = (patients["sex"] == "M").to_numpy()
     birth = patients["birth_date"].cast(pl.Int32).to_numpy().astype(np.float64) + EPOCH
     conditions_of = _conditions_of(patients, conditions, first_id)
+    measuring = _measuring_rows(encounters)
+    if not measuring:
+        return _empty()
     enc_person = encounters["patient_id"].to_numpy() - first_id
-    enc_us = encounters["start_at"].cast(pl.Int64).to_numpy()
+    day = encounters["start_at"].cast(pl.Int64).to_numpy() / US_PER_DAY + EPOCH
+    # Each patient's level of a code is drawn once (codes in sorted order), whichever pathway measures it; each
+    # event then adds its own visit noise.
+    drawn = sorted({_derived().get(c, c).split()[0] for _, codes in measuring for c in codes})
+    levels = {code: _levels(code, rng, male, conditions_of) for code in drawn}
     loinc_codes, units = _vocabularies()
     blocks = []
-    for rows, codes in _measuring_rows(encounters):
+    for rows, codes in measuring:
         person = enc_person[rows]
-        day = enc_us[rows] / US_PER_DAY + EPOCH
-        years = (day - scenario.start.toordinal()) / 365.2425
+        at = _Events(
+            person,
+            (day[rows] - scenario.start.toordinal()) / 365.2425,
+            (day[rows] - birth[person]) / 365.2425,
+        )
         measured: dict[str, np.ndarray] = {}
         for code in codes:
-            value, unit = _measure(code, measured, rng, male, conditions_of, person, years, day, birth)
+            value, unit = _measure(code, measured, levels, rng, at, male[person])
             # Codes into the sorted vocabularies (the same order as the strings): strings once sorted.
             blocks.append((rows, loinc_codes.index(code), value.astype(np.float64), units.index(unit)))
-    if not blocks:
-        return _empty()
     return _frame(blocks, encounters, documents, first_id)
 
 
@@ -199,26 +228,25 @@ def _derived() -> dict[str, str]:
     }
 
 
-def _measure(code, measured, rng, male, conditions_of, person, years, day, birth) -> tuple[np.ndarray, str]:
-    """(values, unit) of `code` at these events; the latent values drawn are kept in `measured` by code, so that a
+def _measure(code, measured, levels, rng, at: _Events, male) -> tuple[np.ndarray, str]:
+    """(values, unit) of `code` at the block's events; the values drawn are kept in `measured` by code, so that a
     derived result and its source come from the same draw."""
     source = _derived().get(code)
     if source:  # computed from another result of the same draw (eGFR from creatinine)
         base_code = source.split()[0]
         if base_code not in measured:
-            measured[base_code], _ = _latent(base_code, rng, male, conditions_of, person, years)
-        age = (day - birth[person]) / 365.2425
+            measured[base_code] = _at(levels[base_code], rng, at)
         model = _models()[(code, "default")]
         value = _round_within(
-            ckd_epi_2009(measured[base_code], age, male[person]),
+            ckd_epi_2009(measured[base_code], at.age, male),
             model["min_value"],
             model["max_value"],
             int(model["decimals"]),
         )
         return value, model["unit"]
     if code not in measured:
-        measured[code], _ = _latent(code, rng, male, conditions_of, person, years)
-    return measured[code], next(r["unit"] for (c, _), r in _models().items() if c == code)
+        measured[code] = _at(levels[code], rng, at)
+    return measured[code], levels[code].unit
 
 
 def _empty() -> pl.DataFrame:
