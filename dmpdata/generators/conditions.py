@@ -38,7 +38,6 @@ class _Tables:
     department_factor: np.ndarray  # [pathology, department]: prevalence ratio to France as a whole
     duration_days: np.ndarray
     codes: pl.Series  # CIM-10 codes, the vocabulary of code picks
-    code_pathology: np.ndarray  # pathology index of each code
     code_choice: GroupedChoice  # group = pathology * 2 + is_male
 
 
@@ -108,15 +107,7 @@ def _tables() -> _Tables:
     cluster = np.array([CLUSTERS.index(c) for c in table["cluster"]], dtype=np.int64)
     log_rr = np.log(table["mortality_rr"].to_numpy().astype(np.float64))
     published = _curves(ids)
-    codes = reference.load("conditions")
-    code_pathology = np.array([ids.index(p) for p in codes["pathology"]], dtype=np.int64)
-    groups, weights, rows = [], [], []
-    for sex, is_male in (("F", 0), ("M", 1)):
-        allowed = codes["sex"].is_in(["any", sex]).to_numpy()
-        rows.append(np.flatnonzero(allowed))
-        groups.append(code_pathology[allowed] * 2 + is_male)
-        weights.append(codes["weight"].to_numpy()[allowed])
-    order = np.concatenate(rows)
+    codes, code_choice = _code_choice(ids)
     until = table["ald_open_until"].cast(pl.Int32).cast(pl.Float64).fill_null(np.inf).to_numpy() + EPOCH
     return _Tables(
         ids=ids,
@@ -131,10 +122,24 @@ def _tables() -> _Tables:
         departments=tuple(reference.load("departments")["code"].to_list()),
         department_factor=_department_factors(ids),
         duration_days=table["mean_duration_years"].to_numpy().astype(np.float64) * DAYS_PER_YEAR,
-        codes=codes["condition_code"].gather(order),
-        code_pathology=code_pathology[order],
-        code_choice=GroupedChoice(np.concatenate(groups), np.concatenate(weights), 2 * len(ids)),
+        codes=codes,
+        code_choice=code_choice,
     )
+
+
+def _code_choice(ids: tuple[str, ...]) -> tuple[pl.Series, GroupedChoice]:
+    """(the CIM-10 codes a person of each sex can be coded with, F's then M's; the weighted pick among them by
+    group pathology × 2 + is_male)."""
+    codes = reference.load("conditions")
+    pathology = np.array([ids.index(p) for p in codes["pathology"]], dtype=np.int64)
+    groups, weights, rows = [], [], []
+    for sex, is_male in (("F", 0), ("M", 1)):
+        allowed = codes["sex"].is_in(["any", sex]).to_numpy()
+        rows.append(np.flatnonzero(allowed))
+        groups.append(pathology[allowed] * 2 + is_male)
+        weights.append(codes["weight"].to_numpy()[allowed])
+    vocabulary = codes["condition_code"].gather(np.concatenate(rows))
+    return vocabulary, GroupedChoice(np.concatenate(groups), np.concatenate(weights), 2 * len(ids))
 
 
 def _department_factors(ids: tuple[str, ...]) -> np.ndarray:
