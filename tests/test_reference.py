@@ -76,6 +76,7 @@ KEYS = {
     "time_bounds": ["key"],
     "sexes": ["code"],
     "matricule_kinds": ["code"],
+    "medicines": ["atc_code"],
 }
 
 # key columns where empty means "any" (document_rules.activity: the rule applies to every activity)
