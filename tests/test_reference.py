@@ -76,6 +76,8 @@ KEYS = {
     "time_bounds": ["key"],
     "sexes": ["code"],
     "matricule_kinds": ["code"],
+    "treatment_lines": ["pathology", "line", "atc_class"],
+    "acute_prescriptions": ["encounter_kind", "atc_class"],
 }
 
 # key columns where empty means "any" (document_rules.activity: the rule applies to every activity)
