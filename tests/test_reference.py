@@ -77,6 +77,8 @@ KEYS = {
     "sexes": ["code"],
     "matricule_kinds": ["code"],
     "medicines": ["atc_code"],
+    "treatment_lines": ["pathology", "line", "atc_class"],
+    "acute_prescriptions": ["encounter_kind", "atc_class"],
 }
 
 # key columns where empty means "any" (document_rules.activity: the rule applies to every activity)
