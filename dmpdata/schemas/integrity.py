@@ -197,22 +197,26 @@ def _physician_code() -> str:
     return table.filter(pl.col("label").str.to_lowercase() == "médecin")["profession_code"][0]
 
 
-def _onset_before_death(frames: Frames) -> Failure:
-    """conditions.onset_date is not after the patient's death, nor before birth."""
-    joined = _paired(
-        frames,
-        "conditions",
-        "patient_id",
-        "patients",
-        "patient_id",
-        frames["conditions"].columns,
-        {"birth_date": "birth_date", "death_date": "death_date"},
-    )
-    bad = joined.filter(
-        (pl.col("onset_date") < pl.col("birth_date"))
-        | (pl.col("death_date").is_not_null() & (pl.col("onset_date") > pl.col("death_date")))
-    )
-    return bad.height, _examples(bad)
+def _within_life(
+    table: str, column: str, mine: list[str] | None, *, from_birth: bool, doc: str
+) -> Callable[[Frames], Failure]:
+    """A check that `table.column` (a date, or the day of a datetime) is not after its patient's death day, nor
+    before their birth when `from_birth`; examples show `mine` (None: every column) and the patient's dates."""
+
+    def check(frames: Frames) -> Failure:
+        dates = ["birth_date", "death_date"] if from_birth else ["death_date"]
+        columns = frames[table].columns if mine is None else mine
+        joined = _paired(
+            frames, table, "patient_id", "patients", "patient_id", columns, {d: d for d in dates}
+        )
+        day = pl.col(column).cast(pl.Date)
+        bad = pl.col("death_date").is_not_null() & (day > pl.col("death_date"))
+        bad = bad | (day < pl.col("birth_date")) if from_birth else bad
+        wrong = joined.filter(bad)
+        return wrong.height, _examples(wrong)
+
+    check.__doc__ = doc
+    return check
 
 
 def _ald_consistent(frames: Frames) -> Failure:
@@ -226,23 +230,6 @@ def _ald_consistent(frames: Frames) -> Failure:
             | (pl.col("ald_start_date") < pl.col("onset_date"))
         )
         .otherwise(pl.col("ald_number").is_not_null() | pl.col("ald_start_date").is_not_null())
-    )
-    return bad.height, _examples(bad)
-
-
-def _submitted_in_life(frames: Frames) -> Failure:
-    """documents.submitted_at is not after the patient's death day (the DMP is not fed after its holder's death)."""
-    joined = _paired(
-        frames,
-        "documents",
-        "patient_id",
-        "patients",
-        "patient_id",
-        ["document_id", "patient_id", "submitted_at"],
-        {"death_date": "death_date"},
-    )
-    bad = joined.filter(
-        pl.col("death_date").is_not_null() & (pl.col("submitted_at").dt.date() > pl.col("death_date"))
     )
     return bad.height, _examples(bad)
 
@@ -491,9 +478,28 @@ CHECKS: dict[str, tuple[tuple[str, ...], Callable[[Frames], Failure]]] = {
         ("conditions", "patients"),
         _foreign_key("conditions", "patient_id", "patients", "patient_id"),
     ),
-    "condition_onset_within_life": (("conditions", "patients"), _onset_before_death),
+    "condition_onset_within_life": (
+        ("conditions", "patients"),
+        _within_life(
+            "conditions",
+            "onset_date",
+            None,
+            from_birth=True,
+            doc="conditions.onset_date is not after the patient's death, nor before birth.",
+        ),
+    ),
     "condition_ald_consistent": (("conditions",), _ald_consistent),
-    "document_submitted_in_life": (("documents", "patients"), _submitted_in_life),
+    "document_submitted_in_life": (
+        ("documents", "patients"),
+        _within_life(
+            "documents",
+            "submitted_at",
+            ["document_id", "patient_id", "submitted_at"],
+            from_birth=False,
+            doc="documents.submitted_at is not after the patient's death day (the DMP is not fed after its holder's "
+            "death).",
+        ),
+    ),
     "encounter_patient_exists": (
         ("encounters", "patients"),
         _foreign_key("encounters", "patient_id", "patients", "patient_id"),
